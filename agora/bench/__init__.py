@@ -1,0 +1,1 @@
+"""Benchmarks run by hand: `agora bench ingest`, …"""

@@ -1,0 +1,1 @@
+"""Wall configuration: the TOML schema, loading with ``extends`` and secrets, and error reports."""

@@ -1,0 +1,357 @@
+"""The typed schema of a wall's TOML config. Every key is declared here once, with its default.
+
+A config file is validated against :class:`WallConfig` before anything starts. Unknown keys are
+errors (``extra="forbid"``); the loader (:mod:`agora.config.loader`) turns validation errors into
+``file:line: key.path: message`` lines with a "did you mean" for misspelt keys.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+# ------------------------------------------------------------------------------------------------
+# value types
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
+_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
+          "w": 604800.0}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``"30s"``, ``"5m"``, ``"1.5h"``, ``"7d"``, ``"2w"`` or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as \"30s\", \"5m\" or \"1h\"")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration; use e.g. \"30s\", \"5m\", \"1h\", \"7d\"")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        raise ValueError("expected a duration such as \"30s\", \"5m\" or \"1h\"")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Secret:
+    """A secret read from the environment (``"env:NAME"``). Its text never appears in a repr."""
+
+    __slots__ = ("_value", "reference")
+
+    def __init__(self, reference: str, value: str) -> None:
+        self.reference = reference
+        self._value = value
+
+    def get(self) -> str:
+        """The secret value (for the request that needs it, never for a log line)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({self.reference!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other.reference == self.reference
+
+    def __hash__(self) -> int:
+        return hash(self.reference)
+
+
+def _resolve_secret(value: object) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    if not isinstance(value, str) or not value.startswith("env:") or len(value) <= 4:
+        raise ValueError(
+            'secrets are never written in the file; use "env:NAME" and set NAME in the environment'
+        )
+    name = value[4:]
+    resolved = os.environ.get(name)
+    if resolved is None or resolved == "":
+        raise ValueError(f"environment variable {name} is not set")
+    return Secret(value, resolved)
+
+
+SecretRef = Annotated[
+    Secret,
+    BeforeValidator(_resolve_secret),
+    PlainSerializer(lambda s: s.reference, return_type=str),
+]
+
+_CELL_RE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*$")
+_GRID_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
+
+
+def parse_pair(value: object, what: str) -> tuple[int, int]:
+    """``"2,1"`` (or ``[2, 1]``) as a pair of non-negative integers."""
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return int(value[0]), int(value[1])
+    if isinstance(value, str) and (match := _CELL_RE.match(value)):
+        return int(match.group(1)), int(match.group(2))
+    raise ValueError(f'{what} must be "column,row", e.g. "2,1"')
+
+
+# ------------------------------------------------------------------------------------------------
+# sections
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors, values are immutable after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class WallSection(Strict):
+    """``[wall]``: what the wall is called and how it looks."""
+
+    name: str = "Agora"
+    theme: str = "dark"
+    """``dark``, ``light`` or the path of a theme file."""
+    privacy: Literal["public-only", "anonymous"] = "public-only"
+    """``anonymous`` shows no names, handles or avatars anywhere."""
+    language: str = "en"
+    """Language of the wall's own labels."""
+    timezone: str | None = None
+    """IANA zone for the clock and daily figures; ``None`` uses the machine's."""
+
+
+class TopicConfig(Strict):
+    """``[topics.<key>]``: a brand, competitor or campaign and the terms that identify it."""
+
+    label: str | None = None
+    terms: list[str] = Field(min_length=1)
+    """Words or phrases (``"nokia"``), hashtags (``"#nokia"``), mentions (``"@nokia"``). Matching is
+    case- and accent-insensitive on word boundaries; end a term with ``*`` to match prefixes
+    (``"nokia*"`` also matches "nokiapedia")."""
+    color: str | None = None
+    """Colour on charts, ``#rrggbb``; a palette colour when absent."""
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_not_blank(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            if not term.strip(" #@*"):
+                raise ValueError(f"term {term!r} is empty")
+        return terms
+
+    @field_validator("color")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f'{value!r} is not a colour; use "#rrggbb"')
+        return value
+
+
+class SourceBase(Strict):
+    """Keys every ``[[sources]]`` entry has."""
+
+    name: str = Field(min_length=1)
+    every: Duration | None = None
+    """Polling interval; each kind has a polite default."""
+    enabled: bool = True
+
+
+class JsonlSource(SourceBase):
+    """``kind = "jsonl"``: normalised posts from a file, one JSON object a line."""
+
+    kind: Literal["jsonl"]
+    path: str
+    """Relative to the config file."""
+    replay: bool = False
+    """``true``: replay at the original pace (times ``speed``) instead of all at once."""
+    speed: float = Field(default=1.0, gt=0)
+
+
+class SimulatorSource(SourceBase):
+    """``kind = "simulator"``: the demo stream of plausible mentions of the configured topics."""
+
+    kind: Literal["simulator"]
+    rate: float = Field(default=30.0, gt=0, le=100_000)
+    """Average posts per minute (the daily rhythm and launch spike vary around it)."""
+    seed: int = 1
+    backfill: Duration = 6 * 3600.0
+    """How much history to generate at start so charts are not empty."""
+    launch_at: Duration | None = None
+    """Seconds after start of the launch spike; default: a little while into the history."""
+
+
+SourceConfig = Annotated[JsonlSource | SimulatorSource, Field(discriminator="kind")]
+
+
+class ModerationConfig(Strict):
+    """``[moderation]``: what may be shown."""
+
+    profanity: bool = True
+    block_terms: list[str] = Field(default_factory=list)
+    block_authors: list[str] = Field(default_factory=list)
+    allow_authors: list[str] = Field(default_factory=list)
+    """Trusted authors: shown at once in every approval mode."""
+    approval: Literal["auto", "manual", "trusted-only"] = "auto"
+
+
+class AnalyticsConfig(Strict):
+    """``[analytics]``: how figures are computed."""
+
+    owned_accounts: list[str] = Field(default_factory=list)
+    """The brand's own accounts (``"@nokia"``): their replies answer the care queue."""
+    stopwords: list[str] = Field(default_factory=list)
+    """Extra words never shown as trending."""
+    sentiment: Literal["vader", "none"] = "vader"
+    neutral_band: float = Field(default=0.05, ge=0, lt=1)
+    """Scores within ±band are neutral."""
+
+
+class StoreConfig(Strict):
+    """``[store]``: what the wall remembers across restarts."""
+
+    retention: Duration = 7 * 86400.0
+    """Posts older than this are removed from the store."""
+
+
+PANEL_KINDS = (
+    "featured", "river", "ticker", "volume", "sentiment", "share", "trending", "authors", "kpis",
+    "sources", "care", "header", "alert",
+)
+PanelKind = Literal[
+    "featured", "river", "ticker", "volume", "sentiment", "share", "trending", "authors", "kpis",
+    "sources", "care", "header", "alert",
+]
+
+
+class PanelConfig(Strict):
+    """One panel on a page's grid."""
+
+    kind: PanelKind
+    at: Annotated[tuple[int, int], BeforeValidator(lambda v: parse_pair(v, "at"))] = (0, 0)
+    """Top-left cell, ``"column,row"`` from 0."""
+    span: Annotated[tuple[int, int], BeforeValidator(lambda v: parse_pair(v, "span"))] = (1, 1)
+    """Columns and rows covered."""
+    title: str | None = None
+    window: Duration | None = None
+    """Time range the panel covers (``"1h"``, ``"24h"``)."""
+    by: Literal["topic", "sentiment", "source"] | None = None
+    topics: list[str] | None = None
+    limit: int | None = Field(default=None, ge=1, le=100)
+
+    @field_validator("span")
+    @classmethod
+    def _span_positive(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] < 1 or value[1] < 1:
+            raise ValueError("span must be at least 1,1")
+        return value
+
+
+class PageConfig(Strict):
+    """A page: a grid of panels shown for ``seconds`` before the screen turns to the next page."""
+
+    name: str | None = None
+    seconds: Duration = 30.0
+    grid: Annotated[tuple[int, int], BeforeValidator(lambda v: _parse_grid(v))] = (3, 2)
+    """``"columns x rows"``, e.g. ``"3x2"``."""
+    panels: list[PanelConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _panels_fit(self) -> PageConfig:
+        cols, rows = self.grid
+        taken: dict[tuple[int, int], int] = {}
+        for index, panel in enumerate(self.panels):
+            (c, r), (w, h) = panel.at, panel.span
+            if c + w > cols or r + h > rows:
+                raise ValueError(
+                    f"panels[{index}] ({panel.kind} at {c},{r} span {w},{h}) does not fit "
+                    f"the {cols}x{rows} grid"
+                )
+            for x in range(c, c + w):
+                for y in range(r, r + h):
+                    if (x, y) in taken:
+                        raise ValueError(
+                            f"panels[{index}] ({panel.kind}) overlaps panels[{taken[(x, y)]}] "
+                            f"at cell {x},{y}"
+                        )
+                    taken[(x, y)] = index
+        return self
+
+
+def _parse_grid(value: object) -> tuple[int, int]:
+    if isinstance(value, str) and (match := _GRID_RE.match(value)):
+        cols, rows = int(match.group(1)), int(match.group(2))
+        if 1 <= cols <= 12 and 1 <= rows <= 12:
+            return cols, rows
+    raise ValueError('grid must be "COLUMNSxROWS" with 1 to 12 of each, e.g. "3x2"')
+
+
+class ScreenConfig(Strict):
+    """``[[screens]]``: one physical screen and its rotating pages."""
+
+    output: int | str = 0
+    """Screen index (0 = first) or connector name, e.g. ``"HDMI-1"``."""
+    pages: list[PageConfig] = Field(min_length=1)
+
+
+class WallConfig(Strict):
+    """A whole wall: the root of the TOML file."""
+
+    extends: str | None = None
+    """Another config file (relative path) this one builds on."""
+    wall: WallSection = Field(default_factory=WallSection)
+    topics: dict[str, TopicConfig] = Field(default_factory=dict)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    screens: list[ScreenConfig] = Field(default_factory=list)
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_keys(cls, topics: dict[str, TopicConfig]) -> dict[str, TopicConfig]:
+        for key in topics:
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+                raise ValueError(f"topic key {key!r} may use only letters, digits, _ and -")
+        return topics
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> WallConfig:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"two sources are named {source.name!r}; names must be unique")
+            seen.add(source.name)
+        return self
+
+    def topic_label(self, key: str) -> str:
+        """Display label of a topic key."""
+        topic = self.topics.get(key)
+        return (topic.label or key) if topic else key
+
+    def source(self, name: str) -> JsonlSource | SimulatorSource | None:
+        """The source entry with this name."""
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def schema_keys(model: type[BaseModel]) -> list[str]:
+    """Field names of a section, for "did you mean" suggestions."""
+    return list(model.model_fields)
+
+
+def describe(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a section (used by documentation and the console)."""
+    return model.model_json_schema()

@@ -1,0 +1,1 @@
+"""The Qt-free core: posts, pipeline stages, analytics and the snapshot the wall reads."""

@@ -1,0 +1,470 @@
+"""The normalised post: the contract between sources, the core, the store and the wall.
+
+Every source turns its payload into a :class:`Post`; ``agora fetch`` prints posts as JSON Lines with
+:meth:`Post.to_json`; the store keeps them as that JSON; the wall draws them. Field by field:
+
+``id``
+    Stable and unique across sources: ``"<source kind>:<native id>"``. Mastodon adds the instance
+    host (``"mastodon:mastodon.social:1133…"``).
+``source``
+    Source kind: ``mastodon``, ``bluesky``, ``hackernews``, ``reddit``, ``rss``, ``x``, ``youtube``,
+    ``webhook``, ``jsonl`` or ``simulator``.
+``feed``
+    Name of the configured source entry the post came from.
+``url``
+    Permalink, or ``None``.
+``text``
+    Plain text: HTML removed, entities decoded, whitespace normalised, control characters removed.
+    Never rendered as markup.
+``lang``
+    BCP-47 language tag as given by the source (``"en"``, ``"pt-BR"``), else ``None``.
+``created_at``
+    When the post was published, timezone-aware UTC. JSON: ISO-8601 ``"2026-11-22T10:00:00Z"``.
+``author``
+    :class:`Author`: ``handle``, ``name``, ``url``, ``avatar_url``, ``followers`` (``None`` where the
+    source has no follower counts).
+``metrics``
+    :class:`Metrics`: ``likes``, ``reposts``, ``replies``, ``quotes``; each ``None`` when the source
+    does not say.
+``media``
+    Tuple of :class:`Media`: ``kind`` (image / video / link), ``url``, ``preview_url``, ``alt``.
+``reply_to``
+    Id of the post this one answers, or ``None``.
+``is_repost``
+    ``True`` for a boost / retweet / repost of someone else's post.
+``repost_of``
+    For a repost: id of the original post (reposts are counted, the original is shown once).
+``topics``
+    Configured topic keys (brand, competitors, campaigns) whose terms the post matches.
+``sentiment``
+    :class:`Sentiment` with ``score`` in [-1, 1] and ``label`` positive / neutral / negative, or
+    ``None`` where it cannot be scored honestly (a language the scorer does not handle).
+``moderation``
+    :class:`Moderation`: ``state`` approved / pending / hidden / pinned and the ``reasons``.
+``sensitive``
+    The source flagged the post (Mastodon ``sensitive``/spoiler, Reddit ``over_18``, X
+    ``possibly_sensitive``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, get_args
+
+from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, strip_unsafe
+
+SourceKind = Literal[
+    "mastodon", "bluesky", "hackernews", "reddit", "rss", "x", "youtube", "webhook", "jsonl",
+    "simulator",
+]
+SOURCE_KINDS: Final[frozenset[str]] = frozenset(get_args(SourceKind))
+SentimentLabel = Literal["positive", "neutral", "negative"]
+ModerationState = Literal["approved", "pending", "hidden", "pinned"]
+MODERATION_STATES: Final[frozenset[str]] = frozenset(get_args(ModerationState))
+MediaKind = Literal["image", "video", "link"]
+MEDIA_KINDS: Final[frozenset[str]] = frozenset(get_args(MediaKind))
+
+#: Posts older than this are not plausible social posts (usually a missing timestamp read as 0).
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
+#: Clock skew tolerated before a timestamp in the future is replaced by the time of arrival.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+MAX_ID_CHARS = 512
+MAX_URL_CHARS = 2_048
+MAX_MEDIA = 8
+
+
+class PostError(ValueError):
+    """A payload that cannot become a post. ``kind`` groups errors for log-once reporting."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(slots=True, frozen=True)
+class Author:
+    """Who wrote a post. ``handle`` is the stable account name (``@nokia``, ``nokia.bsky.social``)."""
+
+    handle: str
+    name: str = ""
+    url: str | None = None
+    avatar_url: str | None = None
+    followers: int | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Metrics:
+    """Engagement counters at fetch time; ``None`` where the source does not provide one."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+
+    def total(self) -> int:
+        """Sum of the known counters (unknown ones count as zero)."""
+        return (self.likes or 0) + (self.reposts or 0) + (self.replies or 0) + (self.quotes or 0)
+
+
+@dataclass(slots=True, frozen=True)
+class Media:
+    """An image, video or link card attached to a post."""
+
+    kind: MediaKind
+    url: str
+    preview_url: str | None = None
+    alt: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class Sentiment:
+    """Polarity ``score`` in [-1, 1] and its ``label``."""
+
+    score: float
+    label: SentimentLabel
+
+
+@dataclass(slots=True, frozen=True)
+class Moderation:
+    """Whether a post may be shown, and why."""
+
+    state: ModerationState = "approved"
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def visible(self) -> bool:
+        """True when the wall may show the post."""
+        return self.state in ("approved", "pinned")
+
+
+APPROVED: Final = Moderation()
+
+
+@dataclass(slots=True)
+class Post:
+    """One normalised post. See the module docstring for every field's meaning.
+
+    Sources create posts; the pipeline fills ``topics``, ``sentiment`` and ``moderation`` in place
+    before the post is published. Once a post is in a snapshot it is never mutated again: later
+    changes (a moderation decision) replace it with a copy (:meth:`with_moderation`).
+    """
+
+    id: str
+    source: str
+    feed: str
+    text: str
+    created_at: datetime
+    author: Author
+    url: str | None = None
+    lang: str | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    media: tuple[Media, ...] = ()
+    reply_to: str | None = None
+    is_repost: bool = False
+    repost_of: str | None = None
+    topics: tuple[str, ...] = ()
+    sentiment: Sentiment | None = None
+    moderation: Moderation = APPROVED
+    sensitive: bool = False
+
+    @property
+    def timestamp(self) -> float:
+        """``created_at`` as POSIX seconds."""
+        return self.created_at.timestamp()
+
+    def with_moderation(self, moderation: Moderation) -> Post:
+        """A copy of this post with another moderation state."""
+        return replace(self, moderation=moderation)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (the shape ``agora fetch`` prints)."""
+        a = self.author
+        m = self.metrics
+        return {
+            "id": self.id,
+            "source": self.source,
+            "feed": self.feed,
+            "url": self.url,
+            "text": self.text,
+            "lang": self.lang,
+            "created_at": format_time(self.created_at),
+            "author": {
+                "handle": a.handle,
+                "name": a.name,
+                "url": a.url,
+                "avatar_url": a.avatar_url,
+                "followers": a.followers,
+            },
+            "metrics": {
+                "likes": m.likes,
+                "reposts": m.reposts,
+                "replies": m.replies,
+                "quotes": m.quotes,
+            },
+            "media": [
+                {"kind": x.kind, "url": x.url, "preview_url": x.preview_url, "alt": x.alt}
+                for x in self.media
+            ],
+            "reply_to": self.reply_to,
+            "is_repost": self.is_repost,
+            "repost_of": self.repost_of,
+            "topics": list(self.topics),
+            "sentiment": (
+                None
+                if self.sentiment is None
+                else {"score": self.sentiment.score, "label": self.sentiment.label}
+            ),
+            "moderation": {
+                "state": self.moderation.state,
+                "reasons": list(self.moderation.reasons),
+            },
+            "sensitive": self.sensitive,
+        }
+
+    def to_json(self) -> str:
+        """One compact JSON line."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, line: str | bytes, *, now: datetime | None = None) -> Post:
+        """Parse one JSON line; see :func:`parse_post`."""
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise PostError("invalid-json", f"not valid JSON: {exc}") from None
+        return parse_post(obj, now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# time helpers
+
+
+def format_time(moment: datetime) -> str:
+    """ISO-8601 UTC with a ``Z`` suffix, seconds precision unless there are microseconds."""
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: object) -> datetime:
+    """Parse ISO-8601 text or POSIX seconds into an aware UTC datetime. Raises ``PostError``."""
+    if isinstance(value, bool):
+        raise PostError("bad-time", f"created_at is not a time: {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise PostError("bad-time", f"created_at is not a time: {value!r}")
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise PostError("bad-time", f"created_at is out of range: {value!r}") from None
+    if not isinstance(value, str) or not value:
+        raise PostError("bad-time", "created_at is missing")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise PostError("bad-time", f"created_at is not ISO-8601: {value[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# parsing untrusted dictionaries
+
+
+def _opt_str(obj: Mapping[str, Any], key: str, limit: int = MAX_URL_CHARS) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return None
+    return strip_unsafe(value.strip())[:limit] or None
+
+
+def _opt_url(obj: Mapping[str, Any], key: str) -> str | None:
+    value = _opt_str(obj, key)
+    if value is None or any(ch.isspace() for ch in value):
+        return None
+    return value
+
+
+def _opt_count(obj: Mapping[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return max(0, value)
+    if isinstance(value, float) and math.isfinite(value):
+        return max(0, int(value))
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def parse_author(raw: object) -> Author:
+    """An :class:`Author` from an untrusted mapping (or a bare handle string)."""
+    if isinstance(raw, str):
+        handle = clean_name(raw)
+        return Author(handle=handle or "unknown", name=handle)
+    obj = _mapping(raw)
+    handle = clean_name(str(obj.get("handle") or ""))
+    name = clean_name(str(obj.get("name") or ""))
+    return Author(
+        handle=handle or name or "unknown",
+        name=name or handle,
+        url=_opt_url(obj, "url"),
+        avatar_url=_opt_url(obj, "avatar_url"),
+        followers=_opt_count(obj, "followers"),
+    )
+
+
+def parse_metrics(raw: object) -> Metrics:
+    """:class:`Metrics` from an untrusted mapping; unreadable counters become ``None``."""
+    obj = _mapping(raw)
+    return Metrics(
+        likes=_opt_count(obj, "likes"),
+        reposts=_opt_count(obj, "reposts"),
+        replies=_opt_count(obj, "replies"),
+        quotes=_opt_count(obj, "quotes"),
+    )
+
+
+def parse_media(raw: object) -> tuple[Media, ...]:
+    """Media items from an untrusted list; items without a usable URL are dropped."""
+    if not isinstance(raw, list):
+        return ()
+    items: list[Media] = []
+    for entry in raw[: MAX_MEDIA * 4]:
+        obj = _mapping(entry)
+        url = _opt_url(obj, "url")
+        if url is None:
+            continue
+        kind = obj.get("kind")
+        items.append(
+            Media(
+                kind=kind if isinstance(kind, str) and kind in MEDIA_KINDS else "link",  # type: ignore[arg-type]
+                url=url,
+                preview_url=_opt_url(obj, "preview_url"),
+                alt=clean_text(str(obj.get("alt") or ""), 1_000),
+            )
+        )
+        if len(items) == MAX_MEDIA:
+            break
+    return tuple(items)
+
+
+def parse_sentiment(raw: object) -> Sentiment | None:
+    """A :class:`Sentiment` or ``None`` from an untrusted mapping."""
+    obj = _mapping(raw)
+    score = obj.get("score")
+    label = obj.get("label")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        return None
+    if label not in ("positive", "neutral", "negative"):
+        return None
+    return Sentiment(score=max(-1.0, min(1.0, float(score))), label=label)
+
+
+def parse_moderation(raw: object) -> Moderation:
+    """A :class:`Moderation`; anything unreadable means approved with no reasons."""
+    obj = _mapping(raw)
+    state = obj.get("state")
+    if state not in MODERATION_STATES:
+        return APPROVED
+    reasons_raw = obj.get("reasons")
+    reasons = (
+        tuple(clean_text(str(r), 200) for r in reasons_raw[:20])
+        if isinstance(reasons_raw, list)
+        else ()
+    )
+    return Moderation(state=state, reasons=reasons)
+
+
+def parse_post(
+    raw: object,
+    *,
+    now: datetime | None = None,
+    repairs: list[str] | None = None,
+) -> Post:
+    """Turn an untrusted mapping in the normalised shape into a :class:`Post`.
+
+    Raises :class:`PostError` when the payload cannot be a post (no id, no text, not an object,
+    implausibly old). Repairs what can be repaired and, when ``repairs`` is given, appends a short
+    description of each repair to it: text cut to :data:`MAX_TEXT_CHARS`, control characters
+    removed, a timestamp in the future replaced by ``now``, unknown source kinds kept as given.
+    """
+    if not isinstance(raw, Mapping):
+        raise PostError("not-an-object", f"expected a JSON object, got {type(raw).__name__}")
+    post_id = raw.get("id")
+    if isinstance(post_id, int) and not isinstance(post_id, bool):
+        post_id = str(post_id)
+    if not isinstance(post_id, str) or not post_id.strip():
+        raise PostError("missing-id", "post has no id")
+    post_id = strip_unsafe(post_id.strip())
+    if len(post_id) > MAX_ID_CHARS:
+        raise PostError("bad-id", f"post id is longer than {MAX_ID_CHARS} characters")
+
+    text_raw = raw.get("text")
+    if not isinstance(text_raw, str):
+        raise PostError("missing-text", f"post {post_id[:80]} has no text")
+    text = clean_text(text_raw)
+    if not text:
+        raise PostError("empty-text", f"post {post_id[:80]} has empty text")
+    if repairs is not None and len(text_raw) > MAX_TEXT_CHARS:
+        repairs.append(f"text of {len(text_raw)} characters cut to {len(text)}")
+
+    source = raw.get("source")
+    if not isinstance(source, str) or not source:
+        source = post_id.split(":", 1)[0] if ":" in post_id else "jsonl"
+    source = clean_name(source)
+
+    created = parse_time(raw.get("created_at"))
+    if created < EARLIEST_PLAUSIBLE:
+        raise PostError(
+            "implausible-time", f"post {post_id[:80]} dated {format_time(created)}, before 2000"
+        )
+    moment = now or datetime.now(UTC)
+    if created > moment + FUTURE_TOLERANCE:
+        if repairs is not None:
+            repairs.append(f"created_at {format_time(created)} is in the future; set to arrival")
+        created = moment
+
+    lang = raw.get("lang")
+    lang = clean_name(lang)[:35] or None if isinstance(lang, str) else None
+
+    feed = raw.get("feed")
+    return Post(
+        id=post_id,
+        source=source,
+        feed=clean_name(feed) if isinstance(feed, str) else "",
+        text=text,
+        created_at=created,
+        author=parse_author(raw.get("author")),
+        url=_opt_url(raw, "url"),
+        lang=lang,
+        metrics=parse_metrics(raw.get("metrics")),
+        media=parse_media(raw.get("media")),
+        reply_to=_opt_str(raw, "reply_to", MAX_ID_CHARS),
+        is_repost=raw.get("is_repost") is True,
+        repost_of=_opt_str(raw, "repost_of", MAX_ID_CHARS),
+        topics=tuple(
+            clean_name(t) for t in (raw.get("topics") or []) if isinstance(t, str) and t
+        )[:32]
+        if isinstance(raw.get("topics"), list)
+        else (),
+        sentiment=parse_sentiment(raw.get("sentiment")),
+        moderation=parse_moderation(raw.get("moderation")),
+        sensitive=raw.get("sensitive") is True,
+    )

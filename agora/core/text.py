@@ -1,0 +1,116 @@
+"""Plain-text hygiene for hostile input: post text and author names.
+
+Everything a source hands us is untrusted. These helpers turn it into plain text that is safe to
+store, score and draw: HTML reduced to text, control characters removed, whitespace normalised and
+absurd lengths cut at a word boundary. Nothing here ever produces markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+#: Longest post text kept, in characters. A wall shows a few hundred at most; longer text is cut at
+#: a word boundary and marked with an ellipsis.
+MAX_TEXT_CHARS = 5_000
+#: Longest author name or handle kept.
+MAX_NAME_CHARS = 200
+
+# C0 and C1 control characters except tab/newline/carriage return (folded as whitespace later),
+# DEL, bidi embeddings/overrides/isolates (they can reorder a whole line of the layout), the BOM and
+# Unicode non-characters. ZWJ/ZWNJ stay: emoji sequences and several scripts need them.
+_UNSAFE_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]"
+)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u2028\u2029\u3000]+")
+_NEWLINES_RE = re.compile(r"\s*\n\s*")
+
+
+def strip_unsafe(text: str) -> str:
+    """Remove control, bidi-override and unpaired-surrogate characters."""
+    text = _UNSAFE_RE.sub("", text)
+    if _SURROGATE_RE.search(text):
+        text = _SURROGATE_RE.sub("\ufffd", text)
+    return text
+
+
+def normalise_whitespace(text: str, *, keep_newlines: bool = False) -> str:
+    """Collapse runs of whitespace; optionally keep single line breaks between paragraphs."""
+    if not keep_newlines:
+        return " ".join(text.split())
+    text = _SPACE_RE.sub(" ", text)
+    return _NEWLINES_RE.sub("\n", text).strip()
+
+
+def elide(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut ``text`` to at most ``limit`` characters at a word boundary, ending with ``ellipsis``."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - len(ellipsis))]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + ellipsis
+
+
+def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Plain text safe to store and draw: unsafe characters removed, whitespace folded, elided."""
+    if len(text) > limit * 4:
+        # Do not spend time normalising megabytes that will be thrown away.
+        text = text[: limit * 4]
+    return elide(normalise_whitespace(strip_unsafe(text)), limit)
+
+
+def clean_name(name: str) -> str:
+    """An author name or handle as plain, single-line text."""
+    return clean_text(name, MAX_NAME_CHARS)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used for matching ("Café" -> "cafe")."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class _TextExtractor(HTMLParser):
+    _BREAKS = frozenset({"br", "p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "tr"})
+    _SKIP = frozenset({"script", "style", "template", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Reduce an HTML fragment (Mastodon content, RSS summaries) to clean plain text."""
+    if "<" not in markup and "&" not in markup:
+        return clean_text(markup, limit)
+    if "<" not in markup:
+        return clean_text(html.unescape(markup), limit)
+    parser = _TextExtractor()
+    parser.feed(markup[: limit * 8])
+    parser.close()
+    return clean_text("".join(parser.parts), limit)

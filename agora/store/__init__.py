@@ -1,0 +1,1 @@
+"""Persistence: SQLite (WAL) for posts, cursors, decisions and state, with an in-memory fallback."""
