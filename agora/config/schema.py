@@ -25,23 +25,31 @@ from pydantic import (
 # value types
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
-_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
-          "w": 604800.0}
+_UNITS = {
+    None: 1.0,
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+}
 
 
 def parse_duration(value: object) -> float:
     """Seconds from ``"30s"``, ``"5m"``, ``"1.5h"``, ``"7d"``, ``"2w"`` or a plain number of seconds."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as \"30s\", \"5m\" or \"1h\"")
+        raise ValueError('expected a duration such as "30s", "5m" or "1h"')
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
         match = _DURATION_RE.match(value)
         if not match:
-            raise ValueError(f"{value!r} is not a duration; use e.g. \"30s\", \"5m\", \"1h\", \"7d\"")
+            raise ValueError(f'{value!r} is not a duration; use e.g. "30s", "5m", "1h", "7d"')
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     else:
-        raise ValueError("expected a duration such as \"30s\", \"5m\" or \"1h\"")
+        raise ValueError('expected a duration such as "30s", "5m" or "1h"')
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds
@@ -101,8 +109,10 @@ _GRID_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 
 def parse_pair(value: object, what: str) -> tuple[int, int]:
     """``"2,1"`` (or ``[2, 1]``) as a pair of non-negative integers."""
-    if isinstance(value, list | tuple) and len(value) == 2 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         return int(value[0]), int(value[1])
     if isinstance(value, str) and (match := _CELL_RE.match(value)):
@@ -228,12 +238,34 @@ class StoreConfig(Strict):
 
 
 PANEL_KINDS = (
-    "featured", "river", "ticker", "volume", "sentiment", "share", "trending", "authors", "kpis",
-    "sources", "care", "header", "alert",
+    "featured",
+    "river",
+    "ticker",
+    "volume",
+    "sentiment",
+    "share",
+    "trending",
+    "authors",
+    "kpis",
+    "sources",
+    "care",
+    "header",
+    "alert",
 )
 PanelKind = Literal[
-    "featured", "river", "ticker", "volume", "sentiment", "share", "trending", "authors", "kpis",
-    "sources", "care", "header", "alert",
+    "featured",
+    "river",
+    "ticker",
+    "volume",
+    "sentiment",
+    "share",
+    "trending",
+    "authors",
+    "kpis",
+    "sources",
+    "care",
+    "header",
+    "alert",
 ]
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from agora.core.post import format_time
+
 HealthState = Literal["ok", "idle", "degraded", "failing", "needs-auth", "disabled-by-server"]
 
 
@@ -30,8 +32,6 @@ class SourceHealth:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form used in the snapshot's ``sources`` key."""
-        from agora.core.post import format_time
-
         return {
             "kind": self.kind,
             "state": self.state,

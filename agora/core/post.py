@@ -21,8 +21,8 @@ Every source turns its payload into a :class:`Post`; ``agora fetch`` prints post
 ``created_at``
     When the post was published, timezone-aware UTC. JSON: ISO-8601 ``"2026-11-22T10:00:00Z"``.
 ``author``
-    :class:`Author`: ``handle``, ``name``, ``url``, ``avatar_url``, ``followers`` (``None`` where the
-    source has no follower counts).
+    :class:`Author`: ``handle``, ``name``, ``url``, ``avatar_url``, ``followers``
+    (``None`` where the source has no follower counts).
 ``metrics``
     :class:`Metrics`: ``likes``, ``reposts``, ``replies``, ``quotes``; each ``None`` when the source
     does not say.
@@ -58,7 +58,15 @@ from typing import Any, Final, Literal, get_args
 from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, strip_unsafe
 
 SourceKind = Literal[
-    "mastodon", "bluesky", "hackernews", "reddit", "rss", "x", "youtube", "webhook", "jsonl",
+    "mastodon",
+    "bluesky",
+    "hackernews",
+    "reddit",
+    "rss",
+    "x",
+    "youtube",
+    "webhook",
+    "jsonl",
     "simulator",
 ]
 SOURCE_KINDS: Final[frozenset[str]] = frozenset(get_args(SourceKind))
@@ -87,7 +95,7 @@ class PostError(ValueError):
 
 @dataclass(slots=True, frozen=True)
 class Author:
-    """Who wrote a post. ``handle`` is the stable account name (``@nokia``, ``nokia.bsky.social``)."""
+    """Who wrote a post. ``handle`` is the stable account name (``@nokia``, ``x.bsky.social``)."""
 
     handle: str
     name: str = ""
@@ -319,10 +327,10 @@ def parse_author(raw: object) -> Author:
         handle = clean_name(raw)
         return Author(handle=handle or "unknown", name=handle)
     obj = _mapping(raw)
-    handle = clean_name(str(obj.get("handle") or ""))
     name = clean_name(str(obj.get("name") or ""))
+    handle = clean_name(str(obj.get("handle") or "")) or name or "unknown"
     return Author(
-        handle=handle or name or "unknown",
+        handle=handle,
         name=name or handle,
         url=_opt_url(obj, "url"),
         avatar_url=_opt_url(obj, "avatar_url"),
@@ -459,9 +467,9 @@ def parse_post(
         reply_to=_opt_str(raw, "reply_to", MAX_ID_CHARS),
         is_repost=raw.get("is_repost") is True,
         repost_of=_opt_str(raw, "repost_of", MAX_ID_CHARS),
-        topics=tuple(
-            clean_name(t) for t in (raw.get("topics") or []) if isinstance(t, str) and t
-        )[:32]
+        topics=tuple(clean_name(t) for t in (raw.get("topics") or []) if isinstance(t, str) and t)[
+            :32
+        ]
         if isinstance(raw.get("topics"), list)
         else (),
         sentiment=parse_sentiment(raw.get("sentiment")),

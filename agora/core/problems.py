@@ -22,7 +22,7 @@ class ProblemLog:
         self.counts: Counter[str] = Counter()
 
     def report(self, kind: str, message: str, *, level: int = logging.WARNING) -> None:
-        """Record one problem of ``kind``; log it when it is the first (or every n-th) of its kind."""
+        """Record a problem of ``kind``; log it when it is the first (or every n-th) of its kind."""
         with self._lock:
             if kind not in self.counts and len(self.counts) >= self._max_kinds:
                 kind = "other"

@@ -9,6 +9,7 @@ round with :meth:`Source.fetch`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -54,6 +55,8 @@ class Source(ABC):
     """
 
     kind: ClassVar[str]
+    #: True for kinds that need no network (``jsonl``, ``simulator``): ``agora analyse`` reads them.
+    offline: ClassVar[bool] = False
     #: Default polling interval in seconds when the entry has no ``every``.
     default_every: ClassVar[float] = 60.0
 
@@ -95,10 +98,8 @@ class Source(ABC):
                     sink(posts)
             if not self.live:
                 return
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.every)
-            except TimeoutError:
-                pass
 
     # -- health --------------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ class Store(ABC):
 
     @abstractmethod
     def iter_posts(self, since: datetime | None = None) -> Iterator[Post]:
-        """Stored posts created at or after ``since``, oldest first (used to warm the aggregates)."""
+        """Stored posts created at or after ``since``, oldest first (to warm the aggregates)."""
 
     @abstractmethod
     def count_posts(self) -> int:

@@ -1,1 +1,1 @@
-"""The wall (Qt): screens, pages, panels and theme. The only package besides `console` that imports Qt."""
+"""The wall (Qt): screens, pages, panels and theme. Only `ui` and `console` import Qt."""

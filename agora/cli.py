@@ -1,0 +1,335 @@
+"""The ``agora`` command line.
+
+Every command prints errors as one clear line on stderr and exits non-zero; a traceback appears only
+with ``--debug``. Commands that touch the store take ``--data-dir``. Heavy modules (Qt, the
+sources) are imported by the command that needs them, so ``agora check`` and ``agora sentiment``
+start quickly and run without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agora import __version__
+
+if TYPE_CHECKING:
+    from agora.config.loader import LoadedConfig
+    from agora.core.post import Post
+    from agora.sources.base import Source
+
+log = logging.getLogger("agora")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+
+
+class CommandError(Exception):
+    """An error the user can act on: printed as one line, exit status 1."""
+
+
+# ---------------------------------------------------------------------------------------------
+# argument parsing
+
+
+def _window(value: str) -> float | None:
+    from agora.config.schema import parse_duration
+
+    if value == "all":
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _time(value: str) -> datetime:
+    from agora.core.post import PostError, parse_time
+
+    try:
+        return parse_time(value)
+    except PostError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the wall keeps its database (default: the platform data directory)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="agora",
+        description="A multi-screen wall of live public conversation about a brand.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"agora {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", parents=[common], help="validate a config file")
+    p.add_argument("config", type=Path)
+
+    p = sub.add_parser(
+        "fetch", parents=[common, data], help="one polling round; enriched posts as JSON Lines"
+    )
+    p.add_argument("config", type=Path)
+    p.add_argument("--source", help="only the source with this name")
+    p.add_argument("--limit", type=int, default=None, help="at most N posts per source")
+    p.add_argument(
+        "--seconds", type=float, default=10.0, help="how long to listen to a stream (default 10)"
+    )
+
+    p = sub.add_parser(
+        "analyse",
+        aliases=["analyze"],
+        parents=[common, data],
+        help="ingest the offline sources and print the aggregate snapshot",
+    )
+    p.add_argument("config", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON (the default)")
+    p.add_argument("--window", type=_window, default=None, help="all (default), 1h, 24h, …")
+    p.add_argument("--now", type=_time, default=None, help="measure windows back from this time")
+
+    p = sub.add_parser(
+        "sentiment",
+        parents=[common],
+        help='text lines on stdin → {"score", "label"} JSON lines on stdout',
+    )
+    p.add_argument("--lang", default=None, help="language of every line (default: guess)")
+
+    p = sub.add_parser("bench", parents=[common], help="performance benchmarks")
+    bench = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    b = bench.add_parser("ingest", parents=[common], help="simulator posts through the pipeline")
+    b.add_argument("--posts", type=int, default=200_000)
+    b.add_argument("--batch", type=int, default=500)
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
+
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+
+def _load(path: Path) -> LoadedConfig:
+    from agora.config.loader import load_config
+
+    return load_config(path)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``agora check CONFIG``."""
+    from agora.config.loader import check_config, summary
+
+    loaded, issues = check_config(args.config)
+    if loaded is None or issues:
+        for issue in issues:
+            print(issue.format(), file=sys.stderr)
+        return EXIT_CONFIG
+    print(summary(loaded))
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """``agora fetch CONFIG``: one round of each (or the named) source, JSON Lines on stdout."""
+    from agora.engine import build_pipeline
+    from agora.sources.base import SourceContext
+    from agora.sources.registry import build_sources
+    from agora.store.memory import MemoryStore
+
+    loaded = _load(args.config)
+    config = loaded.config
+    if args.source and config.source(args.source) is None:
+        names = ", ".join(s.name for s in config.sources) or "none"
+        raise CommandError(f"no source named {args.source!r} in {args.config} (sources: {names})")
+    # fetch never changes what the wall remembers: cursors and posts stay in memory
+    store = MemoryStore()
+    context = SourceContext(
+        wall=config,
+        config_dir=loaded.config_dir,
+        get_cursor=store.get_cursor,
+        set_cursor=store.set_cursor,
+    )
+    sources = [
+        s for s in build_sources(config, context) if not args.source or s.name == args.source
+    ]
+    pipeline = build_pipeline(config, store)
+    out = sys.stdout
+    total = 0
+    for source in sources:
+        try:
+            posts = asyncio.run(_fetch_one(source, args.limit, args.seconds))
+        except Exception as exc:
+            source.mark_error(f"{source.name}: {exc}")
+            posts = []
+        result = pipeline.ingest(posts, keep=True)
+        for post in result.posts[: args.limit] if args.limit else result.posts:
+            out.write(post.to_json())
+            out.write("\n")
+            total += 1
+        health = source.health
+        detail = f", last error: {health.last_error}" if health.last_error else ""
+        skipped = source.problems.total + pipeline.problems.total
+        print(
+            f"{source.name} ({source.kind}): {health.state}, {len(result.posts)} posts"
+            f"{f', {skipped} skipped or repaired' if skipped else ''}{detail}",
+            file=sys.stderr,
+        )
+    out.flush()
+    failing = [s for s in sources if s.health.state not in ("ok", "idle")]
+    return EXIT_ERROR if failing and total == 0 else EXIT_OK
+
+
+async def _fetch_one(source: Source, limit: int | None, seconds: float) -> list[Post]:
+    return await asyncio.wait_for(source.fetch(limit), timeout=max(seconds, 1.0) + 30.0)
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """``agora analyse CONFIG --json``: the snapshot of what the offline sources hold."""
+    from agora.engine import build_pipeline, panel_windows
+    from agora.sources.base import SourceContext
+    from agora.sources.registry import build_sources
+    from agora.store.memory import MemoryStore
+
+    loaded = _load(args.config)
+    config = loaded.config
+    store = MemoryStore()
+    clock_now: datetime | None = args.now
+    context = SourceContext(
+        wall=config,
+        config_dir=loaded.config_dir,
+        get_cursor=store.get_cursor,
+        set_cursor=store.set_cursor,
+    )
+    if clock_now is not None:
+        context.clock = lambda: clock_now
+    pipeline = build_pipeline(config, store)
+    sources = [s for s in build_sources(config, context) if getattr(s, "offline", False)]
+    for source in sources:
+        try:
+            posts = asyncio.run(source.fetch())
+        except Exception as exc:
+            source.mark_error(f"{source.name}: {exc}")
+            continue
+        pipeline.ingest(posts, now=clock_now)
+    windows = panel_windows(config)
+    if args.window not in windows:
+        windows.append(args.window)
+    snapshot = pipeline.aggregates.snapshot(
+        args.now,
+        windows=windows,
+        sources={s.name: s.health for s in sources},
+        store_status="analyse: in memory (the wall's store is not touched)",
+        notes=[f"skipped or repaired: {pipeline.problems.summary()}"]
+        if pipeline.problems.total
+        else [],
+    )
+    json.dump(snapshot.to_dict(args.window), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    """``agora sentiment``: score each stdin line; one JSON object per line, same order."""
+    from agora.core.sentiment import VaderScorer
+
+    scorer = VaderScorer()
+    out = sys.stdout
+    stdin = sys.stdin.buffer
+    for raw in stdin:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        result = scorer.score(text, args.lang)
+        if result is None:
+            record: dict[str, object] = {"score": None, "label": None}
+        else:
+            record = {"score": result.score, "label": result.label}
+        out.write(json.dumps(record))
+        out.write("\n")
+    out.flush()
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``agora bench ingest``."""
+    from agora.bench.ingest import run_ingest_bench
+
+    result = run_ingest_bench(posts=args.posts, batch=args.batch, data_dir=args.data_dir)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>28}: {value}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "check": cmd_check,
+    "fetch": cmd_fetch,
+    "analyse": cmd_analyse,
+    "analyze": cmd_analyse,
+    "sentiment": cmd_sentiment,
+    "bench": cmd_bench,
+}
+
+
+def configure_logging(debug: bool, quiet: bool) -> None:
+    """Log lines on stderr, one per event."""
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``agora`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_CONFIG
+    debug = bool(args.debug or os.environ.get("AGORA_DEBUG"))
+    configure_logging(debug, args.quiet)
+    from agora.config.loader import ConfigError
+
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue.format(), file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`agora fetch … | head`): not an error
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return EXIT_OK
+    except CommandError as exc:
+        print(f"agora: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"agora: error: {exc} (run with --debug for details)", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,601 @@
+"""Incremental, bounded aggregates over the enriched post stream, and the snapshot built from them.
+
+Every post updates a fixed set of structures in O(terms) time; nothing is recomputed from all posts.
+Memory is bounded whatever the ingest rate or uptime:
+
+* per-minute series (48 h ring buffers) by topic, source, sentiment label and moderation state,
+  plus engagement sums for owned accounts and for mentions;
+* slotted top-k counters (10-minute slots, capacity-bounded) for authors and terms;
+* bounded pools: featured candidates, newest posts, the open care queue, recent reply times.
+
+:meth:`Aggregates.snapshot` turns these into an immutable :class:`~agora.core.snapshot.Snapshot`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from bisect import insort
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from agora.core.alerts import SpikeDetector
+from agora.core.health import SourceHealth
+from agora.core.post import Moderation, Post
+from agora.core.snapshot import (
+    AuthorStat,
+    Care,
+    Featured,
+    Kpis,
+    PostCounts,
+    Rates,
+    SentimentSummary,
+    Snapshot,
+    TermTrend,
+    VolumeSeries,
+    WindowSummary,
+    window_key,
+)
+from agora.core.terms import terms as extract_terms
+from agora.core.text import fold
+from agora.core.windows import MinuteSeries, SlottedCounter
+
+HORIZON_MINUTES = 48 * 60
+SLOT_S = 600
+LABELS = ("positive", "neutral", "negative")
+QUESTION_OPENERS = (
+    "how ",
+    "why ",
+    "what ",
+    "where ",
+    "when ",
+    "anyone ",
+    "any idea",
+    "can someone",
+    "can anyone",
+    "does anyone",
+    "is there",
+    "help",
+    "please help",
+    "who ",
+)
+HELP_PHRASES = (
+    "help",
+    "support",
+    "not working",
+    "doesn't work",
+    "does not work",
+    "won't",
+    "broken",
+    "broke",
+    "refund",
+    "replacement",
+    "can't",
+    "cannot",
+    "stuck",
+    "crash",
+    "error",
+    "fix",
+)
+
+
+def owned_handle(handle: str) -> str:
+    """Canonical form of an account handle for comparisons: folded, no leading ``@``."""
+    return fold(handle.strip()).lstrip("@")
+
+
+@dataclass(slots=True)
+class _AuthorInfo:
+    name: str
+    followers: int | None
+    source: str
+    avatar_url: str | None
+
+
+@dataclass(slots=True)
+class _Candidate:
+    post: Post
+    ts: float
+
+
+class Aggregates:
+    """All incremental figures of one wall.
+
+    ``topics`` maps topic keys to labels (config order). ``brand`` is the topic whose questions and
+    complaints feed the care queue (default: the first topic). ``owned_accounts`` are the brand's
+    own handles: their replies answer care items, their posts feed the "owned" engagement rates.
+    """
+
+    def __init__(
+        self,
+        topics: Mapping[str, str],
+        *,
+        brand: str | None = None,
+        owned_accounts: Iterable[str] = (),
+        topic_terms: Mapping[str, Sequence[str]] | None = None,
+        stopwords: Iterable[str] = (),
+        timezone: tzinfo | None = None,
+        featured_pool: int = 2_000,
+        newest_size: int = 300,
+        care_size: int = 1_000,
+        author_capacity: int = 4_000,
+        term_capacity: int = 6_000,
+    ) -> None:
+        self.topics = dict(topics)
+        self.brand = brand if brand is not None else next(iter(self.topics), None)
+        self.owned = frozenset(owned_handle(h) for h in owned_accounts)
+        self._excluded_terms = _topic_words(topic_terms or {}) | {
+            owned_handle(h) for h in owned_accounts
+        }
+        self._stopwords = frozenset(fold(w) for w in stopwords)
+        self._tz = timezone
+        self.version = 0
+        self.newest_ts = 0.0
+        """Newest ``created_at`` ingested (POSIX seconds)."""
+
+        self.series = MinuteSeries(HORIZON_MINUTES)
+        self.totals: Counter[str] = Counter()
+        self.authors = SlottedCounter(SLOT_S, HORIZON_MINUTES * 60 // SLOT_S, author_capacity)
+        self.terms = SlottedCounter(SLOT_S, HORIZON_MINUTES * 60 // SLOT_S, term_capacity)
+        self._author_info: OrderedDict[str, _AuthorInfo] = OrderedDict()
+        self._author_info_cap = author_capacity * 4
+
+        self._featured: OrderedDict[str, _Candidate] = OrderedDict()
+        self._featured_cap = featured_pool
+        self._newest: list[tuple[float, str]] = []
+        self._newest_posts: dict[str, Post] = {}
+        self._newest_cap = newest_size
+        self._care_open: OrderedDict[str, Post] = OrderedDict()
+        self._care_cap = care_size
+        self._care_total = 0
+        self._care_answered = 0
+        self._answered_ids: OrderedDict[str, float] = OrderedDict()
+        self._reply_times: deque[float] = deque(maxlen=2_000)
+        self._pinned: dict[str, Post] = {}
+        self.detector = SpikeDetector(self.topics)
+
+    # -- ingest ------------------------------------------------------------------------------------
+
+    def add(self, post: Post, folded: str | None = None) -> None:
+        """Count a new post (already enriched with topics, sentiment and moderation)."""
+        self.version += 1
+        ts = post.timestamp
+        self.newest_ts = max(self.newest_ts, ts)
+        minute = int(ts // 60)
+        state = post.moderation.state
+        visible = state in ("approved", "pinned")
+        label = post.sentiment.label if post.sentiment is not None else "unscored"
+        keys = ["all", f"source:{post.source}", f"label:{label}", f"state:{state}"]
+        for topic in post.topics:
+            keys.append(f"topic:{topic}")
+            keys.append(f"tl:{topic}:{label}")
+            keys.append(f"ts:{topic}:{post.source}")
+        if len(post.topics) > 1:
+            keys.append("multi")
+        if post.is_repost:
+            keys.append("repost")
+        handle = owned_handle(post.author.handle)
+        is_owned = handle in self.owned
+        metrics = post.metrics
+        self.series.add(minute, keys)
+        self.totals.update(keys)
+        prefix = "own" if is_owned else "men"
+        if not post.is_repost:
+            eng = (
+                (f"{prefix}:posts", 1),
+                (f"{prefix}:replies", metrics.replies or 0),
+                (f"{prefix}:reposts", metrics.reposts or 0),
+                (f"{prefix}:likes", metrics.likes or 0),
+            )
+            for key, amount in eng:
+                if amount:
+                    self.series.add(minute, (key,), amount)
+                    self.totals[key] += amount
+
+        if is_owned and post.reply_to:
+            self._answer(post.reply_to, ts)
+        if not visible or post.is_repost:
+            if state == "pinned":
+                self._pinned[post.id] = post
+            return
+        if state == "pinned":
+            self._pinned[post.id] = post
+
+        self._remember_author(post, ts)
+        if folded is None:
+            folded = fold(post.text)
+        found = extract_terms(folded)
+        if found:
+            if self._excluded_terms or self._stopwords:
+                found = {t for t in found if not self._excluded(t)}
+            self.terms.add(ts, found)
+        if not is_owned:
+            self._feature(post, ts)
+            self._care(post, folded, ts)
+        self._push_newest(post, ts)
+
+    def update(self, post: Post) -> None:
+        """A post seen before came again (new metrics): refresh the copies the wall shows."""
+        self.version += 1
+        if post.id in self._featured:
+            self._featured[post.id] = _Candidate(post, post.timestamp)
+        if post.id in self._newest_posts:
+            self._newest_posts[post.id] = post
+        if post.id in self._care_open:
+            self._care_open[post.id] = post
+        if post.id in self._pinned:
+            self._pinned[post.id] = post
+
+    def remove(self, post_id: str) -> None:
+        """A post deleted at the source disappears from everything the wall shows."""
+        self.version += 1
+        self._featured.pop(post_id, None)
+        self._care_open.pop(post_id, None)
+        self._pinned.pop(post_id, None)
+        if self._newest_posts.pop(post_id, None) is not None:
+            self._newest = [item for item in self._newest if item[1] != post_id]
+
+    def set_moderation(self, post_id: str, moderation: Moderation) -> None:
+        """Apply a decision taken after ingest (hide, pin, approve) to what the wall shows."""
+        self.version += 1
+        if not moderation.visible:
+            self.remove(post_id)
+            return
+        for pool in (self._featured, self._care_open):
+            item = pool.get(post_id)
+            if isinstance(item, _Candidate):
+                pool[post_id] = _Candidate(item.post.with_moderation(moderation), item.ts)  # type: ignore[assignment]
+            elif isinstance(item, Post):
+                pool[post_id] = item.with_moderation(moderation)  # type: ignore[assignment]
+        post = self._newest_posts.get(post_id)
+        if post is not None:
+            self._newest_posts[post_id] = post.with_moderation(moderation)
+        if moderation.state == "pinned":
+            original = post or (c.post if (c := self._featured.get(post_id)) else None)
+            if original is not None:
+                self._pinned[post_id] = original.with_moderation(moderation)
+        else:
+            self._pinned.pop(post_id, None)
+
+    def _excluded(self, term: str) -> bool:
+        bare = term.lstrip("#")
+        if bare in self._excluded_terms or bare in self._stopwords:
+            return True
+        if " " in term:
+            return any(w in self._excluded_terms or w in self._stopwords for w in term.split())
+        return False
+
+    def _remember_author(self, post: Post, ts: float) -> None:
+        handle = post.author.handle
+        self.authors.add(ts, (handle,))
+        info = self._author_info.get(handle)
+        followers = post.author.followers
+        if info is None:
+            self._author_info[handle] = _AuthorInfo(
+                post.author.name, followers, post.source, post.author.avatar_url
+            )
+            if len(self._author_info) > self._author_info_cap:
+                self._author_info.popitem(last=False)
+        else:
+            self._author_info.move_to_end(handle)
+            if followers is not None and (info.followers is None or followers > info.followers):
+                info.followers = followers
+            info.name = post.author.name or info.name
+
+    def _feature(self, post: Post, ts: float) -> None:
+        if len(post.text) < 12:
+            return
+        self._featured[post.id] = _Candidate(post, ts)
+        if len(self._featured) > self._featured_cap:
+            # drop the oldest candidate by publication time among the first few inserted
+            self._featured.popitem(last=False)
+
+    def _push_newest(self, post: Post, ts: float) -> None:
+        if len(self._newest) >= self._newest_cap and ts <= self._newest[0][0]:
+            return
+        insort(self._newest, (ts, post.id))
+        self._newest_posts[post.id] = post
+        if len(self._newest) > self._newest_cap:
+            _, old = self._newest.pop(0)
+            self._newest_posts.pop(old, None)
+
+    def _care(self, post: Post, folded: str, ts: float) -> None:
+        if self.brand is None:
+            return
+        mentions_owned = any(f"@{h}" in folded for h in self.owned)
+        if self.brand not in post.topics and not mentions_owned:
+            return
+        question = "?" in folded or folded.startswith(QUESTION_OPENERS)
+        negative = post.sentiment is not None and post.sentiment.label == "negative"
+        asks_help = any(p in folded for p in HELP_PHRASES)
+        if not (question and (asks_help or mentions_owned or negative)) and not (
+            negative and (asks_help or mentions_owned)
+        ):
+            return
+        self._care_total += 1
+        self.totals["care"] += 1
+        if post.id in self._answered_ids:
+            reply_ts = self._answered_ids.pop(post.id)
+            self._record_answer(reply_ts - ts)
+            return
+        self._care_open[post.id] = post
+        if len(self._care_open) > self._care_cap:
+            self._care_open.popitem(last=False)
+
+    def _answer(self, post_id: str, reply_ts: float) -> None:
+        question = self._care_open.pop(post_id, None)
+        if question is not None:
+            self._record_answer(reply_ts - question.timestamp)
+            return
+        self._answered_ids[post_id] = reply_ts
+        if len(self._answered_ids) > self._care_cap * 4:
+            self._answered_ids.popitem(last=False)
+
+    def _record_answer(self, seconds: float) -> None:
+        self._care_answered += 1
+        self._reply_times.append(max(0.0, seconds))
+
+    # -- snapshot ---------------------------------------------------------------------------------
+
+    def snapshot(
+        self,
+        now: datetime | None = None,
+        *,
+        windows: Iterable[float | None] = (3600.0, 86400.0, None),
+        sources: Mapping[str, SourceHealth] | None = None,
+        store_status: str = "",
+        notes: Sequence[str] = (),
+        featured: int = 24,
+        care: int = 50,
+    ) -> Snapshot:
+        """Build the immutable snapshot at ``now`` (default: the newest post ingested)."""
+        if now is None:
+            now = (
+                datetime.fromtimestamp(self.newest_ts, UTC) if self.newest_ts else datetime.now(UTC)
+            )
+        now_ts = now.timestamp()
+        now_minute = int(now_ts // 60)
+        self.series.advance_to(now_minute)
+        self.detector.evaluate(self.series, now_minute)
+        summaries: dict[str, WindowSummary] = {}
+        for window in dict.fromkeys([*windows, 3600.0, 86400.0, None]):
+            summaries[window_key(window)] = self._summary(window, now_ts, now_minute)
+        return Snapshot(
+            version=self.version,
+            now=now,
+            generated_at=datetime.now(UTC),
+            topics=dict(self.topics),
+            windows=summaries,
+            volume=self._volume(now_minute, 24 * 60),
+            featured=self._rank_featured(now_ts, featured),
+            newest=self._newest_list(),
+            care=self._care_summary(care),
+            alerts=self.detector.alerts(),
+            kpis=self._kpis(now, now_minute),
+            sources=dict(sources or {}),
+            store_status=store_status,
+            notes=tuple(notes),
+        )
+
+    def _count(self, key: str, window: float | None, now_minute: int) -> int:
+        if window is None:
+            return self.totals.get(key, 0)
+        return self.series.total(key, now_minute, max(1, round(window / 60)))
+
+    def _summary(self, window: float | None, now_ts: float, now_minute: int) -> WindowSummary:
+        def count(key: str) -> int:
+            return self._count(key, window, now_minute)
+
+        keys = self.series.keys() if window is not None else list(self.totals)
+        sources = sorted({k.split(":", 1)[1] for k in keys if k.startswith("source:")})
+        by_source = {s: n for s in sources if (n := count(f"source:{s}"))}
+        by_topic = {t: count(f"topic:{t}") for t in self.topics}
+        posts = PostCounts(
+            total=count("all"),
+            shown=count("state:approved") + count("state:pinned"),
+            hidden=count("state:hidden"),
+            pending=count("state:pending"),
+            reposts=count("repost"),
+            by_source=by_source,
+            by_topic=by_topic,
+        )
+        sentiment = SentimentSummary.of(
+            count("label:positive"),
+            count("label:neutral"),
+            count("label:negative"),
+            count("label:unscored"),
+        )
+        by_topic_sentiment = {
+            t: SentimentSummary.of(
+                count(f"tl:{t}:positive"),
+                count(f"tl:{t}:neutral"),
+                count(f"tl:{t}:negative"),
+                count(f"tl:{t}:unscored"),
+            )
+            for t in self.topics
+        }
+        mentioned = sum(by_topic.values())
+        share = {t: (n / mentioned if mentioned else 0.0) for t, n in by_topic.items()}
+        share_by_source: dict[str, dict[str, float]] = {}
+        for s in sources:
+            counts = {t: count(f"ts:{t}:{s}") for t in self.topics}
+            total = sum(counts.values())
+            if total:
+                share_by_source[s] = {t: n / total for t, n in counts.items()}
+        return WindowSummary(
+            window_s=window,
+            posts=posts,
+            sentiment=sentiment,
+            sentiment_by_topic=by_topic_sentiment,
+            share_of_voice=share,
+            share_counts=by_topic,
+            multi_topic=count("multi"),
+            share_by_source=share_by_source,
+            trending=self._trending(window, now_ts),
+            authors=self._top_authors(window, now_ts),
+            owned=self._rates("own", count),
+            mentions=self._rates("men", count),
+        )
+
+    @staticmethod
+    def _rates(prefix: str, count: Callable[[str], int]) -> Rates:
+        posts = count(f"{prefix}:posts")
+        if not posts:
+            return Rates()
+        return Rates(
+            posts=posts,
+            conversation=round(count(f"{prefix}:replies") / posts, 3),
+            amplification=round(count(f"{prefix}:reposts") / posts, 3),
+            applause=round(count(f"{prefix}:likes") / posts, 3),
+        )
+
+    def _trending(
+        self, window: float | None, now_ts: float, limit: int = 30
+    ) -> tuple[TermTrend, ...]:
+        span = window if window is not None else 3600.0
+        recent = self.terms.window(now_ts, span)
+        if not recent:
+            return ()
+        baseline_span = span * 6
+        before = self.terms.window(now_ts - span, baseline_span)
+        scale = span / baseline_span
+        trends: list[TermTrend] = []
+        for term, n in recent.items():
+            if n < 3:
+                continue
+            expected = before.get(term, 0) * scale
+            score = (n - expected) / math.sqrt(expected + 1.0)
+            if score <= 0:
+                continue
+            trends.append(TermTrend(term, round(score, 3), n, round(expected, 2)))
+        trends.sort(key=lambda t: (-t.score, -t.count, t.term))
+        return tuple(trends[:limit])
+
+    def _top_authors(
+        self, window: float | None, now_ts: float, limit: int = 20
+    ) -> tuple[AuthorStat, ...]:
+        counts = self.authors.window(now_ts, window)
+        out: list[AuthorStat] = []
+        for handle, n in counts.most_common(limit * 2):
+            info = self._author_info.get(handle)
+            if info is None:
+                continue
+            out.append(
+                AuthorStat(handle, info.name, n, info.followers, info.source, info.avatar_url)
+            )
+            if len(out) == limit:
+                break
+        return tuple(out)
+
+    def _volume(self, now_minute: int, minutes: int) -> VolumeSeries:
+        def series(key: str) -> tuple[int, ...]:
+            return tuple(self.series.series(key, now_minute, minutes))
+
+        keys = self.series.keys()
+        start = datetime.fromtimestamp((now_minute - minutes + 1) * 60, UTC)
+        return VolumeSeries(
+            start=start,
+            step_s=60,
+            total=series("all"),
+            by_topic={t: series(f"topic:{t}") for t in self.topics},
+            by_sentiment={lab: series(f"label:{lab}") for lab in (*LABELS, "unscored")},
+            by_source={
+                k.split(":", 1)[1]: series(k) for k in sorted(keys) if k.startswith("source:")
+            },
+        )
+
+    def _rank_featured(self, now_ts: float, limit: int) -> tuple[Featured, ...]:
+        scored: list[tuple[float, Post, str]] = []
+        for candidate in self._featured.values():
+            post = candidate.post
+            age_h = max(0.0, (now_ts - candidate.ts) / 3600.0)
+            if candidate.ts > now_ts + 60:
+                continue
+            score, why = featured_score(post, age_h)
+            scored.append((score, post, why))
+        scored.sort(key=lambda item: -item[0])
+        chosen: list[Featured] = [
+            Featured(p, math.inf, "pinned by an operator") for p in self._pinned.values()
+        ]
+        authors = {f.post.author.handle for f in chosen}
+        for score, post, why in scored:
+            if len(chosen) >= limit:
+                break
+            # one post per author: the carousel never shows the same author twice in a row
+            if post.author.handle in authors or post.id in self._pinned:
+                continue
+            chosen.append(Featured(post, score, why))
+            authors.add(post.author.handle)
+        return tuple(chosen[:limit])
+
+    def _newest_list(self) -> tuple[Post, ...]:
+        posts = [self._newest_posts[pid] for _, pid in reversed(self._newest)]
+        return tuple(p for p in posts if p.moderation.visible)
+
+    def _care_summary(self, limit: int) -> Care:
+        open_posts = sorted(self._care_open.values(), key=lambda p: p.timestamp)[:limit]
+        total = self._care_total
+        rate = round(self._care_answered / total, 3) if total else None
+        median = round(statistics.median(self._reply_times), 1) if self._reply_times else None
+        return Care(tuple(open_posts), self._care_answered, total, rate, median)
+
+    def _kpis(self, now: datetime, now_minute: int) -> Kpis:
+        local = now.astimezone(self._tz) if self._tz else now.astimezone()
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        minutes_today = max(1, int((now - midnight).total_seconds() // 60) + 1)
+        day = self.series.series("all", now_minute, 24 * 60)
+        today = sum(day[-minutes_today:]) if minutes_today <= len(day) else sum(day)
+        last10 = day[-10:]
+        return Kpis(
+            mentions_today=today,
+            per_minute=round(sum(last10) / 10.0, 2),
+            peak_per_minute=max(day) if day else 0,
+        )
+
+
+def featured_score(post: Post, age_h: float) -> tuple[float, str]:
+    """Ranking score of a featured candidate and a short human reason.
+
+    Engagement (likes, reposts ×2, replies ×1.5, quotes) on a log scale, dampened by the author's
+    reach so a modest account's well-received post can beat a celebrity's routine one, halved every
+    three hours of age, with a small bonus for an image.
+    """
+    m = post.metrics
+    engagement = (m.likes or 0) + 2 * (m.reposts or 0) + 1.5 * (m.replies or 0) + (m.quotes or 0)
+    reach = post.author.followers or 0
+    base = (1.0 + math.log1p(engagement)) / (1.0 + 0.12 * math.log1p(reach))
+    has_image = any(x.kind == "image" for x in post.media)
+    score = base * (0.5 ** (age_h / 3.0)) * (1.25 if has_image else 1.0)
+    if post.sentiment is not None and post.sentiment.label == "negative":
+        score *= 0.8
+    parts = []
+    if m.likes:
+        parts.append(f"{m.likes} likes")
+    if m.reposts:
+        parts.append(f"{m.reposts} reposts")
+    if m.replies:
+        parts.append(f"{m.replies} replies")
+    parts.append(_age_text(age_h))
+    if has_image:
+        parts.append("image")
+    return score, " · ".join(parts)
+
+
+def _age_text(age_h: float) -> str:
+    minutes = int(age_h * 60)
+    if minutes < 60:
+        return f"{minutes} min old"
+    if age_h < 48:
+        return f"{int(age_h)} h old"
+    return f"{int(age_h // 24)} d old"
+
+
+def _topic_words(topic_terms: Mapping[str, Sequence[str]]) -> set[str]:
+    words: set[str] = set()
+    for terms in topic_terms.values():
+        for term in terms:
+            for word in fold(term).strip("*").split():
+                words.add(word.lstrip("#@").rstrip("*"))
+    return words

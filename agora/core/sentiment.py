@@ -1,0 +1,100 @@
+"""Sentiment scoring: VADER by default, and ``None`` (never "neutral") for text it cannot score.
+
+VADER is an English lexicon; scoring Finnish or Japanese with it returns 0.0, which would be
+counted as neutral and quietly dilute every figure on the wall. :class:`VaderScorer` therefore
+returns ``None`` for posts whose language is known and not English, and for untagged posts written
+mostly in a non-Latin script.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from agora.core.post import Sentiment, SentimentLabel
+
+#: Languages the VADER lexicon handles.
+VADER_LANGUAGES = frozenset({"en"})
+
+
+class Scorer(Protocol):
+    """Anything that scores a text. ``None`` means "cannot be scored honestly"."""
+
+    name: str
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:
+        """Score one text written in ``lang`` (BCP-47, or ``None`` when unknown)."""
+        ...
+
+
+def label_for(score: float, neutral_band: float = 0.05) -> SentimentLabel:
+    """The label of a compound score: within ±``neutral_band`` is neutral."""
+    if score >= neutral_band:
+        return "positive"
+    if score <= -neutral_band:
+        return "negative"
+    return "neutral"
+
+
+def primary_language(lang: str | None) -> str | None:
+    """``"en"`` from ``"en-GB"`` / ``"EN_us"``; ``None`` stays ``None``."""
+    if not lang:
+        return None
+    return lang.replace("_", "-").split("-", 1)[0].strip().lower() or None
+
+
+def mostly_non_latin(text: str) -> bool:
+    """True when most letters of ``text`` are outside the Latin script (CJK, Cyrillic, Arabic…)."""
+    if text.isascii():
+        return False
+    letters = 0
+    foreign = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+            # Latin letters, including accented ones, live below U+0250 (and U+1E00-U+1EFF).
+            if ord(ch) >= 0x250 and not 0x1E00 <= ord(ch) <= 0x1EFF:
+                foreign += 1
+    return letters > 0 and foreign * 2 > letters
+
+
+class VaderScorer:
+    """VADER's compound score with honest ``None`` for languages it does not know."""
+
+    name = "vader"
+
+    def __init__(self, neutral_band: float = 0.05) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._analyser = SentimentIntensityAnalyzer()
+        self._neutral_band = neutral_band
+
+    def supports(self, text: str, lang: str | None) -> bool:
+        """Whether this post can be scored honestly."""
+        primary = primary_language(lang)
+        if primary is not None:
+            return primary in VADER_LANGUAGES
+        return not mostly_non_latin(text)
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:
+        """Score ``text``; ``None`` for unsupported languages."""
+        if not self.supports(text, lang):
+            return None
+        compound = float(self._analyser.polarity_scores(text)["compound"])
+        return Sentiment(score=round(compound, 4), label=label_for(compound, self._neutral_band))
+
+
+class NullScorer:
+    """Scores nothing: every post gets ``None`` (``[analytics] sentiment = "none"``)."""
+
+    name = "none"
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:
+        """Always ``None``."""
+        return None
+
+
+def make_scorer(kind: str, neutral_band: float = 0.05) -> Scorer:
+    """The scorer named in ``[analytics] sentiment``."""
+    if kind == "none":
+        return NullScorer()
+    return VaderScorer(neutral_band)

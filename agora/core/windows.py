@@ -1,0 +1,186 @@
+"""Bounded, incrementally updated time windows: per-minute series and slotted top-k counters.
+
+Nothing here grows with the number of posts: series are fixed-size rings of minute buckets, and the
+counters keep at most ``capacity`` keys per slot (rarely seen keys are evicted first, the way a
+heavy-hitters sketch does), so a wall holds the same memory on day 30 as on day 1.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+MINUTE = 60
+
+
+class MinuteSeries:
+    """Counts per minute for a set of keys over the last ``minutes`` minutes (a ring buffer).
+
+    ``add(minute, key)`` is O(1). The ring advances with the newest minute seen; counts older than
+    the ring are dropped. Out-of-order minutes inside the ring are fine (backfills, replays).
+    """
+
+    __slots__ = ("_rings", "first", "head", "minutes")
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+        self.head: int | None = None
+        """Newest minute index (POSIX seconds // 60) the ring covers."""
+        self._rings: dict[str, array[int]] = {}
+        self.first: int | None = None
+        """Oldest minute ever counted (history before it is unknown, not zero)."""
+
+    def _advance(self, minute: int) -> None:
+        head = self.head
+        if head is None:
+            self.head = minute
+            return
+        steps = minute - head
+        if steps >= self.minutes:
+            for ring in self._rings.values():
+                for i in range(self.minutes):
+                    ring[i] = 0
+        else:
+            for m in range(head + 1, minute + 1):
+                slot = m % self.minutes
+                for ring in self._rings.values():
+                    ring[slot] = 0
+        self.head = minute
+
+    def add(self, minute: int, keys: Iterable[str], amount: int = 1) -> bool:
+        """Count ``amount`` for each key at ``minute``. False when the minute is too old to keep."""
+        head = self.head
+        if head is None or minute > head:
+            self._advance(minute)
+            head = minute
+        if minute <= head - self.minutes:
+            return False
+        if self.first is None or minute < self.first:
+            self.first = minute
+        slot = minute % self.minutes
+        rings = self._rings
+        for key in keys:
+            ring = rings.get(key)
+            if ring is None:
+                ring = rings[key] = array("i", bytes(4 * self.minutes))
+            ring[slot] += amount
+        return True
+
+    def advance_to(self, minute: int) -> None:
+        """Move the ring forward to ``minute`` (time passes even when nothing is posted)."""
+        if self.head is None or minute > self.head:
+            self._advance(minute)
+
+    def keys(self) -> list[str]:
+        """Every key counted at least once since the series was created."""
+        return list(self._rings)
+
+    def series(self, key: str, end_minute: int, count: int) -> list[int]:
+        """``count`` per-minute values ending at ``end_minute`` (inclusive), oldest first."""
+        ring = self._rings.get(key)
+        head = self.head
+        out = [0] * count
+        if ring is None or head is None:
+            return out
+        oldest_kept = head - self.minutes + 1
+        n = self.minutes
+        for i in range(count):
+            minute = end_minute - count + 1 + i
+            if oldest_kept <= minute <= head:
+                out[i] = ring[minute % n]
+        return out
+
+    def total(self, key: str, end_minute: int, count: int) -> int:
+        """Sum of ``count`` minutes ending at ``end_minute``."""
+        return sum(self.series(key, end_minute, count))
+
+    def state(self) -> dict[str, object]:
+        """A JSON-ready copy of the buckets (non-zero only) for persistence."""
+        return {
+            "head": self.head,
+            "minutes": self.minutes,
+            "rings": {k: {i: v for i, v in enumerate(r) if v} for k, r in self._rings.items()},
+        }
+
+
+class SlottedCounter:
+    """Counts of keys (authors, terms) per time slot, bounded, for windowed top-k queries.
+
+    Each slot covers ``slot_s`` seconds; ``slots`` of them are kept. A slot holding more than
+    ``capacity`` keys drops its least-counted half, so frequent keys survive and memory stays
+    bounded whatever the ingest rate. An all-time counter with the same bound answers "all".
+    """
+
+    __slots__ = ("_all", "_slots", "capacity", "head", "slot_s", "slots")
+
+    def __init__(self, slot_s: int, slots: int, capacity: int) -> None:
+        self.slot_s = slot_s
+        self.slots = slots
+        self.capacity = capacity
+        self.head: int | None = None
+        self._slots: dict[int, Counter[str]] = {}
+        self._all: Counter[str] = Counter()
+
+    def add(self, timestamp: float, keys: Iterable[str], amount: int = 1) -> None:
+        """Count ``keys`` at ``timestamp``."""
+        index = int(timestamp // self.slot_s)
+        head = self.head
+        if head is None or index > head:
+            self.head = head = index
+            floor = index - self.slots
+            for old in [i for i in self._slots if i <= floor]:
+                del self._slots[old]
+        counter: Counter[str] | None = None
+        if index > head - self.slots:
+            counter = self._slots.get(index)
+            if counter is None:
+                counter = self._slots[index] = Counter()
+        everything = self._all
+        for key in keys:
+            if counter is not None:
+                counter[key] += amount
+            everything[key] += amount
+        if counter is not None and len(counter) > self.capacity:
+            _shrink(counter, self.capacity // 2)
+        if len(everything) > self.capacity * 4:
+            _shrink(everything, self.capacity * 2)
+
+    def window(self, end: float, seconds: float | None) -> Counter[str]:
+        """Counts over the ``seconds`` before ``end`` (whole slots); ``None`` means all time."""
+        if seconds is None:
+            return Counter(self._all)
+        last = int(end // self.slot_s)
+        first = last - max(1, round(seconds / self.slot_s)) + 1
+        total: Counter[str] = Counter()
+        for index, counter in self._slots.items():
+            if first <= index <= last:
+                total.update(counter)
+        return total
+
+    def slot_counts(self, end: float, seconds: float) -> Iterator[tuple[int, Counter[str]]]:
+        """``(slot index, counter)`` for the slots in the window, oldest first."""
+        last = int(end // self.slot_s)
+        first = last - max(1, round(seconds / self.slot_s)) + 1
+        for index in sorted(self._slots):
+            if first <= index <= last:
+                yield index, self._slots[index]
+
+    def discard(self, key: str) -> None:
+        """Forget a key everywhere (a blocked author or word)."""
+        self._all.pop(key, None)
+        for counter in self._slots.values():
+            counter.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._all) + sum(len(c) for c in self._slots.values())
+
+
+def _shrink(counter: Counter[str], keep: int) -> None:
+    """Keep the ``keep`` most counted keys of ``counter`` (in place)."""
+    if len(counter) <= keep:
+        return
+    survivors = heapq.nlargest(keep, counter.items(), key=lambda kv: kv[1])
+    counter.clear()
+    counter.update(dict(survivors))

@@ -1,0 +1,153 @@
+"""The panel base class: one job per panel, fed from the snapshot on the UI tick.
+
+A panel is built once per page from its :class:`~agora.config.schema.PanelConfig`. On every UI tick
+the page calls :meth:`Panel.apply` with the current snapshot; the panel compares a cheap
+:meth:`Panel.data_key` with the last one it drew and only then calls :meth:`Panel.refresh`, which
+updates its child widgets or chart items *in place* (never rebuilds them). A panel with nothing to
+show displays a calm sentence instead of an empty box.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
+
+from agora.config.schema import PanelConfig, WallConfig
+from agora.core.snapshot import Snapshot
+from agora.ui.safetext import plain_label
+from agora.ui.theme import Theme
+from agora.ui.widgets import rounded_rect
+
+log = logging.getLogger("agora.ui.panels")
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class PanelContext:
+    """What every panel may use besides its own config."""
+
+    wall: WallConfig
+    theme: Theme
+    clock: Callable[[], datetime] = utcnow
+    images: Any = None
+    """An :class:`agora.ui.images.ImageLoader` (or ``None``: no images, placeholders only)."""
+    on_hide_post: Callable[[str], None] | None = None
+    """Called with a post id when an operator hides the post on screen."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Panel(QFrame):
+    """Base of every panel kind. Subclasses set :attr:`kind`, build their widgets in ``__init__``
+    (into :attr:`body`) and implement :meth:`refresh`."""
+
+    kind: ClassVar[str] = ""
+    #: Sentence shown when there is nothing to show (subclasses override).
+    empty_text: ClassVar[str] = "Nothing to show yet"
+
+    def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self.context = context
+        self.theme = context.theme
+        self._last_key: object = object()
+        self.refreshes = 0
+        self.setObjectName(f"panel-{self.kind}")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
+        pad = self.theme.px(22)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(pad, pad * 3 // 4, pad, pad * 3 // 4)
+        outer.setSpacing(self.theme.px(10))
+        self.title_label: QLabel | None = None
+        title = self.title()
+        if title:
+            self.title_label = plain_label(title.upper())
+            self.title_label.setFont(self.theme.font("title", bold=True))
+            self.title_label.setStyleSheet(f"color: {self.theme.muted}; letter-spacing: 1px;")
+            outer.addWidget(self.title_label)
+        self._stack_host = QWidget()
+        self._stack = QStackedLayout(self._stack_host)
+        self.body = QWidget()
+        self._empty = plain_label(self.empty_text)
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setFont(self.theme.font("body", light=True))
+        self._empty.setStyleSheet(f"color: {self.theme.muted};")
+        self._stack.addWidget(self.body)
+        self._stack.addWidget(self._empty)
+        outer.addWidget(self._stack_host, 1)
+
+    # -- to implement ------------------------------------------------------------------------------
+
+    def title(self) -> str:
+        """The panel's heading (``title`` from the config, else the kind's default)."""
+        return self.spec.title or ""
+
+    def data_key(self, snapshot: Snapshot) -> object:
+        """A cheap value that changes when what this panel draws changes (default: the version
+        and the minute, so relative times stay fresh)."""
+        return (snapshot.version, int(snapshot.now.timestamp() // 60))
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        """Update child widgets and chart items in place from ``snapshot``."""
+        raise NotImplementedError
+
+    # -- used by pages and subclasses ------------------------------------------------------------
+
+    def apply(self, snapshot: Snapshot) -> bool:
+        """Refresh when the data changed. Returns whether it did. Errors are logged, never raised:
+        the panel keeps what it showed last."""
+        key = self.data_key(snapshot)
+        if key == self._last_key:
+            return False
+        self._last_key = key
+        try:
+            self.refresh(snapshot)
+        except Exception:
+            log.exception("panel %s could not refresh; keeping the last good view", self.kind)
+            return False
+        self.refreshes += 1
+        return True
+
+    def show_empty(self, message: str | None = None) -> None:
+        """Show the calm empty-state sentence instead of the body."""
+        if message is not None and message != self._empty.text():
+            self._empty.setText(message)
+        if self._stack.currentWidget() is not self._empty:
+            self._stack.setCurrentWidget(self._empty)
+
+    def show_body(self) -> None:
+        """Show the body (after :meth:`show_empty`)."""
+        if self._stack.currentWidget() is not self.body:
+            self._stack.setCurrentWidget(self.body)
+
+    @property
+    def showing_empty(self) -> bool:
+        """True while the empty-state sentence is shown."""
+        return self._stack.currentWidget() is self._empty
+
+    def window_s(self, default: float | None = 3600.0) -> float | None:
+        """The panel's time window in seconds (``window`` option, else ``default``)."""
+        return self.spec.window if self.spec.window is not None else default
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """A rounded card in the theme's surface colour."""
+        painter = QPainter(self)
+        rounded_rect(
+            painter,
+            self.rect().adjusted(0, 0, -1, -1).toRectF(),
+            self.theme.px(14),
+            self.theme.color("surface"),
+        )
+        painter.end()

@@ -1,0 +1,147 @@
+"""Small drawing widgets shared by panels: wrapped plain text that never overflows its box."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFontMetricsF,
+    QPainter,
+    QPaintEvent,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from agora.ui.safetext import display_text, elide_words
+
+
+class TextBlock(QWidget):
+    """Plain text wrapped to the widget's width; the last line that fits is elided at a word
+    boundary. Never interprets markup, never draws outside its rectangle."""
+
+    def __init__(self, parent: QWidget | None = None, *, max_lines: int = 0) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._shown = ""
+        self._color = QColor("#ffffff")
+        self._max_lines = max_lines
+        self._alignment = Qt.AlignmentFlag.AlignLeft
+        self._line_spacing = 1.15
+        self._layout_cache: tuple[int, int, str] | None = None
+        self._lines: list[tuple[str, float]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        """Set the text (plain; markup is shown literally)."""
+        shown = display_text(text)
+        if shown == self._shown:
+            return
+        self._text = text
+        self._shown = shown
+        self._layout_cache = None
+        self.update()
+
+    def text(self) -> str:
+        """The text as given."""
+        return self._text
+
+    def setColor(self, color: QColor) -> None:  # noqa: N802
+        """Text colour."""
+        if color != self._color:
+            self._color = QColor(color)
+            self.update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        """A new font invalidates the wrapped layout."""
+        if event.type() == QEvent.Type.FontChange:
+            self._layout_cache = None
+            self.update()
+        super().changeEvent(event)
+
+    def setMaxLines(self, lines: int) -> None:  # noqa: N802
+        """At most this many lines (0: as many as fit)."""
+        self._max_lines = lines
+        self._layout_cache = None
+        self.update()
+
+    def setAlignment(self, alignment: Qt.AlignmentFlag) -> None:  # noqa: N802
+        """Horizontal alignment of each line."""
+        self._alignment = alignment
+        self.update()
+
+    def visible_lines(self) -> list[str]:
+        """The lines as drawn at the current size (for tests)."""
+        self._relayout()
+        return [line for line, _ in self._lines]
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """A modest default; panels size text blocks through their layouts."""
+        metrics = QFontMetricsF(self.font())
+        return QSize(200, int(metrics.lineSpacing() * max(1, self._max_lines or 2)))
+
+    def _relayout(self) -> None:
+        key = (self.width(), self.height(), self._shown)
+        if self._layout_cache == key:
+            return
+        self._layout_cache = key
+        self._lines = []
+        width = float(max(1, self.width()))
+        metrics = QFontMetricsF(self.font())
+        line_height = metrics.lineSpacing() * self._line_spacing
+        fit = max(1, int((self.height() + 1) // line_height)) if self.height() > 0 else 1
+        if self._max_lines:
+            fit = min(fit, self._max_lines)
+        layout = QTextLayout(self._shown, self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        starts: list[tuple[int, int]] = []
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            starts.append((line.textStart(), line.textLength()))
+            if len(starts) > fit:
+                break
+        layout.endLayout()
+        text = self._shown
+        y = metrics.ascent()
+        for index, (start, length) in enumerate(starts[:fit]):
+            piece = text[start : start + length].rstrip()
+            if index == fit - 1 and len(starts) > fit:
+                piece = elide_words(text[start:].replace("\n", " "), metrics, width)
+            self._lines.append((piece, y))
+            y += line_height
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Draw the wrapped lines, clipped to the widget."""
+        self._relayout()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        painter.setClipRect(self.rect())
+        painter.setPen(self._color)
+        painter.setFont(self.font())
+        metrics = QFontMetricsF(self.font())
+        width = float(self.width())
+        for line, y in self._lines:
+            x = 0.0
+            if self._alignment & Qt.AlignmentFlag.AlignHCenter:
+                x = (width - metrics.horizontalAdvance(line)) / 2
+            elif self._alignment & Qt.AlignmentFlag.AlignRight:
+                x = width - metrics.horizontalAdvance(line)
+            painter.drawText(QPointF(max(0.0, x), y), line)
+        painter.end()
+
+
+def rounded_rect(painter: QPainter, rect: QRectF, radius: float, color: QColor) -> None:
+    """Fill a rounded rectangle without an outline."""
+    painter.save()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.drawRoundedRect(rect, radius, radius)
+    painter.restore()

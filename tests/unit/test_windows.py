@@ -1,0 +1,43 @@
+"""Bounded time windows."""
+
+from __future__ import annotations
+
+from agora.core.windows import MinuteSeries, SlottedCounter
+
+
+def test_minute_series_counts_and_rolls_over() -> None:
+    series = MinuteSeries(10)
+    series.add(100, ["a"])
+    series.add(100, ["a", "b"])
+    series.add(105, ["a"])
+    assert series.series("a", 105, 6) == [2, 0, 0, 0, 0, 1]
+    assert series.total("b", 105, 10) == 1
+    # out of order inside the ring is fine, too old is refused
+    assert series.add(99, ["a"])
+    assert not series.add(95, ["a"])
+    series.advance_to(112)
+    assert series.series("a", 112, 10) == [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]  # minutes 103..112
+    series.advance_to(500)
+    assert series.total("a", 500, 10) == 0
+
+
+def test_minute_series_memory_is_fixed() -> None:
+    series = MinuteSeries(60)
+    for minute in range(100_000):
+        series.add(minute, ["k"])
+    assert len(series.keys()) == 1
+    assert series.total("k", 99_999, 60) == 60
+
+
+def test_slotted_counter_windows_and_bounds() -> None:
+    counter = SlottedCounter(slot_s=60, slots=10, capacity=100)
+    for i in range(5_000):
+        counter.add(i * 0.5, [f"rare{i}", "hot"])
+    # windows are whole slots: the slot [2460, 2520) holds posts at 2460.0 … 2499.5
+    assert counter.window(2_499, 60)["hot"] == 80
+    assert counter.window(2_499, 120)["hot"] == 200
+    assert counter.window(2_499, None)["hot"] == 5_000
+    # bounded: slots beyond the horizon dropped, each slot and the all-time counter capped
+    assert len(counter) < 100 * 10 + 100 * 4 + 100
+    counter.discard("hot")
+    assert "hot" not in counter.window(2_499, None)
