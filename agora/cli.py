@@ -62,6 +62,16 @@ def _time(value: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _size(value: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if not (64 <= width <= 16384 and 64 <= height <= 16384):
+        raise argparse.ArgumentTypeError(f"{value!r}: width and height must be 64 to 16384")
+    return width, height
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -113,6 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
         help='text lines on stdin → {"score", "label"} JSON lines on stdout',
     )
     p.add_argument("--lang", default=None, help="language of every line (default: guess)")
+
+    for name, helptext in (
+        ("run", "the wall, fullscreen on every configured screen"),
+        ("demo", "the wall on the bundled demo config and simulated stream"),
+    ):
+        p = sub.add_parser(name, parents=[common, data], help=helptext)
+        if name == "run":
+            p.add_argument("config", type=Path)
+        p.add_argument("--windowed", action="store_true", help="ordinary windows on a desktop")
+        p.add_argument("--seconds", type=float, default=None, help="quit after N seconds")
+
+    p = sub.add_parser(
+        "snapshot", parents=[common, data], help="render one screen's page offscreen to a PNG"
+    )
+    p.add_argument("config", type=Path)
+    p.add_argument("--screen", type=int, default=0)
+    p.add_argument("--page", type=int, default=0)
+    p.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (1920x1080)")
+    p.add_argument("--dpr", type=float, default=1.0, help="device pixel ratio (2 for 4K)")
+    p.add_argument("--now", type=_time, default=None, help="measure windows back from this time")
+    p.add_argument("--out", type=Path, required=True)
 
     p = sub.add_parser("bench", parents=[common], help="performance benchmarks")
     bench = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
@@ -204,45 +235,10 @@ async def _fetch_one(source: Source, limit: int | None, seconds: float) -> list[
 
 def cmd_analyse(args: argparse.Namespace) -> int:
     """``agora analyse CONFIG --json``: the snapshot of what the offline sources hold."""
-    from agora.engine import build_pipeline, panel_windows
-    from agora.sources.base import SourceContext
-    from agora.sources.registry import build_sources
-    from agora.store.memory import MemoryStore
+    from agora.offline import offline_snapshot
 
-    loaded = _load(args.config)
-    config = loaded.config
-    store = MemoryStore()
-    clock_now: datetime | None = args.now
-    context = SourceContext(
-        wall=config,
-        config_dir=loaded.config_dir,
-        get_cursor=store.get_cursor,
-        set_cursor=store.set_cursor,
-    )
-    if clock_now is not None:
-        context.clock = lambda: clock_now
-    pipeline = build_pipeline(config, store)
-    sources = [s for s in build_sources(config, context) if getattr(s, "offline", False)]
-    for source in sources:
-        try:
-            posts = asyncio.run(source.fetch())
-        except Exception as exc:
-            source.mark_error(f"{source.name}: {exc}")
-            continue
-        pipeline.ingest(posts, now=clock_now)
-    windows = panel_windows(config)
-    if args.window not in windows:
-        windows.append(args.window)
-    snapshot = pipeline.aggregates.snapshot(
-        args.now,
-        windows=windows,
-        sources={s.name: s.health for s in sources},
-        store_status="analyse: in memory (the wall's store is not touched)",
-        notes=[f"skipped or repaired: {pipeline.problems.summary()}"]
-        if pipeline.problems.total
-        else [],
-    )
-    json.dump(snapshot.to_dict(args.window), sys.stdout, ensure_ascii=False, indent=2)
+    result = offline_snapshot(_load(args.config), now=args.now, window=args.window)
+    json.dump(result.snapshot.to_dict(args.window), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return EXIT_OK
 
@@ -267,6 +263,38 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def demo_config_path() -> Path:
+    """The bundled demo config."""
+    return Path(__file__).resolve().parent / "assets" / "demo.toml"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``agora run CONFIG`` and ``agora demo``."""
+    from agora.ui.app import run_wall
+
+    path = demo_config_path() if args.command == "demo" else args.config
+    _load(path)  # report config errors before any window opens
+    return run_wall(path, data_dir=args.data_dir, windowed=args.windowed, seconds=args.seconds)
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """``agora snapshot CONFIG --screen N --out FILE.png``."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from agora.ui.render import snapshot_command
+
+    out = snapshot_command(
+        _load(args.config),
+        screen=args.screen,
+        page=args.page,
+        size=args.size,
+        out=args.out,
+        now=args.now,
+        dpr=args.dpr,
+    )
+    print(out)
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """``agora bench ingest``."""
     from agora.bench.ingest import run_ingest_bench
@@ -287,6 +315,9 @@ COMMANDS = {
     "analyze": cmd_analyse,
     "sentiment": cmd_sentiment,
     "bench": cmd_bench,
+    "run": cmd_run,
+    "demo": cmd_run,
+    "snapshot": cmd_snapshot,
 }
 
 

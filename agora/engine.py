@@ -29,13 +29,13 @@ from agora.core.aggregates import Aggregates
 from agora.core.health import SourceHealth
 from agora.core.moderation import RuleModeration
 from agora.core.pipeline import Pipeline
-from agora.core.post import Post
+from agora.core.post import Moderation, ModerationState, Post
 from agora.core.problems import ProblemLog
 from agora.core.sentiment import make_scorer
 from agora.core.snapshot import Snapshot
 from agora.core.topics import TopicMatcher
 from agora.sources.base import Source, SourceContext
-from agora.store.base import Store
+from agora.store.base import Decision, DecisionAction, Store
 
 log = logging.getLogger("agora.engine")
 
@@ -122,7 +122,7 @@ class Engine:
 
             sources = build_sources(config, context)
         self.sources: list[Source] = list(sources)
-        self._queue: queue.SimpleQueue[Sequence[Post] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Sequence[Post] | Decision | None] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -180,6 +180,31 @@ class Engine:
         if posts:
             self._queue.put(list(posts))
 
+    def decide(self, action: DecisionAction, target: str, actor: str, reason: str = "") -> None:
+        """Record an operator's decision; it reaches the wall on the next snapshot (thread-safe)."""
+        self._queue.put(Decision(action, target, actor, self.clock(), reason))
+
+    def apply_decision(self, decision: Decision) -> None:
+        """Persist a decision and apply it to what the wall shows (ingest thread or tests)."""
+        try:
+            self.store.add_decision(decision)
+        except Exception as exc:
+            log.error("store: could not save the decision (%s); applied for this run only", exc)
+        self._show_decision(decision)
+        log.info("decision: %s %s by %s", decision.action, decision.target, decision.actor)
+
+    def _show_decision(self, decision: Decision) -> None:
+        states: dict[str, ModerationState] = {
+            "hide": "hidden",
+            "approve": "approved",
+            "pin": "pinned",
+            "unpin": "approved",
+        }
+        state = states.get(decision.action)
+        if state is not None:
+            why = decision.reason or f"{decision.action} by {decision.actor}"
+            self.pipeline.aggregates.set_moderation(decision.target, Moderation(state, (why,)))
+
     def ingest_now(self, posts: Sequence[Post]) -> None:
         """Run a batch through the pipeline on the calling thread (tests, commands)."""
         self.pipeline.ingest(posts, now=self.clock())
@@ -197,6 +222,13 @@ class Engine:
             count = 0
         if count:
             log.info("loaded %d stored posts back into the figures", count)
+        try:
+            decisions = self.store.decisions()
+        except Exception as exc:
+            log.error("store: could not read moderation decisions back: %s", exc)
+            decisions = []
+        for decision in decisions:
+            self._show_decision(decision)
         return count
 
     def start(self) -> None:
@@ -237,12 +269,14 @@ class Engine:
             batch: list[Post] = []
             try:
                 item = self._queue.get(timeout=PUBLISH_EVERY)
-                if item is not None:
-                    batch.extend(item)
-                while len(batch) < 5_000:
-                    item = self._queue.get_nowait()
-                    if item is not None:
+                while True:
+                    if isinstance(item, Decision):
+                        self.apply_decision(item)
+                    elif item is not None:
                         batch.extend(item)
+                    if len(batch) >= 5_000:
+                        break
+                    item = self._queue.get_nowait()
             except queue.Empty:
                 pass
             if self._stop.is_set():

@@ -103,6 +103,20 @@ SecretRef = Annotated[
     PlainSerializer(lambda s: s.reference, return_type=str),
 ]
 
+_HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_hours(value: str) -> tuple[int, int]:
+    """``"22:00-06:00"`` as minutes after midnight ``(start, end)``; the range may wrap midnight."""
+    match = _HOURS_RE.match(value)
+    if not match:
+        raise ValueError(f'{value!r} is not a time range; use e.g. "22:00-06:00"')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+        raise ValueError(f"{value!r} has an impossible time")
+    return h1 * 60 + m1, h2 * 60 + m2
+
+
 _CELL_RE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*$")
 _GRID_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 
@@ -140,8 +154,36 @@ class WallSection(Strict):
     """``anonymous`` shows no names, handles or avatars anywhere."""
     language: str = "en"
     """Language of the wall's own labels."""
+    logo: str | None = None
+    """Image file shown in the header (relative to the config file)."""
     timezone: str | None = None
     """IANA zone for the clock and daily figures; ``None`` uses the machine's."""
+    accent: str | None = None
+    """Brand colour for highlights, ``#rrggbb``."""
+    font_scale: float = Field(default=1.0, ge=0.5, le=3.0)
+    """Make every text larger (> 1) or smaller (< 1) on this wall."""
+    night: str | None = None
+    """Quiet hours in local time, ``"22:00-06:00"``: the wall dims or blanks (``night_mode``)."""
+    night_mode: Literal["dim", "blank"] = "dim"
+    burn_in_shift: Duration = 240.0
+    """Every this often the content moves a few pixels (burn-in protection); 0 turns it off."""
+    burn_in_pixels: int = Field(default=4, ge=0, le=40)
+    transition: Duration = 0.8
+    """Length of the cross-fade between pages."""
+
+    @field_validator("accent")
+    @classmethod
+    def _accent(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f'{value!r} is not a colour; use "#rrggbb"')
+        return value
+
+    @field_validator("night")
+    @classmethod
+    def _night(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
 
 
 class TopicConfig(Strict):
@@ -283,6 +325,13 @@ class PanelConfig(Strict):
     by: Literal["topic", "sentiment", "source"] | None = None
     topics: list[str] | None = None
     limit: int | None = Field(default=None, ge=1, le=100)
+    """How many items (posts, terms, authors) at most."""
+    interval: Duration | None = Field(default=None, gt=0)
+    """``featured``: how long each post stays before the next."""
+    speed: float | None = Field(default=None, gt=0, le=1000)
+    """``ticker``: crawl speed in pixels per second at 1080p (scaled with the screen)."""
+    mode: Literal["active", "influential", "both"] | None = None
+    """``authors``: rank by posts (active), by followers (influential), or show both."""
 
     @field_validator("span")
     @classmethod
@@ -297,7 +346,7 @@ class PageConfig(Strict):
 
     name: str | None = None
     seconds: Duration = 30.0
-    grid: Annotated[tuple[int, int], BeforeValidator(lambda v: _parse_grid(v))] = (3, 2)
+    grid: Annotated[tuple[int, int], BeforeValidator(_parse_grid)] = (3, 2)
     """``"columns x rows"``, e.g. ``"3x2"``."""
     panels: list[PanelConfig] = Field(min_length=1)
 

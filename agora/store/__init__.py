@@ -1,1 +1,158 @@
-"""Persistence: SQLite (WAL) for posts, cursors, decisions and state, with an in-memory fallback."""
+"""What the wall remembers across restarts (no Qt).
+
+:func:`open_store` is the one way the wall gets its store: the SQLite database of the wall under the
+platform data directory (or ``--data-dir``), or, when that cannot be used, memory, with one clear log
+line saying why. A database that fails while the wall runs (disk full, file removed) is dropped the
+same way: :class:`FallbackStore` switches to memory and the wall carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from agora.core.post import Post
+from agora.store.base import Decision, Store
+from agora.store.memory import MemoryStore
+from agora.store.sqlite import SqliteStore, StoreOpenError
+
+T = TypeVar("T")
+
+_LOST = "running in memory; posts and decisions from now on are not kept after a restart"
+
+
+def default_data_dir() -> Path:
+    """The platform's data directory for Agora (``~/.local/share/agora`` on Linux)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("agora", appauthor=False)
+
+
+def database_path(data_dir: Path | None, wall_name: str) -> Path:
+    """Where a wall's database lives: one file per wall name inside the data directory."""
+    slug = re.sub(r"[^a-z0-9]+", "-", wall_name.lower()).strip("-") or "wall"
+    return (data_dir or default_data_dir()) / f"{slug}.sqlite3"
+
+
+def open_store(
+    data_dir: Path | None, wall_name: str, logger: logging.Logger | None = None
+) -> Store:
+    """The wall's store; never raises. Falls back to memory with one log line."""
+    log = logger or logging.getLogger("agora.store")
+    path = database_path(data_dir, wall_name)
+    try:
+        primary = SqliteStore(path)
+    except StoreOpenError as exc:
+        log.error("store: %s; %s", exc, _LOST)
+        return MemoryStore(status=f"memory ({exc})")
+    except Exception as exc:  # anything else: still never stop the wall
+        log.error("store: cannot open %s (%s); %s", path, exc, _LOST)
+        return MemoryStore(status=f"memory (cannot open {path})")
+    log.info("store: %s", path)
+    return FallbackStore(primary, log)
+
+
+class FallbackStore(Store):
+    """A SQLite store that turns into a memory store the first time the database fails."""
+
+    def __init__(self, primary: SqliteStore, logger: logging.Logger) -> None:
+        self._active: Store = primary
+        self._log = logger
+        self._switch_lock = threading.Lock()
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self._active.kind
+
+    @property
+    def status(self) -> str:  # type: ignore[override]
+        return self._active.status
+
+    @property
+    def active(self) -> Store:
+        """The store in use now."""
+        return self._active
+
+    def _call(self, operation: Callable[[Store], T]) -> T:
+        store = self._active
+        try:
+            return operation(store)
+        except (sqlite3.Error, OSError) as exc:
+            with self._switch_lock:
+                if self._active is store and isinstance(store, SqliteStore):
+                    self._log.error(
+                        "store: %s failed while running (%s); %s", store.path, exc, _LOST
+                    )
+                    self._active = MemoryStore(status=f"memory ({store.path} failed: {exc})")
+                    with contextlib.suppress(Exception):
+                        store.close()
+            return operation(self._active)
+
+    def add_posts(self, posts: Sequence[Post]) -> int:
+        return self._call(lambda s: s.add_posts(posts))
+
+    def get_post(self, post_id: str) -> Post | None:
+        return self._call(lambda s: s.get_post(post_id))
+
+    def has_posts(self, post_ids: Iterable[str]) -> set[str]:
+        ids = list(post_ids)
+        return self._call(lambda s: s.has_posts(ids))
+
+    def delete_posts(self, post_ids: Iterable[str]) -> int:
+        ids = list(post_ids)
+        return self._call(lambda s: s.delete_posts(ids))
+
+    def iter_posts(self, since: datetime | None = None) -> Iterator[Post]:
+        try:
+            yield from self._active.iter_posts(since)
+        except (sqlite3.Error, OSError) as exc:
+            self._log.error(
+                "store: reading stored posts failed (%s); starting from what was read", exc
+            )
+
+    def count_posts(self) -> int:
+        return self._call(lambda s: s.count_posts())
+
+    def prune(self, before: datetime, batch: int = 2_000) -> int:
+        return self._call(lambda s: s.prune(before, batch))
+
+    def get_cursor(self, source: str) -> str | None:
+        return self._call(lambda s: s.get_cursor(source))
+
+    def set_cursor(self, source: str, value: str | None) -> None:
+        self._call(lambda s: s.set_cursor(source, value))
+
+    def add_decision(self, decision: Decision) -> Decision:
+        return self._call(lambda s: s.add_decision(decision))
+
+    def decisions(self, after_seq: int = 0) -> list[Decision]:
+        return self._call(lambda s: s.decisions(after_seq))
+
+    def get_state(self, key: str) -> str | None:
+        return self._call(lambda s: s.get_state(key))
+
+    def set_state(self, key: str, value: str) -> None:
+        self._call(lambda s: s.set_state(key, value))
+
+    def close(self) -> None:
+        self._active.close()
+
+
+__all__ = [
+    "Decision",
+    "FallbackStore",
+    "MemoryStore",
+    "SqliteStore",
+    "Store",
+    "StoreOpenError",
+    "database_path",
+    "default_data_dir",
+    "open_store",
+]

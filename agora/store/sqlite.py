@@ -1,0 +1,327 @@
+"""The real store: one SQLite database in WAL mode per wall.
+
+One connection shared by the ingest thread and the UI thread, guarded by a lock; every write is
+one short transaction so the wall never waits long for it. Posts are kept as their normalised JSON
+(the shape ``agora fetch`` prints) beside the columns queries need. The schema is versioned with
+``PRAGMA user_version`` and upgraded by :data:`MIGRATIONS` in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agora.core.post import Post, PostError
+from agora.store.base import Decision, Store
+
+#: Schema upgrades: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE posts (
+        id       TEXT PRIMARY KEY,
+        created  REAL NOT NULL,
+        source   TEXT NOT NULL,
+        body     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX posts_created ON posts (created);
+    CREATE TABLE cursors (
+        source   TEXT PRIMARY KEY,
+        value    TEXT NOT NULL,
+        updated  REAL NOT NULL
+    );
+    CREATE TABLE decisions (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        action   TEXT NOT NULL,
+        target   TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        at       REAL NOT NULL,
+        reason   TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE state (
+        key      TEXT PRIMARY KEY,
+        value    TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+_PAGE = 2_000  # posts per page when iterating
+
+
+class StoreOpenError(Exception):
+    """The database cannot be used; the message says why in plain words."""
+
+
+def _plain(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"{path} is damaged ({text}); it is left untouched for inspection"
+    if "locked" in lowered or "busy" in lowered:
+        return f"{path} is locked by another program (is another wall running on it?)"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{path} is read-only"
+    if "unable to open" in lowered:
+        return f"{path} cannot be opened ({text})"
+    return f"{path}: {text}"
+
+
+class SqliteStore(Store):
+    """Posts, cursors, decisions and state in one SQLite file. Raises :class:`StoreOpenError`
+    from the constructor when the file cannot be used for reading *and* writing."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 2.0) -> None:
+        self.path = Path(path)
+        self.status = f"sqlite: {self.path}"
+        self._lock = threading.RLock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreOpenError(
+                f"cannot create {self.path.parent} ({exc.strerror or exc})"
+            ) from None
+        try:
+            self._db = sqlite3.connect(
+                self.path,
+                timeout=busy_timeout_s,
+                check_same_thread=False,
+                isolation_level=None,  # explicit BEGIN/COMMIT
+            )
+        except sqlite3.Error as exc:
+            raise StoreOpenError(_plain(exc, self.path)) from None
+        try:
+            self._prepare()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreOpenError(_plain(exc, self.path)) from None
+
+    def _prepare(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        check = db.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreOpenError(
+                f"{self.path} was written by a newer Agora (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); it is left untouched"
+            )
+        # proves the file is writable and not locked, and applies pending migrations atomically
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """The database's schema version."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- posts -------------------------------------------------------------------------------
+
+    def add_posts(self, posts: Sequence[Post]) -> int:
+        if not posts:
+            return 0
+        latest: dict[str, Post] = {}
+        for post in posts:
+            latest[post.id] = post
+        rows = [(p.id, p.timestamp, p.source, p.to_json()) for p in latest.values()]
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT OR IGNORE INTO posts (id, created, source, body) VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+                new = db.total_changes - before
+                if new < len(rows):
+                    db.executemany(
+                        "UPDATE posts SET body = ? WHERE id = ?", [(r[3], r[0]) for r in rows]
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return new
+
+    def get_post(self, post_id: str) -> Post | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone()
+        return _decode(row[0]) if row else None
+
+    def has_posts(self, post_ids: Iterable[str]) -> set[str]:
+        ids = list(dict.fromkeys(post_ids))
+        found: set[str] = set()
+        with self._lock:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    row[0]
+                    for row in self._db.execute(
+                        f"SELECT id FROM posts WHERE id IN ({marks})",
+                        chunk,
+                    )
+                )
+        return found
+
+    def delete_posts(self, post_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(post_ids))
+        removed = 0
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                before = db.total_changes
+                db.executemany("DELETE FROM posts WHERE id = ?", [(i,) for i in ids])
+                removed = db.total_changes - before
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return removed
+
+    def iter_posts(self, since: datetime | None = None) -> Iterator[Post]:
+        # keyset pagination: the lock is held per page, never while the caller works
+        after = (since.timestamp() if since else float("-inf"), "")
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT created, id, body FROM posts WHERE (created, id) > (?, ?) "
+                    "ORDER BY created, id LIMIT ?",
+                    (after[0], after[1], _PAGE),
+                ).fetchall()
+            for _created, _id, body in rows:
+                post = _decode(body)
+                if post is not None:
+                    yield post
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    def count_posts(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM posts").fetchone()[0])
+
+    def prune(self, before: datetime, batch: int = 2_000) -> int:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                cursor = db.execute(
+                    "DELETE FROM posts WHERE id IN "
+                    "(SELECT id FROM posts WHERE created < ? ORDER BY created LIMIT ?)",
+                    (before.timestamp(), batch),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return cursor.rowcount
+
+    # -- cursors -----------------------------------------------------------------------------
+
+    def get_cursor(self, source: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM cursors WHERE source = ?", (source,)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_cursor(self, source: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._db.execute("DELETE FROM cursors WHERE source = ?", (source,))
+            else:
+                self._db.execute(
+                    "INSERT INTO cursors (source, value, updated) VALUES (?, ?, ?) "
+                    "ON CONFLICT(source) DO UPDATE SET value = excluded.value, "
+                    "updated = excluded.updated",
+                    (source, value, datetime.now(UTC).timestamp()),
+                )
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def add_decision(self, decision: Decision) -> Decision:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO decisions (action, target, actor, at, reason) VALUES (?, ?, ?, ?, ?)",
+                (
+                    decision.action,
+                    decision.target,
+                    decision.actor,
+                    decision.at.timestamp(),
+                    decision.reason,
+                ),
+            )
+            seq = int(cursor.lastrowid or 0)
+        return Decision(
+            decision.action, decision.target, decision.actor, decision.at, decision.reason, seq
+        )
+
+    def decisions(self, after_seq: int = 0) -> list[Decision]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, action, target, actor, at, reason FROM decisions "
+                "WHERE seq > ? ORDER BY seq",
+                (after_seq,),
+            ).fetchall()
+        out: list[Decision] = []
+        for seq, action, target, actor, at, reason in rows:
+            out.append(
+                Decision(action, target, actor, datetime.fromtimestamp(at, UTC), reason, int(seq))
+            )
+        return out
+
+    # -- state -------------------------------------------------------------------------------
+
+    def get_state(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA optimize")
+            self._db.close()
+
+
+def _decode(body: str) -> Post | None:
+    """A stored post, or ``None`` when the row cannot be read back (it is skipped)."""
+    try:
+        return Post.from_json(body, now=datetime.now(UTC))
+    except (PostError, ValueError, TypeError):
+        return None

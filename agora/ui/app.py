@@ -1,0 +1,366 @@
+"""The wall: one process, one window per configured screen, fed by the engine's snapshots.
+
+:class:`Wall` matches configured screens to the machine's screens (by index or connector name),
+follows screens being plugged and unplugged, runs the UI tick that hands the latest snapshot to the
+visible pages, and takes the operator's keys. :func:`run_wall` is what ``agora run`` and
+``agora demo`` call.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCursor, QGuiApplication, QKeyEvent, QScreen
+from PySide6.QtWidgets import QApplication
+
+from agora.config.schema import ScreenConfig, WallConfig
+from agora.engine import Engine
+from agora.ui.panels import PanelContext
+from agora.ui.screen import ScreenWindow
+from agora.ui.theme import Theme, theme_for
+
+log = logging.getLogger("agora.ui")
+
+#: Milliseconds between UI ticks (the UI pulls the latest snapshot this often).
+TICK_MS = 250
+QUIT_CONFIRM_S = 4.0
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+def wall_theme(config: WallConfig) -> Theme:
+    """The theme a config asks for, with its topic and accent colours and font scale."""
+    from dataclasses import replace
+
+    colors = {k: t.color for k, t in config.topics.items() if t.color}
+    theme = theme_for(config.wall.theme, colors)
+    theme = replace(theme, font_scale=config.wall.font_scale)
+    if config.wall.accent:
+        theme = replace(theme, accent=config.wall.accent)
+    return theme
+
+
+def screen_label(output: int | str) -> str:
+    """``"screen 2"`` or ``"HDMI-1"``."""
+    return f"screen {output}" if isinstance(output, int) else output
+
+
+def find_screen(output: int | str, screens: list[QScreen]) -> QScreen | None:
+    """The machine screen a configured ``output`` refers to, or ``None`` when it is absent."""
+    if isinstance(output, int):
+        return screens[output] if 0 <= output < len(screens) else None
+    wanted = output.strip().casefold()
+    return next((s for s in screens if s.name().casefold() == wanted), None)
+
+
+class StatusLog(logging.Handler):
+    """Keeps the last warnings for the discreet status line (first line only, never a traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: deque[tuple[float, str]] = deque(maxlen=20)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage().splitlines()[0][:200]
+        except Exception:
+            return
+        self.messages.append((time.monotonic(), text))
+
+    def recent(self, seconds: float = 60.0) -> str:
+        """The newest message of the last ``seconds``, or ``""``."""
+        if not self.messages:
+            return ""
+        at, text = self.messages[-1]
+        return text if time.monotonic() - at <= seconds else ""
+
+
+class Wall(QObject):
+    """Every screen window of one wall and the tick that feeds them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        windowed: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+        images: object = None,
+        window_size: tuple[int, int] = (1280, 720),
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.config: WallConfig = engine.config
+        self.windowed = windowed
+        self.clock = clock
+        self.images = images
+        self.window_size = window_size
+        self.theme = wall_theme(self.config)
+        self.windows: dict[int, ScreenWindow] = {}
+        """Config screen index → its window (only for screens that are present)."""
+        self.absent: list[int] = []
+        self.ticks = 0
+        self.tick_ms: deque[float] = deque(maxlen=2_000)
+        self.status_log = StatusLog()
+        logging.getLogger().addHandler(self.status_log)
+        self._quit_armed_at = 0.0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.CoarseTimer)
+        self._timer.timeout.connect(self.tick)
+        app = QGuiApplication.instance()
+        assert isinstance(app, QGuiApplication)
+        app.screenAdded.connect(self._screens_changed)
+        app.screenRemoved.connect(self._screens_changed)
+        app.installEventFilter(self)
+        self.place()
+
+    # -- screens ---------------------------------------------------------------------------
+
+    def _context(self, screen: QScreen | None) -> PanelContext:
+        if screen is not None and not self.windowed:
+            size = screen.geometry().size()
+            theme = self.theme.scaled(size.width(), size.height())
+        else:
+            theme = self.theme.scaled(*self.window_size)
+        return PanelContext(
+            wall=self.config,
+            theme=theme,
+            clock=self.clock,
+            images=self.images,
+            on_hide_post=lambda post_id: self.engine.decide(
+                "hide", post_id, "wall keyboard", "hidden at the wall"
+            ),
+        )
+
+    def place(self) -> None:
+        """Create, move or remove windows to match the configured and present screens."""
+        screens = QGuiApplication.screens()
+        configured: list[ScreenConfig] = list(self.config.screens)
+        present: dict[int, QScreen | None] = {}
+        for index, screen_config in enumerate(configured):
+            if self.windowed:
+                present[index] = None
+                continue
+            found = find_screen(screen_config.output, screens)
+            if found is not None and found not in [s for s in present.values() if s]:
+                present[index] = found
+        self.absent = [i for i in range(len(configured)) if i not in present]
+
+        for index in list(self.windows):
+            if index not in present:
+                window = self.windows.pop(index)
+                log.warning("%s was unplugged", window.name)
+                window.close()
+                window.deleteLater()
+        for index, screen in present.items():
+            window = self.windows.get(index)
+            if window is None:
+                name = screen_label(configured[index].output)
+                window = ScreenWindow(
+                    name, configured[index].pages, self._context(screen), clock=self.clock
+                )
+                self.windows[index] = window
+            self._show(window, screen)
+
+        host = self.windows[min(self.windows)] if self.windows else None
+        for window in self.windows.values():
+            for owner in window.guests:
+                if owner not in [screen_label(configured[i].output) for i in self.absent]:
+                    window.remove_guest_pages(owner)
+        for index in self.absent:
+            label = screen_label(configured[index].output)
+            if host is None:
+                log.warning("%s is not connected and no other screen is; waiting", label)
+                continue
+            if label not in host.guests:
+                log.warning(
+                    "%s is not connected; its pages rotate on %s until it is", label, host.name
+                )
+                host.add_guest_pages(label, configured[index].pages)
+
+    def _show(self, window: ScreenWindow, screen: QScreen | None) -> None:
+        if self.windowed or screen is None:
+            if not window.isVisible():
+                window.resize(*self.window_size)
+                window.show()
+            return
+        window.setWindowFlags(
+            Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        )
+        window.setCursor(QCursor(Qt.CursorShape.BlankCursor))
+        if window.screen() is not screen:
+            window.setScreen(screen)
+        window.setGeometry(screen.geometry())
+        window.showFullScreen()
+
+    def _screens_changed(self, _screen: QScreen) -> None:
+        # let Qt settle the new geometry first
+        QTimer.singleShot(500, self.place)
+
+    # -- tick -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the UI tick."""
+        self._timer.start(TICK_MS)
+        self.tick()
+
+    def stop(self) -> None:
+        """Stop the UI tick."""
+        self._timer.stop()
+
+    def tick(self) -> None:
+        """Hand the latest snapshot to every window. Never raises."""
+        started = time.perf_counter()
+        snapshot = self.engine.snapshot
+        recent = self.status_log.recent()
+        for window in list(self.windows.values()):
+            try:
+                window.set_status("log", recent)
+                window.apply(snapshot)
+            except Exception:
+                log.exception("%s: the tick failed; the screen keeps its last picture", window.name)
+        self.ticks += 1
+        self.tick_ms.append((time.perf_counter() - started) * 1000.0)
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Operator keys on any wall window."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            window = watched if isinstance(watched, ScreenWindow) else None
+            if window is None:
+                window = next(iter(self.windows.values()), None)
+            if window is not None and self.handle_key(window, event.key()):
+                return True
+        return False
+
+    def handle_key(self, window: ScreenWindow, key: int) -> bool:
+        """Act on an operator key; True when it was one of ours."""
+        if key in (Qt.Key.Key_Right, Qt.Key.Key_PageDown, Qt.Key.Key_N):
+            window.next_page()
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_PageUp, Qt.Key.Key_P):
+            window.next_page(-1)
+        elif key == Qt.Key.Key_Space:
+            window.set_paused(not window.paused)
+        elif key == Qt.Key.Key_H:
+            self.hide_current_featured(window)
+        elif key in (Qt.Key.Key_Q, Qt.Key.Key_Escape):
+            now = time.monotonic()
+            if now - self._quit_armed_at <= QUIT_CONFIRM_S:
+                log.info("quit requested at the wall")
+                QApplication.quit()
+            else:
+                self._quit_armed_at = now
+                for w in self.windows.values():
+                    w.set_status("quit", "press Q again to quit the wall")
+                QTimer.singleShot(
+                    int(QUIT_CONFIRM_S * 1000),
+                    lambda: [w.set_status("quit", "") for w in self.windows.values()],
+                )
+        else:
+            return False
+        return True
+
+    def hide_current_featured(self, window: ScreenWindow) -> str | None:
+        """Hide the post shown by the featured panel of the current page (a stored decision)."""
+        page = window.current_page()
+        if page is None:
+            return None
+        for panel in page.panels:
+            current = getattr(panel, "current_post_id", None)
+            post_id = current() if callable(current) else None
+            if isinstance(post_id, str):
+                self.engine.decide("hide", post_id, "wall keyboard", "hidden at the wall")
+                window.set_status("hidden", "post hidden")
+                QTimer.singleShot(5000, lambda: window.set_status("hidden", ""))
+                return post_id
+        return None
+
+    def close(self) -> None:
+        """Close every window."""
+        self.stop()
+        logging.getLogger().removeHandler(self.status_log)
+        for window in self.windows.values():
+            window.close()
+            window.deleteLater()
+        self.windows.clear()
+
+
+def inhibit_screen_blanking() -> None:
+    """Best effort: keep X11 from blanking or powering down the screens while the wall runs."""
+    platform = QGuiApplication.platformName()
+    if platform != "xcb" or shutil.which("xset") is None:
+        return
+    try:
+        subprocess.run(
+            ["xset", "s", "off", "-dpms", "s", "noblank"],
+            check=False,
+            timeout=5,
+            capture_output=True,
+        )
+        log.info("screen blanking turned off (xset)")
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.info("could not turn screen blanking off: %s", exc)
+
+
+def run_wall(
+    config_path: Path,
+    *,
+    data_dir: Path | None,
+    windowed: bool = False,
+    seconds: float | None = None,
+) -> int:
+    """Run the wall until quit (or for ``seconds``). Returns the exit status."""
+    from agora.config.loader import load_config
+    from agora.store import open_store
+
+    loaded = load_config(config_path)
+    config = loaded.config
+    if not config.screens:
+        raise ValueError(f"{config_path}: no [[screens]] configured; nothing to show")
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("agora")
+    app.setQuitOnLastWindowClosed(True)
+    store = open_store(data_dir, config.wall.name, log)
+    engine = Engine(config, store, config_dir=loaded.config_dir)
+    images = None
+    try:
+        from agora.ui.images import ImageLoader
+
+        images = ImageLoader()
+    except Exception as exc:  # images are a nicety; the wall runs without them
+        log.warning("images disabled: %s", exc)
+    engine.start()
+    wall = Wall(engine, windowed=windowed, images=images)
+    if not windowed:
+        inhibit_screen_blanking()
+    wall.start()
+    # Python signal handlers run only when the interpreter gets control: poke it regularly.
+    signal.signal(signal.SIGINT, lambda *_: QApplication.quit())
+    signal.signal(signal.SIGTERM, lambda *_: QApplication.quit())
+    poke = QTimer()
+    poke.timeout.connect(lambda: None)
+    poke.start(200)
+    if seconds is not None:
+        QTimer.singleShot(int(seconds * 1000), QApplication.quit)
+    log.info("wall %r running on %d screen(s)", config.wall.name, len(wall.windows))
+    try:
+        status = app.exec()
+    finally:
+        wall.close()
+        engine.close()
+        if images is not None and hasattr(images, "close"):
+            images.close()
+    return int(status)

@@ -1,0 +1,101 @@
+"""``agora snapshot``: render one page of one screen offscreen to a PNG.
+
+The page is built exactly as the wall builds it, fed the snapshot of what the configured offline
+sources hold, laid out at the requested size and device pixel ratio, and grabbed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtWidgets import QApplication
+
+from agora.config.loader import LoadedConfig
+from agora.core.snapshot import Snapshot
+from agora.ui.app import wall_theme
+from agora.ui.page import PageWidget
+from agora.ui.panels import PanelContext
+
+log = logging.getLogger("agora.ui.render")
+
+
+def _settle(rounds: int = 5) -> None:
+    for _ in range(rounds):
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def render_page(
+    loaded: LoadedConfig,
+    snapshot: Snapshot,
+    *,
+    screen: int,
+    page: int,
+    size: tuple[int, int],
+    out: Path,
+    dpr: float = 1.0,
+) -> Path:
+    """Render page ``page`` of configured screen ``screen`` at ``size`` (logical pixels)."""
+    config = loaded.config
+    if not config.screens:
+        raise ValueError(f"{loaded.path}: no [[screens]] configured")
+    if not 0 <= screen < len(config.screens):
+        raise ValueError(f"screen {screen} is not configured (0–{len(config.screens) - 1})")
+    pages = config.screens[screen].pages
+    if not 0 <= page < len(pages):
+        raise ValueError(f"screen {screen} has no page {page} (0–{len(pages) - 1})")
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    theme = wall_theme(config).scaled(*size)
+    context = PanelContext(wall=config, theme=theme, clock=lambda: snapshot.now)
+    widget = PageWidget(pages[page], context)
+    palette = widget.palette()
+    palette.setColor(widget.backgroundRole(), theme.color("background"))
+    widget.setPalette(palette)
+    widget.setAutoFillBackground(True)
+    widget.resize(*size)
+    widget.show()
+    _settle()
+    widget.apply(snapshot)
+    _settle()
+    widget.apply(snapshot)
+    picture = widget.grab() if dpr == 1.0 else _grab_scaled(widget, dpr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not picture.save(str(out), "PNG"):
+        raise OSError(f"could not write {out}")
+    widget.close()
+    widget.deleteLater()
+    _settle(1)
+    return out
+
+
+def _grab_scaled(widget: PageWidget, dpr: float) -> object:
+    from PySide6.QtGui import QPainter, QPixmap
+
+    pixmap = QPixmap(int(widget.width() * dpr), int(widget.height() * dpr))
+    pixmap.setDevicePixelRatio(dpr)
+    painter = QPainter(pixmap)
+    widget.render(painter)
+    painter.end()
+    return pixmap
+
+
+def snapshot_command(
+    loaded: LoadedConfig,
+    *,
+    screen: int,
+    page: int,
+    size: tuple[int, int],
+    out: Path,
+    now: datetime | None = None,
+    dpr: float = 1.0,
+) -> Path:
+    """Ingest the offline sources and render the page."""
+    from agora.offline import offline_snapshot
+
+    result = offline_snapshot(loaded, now=now)
+    return render_page(
+        loaded, result.snapshot, screen=screen, page=page, size=size, out=out, dpr=dpr
+    )

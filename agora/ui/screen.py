@@ -1,0 +1,325 @@
+"""One window per physical screen: rotating pages, a calm cross-fade, status line, kiosk care.
+
+Rotation cannot silently stop: the timer is re-armed after every turn whatever happens, and the UI
+tick checks that the current page has not overstayed (then it turns the page and logs why).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsOpacityEffect,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agora.config.schema import PageConfig, parse_hours
+from agora.core.snapshot import Snapshot
+from agora.ui.page import PageWidget, error_page
+from agora.ui.panels import PanelContext
+from agora.ui.safetext import elide_words, plain_label
+
+log = logging.getLogger("agora.ui.screen")
+
+#: Rotation watchdog: a page that stays this much longer than configured is turned by force.
+OVERSTAY_GRACE_S = 5.0
+
+
+class _Fade(QLabel):
+    """A picture of the previous page fading out above the new one."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._effect = QGraphicsOpacityEffect(self)
+        self.setGraphicsEffect(self._effect)
+        self._animation = QPropertyAnimation(self._effect, b"opacity", self)
+        self._animation.setEasingCurve(QEasingCurve.Type.InOutSine)
+        self._animation.finished.connect(self.hide)
+        self.hide()
+
+    def run(self, picture: QPixmap, seconds: float) -> None:
+        self._animation.stop()
+        self.setPixmap(picture)
+        self.setGeometry(self.parentWidget().rect())
+        self._effect.setOpacity(1.0)
+        self.show()
+        self.raise_()
+        self._animation.setDuration(max(1, int(seconds * 1000)))
+        self._animation.setStartValue(1.0)
+        self._animation.setEndValue(0.0)
+        self._animation.start()
+
+
+class _NightVeil(QWidget):
+    """A translucent (dim) or opaque (blank) layer over the whole screen during quiet hours."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.alpha = 170
+        self.hide()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(0, 0, 0, self.alpha))
+        painter.end()
+
+
+class ScreenWindow(QWidget):
+    """The wall on one screen."""
+
+    def __init__(
+        self,
+        name: str,
+        pages: Sequence[PageConfig],
+        context: PanelContext,
+        *,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.context = context
+        self.clock = clock
+        self._monotonic = monotonic
+        theme = context.theme
+        wall = context.wall.wall
+        self.setWindowTitle(f"{wall.name} — {name}")
+        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), theme.color("background"))
+        self.setPalette(palette)
+
+        self._content = QWidget(self)
+        layout = QVBoxLayout(self._content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.status = plain_label("")
+        self.status.setFont(theme.font("small", light=True))
+        self.status.setStyleSheet(f"color: {theme.muted}; padding: 0 {theme.px(20)}px;")
+        self.status.setFixedHeight(theme.px(34))
+        layout.addWidget(self.status)
+        self._fade = _Fade(self)
+        self._veil = _NightVeil(self)
+
+        self.pages: list[PageWidget] = []
+        self._own_configs = list(pages)
+        self._guests: dict[str, list[PageWidget]] = {}
+        self.current = 0
+        self.paused = False
+        self.turns = 0
+        self._shown_at = monotonic()
+        self._status_messages: dict[str, str] = {}
+        self._burn_step = 0
+        self._night_state = "day"
+        self._last_snapshot: Snapshot | None = None
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.next_page)
+        self._burn_timer = QTimer(self)
+        self._burn_timer.timeout.connect(self._shift_for_burn_in)
+        if wall.burn_in_shift > 0 and wall.burn_in_pixels > 0:
+            self._burn_timer.start(int(wall.burn_in_shift * 1000))
+
+        for config in pages:
+            page = self._build_page(config)
+            if page is not None:
+                self.pages.append(page)
+                self.stack.addWidget(page)
+        if not self.pages:
+            self.stack.addWidget(error_page("No page of this screen could be shown", context))
+        self._arm()
+
+    # -- pages ------------------------------------------------------------------------------------
+
+    def _build_page(self, config: PageConfig) -> PageWidget | None:
+        try:
+            return PageWidget(config, self.context)
+        except Exception:
+            log.exception("%s: a page could not be built and is skipped", self.name)
+            return None
+
+    def add_guest_pages(self, owner: str, configs: Sequence[PageConfig]) -> None:
+        """Show another screen's pages here while that screen is absent."""
+        if owner in self._guests:
+            return
+        built = [p for p in (self._build_page(c) for c in configs) if p is not None]
+        for page in built:
+            self.pages.append(page)
+            self.stack.addWidget(page)
+        self._guests[owner] = built
+        log.info("%s: showing %d page(s) of %s while it is absent", self.name, len(built), owner)
+        self._arm()
+
+    def remove_guest_pages(self, owner: str) -> None:
+        """The other screen is back: give its pages back."""
+        built = self._guests.pop(owner, [])
+        current = self.pages[self.current] if self.pages else None
+        for page in built:
+            self.stack.removeWidget(page)
+            self.pages.remove(page)
+            page.deleteLater()
+        if current in built or self.current >= len(self.pages):
+            self.current = 0
+            if self.pages:
+                self.stack.setCurrentWidget(self.pages[0])
+        elif current is not None:
+            self.current = self.pages.index(current)
+        self._arm()
+
+    @property
+    def guests(self) -> list[str]:
+        """Names of absent screens whose pages are shown here."""
+        return list(self._guests)
+
+    def current_page(self) -> PageWidget | None:
+        """The page on screen."""
+        return self.pages[self.current] if self.pages else None
+
+    def _arm(self) -> None:
+        self._timer.stop()
+        self._shown_at = self._monotonic()
+        page = self.current_page()
+        if page is None or self.paused or len(self.pages) < 2:
+            return
+        self._timer.start(max(1000, int(page.config.seconds * 1000)))
+
+    def next_page(self, step: int = 1) -> None:
+        """Turn to the next (or, with ``step=-1``, previous) page with a cross-fade."""
+        try:
+            if len(self.pages) < 2:
+                return
+            seconds = self.context.wall.wall.transition
+            if seconds > 0 and self.isVisible() and self.width() > 0:
+                self._fade.run(self.grab(), seconds)
+            self.current = (self.current + step) % len(self.pages)
+            page = self.pages[self.current]
+            self.stack.setCurrentWidget(page)
+            if self._last_snapshot is not None:
+                page.apply(self._last_snapshot)
+            self.turns += 1
+        except Exception:
+            log.exception("%s: turning the page failed; rotation continues", self.name)
+        finally:
+            self._arm()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume the rotation (operator key)."""
+        self.paused = paused
+        self.set_status("paused", "rotation paused — press space to resume" if paused else "")
+        self._arm()
+
+    # -- tick -------------------------------------------------------------------------------------
+
+    def apply(self, snapshot: Snapshot) -> None:
+        """Called on every UI tick: feed the visible page, keep rotation and night mode honest."""
+        self._last_snapshot = snapshot
+        page = self.current_page()
+        if page is not None and self._night_state != "blank":
+            page.apply(snapshot)
+        self._check_rotation()
+        self._check_night()
+        self._update_status(snapshot)
+
+    def _check_rotation(self) -> None:
+        page = self.current_page()
+        if page is None or self.paused or len(self.pages) < 2:
+            return
+        overstay = self._monotonic() - self._shown_at - page.config.seconds
+        if overstay > OVERSTAY_GRACE_S or not self._timer.isActive():
+            log.warning("%s: rotation had stalled; turning the page", self.name)
+            self.next_page()
+
+    def _check_night(self) -> None:
+        wall = self.context.wall.wall
+        state = "day"
+        if wall.night:
+            start, end = parse_hours(wall.night)
+            local = self.clock().astimezone()
+            minute = local.hour * 60 + local.minute
+            inside = start <= minute < end if start <= end else minute >= start or minute < end
+            if inside:
+                state = wall.night_mode
+        if state == self._night_state:
+            return
+        self._night_state = state
+        if state == "day":
+            self._veil.hide()
+        else:
+            self._veil.alpha = 255 if state == "blank" else 170
+            self._veil.setGeometry(self.rect())
+            self._veil.show()
+            self._veil.raise_()
+        log.info("%s: night mode %s", self.name, state)
+
+    @property
+    def night_state(self) -> str:
+        """``day``, ``dim`` or ``blank``."""
+        return self._night_state
+
+    # -- status line ------------------------------------------------------------------------------
+
+    def set_status(self, key: str, message: str) -> None:
+        """Set (or clear, with ``""``) one message of the status line."""
+        if message:
+            self._status_messages[key] = message
+        else:
+            self._status_messages.pop(key, None)
+
+    def _update_status(self, snapshot: Snapshot) -> None:
+        parts = list(self._status_messages.values())
+        parts.extend(snapshot.notes)
+        for health in snapshot.sources.values():
+            if health.state not in ("ok", "idle"):
+                since = (
+                    f"no data since {health.last_success.astimezone():%H:%M}"
+                    if health.last_success
+                    else "no data yet"
+                )
+                parts.append(f"{health.name}: {health.state}, {since}")
+        text = "   ·   ".join(parts)
+        metrics = self.status.fontMetrics()
+        text = elide_words(text, metrics, max(50.0, self.width() - 60.0)) if text else ""
+        if text != self.status.text():
+            self.status.setText(text)
+
+    # -- geometry and burn-in ---------------------------------------------------------------
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        """Keep overlays covering the window."""
+        self._place_content()
+        self._veil.setGeometry(self.rect())
+
+    def _place_content(self) -> None:
+        pixels = self.context.wall.wall.burn_in_pixels
+        # a slow orbit: right, down, left, up, centre
+        offsets = [(0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)]
+        dx, dy = offsets[self._burn_step % len(offsets)]
+        margin = pixels
+        self._content.setGeometry(
+            margin + dx * pixels,
+            margin + dy * pixels,
+            max(1, self.width() - 2 * margin),
+            max(1, self.height() - 2 * margin),
+        )
+
+    def _shift_for_burn_in(self) -> None:
+        self._burn_step += 1
+        self._place_content()
+
+    @property
+    def content_offset(self) -> tuple[int, int]:
+        """Where the content currently sits (for tests of burn-in protection)."""
+        return self._content.x(), self._content.y()
