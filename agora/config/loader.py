@@ -302,7 +302,7 @@ def _message(error: Any, data: Any, path: KeyPath) -> str:
         close = difflib.get_close_matches(
             str(found), [t.strip(" '") for t in str(tags).split(",")], n=1
         )
-        hint = f'; did you mean "{close[0]}"?" if close else "'
+        hint = f'; did you mean "{close[0]}"?' if close else ""
         return f'unknown kind "{found}"{hint} (known kinds: {tags})'
     if kind == "literal_error":
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
@@ -365,7 +365,7 @@ def _cross_checks(config: WallConfig, origins: Origins, path: Path) -> list[Conf
                 for t, name in enumerate(panel.topics or []):
                     if name not in config.topics:
                         close = difflib.get_close_matches(name, topics, n=1)
-                        hint = f'; did you mean "{close[0]}"?" if close else "'
+                        hint = f'; did you mean "{close[0]}"?' if close else ""
                         known = ", ".join(topics) or "none are configured"
                         issue(
                             ("screens", s, "pages", p, "panels", n, "topics", t),

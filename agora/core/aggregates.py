@@ -155,6 +155,7 @@ class Aggregates:
         self._reply_times: deque[float] = deque(maxlen=2_000)
         self._pinned: dict[str, Post] = {}
         self.detector = SpikeDetector(self.topics)
+        self._exclusion_cache: dict[str, bool] = {}
 
     # -- ingest ------------------------------------------------------------------------------------
 
@@ -260,6 +261,15 @@ class Aggregates:
             self._pinned.pop(post_id, None)
 
     def _excluded(self, term: str) -> bool:
+        cached = self._exclusion_cache.get(term)
+        if cached is not None:
+            return cached
+        if len(self._exclusion_cache) > 50_000:
+            self._exclusion_cache.clear()
+        result = self._exclusion_cache[term] = self._check_excluded(term)
+        return result
+
+    def _check_excluded(self, term: str) -> bool:
         bare = term.lstrip("#")
         if bare in self._excluded_terms or bare in self._stopwords:
             return True

@@ -86,20 +86,32 @@ class Normaliser:
 class Deduper:
     """Recognises posts seen before by id.
 
-    A bounded LRU of recent ids answers most questions in memory; ids not in it are checked against
-    the store in one query per batch, so dedupe stays correct after the LRU forgets and after a
-    restart. A post seen again is an *update* (fresh metrics), not a new mention.
+    A bounded LRU of recent ids answers most questions in memory. The store is asked (one query
+    per batch) only about posts it could hold that the LRU may not know: posts dated at or before
+    the newest post the store held when the wall started (a restart), and posts more than
+    :attr:`LOOKBACK_S` older than the newest post seen since (the LRU may have forgotten them).
+    Fresh posts of a running wall never cost a query. A post seen again is an *update* (fresh
+    metrics), not a new mention.
     """
 
-    def __init__(self, store: Store | None, capacity: int = 50_000) -> None:
+    #: posts this much older than the newest one seen are checked against the store
+    LOOKBACK_S = 3600.0
+
+    def __init__(self, store: Store | None, capacity: int = 100_000) -> None:
         self._store = store
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._capacity = capacity
+        newest = store.newest_time() if store is not None else None
+        self._horizon = newest.timestamp() if newest is not None else float("-inf")
+        self._latest = float("-inf")
 
     def split(self, posts: Sequence[Post]) -> tuple[list[Post], list[Post]]:
         """``(new, seen_before)``; duplicates inside the batch keep the last copy as an update."""
         seen = self._seen
-        unknown = [p.id for p in posts if p.id not in seen]
+        if posts:
+            self._latest = max(self._latest, max(p.timestamp for p in posts))
+        limit = max(self._horizon, self._latest - self.LOOKBACK_S)
+        unknown = [p.id for p in posts if p.id not in seen and p.timestamp <= limit]
         stored: set[str] = set()
         if unknown and self._store is not None:
             stored = self._store.has_posts(unknown)

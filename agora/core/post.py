@@ -55,6 +55,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, get_args
 
+import orjson
+
 from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, strip_unsafe
 
 SourceKind = Literal[
@@ -235,13 +237,16 @@ class Post:
 
     def to_json(self) -> str:
         """One compact JSON line."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        try:
+            return orjson.dumps(self.to_dict()).decode("utf-8")
+        except TypeError:  # text not built by the parser (lone surrogates): the slow, lenient way
+            return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, line: str | bytes, *, now: datetime | None = None) -> Post:
         """Parse one JSON line; see :func:`parse_post`."""
         try:
-            obj = json.loads(line)
+            obj = orjson.loads(line)
         except (ValueError, RecursionError) as exc:
             raise PostError("invalid-json", f"not valid JSON: {exc}") from None
         return parse_post(obj, now=now)

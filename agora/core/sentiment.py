@@ -8,6 +8,7 @@ mostly in a non-Latin script.
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 from agora.core.post import Sentiment, SentimentLabel
@@ -35,6 +36,7 @@ def label_for(score: float, neutral_band: float = 0.05) -> SentimentLabel:
     return "neutral"
 
 
+@functools.lru_cache(maxsize=512)
 def primary_language(lang: str | None) -> str | None:
     """``"en"`` from ``"en-GB"`` / ``"EN_us"``; ``None`` stays ``None``."""
     if not lang:

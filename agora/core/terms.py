@@ -314,13 +314,19 @@ STOPWORDS: frozenset[str] = frozenset(
 
 def tokens(folded_text: str) -> list[str]:
     """Candidate single terms of a folded text, stopwords and noise removed."""
-    text = _URL_RE.sub(" ", folded_text)
+    text = folded_text
+    if "http" in text or "www." in text:
+        text = _URL_RE.sub(" ", text)
     out: list[str] = []
+    stop = STOPWORDS
     for token in _TOKEN_RE.findall(text):
-        if token[0] == "@":
+        first = token[0]
+        if first == "@":
             continue
-        word = token[1:] if token[0] == "#" else token
-        if len(word) < 3 or word in STOPWORDS or _DIGITS_RE.match(word):
+        word = token[1:] if first == "#" else token
+        if len(word) < 3 or word in stop:
+            continue
+        if word[0].isdigit() and _DIGITS_RE.match(word):
             continue
         out.append(token)
     return out

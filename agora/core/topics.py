@@ -39,17 +39,26 @@ class TopicMatcher:
     """Matches folded post text against every configured topic's terms."""
 
     def __init__(self, topics: Mapping[str, Sequence[str]]) -> None:
-        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        # (key, literal words one of which must occur, the exact pattern)
+        self._patterns: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = []
         for key, terms in topics.items():
             if not terms:
                 continue
             alternatives = "|".join(f"(?:{term_pattern(t)})" for t in terms)
-            self._patterns.append((key, re.compile(alternatives)))
-        self.keys: tuple[str, ...] = tuple(key for key, _ in self._patterns)
+            cores = tuple(
+                sorted({fold(t.strip()).strip("#@*").split()[0] for t in terms if t.strip("#@* ")})
+            )
+            self._patterns.append((key, cores, re.compile(alternatives)))
+        self.keys: tuple[str, ...] = tuple(key for key, _, _ in self._patterns)
 
     def match(self, folded_text: str) -> tuple[str, ...]:
         """Topic keys whose terms occur in ``folded_text`` (already passed through :func:`fold`)."""
-        return tuple(key for key, pattern in self._patterns if pattern.search(folded_text))
+        # a plain substring test (fast, in C) rules out most topics before the exact pattern runs
+        return tuple(
+            key
+            for key, cores, pattern in self._patterns
+            if any(core in folded_text for core in cores) and pattern.search(folded_text)
+        )
 
     def match_text(self, text: str) -> tuple[str, ...]:
         """Like :meth:`match` but folds ``text`` first."""

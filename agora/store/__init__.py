@@ -117,6 +117,9 @@ class FallbackStore(Store):
                 "store: reading stored posts failed (%s); starting from what was read", exc
             )
 
+    def newest_time(self) -> datetime | None:
+        return self._call(lambda s: s.newest_time())
+
     def count_posts(self) -> int:
         return self._call(lambda s: s.count_posts())
 

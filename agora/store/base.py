@@ -66,6 +66,10 @@ class Store(ABC):
         """Stored posts created at or after ``since``, oldest first (to warm the aggregates)."""
 
     @abstractmethod
+    def newest_time(self) -> datetime | None:
+        """Creation time of the newest stored post (``None`` when there is none)."""
+
+    @abstractmethod
     def count_posts(self) -> int:
         """Number of stored posts."""
 

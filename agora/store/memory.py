@@ -63,6 +63,10 @@ class MemoryStore(Store):
         posts.sort(key=lambda p: (p.created_at, p.id))
         yield from posts
 
+    def newest_time(self) -> datetime | None:
+        with self._lock:
+            return max((p.created_at for p in self._posts.values()), default=None)
+
     def count_posts(self) -> int:
         with self._lock:
             return len(self._posts)

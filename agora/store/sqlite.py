@@ -22,11 +22,11 @@ from agora.store.base import Decision, Store
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE posts (
-        id       TEXT PRIMARY KEY,
+        id       TEXT NOT NULL UNIQUE,
         created  REAL NOT NULL,
         source   TEXT NOT NULL,
         body     TEXT NOT NULL
-    ) WITHOUT ROWID;
+    );
     CREATE INDEX posts_created ON posts (created);
     CREATE TABLE cursors (
         source   TEXT PRIMARY KEY,
@@ -219,6 +219,11 @@ class SqliteStore(Store):
             if len(rows) < _PAGE:
                 return
             after = (rows[-1][0], rows[-1][1])
+
+    def newest_time(self) -> datetime | None:
+        with self._lock:
+            row = self._db.execute("SELECT max(created) FROM posts").fetchone()
+        return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
 
     def count_posts(self) -> int:
         with self._lock:

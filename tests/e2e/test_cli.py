@@ -15,7 +15,10 @@ from agora import __version__
 
 
 def agora(
-    *args: str | Path, stdin: str | bytes | None = None, cwd: Path | None = None, timeout: float = 120
+    *args: str | Path,
+    stdin: str | bytes | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
     data = stdin.encode() if isinstance(stdin, str) else stdin
@@ -29,7 +32,9 @@ def agora(
         check=False,
     )
     return subprocess.CompletedProcess(
-        result.args, result.returncode, result.stdout.decode("utf-8", "replace"),
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
         result.stderr.decode("utf-8", "replace"),
     )
 
@@ -113,8 +118,10 @@ def test_check_reports_every_error_with_file_and_line(tmp_path: Path) -> None:
     result = agora("check", config)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert any(line.startswith(f"{config}:3: wall.them:") and 'did you mean "theme"' in line
-               for line in lines), lines
+    assert any(
+        line.startswith(f"{config}:3: wall.them:") and 'did you mean "theme"' in line
+        for line in lines
+    ), lines
     assert any(line.startswith(f"{config}:9: sources[0].speed:") for line in lines), lines
     assert "Traceback" not in result.stderr
 
@@ -156,8 +163,19 @@ def test_analyse_gives_the_numbers_the_archive_implies(tmp_path: Path) -> None:
     assert featured
     assert "jsonl:5" not in featured  # a repost is never featured beside its original
     assert all(f["why"] for f in snap["featured"])
-    for key in ("posts", "sentiment", "share_of_voice", "volume", "trending", "authors", "featured",
-                "engagement", "care", "alerts", "sources"):
+    for key in (
+        "posts",
+        "sentiment",
+        "share_of_voice",
+        "volume",
+        "trending",
+        "authors",
+        "featured",
+        "engagement",
+        "care",
+        "alerts",
+        "sources",
+    ):
         assert key in snap
     assert snap["volume"]["step_s"] == 60
     assert "Traceback" not in result.stderr
@@ -193,8 +211,9 @@ def test_fetch_unknown_source_is_an_error(tmp_path: Path) -> None:
 
 def test_sentiment_lines_in_order() -> None:
     result = agora(
-        "sentiment", stdin="I love it\nThis is awful\n\nこれは素晴らしい\nbad \xff bytes\n".encode(
-            "utf-8") + b"\xff\xfe broken\n"
+        "sentiment",
+        stdin="I love it\nThis is awful\n\nこれは素晴らしい\nbad \xff bytes\n".encode()
+        + b"\xff\xfe broken\n",
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -214,17 +233,22 @@ def test_bench_ingest_json_keys(tmp_path: Path) -> None:
 
 
 def test_snapshot_renders_a_png(tmp_path: Path) -> None:
-    write_posts(tmp_path / "posts.jsonl", [post(i, f"Lumen is lovely number {i}", i) for i in range(20)])
+    write_posts(
+        tmp_path / "posts.jsonl", [post(i, f"Lumen is lovely number {i}", i) for i in range(20)]
+    )
     out = tmp_path / "wall.png"
-    result = agora("snapshot", archive_config(tmp_path), "--screen", "0", "--size", "960x540",
-                   "--out", out)
+    result = agora(
+        "snapshot", archive_config(tmp_path), "--screen", "0", "--size", "960x540", "--out", out
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_snapshot_bad_screen_is_one_line(tmp_path: Path) -> None:
     write_posts(tmp_path / "posts.jsonl", [post(1, "x")])
-    result = agora("snapshot", archive_config(tmp_path), "--screen", "5", "--out", tmp_path / "x.png")
+    result = agora(
+        "snapshot", archive_config(tmp_path), "--screen", "5", "--out", tmp_path / "x.png"
+    )
     assert result.returncode == 1
     assert "screen 5 is not configured" in result.stderr
     assert "Traceback" not in result.stderr

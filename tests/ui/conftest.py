@@ -92,7 +92,7 @@ def sample_posts(count: int = 200, seed: int = 5) -> list[Post]:
     ]
     sources = ["mastodon", "bluesky", "reddit", "hackernews", "rss", "x", "youtube"]
     posts = []
-    for i in range(count):
+    for _i in range(count):
         at = NOW - timedelta(seconds=rng.randint(0, 6 * 3600))
         posts.append(
             make_post(

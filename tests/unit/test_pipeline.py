@@ -88,7 +88,9 @@ def test_reposts_are_counted_but_not_shown_twice() -> None:
     pipeline = build_pipeline(CONFIG, None)
     original = post("The Lumen camera is stunning")
     boosts = [
-        post("The Lumen camera is stunning", handle=f"@fan{i}", is_repost=True, repost_of=original.id)
+        post(
+            "The Lumen camera is stunning", handle=f"@fan{i}", is_repost=True, repost_of=original.id
+        )
         for i in range(3)
     ]
     pipeline.ingest([original, *boosts], now=T0)
@@ -127,8 +129,10 @@ def test_care_queue_question_answered_by_owned_account() -> None:
     praise = post("Lumen is lovely", handle="@di")
     pipeline.ingest([question, complaint, praise], now=T0)
     reply = post(
-        "Hi Bob, hold power for 10 s", handle="@LumenCare",
-        at=T0 + timedelta(minutes=12), reply_to=question.id,
+        "Hi Bob, hold power for 10 s",
+        handle="@LumenCare",
+        at=T0 + timedelta(minutes=12),
+        reply_to=question.id,
     )
     pipeline.ingest([reply], now=T0 + timedelta(minutes=12))
     care = pipeline.aggregates.snapshot(T0 + timedelta(minutes=13)).care
@@ -141,8 +145,9 @@ def test_care_queue_question_answered_by_owned_account() -> None:
 def test_reply_arriving_before_its_question_still_answers_it() -> None:
     pipeline = build_pipeline(CONFIG, None)
     question = post("Why does my Lumen keep crashing?", handle="@bob")
-    reply = post("Sorry! DM us", handle="@lumencare", at=T0 + timedelta(minutes=5),
-                 reply_to=question.id)
+    reply = post(
+        "Sorry! DM us", handle="@lumencare", at=T0 + timedelta(minutes=5), reply_to=question.id
+    )
     pipeline.ingest([reply], now=T0)
     pipeline.ingest([question], now=T0)
     care = pipeline.aggregates.snapshot(T0 + timedelta(minutes=6)).care
@@ -153,15 +158,22 @@ def test_engagement_rates_for_owned_accounts_and_mentions() -> None:
     pipeline = build_pipeline(CONFIG, None)
     pipeline.ingest(
         [
-            post("Lumen update is out", handle="@lumencare",
-                 metrics=Metrics(likes=10, reposts=4, replies=2)),
+            post(
+                "Lumen update is out",
+                handle="@lumencare",
+                metrics=Metrics(likes=10, reposts=4, replies=2),
+            ),
             post("Lumen rocks", metrics=Metrics(likes=1, reposts=0, replies=1)),
             post("Lumen ok", handle="@eve", metrics=Metrics(likes=3, reposts=2, replies=1)),
         ],
         now=T0,
     )
     summary = pipeline.aggregates.snapshot(T0).summary(3600)
-    assert (summary.owned.posts, summary.owned.applause, summary.owned.amplification) == (1, 10.0, 4.0)
+    assert (summary.owned.posts, summary.owned.applause, summary.owned.amplification) == (
+        1,
+        10.0,
+        4.0,
+    )
     assert summary.mentions.posts == 2
     assert summary.mentions.applause == 2.0
     assert summary.mentions.conversation == 1.0
@@ -169,7 +181,7 @@ def test_engagement_rates_for_owned_accounts_and_mentions() -> None:
 
 def test_windows_volume_and_kpis() -> None:
     pipeline = build_pipeline(CONFIG, None)
-    posts = [post("Lumen!", at=T0 - timedelta(minutes=m)) for m in range(0, 180)]
+    posts = [post("Lumen!", at=T0 - timedelta(minutes=m)) for m in range(180)]
     pipeline.ingest(posts, now=T0)
     snap = pipeline.aggregates.snapshot(T0)
     assert snap.summary(3600).posts.total == 60
@@ -187,8 +199,12 @@ def test_windows_volume_and_kpis() -> None:
 def test_featured_never_repeats_an_author_and_prefers_engagement() -> None:
     pipeline = build_pipeline(CONFIG, None)
     posts = [
-        post(f"Lumen post number {i} with enough text", handle=f"@a{i % 3}",
-             metrics=Metrics(likes=i * 10), at=T0 - timedelta(minutes=i))
+        post(
+            f"Lumen post number {i} with enough text",
+            handle=f"@a{i % 3}",
+            metrics=Metrics(likes=i * 10),
+            at=T0 - timedelta(minutes=i),
+        )
         for i in range(30)
     ]
     pipeline.ingest(posts, now=T0)
@@ -203,13 +219,19 @@ def test_trending_finds_a_rising_term() -> None:
     rng = random.Random(4)
     filler = ["battery", "camera", "screen", "price", "colour", "design"]
     old = [
-        post(f"Lumen {rng.choice(filler)} {rng.choice(filler)}", handle=f"@u{i}",
-             at=T0 - timedelta(hours=2, minutes=rng.randint(0, 300)))
+        post(
+            f"Lumen {rng.choice(filler)} {rng.choice(filler)}",
+            handle=f"@u{i}",
+            at=T0 - timedelta(hours=2, minutes=rng.randint(0, 300)),
+        )
         for i in range(600)
     ]
     new = [
-        post(f"Lumen overheating {rng.choice(filler)}", handle=f"@n{i}",
-             at=T0 - timedelta(minutes=rng.randint(0, 50)))
+        post(
+            f"Lumen overheating {rng.choice(filler)}",
+            handle=f"@n{i}",
+            at=T0 - timedelta(minutes=rng.randint(0, 50)),
+        )
         for i in range(40)
     ]
     pipeline.ingest(old + new, now=T0)
@@ -227,8 +249,14 @@ def test_one_spike_raises_one_alert() -> None:
         n = 3 + rng.randint(0, 2)
         if 7 * 60 <= minute < 7 * 60 + 30:
             n = 40  # thirty minutes of a surge
-        posts += [post("Lumen news", handle=f"@s{minute}-{k}",
-                       at=start + timedelta(minutes=minute, seconds=k)) for k in range(n)]
+        posts += [
+            post(
+                "Lumen news",
+                handle=f"@s{minute}-{k}",
+                at=start + timedelta(minutes=minute, seconds=k),
+            )
+            for k in range(n)
+        ]
     pipeline.ingest(posts, now=T0)
     alerts = pipeline.aggregates.snapshot(T0).alerts
     spikes = [a for a in alerts if a.kind == "volume-spike" and a.topic is None]
@@ -251,8 +279,11 @@ def test_pools_stay_bounded() -> None:
     aggregates = pipeline.aggregates
     for chunk in range(20):
         batch = [
-            post(f"How do I fix my Lumen {chunk}-{i}? help", handle=f"@h{chunk}-{i}",
-                 at=T0 + timedelta(seconds=chunk * 1000 + i))
+            post(
+                f"How do I fix my Lumen {chunk}-{i}? help",
+                handle=f"@h{chunk}-{i}",
+                at=T0 + timedelta(seconds=chunk * 1000 + i),
+            )
             for i in range(1000)
         ]
         pipeline.ingest(batch, now=T0 + timedelta(days=1))

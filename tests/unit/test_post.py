@@ -58,11 +58,28 @@ def test_json_round_trip_keeps_every_field() -> None:
 def test_documented_keys_are_all_present() -> None:
     keys = set(make_post().to_dict())
     assert {
-        "id", "source", "feed", "url", "text", "lang", "created_at", "author", "metrics", "media",
-        "reply_to", "is_repost", "topics", "sentiment", "moderation",
+        "id",
+        "source",
+        "feed",
+        "url",
+        "text",
+        "lang",
+        "created_at",
+        "author",
+        "metrics",
+        "media",
+        "reply_to",
+        "is_repost",
+        "topics",
+        "sentiment",
+        "moderation",
     } <= keys
     assert set(make_post().to_dict()["author"]) == {
-        "handle", "name", "url", "avatar_url", "followers"
+        "handle",
+        "name",
+        "url",
+        "avatar_url",
+        "followers",
     }
 
 
@@ -117,7 +134,9 @@ def test_control_and_bidi_characters_are_removed() -> None:
 
 
 def test_markup_stays_literal_text() -> None:
-    post = parse_post({"id": "x:1", "text": "<b>bold</b> <img src=x>", "created_at": NOW.isoformat()})
+    post = parse_post(
+        {"id": "x:1", "text": "<b>bold</b> <img src=x>", "created_at": NOW.isoformat()}
+    )
     assert post.text == "<b>bold</b> <img src=x>"
 
 
@@ -129,7 +148,11 @@ def test_wrong_types_in_optional_fields_are_dropped() -> None:
             "created_at": 1_763_800_000,
             "author": ["not", "a", "dict"],
             "metrics": {"likes": "12", "reposts": -3, "replies": True, "quotes": 1.5},
-            "media": [{"url": "javascript alert"}, {"kind": "gif", "url": "https://a.example/x"}, 7],
+            "media": [
+                {"url": "javascript alert"},
+                {"kind": "gif", "url": "https://a.example/x"},
+                7,
+            ],
             "sentiment": {"score": "high", "label": "positive"},
             "moderation": {"state": "deleted"},
             "topics": "brand",
@@ -157,9 +180,9 @@ def test_parse_time_variants() -> None:
 
 
 def test_html_to_text_and_fold() -> None:
-    assert html_to_text("<p>Hello&nbsp;<b>world</b></p><p>again &amp; <script>x()</script></p>") == (
-        "Hello world again &"
-    )
+    assert html_to_text(
+        "<p>Hello&nbsp;<b>world</b></p><p>again &amp; <script>x()</script></p>"
+    ) == ("Hello world again &")
     assert fold("Café NOKIA Ünïcödé") == "cafe nokia unicode"
     assert clean_text("a\n\n  b\tc") == "a b c"
 
@@ -169,13 +192,29 @@ def test_html_to_text_and_fold() -> None:
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 post_keys = st.sampled_from(
-    ["id", "text", "created_at", "author", "metrics", "media", "lang", "source", "feed", "url",
-     "reply_to", "is_repost", "topics", "sentiment", "moderation"]
+    [
+        "id",
+        "text",
+        "created_at",
+        "author",
+        "metrics",
+        "media",
+        "lang",
+        "source",
+        "feed",
+        "url",
+        "reply_to",
+        "is_repost",
+        "topics",
+        "sentiment",
+        "moderation",
+    ]
 )
 
 
@@ -188,7 +227,7 @@ def test_parser_never_fails_with_anything_but_post_error(raw: dict[str, object])
         return
     # whatever was accepted survives a JSON round trip unchanged
     assert Post.from_json(post.to_json(), now=NOW) == post
-    assert post.text and post.text.isprintable() or "\n" not in post.text
+    assert (post.text and post.text.isprintable()) or "\n" not in post.text
 
 
 texts = st.text(

@@ -1,0 +1,292 @@
+"""The SQLite store and its fallbacks: what the wall remembers, and how it survives a bad disk."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agora.core.post import Author, Metrics, Post
+from agora.store import FallbackStore, database_path, open_store
+from agora.store.base import Decision
+from agora.store.memory import MemoryStore
+from agora.store.sqlite import SCHEMA_VERSION, SqliteStore, StoreOpenError
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def make(n: int, minutes: int = 0, likes: int = 0) -> Post:
+    return Post(
+        id=f"test:{n}",
+        source="mastodon",
+        feed="fedi",
+        text=f"Post number {n} about Lumen",
+        created_at=T0 + timedelta(minutes=minutes),
+        author=Author(f"@u{n}@example.org", f"User {n}", None, None, 10),
+        metrics=Metrics(likes=likes),
+        topics=("brand",),
+    )
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteStore | MemoryStore]:
+    opened = SqliteStore(tmp_path / "wall.sqlite3") if request.param == "sqlite" else MemoryStore()
+    yield opened
+    opened.close()
+
+
+def test_posts_round_trip_and_dedupe(store: SqliteStore | MemoryStore) -> None:
+    assert store.add_posts([make(1), make(2, 1)]) == 2
+    assert store.add_posts([make(2, 1, likes=9), make(3, 2)]) == 1
+    assert store.count_posts() == 3
+    again = store.get_post("test:2")
+    assert again is not None
+    assert again.metrics.likes == 9
+    assert again.topics == ("brand",)
+    assert store.has_posts(["test:1", "test:9"]) == {"test:1"}
+    assert [p.id for p in store.iter_posts(T0 + timedelta(minutes=1))] == ["test:2", "test:3"]
+    assert store.delete_posts(["test:1", "test:404"]) == 1
+    assert store.get_post("test:1") is None
+
+
+def test_prune_works_in_small_steps(store: SqliteStore | MemoryStore) -> None:
+    store.add_posts([make(i, i) for i in range(50)])
+    cutoff = T0 + timedelta(minutes=30)
+    steps = []
+    while (removed := store.prune(cutoff, batch=7)) > 0:
+        steps.append(removed)
+    assert sum(steps) == 30
+    assert max(steps) == 7
+    assert min(p.created_at for p in store.iter_posts()) == cutoff
+
+
+def test_cursors_decisions_and_state(store: SqliteStore | MemoryStore) -> None:
+    assert store.get_cursor("fedi") is None
+    store.set_cursor("fedi", "111")
+    store.set_cursor("fedi", "112")
+    assert store.get_cursor("fedi") == "112"
+    store.set_cursor("fedi", None)
+    assert store.get_cursor("fedi") is None
+    first = store.add_decision(Decision("hide", "test:1", "console", T0, "rude"))
+    second = store.add_decision(Decision("pin", "test:2", "console", T0))
+    assert 0 < first.seq < second.seq
+    assert [d.action for d in store.decisions()] == ["hide", "pin"]
+    assert store.decisions(after_seq=first.seq) == [second]
+    store.set_state("aggregates", '{"a": 1}')
+    assert store.get_state("aggregates") == '{"a": 1}'
+
+
+def test_everything_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "wall.sqlite3"
+    first = SqliteStore(path)
+    first.add_posts([make(i, i) for i in range(10)])
+    first.set_cursor("fedi", "abc")
+    first.add_decision(Decision("hide", "test:3", "console", T0, "spam"))
+    first.close()
+    first.close()  # idempotent
+    second = SqliteStore(path)
+    try:
+        assert second.count_posts() == 10
+        assert second.get_cursor("fedi") == "abc"
+        (decision,) = second.decisions()
+        assert (decision.action, decision.target, decision.reason) == ("hide", "test:3", "spam")
+        assert decision.at == T0
+        assert second.schema_version == SCHEMA_VERSION
+        mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+    finally:
+        second.close()
+
+
+def test_iter_posts_pages_through_many_posts(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wall.sqlite3")
+    try:
+        store.add_posts([make(i, i % 600) for i in range(4_500)])
+        ids = [p.id for p in store.iter_posts()]
+        assert len(ids) == len(set(ids)) == 4_500
+        times = [p.created_at for p in store.iter_posts()]
+        assert times == sorted(times)
+    finally:
+        store.close()
+
+
+def test_an_unreadable_row_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "wall.sqlite3"
+    store = SqliteStore(path)
+    store.add_posts([make(1), make(2, 1)])
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE posts SET body = '{broken' WHERE id = 'test:1'")
+    store = SqliteStore(path)
+    try:
+        assert [p.id for p in store.iter_posts()] == ["test:2"]
+    finally:
+        store.close()
+
+
+def test_data_dir_and_wall_name_give_the_path(tmp_path: Path) -> None:
+    assert database_path(tmp_path, "Espoo lobby / 2") == tmp_path / "espoo-lobby-2.sqlite3"
+    assert database_path(tmp_path, "!!!") == tmp_path / "wall.sqlite3"
+
+
+# -- fallbacks: one clear log line, then memory --------------------------------------------------
+
+
+def fallback(tmp_path: Path, caplog: pytest.LogCaptureFixture, wall: str = "w") -> str:
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="agora.store"):
+        store = open_store(tmp_path, wall, logging.getLogger("agora.store"))
+    assert store.kind == "memory"
+    store.add_posts([make(1)])  # and it works
+    assert store.count_posts() == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    return errors[0].getMessage()
+
+
+def test_fallback_when_the_directory_cannot_be_created(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    message = fallback(blocker / "sub", caplog)
+    assert "cannot create" in message
+    assert "memory" in message
+
+
+def test_fallback_when_the_database_is_corrupt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = database_path(tmp_path, "w")
+    garbage = b"this is not a database at all " * 200
+    path.write_bytes(garbage)
+    message = fallback(tmp_path, caplog)
+    assert "damaged" in message
+    assert path.read_bytes() == garbage  # left untouched for inspection
+
+
+def test_fallback_when_the_database_is_locked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = database_path(tmp_path, "w")
+    SqliteStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        message = fallback(tmp_path, caplog)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "locked" in message
+
+
+def test_fallback_when_written_by_a_newer_version(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = database_path(tmp_path, "w")
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 5}")
+    message = fallback(tmp_path, caplog)
+    assert "newer Agora" in message
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
+def test_fallback_when_read_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = database_path(tmp_path, "w")
+    SqliteStore(path).close()
+    for leftover in tmp_path.glob("*-wal"):
+        leftover.unlink()
+    path.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        message = fallback(tmp_path, caplog)
+    finally:
+        tmp_path.chmod(0o755)
+    assert "read-only" in message or "cannot be opened" in message
+
+
+def test_a_full_disk_while_running_switches_to_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_store(tmp_path, "w", logging.getLogger("agora.store"))
+    assert isinstance(store, FallbackStore)
+    assert store.kind == "sqlite"
+    store.add_posts([make(i) for i in range(5)])
+    active = store.active
+    assert isinstance(active, SqliteStore)
+    # the database may not grow any more: the next big insert fails as on a full disk
+    pages = active._db.execute("PRAGMA page_count").fetchone()[0]
+    active._db.execute(f"PRAGMA max_page_count={pages}")
+    big = [replace(make(100 + i), text="Lumen " * 500) for i in range(200)]
+    with caplog.at_level(logging.ERROR, logger="agora.store"):
+        assert store.add_posts(big) == 200
+        store.add_posts([make(999)])
+    assert store.kind == "memory"
+    assert "full" in store.status
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert store.count_posts() == 201
+    store.close()
+
+
+def test_a_killed_wall_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None:
+    path = tmp_path / "wall.sqlite3"
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from datetime import UTC, datetime, timedelta
+        from agora.core.post import Author, Post
+        from agora.store.sqlite import SqliteStore
+        store = SqliteStore({str(path)!r})
+        t0 = datetime(2026, 11, 20, tzinfo=UTC)
+        n = 0
+        while True:
+            batch = [
+                Post(id=f"k:{{n + i}}", source="x", feed="f", text="Lumen " * 20,
+                     created_at=t0 + timedelta(seconds=n + i), author=Author("@a", "A"))
+                for i in range(200)
+            ]
+            store.add_posts(batch)
+            n += 200
+            print(n, flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    assert proc.stdout is not None
+    committed = 0
+    for line in proc.stdout:
+        committed = int(line)
+        if committed >= 4_000:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    store = SqliteStore(path)
+    try:
+        count = store.count_posts()
+        assert count >= committed
+        assert count % 200 == 0  # whole transactions only
+        assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        store.close()
+
+
+def test_open_error_is_plain_words(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    path.write_bytes(b"\x00" * 4096)
+    with pytest.raises(StoreOpenError) as caught:
+        SqliteStore(path)
+    assert str(path) in str(caught.value)
+    assert "Traceback" not in str(caught.value)
