@@ -109,7 +109,7 @@ class Deduper:
         """``(new, seen_before)``; duplicates inside the batch keep the last copy as an update."""
         seen = self._seen
         if posts:
-            self._latest = max(self._latest, max(p.timestamp for p in posts))
+            self._latest = max(self._latest, *(p.timestamp for p in posts))
         limit = max(self._horizon, self._latest - self.LOOKBACK_S)
         unknown = [p.id for p in posts if p.id not in seen and p.timestamp <= limit]
         stored: set[str] = set()

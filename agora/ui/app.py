@@ -159,10 +159,10 @@ class Wall(QObject):
 
         for index in list(self.windows):
             if index not in present:
-                window = self.windows.pop(index)
-                log.warning("%s was unplugged", window.name)
-                window.close()
-                window.deleteLater()
+                gone = self.windows.pop(index)
+                log.warning("%s was unplugged", gone.name)
+                gone.close()
+                gone.deleteLater()
         for index, screen in present.items():
             window = self.windows.get(index)
             if window is None:
@@ -245,6 +245,10 @@ class Wall(QObject):
                 return True
         return False
 
+    def _clear_quit_prompt(self) -> None:
+        for window in self.windows.values():
+            window.set_status("quit", "")
+
     def handle_key(self, window: ScreenWindow, key: int) -> bool:
         """Act on an operator key; True when it was one of ours."""
         if key in (Qt.Key.Key_Right, Qt.Key.Key_PageDown, Qt.Key.Key_N):
@@ -264,10 +268,7 @@ class Wall(QObject):
                 self._quit_armed_at = now
                 for w in self.windows.values():
                     w.set_status("quit", "press Q again to quit the wall")
-                QTimer.singleShot(
-                    int(QUIT_CONFIRM_S * 1000),
-                    lambda: [w.set_status("quit", "") for w in self.windows.values()],
-                )
+                QTimer.singleShot(int(QUIT_CONFIRM_S * 1000), self._clear_quit_prompt)
         else:
             return False
         return True
@@ -336,12 +337,14 @@ def run_wall(
     store = open_store(data_dir, config.wall.name, log)
     engine = Engine(config, store, config_dir=loaded.config_dir)
     images = None
-    try:
-        from agora.ui.images import ImageLoader
+    # avatars and pictures come from the network: a wall of offline sources (the demo) never asks
+    if any(source.kind not in ("simulator", "jsonl") for source in config.sources):
+        try:
+            from agora.ui.images import ImageLoader
 
-        images = ImageLoader()
-    except Exception as exc:  # images are a nicety; the wall runs without them
-        log.warning("images disabled: %s", exc)
+            images = ImageLoader()
+        except Exception as exc:  # images are a nicety; the wall runs without them
+            log.warning("images disabled: %s", exc)
     engine.start()
     wall = Wall(engine, windowed=windowed, images=images)
     if not windowed:

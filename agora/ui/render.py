@@ -10,7 +10,8 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint
+from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from agora.config.loader import LoadedConfig
@@ -71,13 +72,11 @@ def render_page(
     return out
 
 
-def _grab_scaled(widget: PageWidget, dpr: float) -> object:
-    from PySide6.QtGui import QPainter, QPixmap
-
+def _grab_scaled(widget: PageWidget, dpr: float) -> QPixmap:
     pixmap = QPixmap(int(widget.width() * dpr), int(widget.height() * dpr))
     pixmap.setDevicePixelRatio(dpr)
     painter = QPainter(pixmap)
-    widget.render(painter)
+    widget.render(painter, QPoint(0, 0))
     painter.end()
     return pixmap
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsOpacityEffect,
     QLabel,
@@ -49,7 +49,9 @@ class _Fade(QLabel):
     def run(self, picture: QPixmap, seconds: float) -> None:
         self._animation.stop()
         self.setPixmap(picture)
-        self.setGeometry(self.parentWidget().rect())
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect())
         self._effect.setOpacity(1.0)
         self.show()
         self.raise_()
@@ -290,7 +292,7 @@ class ScreenWindow(QWidget):
                 )
                 parts.append(f"{health.name}: {health.state}, {since}")
         text = "   ·   ".join(parts)
-        metrics = self.status.fontMetrics()
+        metrics = QFontMetricsF(self.status.font())
         text = elide_words(text, metrics, max(50.0, self.width() - 60.0)) if text else ""
         if text != self.status.text():
             self.status.setText(text)

@@ -90,7 +90,8 @@ class TextBlock(QWidget):
         width = float(max(1, self.width()))
         metrics = QFontMetricsF(self.font())
         line_height = metrics.lineSpacing() * self._line_spacing
-        fit = max(1, int((self.height() + 1) // line_height)) if self.height() > 0 else 1
+        # the first line needs its own height, each further one the spaced line height
+        fit = 1 + int(max(0.0, self.height() + 1 - metrics.height()) // line_height)
         if self._max_lines:
             fit = min(fit, self._max_lines)
         layout = QTextLayout(self._shown, self.font())

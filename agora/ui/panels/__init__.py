@@ -1,4 +1,9 @@
-"""Panel kinds: one module per kind, registered in :data:`PANEL_CLASSES` by its ``kind``."""
+"""Panel kinds, registered in :data:`PANEL_MODULES` by their ``kind``.
+
+``posts`` holds the panels that show posts (featured, river, ticker, care), ``charts`` the ones
+drawn with pyqtgraph (volume, sentiment, share), ``info`` the figures and lists (trending,
+authors, kpis, sources, header, alert); ``parts`` has the pieces they share.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,19 @@ log = logging.getLogger("agora.ui.panels")
 
 #: kind → "module:Class" (imported lazily so one broken panel module cannot stop the wall)
 PANEL_MODULES: dict[str, str] = {
-    "featured": "agora.ui.panels.featured:FeaturedPanel",
-    "river": "agora.ui.panels.river:RiverPanel",
-    "ticker": "agora.ui.panels.ticker:TickerPanel",
-    "care": "agora.ui.panels.care:CarePanel",
-    "volume": "agora.ui.panels.volume:VolumePanel",
-    "sentiment": "agora.ui.panels.sentiment:SentimentPanel",
-    "share": "agora.ui.panels.share:SharePanel",
-    "trending": "agora.ui.panels.trending:TrendingPanel",
-    "authors": "agora.ui.panels.authors:AuthorsPanel",
-    "kpis": "agora.ui.panels.kpis:KpisPanel",
-    "sources": "agora.ui.panels.sources:SourcesPanel",
-    "header": "agora.ui.panels.header:HeaderPanel",
-    "alert": "agora.ui.panels.alert:AlertPanel",
+    "featured": "agora.ui.panels.posts:FeaturedPanel",
+    "river": "agora.ui.panels.posts:RiverPanel",
+    "ticker": "agora.ui.panels.posts:TickerPanel",
+    "care": "agora.ui.panels.posts:CarePanel",
+    "volume": "agora.ui.panels.charts:VolumePanel",
+    "sentiment": "agora.ui.panels.charts:SentimentPanel",
+    "share": "agora.ui.panels.charts:SharePanel",
+    "trending": "agora.ui.panels.info:TrendingPanel",
+    "authors": "agora.ui.panels.info:AuthorsPanel",
+    "kpis": "agora.ui.panels.info:KpisPanel",
+    "sources": "agora.ui.panels.info:SourcesPanel",
+    "header": "agora.ui.panels.info:HeaderPanel",
+    "alert": "agora.ui.panels.info:AlertPanel",
 }
 
 

@@ -17,7 +17,15 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from agora.config.schema import PanelConfig, WallConfig
 from agora.core.snapshot import Snapshot
@@ -67,6 +75,8 @@ class Panel(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
         pad = self.theme.px(22)
         outer = QVBoxLayout(self)
+        # the page grid decides a panel's size, never its content's minimum size
+        outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         outer.setContentsMargins(pad, pad * 3 // 4, pad, pad * 3 // 4)
         outer.setSpacing(self.theme.px(10))
         self.title_label: QLabel | None = None

@@ -1,0 +1,417 @@
+"""Avatars and post images, fetched off the GUI thread and kept in a small bounded cache.
+
+:class:`ImageLoader` downloads with ``httpx`` in a few worker threads, decodes into a
+``QImage`` there (scaled down on decode, never bigger than :attr:`ImageLoader.max_side`), keeps
+the newest images in an LRU cache bounded by count and bytes, and announces each arrival with
+:attr:`ImageLoader.image_ready` (delivered on the GUI thread, since the loader lives there).
+Only ``http``/``https`` URLs are fetched; a response larger than 5 MiB, a timeout or an
+undecodable body marks the URL failed for a while, so a broken avatar never causes a retry storm.
+
+:class:`Avatar` and :class:`PostImage` are the widgets that show them; without a loader
+(``context.images is None``) an avatar is a coloured circle with the author's initials and a post
+image is simply not shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import httpx
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPainterPath, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from agora.ui.theme import Theme
+from agora.ui.timefmt import initials
+
+log = logging.getLogger("agora.ui.images")
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+"""Refuse to decode images claiming more pixels than this (decompression bombs)."""
+AVATAR_COLORS = ("#2F6690", "#3A7D44", "#8E5572", "#B5651D", "#4F5D75", "#6A4C93", "#1B998B")
+
+Fetcher = Callable[[str], bytes]
+
+
+class ImageError(Exception):
+    """An image could not be fetched or decoded."""
+
+
+def allowed_url(url: str | None) -> bool:
+    """Only absolute ``http``/``https`` URLs with a host are ever fetched."""
+    if not url or len(url) > 2048:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def decode_image(data: bytes, max_side: int) -> QImage:
+    """Decode ``data`` into a QImage no larger than ``max_side`` on its longer side."""
+    array = QByteArray(data)
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        if size.width() * size.height() > MAX_PIXELS:
+            raise ImageError(f"image too large ({size.width()}x{size.height()})")
+        longest = max(size.width(), size.height())
+        if longest > max_side:
+            factor = max_side / longest
+            reader.setScaledSize(
+                QSize(max(1, round(size.width() * factor)), max(1, round(size.height() * factor)))
+            )
+    image = reader.read()
+    buffer.close()
+    if image.isNull():
+        raise ImageError(f"cannot decode image: {reader.errorString()}")
+    if max(image.width(), image.height()) > max_side:  # formats that cannot scale on decode
+        image = image.scaled(
+            max_side,
+            max_side,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return image
+
+
+class ImageLoader(QObject):
+    """Fetches images in worker threads; a bounded LRU cache of decoded ``QImage``.
+
+    Create it on the GUI thread. ``image(url)`` returns the cached image or ``None`` (and starts
+    the download once); when it arrives :attr:`image_ready` is emitted with the URL and image.
+    """
+
+    image_ready = Signal(str, QImage)
+    _arrived = Signal(str, object)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        max_entries: int = 64,
+        max_cache_bytes: int = 96 * 1024 * 1024,
+        max_side: int = 1024,
+        max_bytes: int = MAX_BYTES,
+        timeout_s: float = 10.0,
+        retry_after_s: float = 600.0,
+        workers: int = 3,
+        fetcher: Fetcher | None = None,
+        user_agent: str = "Agora wall (image loader)",
+    ) -> None:
+        super().__init__(parent)
+        self.max_entries = max_entries
+        self.max_cache_bytes = max_cache_bytes
+        self.max_side = max_side
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+        self.retry_after_s = retry_after_s
+        self._cache: OrderedDict[str, QImage] = OrderedDict()
+        self._cache_bytes = 0
+        self._failed: OrderedDict[str, float] = OrderedDict()
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agora-images")
+        self._client: httpx.Client | None = None
+        self._fetcher = fetcher or self._http_get
+        self._user_agent = user_agent
+        # a queued connection: the worker emits, the GUI thread stores and announces
+        self._arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)
+
+    # -- public ------------------------------------------------------------------------------
+
+    def image(self, url: str | None) -> QImage | None:
+        """The cached image for ``url``, else ``None`` (and the download starts, once)."""
+        if not allowed_url(url) or self._closed:
+            return None
+        assert url is not None
+        cached = self._cache.get(url)
+        if cached is not None:
+            self._cache.move_to_end(url)
+            return cached
+        if url in self._pending:
+            return None
+        failed_at = self._failed.get(url)
+        if failed_at is not None and time.monotonic() - failed_at < self.retry_after_s:
+            return None
+        self._pending.add(url)
+        try:
+            self._pool.submit(self._work, url)
+        except RuntimeError:  # pool shut down
+            self._pending.discard(url)
+        return None
+
+    def failed(self, url: str) -> bool:
+        """True while ``url`` is remembered as failed."""
+        return url in self._failed
+
+    def cached(self, url: str) -> bool:
+        """True when ``url`` is in the cache."""
+        return url in self._cache
+
+    @property
+    def cache_bytes(self) -> int:
+        """Bytes held by cached images."""
+        return self._cache_bytes
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def close(self) -> None:
+        """Stop: pending downloads are dropped, the HTTP client is closed."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    # -- worker side -------------------------------------------------------------------------
+
+    def _http_get(self, url: str) -> bytes:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=self.timeout_s,
+                    follow_redirects=True,
+                    max_redirects=3,
+                    headers={"User-Agent": self._user_agent, "Accept": "image/*"},
+                )
+            client = self._client
+        with client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise ImageError(f"HTTP {response.status_code}")
+            if not allowed_url(str(response.url)):
+                raise ImageError("redirected to a non-http URL")
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                raise ImageError(f"too large ({declared} bytes)")
+            chunks: list[bytes] = []
+            total = 0
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > self.max_bytes:
+                    raise ImageError(f"too large (over {self.max_bytes} bytes)")
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _work(self, url: str) -> None:
+        result: QImage | Exception
+        try:
+            if self._closed:
+                return
+            data = self._fetcher(url)
+            if len(data) > self.max_bytes:
+                raise ImageError("too large")
+            result = decode_image(data, self.max_side)
+        except Exception as error:  # every failure is remembered, none is raised
+            result = error
+        if not self._closed:
+            try:
+                self._arrived.emit(url, result)
+            except RuntimeError:  # the loader was deleted meanwhile
+                pass
+
+    # -- GUI side ----------------------------------------------------------------------------
+
+    def _on_arrived(self, url: str, result: object) -> None:
+        self._pending.discard(url)
+        if not isinstance(result, QImage):
+            log.debug("image %s failed: %s", url, result)
+            self._failed[url] = time.monotonic()
+            self._failed.move_to_end(url)
+            while len(self._failed) > 1024:
+                self._failed.popitem(last=False)
+            return
+        self._failed.pop(url, None)
+        self._store(url, result)
+        self.image_ready.emit(url, result)
+
+    def _store(self, url: str, image: QImage) -> None:
+        old = self._cache.pop(url, None)
+        if old is not None:
+            self._cache_bytes -= old.sizeInBytes()
+        self._cache[url] = image
+        self._cache_bytes += image.sizeInBytes()
+        while self._cache and (
+            len(self._cache) > self.max_entries or self._cache_bytes > self.max_cache_bytes
+        ):
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_bytes -= dropped.sizeInBytes()
+
+
+def avatar_color(handle: str) -> QColor:
+    """A stable colour for an author (from a hash of the handle)."""
+    digest = hashlib.blake2s(handle.encode("utf-8", "replace"), digest_size=2).digest()
+    return QColor(AVATAR_COLORS[digest[0] % len(AVATAR_COLORS)])
+
+
+class Avatar(QWidget):
+    """A round avatar: the picture once it has arrived, else initials on a colour from the handle."""
+
+    def __init__(
+        self,
+        theme: Theme,
+        diameter: int,
+        loader: ImageLoader | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.loader = loader
+        self._initials = "?"
+        self._color = avatar_color("")
+        self._image: QImage | None = None
+        self._url: str | None = None
+        self.setFixedSize(diameter, diameter)
+        if loader is not None:
+            loader.image_ready.connect(self._on_image)
+
+    @property
+    def initials(self) -> str:
+        """The letters shown while there is no picture."""
+        return self._initials
+
+    @property
+    def has_image(self) -> bool:
+        """True when the picture is shown."""
+        return self._image is not None
+
+    def set_author(self, name: str, handle: str, url: str | None = None) -> None:
+        """Show this author (initials until the picture, if any, arrives)."""
+        letters = initials(name, handle)
+        color = avatar_color(handle)
+        changed = letters != self._initials or color != self._color or url != self._url
+        self._initials = letters
+        self._color = color
+        if url != self._url:
+            self._url = url
+            self._image = None
+            if self.loader is not None and url:
+                self._image = self.loader.image(url)
+        if changed:
+            self.update()
+
+    def _on_image(self, url: str, image: QImage) -> None:
+        if url == self._url:
+            self._image = image
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """The clipped picture, or the initials on a colour."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        rect = QRectF(self.rect())
+        if self._image is not None and not self._image.isNull():
+            path = QPainterPath()
+            path.addEllipse(rect)
+            painter.setClipPath(path)
+            painter.drawImage(rect, self._image, _cover(self._image, rect))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._color)
+            painter.drawEllipse(rect)
+            font = QFont(self.theme.font_family)
+            share = 0.42 if len(self._initials) < 2 else 0.36
+            font.setPixelSize(max(8, int(rect.height() * share)))
+            font.setWeight(QFont.Weight.Bold)
+            painter.setFont(font)
+            painter.setPen(QColor("#FFFFFF"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._initials)
+        painter.end()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """Its fixed size."""
+        return self.size()
+
+
+def _cover(image: QImage, target: QRectF) -> QRectF:
+    """The part of ``image`` that covers ``target`` at the same aspect (centre crop)."""
+    iw, ih = float(image.width()), float(image.height())
+    if iw <= 0 or ih <= 0 or target.width() <= 0 or target.height() <= 0:
+        return QRectF(0, 0, iw, ih)
+    aspect = target.width() / target.height()
+    if iw / ih > aspect:
+        width = ih * aspect
+        return QRectF((iw - width) / 2, 0, width, ih)
+    height = iw / aspect
+    return QRectF(0, (ih - height) / 2, iw, height)
+
+
+class PostImage(QWidget):
+    """A post's picture in a rounded box (centre-cropped to fill it); nothing until it arrives."""
+
+    def __init__(
+        self, theme: Theme, loader: ImageLoader | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.loader = loader
+        self._url: str | None = None
+        self._image: QImage | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        if loader is not None:
+            loader.image_ready.connect(self._on_image)
+
+    @property
+    def has_image(self) -> bool:
+        """True when a picture is there to show."""
+        return self._image is not None and not self._image.isNull()
+
+    def set_url(self, url: str | None) -> None:
+        """Show the picture at ``url`` (when a loader is set and the download succeeds)."""
+        if url == self._url:
+            return
+        self._url = url
+        self._image = self.loader.image(url) if (self.loader is not None and url) else None
+        self.update()
+
+    def _on_image(self, url: str, image: QImage) -> None:
+        if url == self._url:
+            self._image = image
+            self.update()
+            parent = self.parentWidget()
+            if parent is not None:
+                parent.updateGeometry()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """The cropped picture with rounded corners."""
+        if not self.has_image:
+            return
+        assert self._image is not None
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        rect = QRectF(self.rect())
+        radius = float(self.theme.px(12))
+        path = QPainterPath()
+        path.addRoundedRect(rect, radius, radius)
+        painter.setClipPath(path)
+        painter.drawImage(rect, self._image, _cover(self._image, rect))
+        painter.end()
+
+
+__all__ = [
+    "MAX_BYTES",
+    "Avatar",
+    "ImageError",
+    "ImageLoader",
+    "PostImage",
+    "allowed_url",
+    "avatar_color",
+    "decode_image",
+]

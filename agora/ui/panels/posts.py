@@ -1,0 +1,584 @@
+"""Panels that show posts: ``featured`` (carousel), ``river`` (newest first), ``ticker`` (a calm
+crawl) and ``care`` (questions and complaints nobody has answered yet)."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from PySide6.QtCore import QEasingCurve, QPointF, QPropertyAnimation, Qt, QTimer
+from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsOpacityEffect,
+    QHBoxLayout,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agora.config.schema import PanelConfig
+from agora.core.post import Post
+from agora.core.snapshot import Featured, Snapshot
+from agora.ui.panels.base import Panel, PanelContext
+from agora.ui.panels.parts import (
+    ElidedLabel,
+    PostCard,
+    anonymous,
+    source_name,
+    waiting_time,
+)
+from agora.ui.safetext import display_text, plain_label
+from agora.ui.widgets import TextBlock
+
+# ---------------------------------------------------------------------------------------------
+# featured
+
+
+def featured_text_size(text: str) -> float:
+    """Reference pixel size of a featured post's text: short posts are big."""
+    length = len(text)
+    if length <= 70:
+        return 64
+    if length <= 140:
+        return 54
+    if length <= 260:
+        return 46
+    return 40
+
+
+def wrapped_lines(text: str, metrics: QFontMetricsF, width: float) -> int:
+    """How many lines ``text`` takes when wrapped at words to ``width``."""
+    lines = 0
+    for paragraph in text.split("\n"):
+        line = ""
+        lines += 1
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and metrics.horizontalAdvance(candidate) > width:
+                lines += 1 + int(metrics.horizontalAdvance(word) // max(1.0, width))
+                line = word
+            else:
+                line = candidate
+    return lines
+
+
+class FeaturedPanel(Panel):
+    """The best current posts, one at a time, never the same author twice in a row."""
+
+    kind = "featured"
+    empty_text = "No featured posts yet"
+    default_interval_s: ClassVar[float] = 12.0
+
+    def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(spec, context, parent)
+        theme = self.theme
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.card = PostCard(
+            theme,
+            text_size=54,
+            avatar=76,
+            hide_authors=anonymous(context.wall),
+            images=context.images,
+        )
+        layout.addWidget(self.card, 1)
+        self._effect = QGraphicsOpacityEffect(self.card)
+        self._effect.setOpacity(1.0)
+        self.card.setGraphicsEffect(self._effect)
+        self._fade = QPropertyAnimation(self._effect, b"opacity", self)
+        self._fade.setDuration(700)
+        self._fade.setEasingCurve(QEasingCurve.Type.InOutSine)
+        self._candidates: tuple[Featured, ...] = ()
+        self._current: Featured | None = None
+        self._previous_author: str | None = None
+        self._snapshot: Snapshot | None = None
+        self._timer = QTimer(self)
+        interval = spec.interval or self.default_interval_s
+        self._timer.setInterval(int(interval * 1000))
+        self._timer.timeout.connect(self.advance)
+        self._timer.start()
+
+    def title(self) -> str:
+        """Heading."""
+        return self.spec.title or "Featured"
+
+    def data_key(self, snapshot: Snapshot) -> object:
+        """Candidates and the minute (relative times)."""
+        return (
+            tuple((f.post.id, f.post.metrics) for f in snapshot.featured),
+            int(snapshot.now.timestamp() // 60),
+        )
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        """Take the new candidates; keep showing the current post while it is still one."""
+        self._snapshot = snapshot
+        limit = self.spec.limit or 20
+        self._candidates = tuple(snapshot.featured[:limit])
+        if not self._candidates:
+            self._current = None
+            self.show_empty()
+            return
+        self.show_body()
+        ids = {f.post.id: f for f in self._candidates}
+        if self._current is not None and self._current.post.id in ids:
+            self._current = ids[self._current.post.id]
+            self._draw()
+        else:
+            self.advance(animate=False)
+
+    def current_post_id(self) -> str | None:
+        """The id of the post on screen."""
+        return self._current.post.id if self._current is not None else None
+
+    def advance(self, animate: bool = True) -> None:
+        """Show the next candidate whose author differs from the one on screen."""
+        if not self._candidates:
+            return
+        order = list(self._candidates)
+        start = 0
+        if self._current is not None:
+            ids = [f.post.id for f in order]
+            if self._current.post.id in ids:
+                start = ids.index(self._current.post.id) + 1
+        shown_author = self._current.post.author.handle if self._current else None
+        chosen: Featured | None = None
+        for step in range(len(order)):
+            candidate = order[(start + step) % len(order)]
+            if candidate.post.author.handle != shown_author:
+                chosen = candidate
+                break
+        if chosen is None:  # every candidate is by the author on screen
+            chosen = order[start % len(order)]
+        if self._current is not None and chosen.post.id == self._current.post.id:
+            return
+        self._previous_author = shown_author
+        self._current = chosen
+        if animate and self.isVisible():
+            self._fade.stop()
+            self._fade.setStartValue(0.0)
+            self._fade.setEndValue(1.0)
+            self._draw()
+            self._fade.start()
+        else:
+            self._draw()
+
+    def _draw(self) -> None:
+        if self._current is None or self._snapshot is None:
+            return
+        post = self._current.post
+        self.card.text.setFont(self.theme.font(self.fitting_size(post.text)))
+        self.card.show_post(post, self._snapshot.now)
+
+    def fitting_size(self, text: str) -> float:
+        """The largest reference text size (72 down to 36) at which ``text`` fits the card."""
+        block = self.card.text
+        width = block.width() if block.width() > 50 else int(self.width() * 0.9)
+        height = block.height() if block.height() > 50 else int(self.height() * 0.55)
+        if width <= 50 or height <= 50:
+            return featured_text_size(text)
+        shown = display_text(text)
+        for size in (72, 64, 58, 52, 46, 40, 36):
+            metrics = QFontMetricsF(self.theme.font(size))
+            lines = wrapped_lines(shown, metrics, float(width))
+            needed = metrics.height() + (lines - 1) * metrics.lineSpacing() * 1.15
+            if needed <= height:
+                return size
+        return 36
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """Refit the text to the new size."""
+        super().resizeEvent(event)
+        self._draw()
+
+
+# ---------------------------------------------------------------------------------------------
+# river
+
+
+class RiverPanel(Panel):
+    """The newest posts, newest on top; a new post fades in calmly."""
+
+    kind = "river"
+    empty_text = "No mentions yet"
+    card_height: ClassVar[int] = 232
+
+    def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(spec, context, parent)
+        theme = self.theme
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.px(14))
+        self.cards: list[PostCard] = []
+        self._frames: list[QFrame] = []
+        self._effects: list[QGraphicsOpacityEffect] = []
+        self._fades: list[QPropertyAnimation] = []
+        for _ in range(spec.limit or 8):
+            frame = QFrame()
+            frame.setStyleSheet(
+                f"background: {theme.surface_alt}; border-radius: {theme.px(10)}px;"
+            )
+            inner = QVBoxLayout(frame)
+            pad = theme.px(14)
+            inner.setContentsMargins(pad, pad, pad, pad)
+            card = PostCard(
+                theme,
+                text_size=30,
+                avatar=52,
+                max_lines=3,
+                hide_authors=anonymous(context.wall),
+                images=context.images,
+            )
+            card.setStyleSheet("background: transparent;")
+            inner.addWidget(card)
+            effect = QGraphicsOpacityEffect(frame)
+            effect.setOpacity(1.0)
+            frame.setGraphicsEffect(effect)
+            fade = QPropertyAnimation(effect, b"opacity", self)
+            fade.setDuration(900)
+            fade.setStartValue(0.0)
+            fade.setEndValue(1.0)
+            fade.setEasingCurve(QEasingCurve.Type.OutCubic)
+            frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            frame.setFixedHeight(theme.px(self.card_height))
+            layout.addWidget(frame)
+            frame.hide()
+            self.cards.append(card)
+            self._frames.append(frame)
+            self._effects.append(effect)
+            self._fades.append(fade)
+        layout.addStretch(1)
+        self._shown_ids: list[str] = []
+        self._posts: tuple[Post, ...] = ()
+        self._now = None
+
+    def title(self) -> str:
+        """Heading."""
+        return self.spec.title or "Latest"
+
+    def data_key(self, snapshot: Snapshot) -> object:
+        """The newest ids and the minute."""
+        return (
+            tuple(p.id for p in snapshot.newest[: len(self.cards)]),
+            int(snapshot.now.timestamp() // 60),
+        )
+
+    def fitting(self) -> int:
+        """How many cards fit the panel's height."""
+        height = self.body.height() or self.height()
+        per = self.theme.px(self.card_height) + self.theme.px(14)
+        return max(1, min(len(self.cards), int((height + self.theme.px(14)) // per)))
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        """Fill the card pool in place; fade in posts that were not shown before."""
+        posts = tuple(p for p in snapshot.newest if p.moderation.visible)[: len(self.cards)]
+        self._posts = posts
+        self._now = snapshot.now  # type: ignore[assignment]
+        if not posts:
+            self.show_empty()
+            return
+        self.show_body()
+        self._fill(animate=True)
+
+    def _fill(self, animate: bool) -> None:
+        if self._now is None:
+            return
+        count = self.fitting()
+        previous = set(self._shown_ids)
+        shown: list[str] = []
+        for index, frame in enumerate(self._frames):
+            if index < min(count, len(self._posts)):
+                post = self._posts[index]
+                self.cards[index].show_post(post, self._now)
+                frame.show()
+                shown.append(post.id)
+                if animate and previous and post.id not in previous and self.isVisible():
+                    self._fades[index].stop()
+                    self._fades[index].start()
+            else:
+                frame.hide()
+        self._shown_ids = shown
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """Show as many cards as fit."""
+        super().resizeEvent(event)
+        self._fill(animate=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# ticker
+
+
+class _Crawl(QWidget):
+    """Text moving right to left at a steady speed. The strip is drawn once into a pixmap;
+    each frame only blits it. New text replaces the old one only when the old one has passed."""
+
+    def __init__(self, panel: TickerPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self._strip: QPixmap | None = None
+        self._pending: str | None = None
+        self._text = ""
+        self._offset = 0.0
+        self._last = time.monotonic()
+        self.speed = 90.0  # logical px per second (set by the panel)
+        self._timer = QTimer(self)
+        self._timer.setInterval(33)
+        self._timer.timeout.connect(self._step)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    @property
+    def text(self) -> str:
+        """The text crawling now."""
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        """Crawl ``text`` next (at once when nothing is crawling)."""
+        if text == self._text and self._pending is None:
+            return
+        if self._strip is None:
+            self._start(text)
+            self._offset = float(self.panel.theme.px(24))
+        else:
+            self._pending = text
+
+    def _start(self, text: str) -> None:
+        self._text = text
+        self._pending = None
+        font = self.panel.theme.font("ticker")
+        metrics = QFontMetricsF(font)
+        width = max(1, int(metrics.horizontalAdvance(text)) + 4)
+        height = max(1, int(metrics.height()) + 4)
+        ratio = self.devicePixelRatioF() or 1.0
+        strip = QPixmap(int(width * ratio), int(height * ratio))
+        strip.setDevicePixelRatio(ratio)
+        strip.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(strip)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        painter.setFont(font)
+        painter.setPen(self.panel.theme.color("text"))
+        painter.drawText(QPointF(2, metrics.ascent() + 2), text)
+        painter.end()
+        self._strip = strip
+        self._offset = float(self.width())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        """Move only while visible."""
+        super().showEvent(event)
+        self._last = time.monotonic()
+        self._timer.start()
+
+    def hideEvent(self, event: object) -> None:  # noqa: N802
+        """Stop moving when hidden (another page is on screen)."""
+        self._timer.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    def _step(self) -> None:
+        now = time.monotonic()
+        elapsed = min(0.2, now - self._last)
+        self._last = now
+        self.advance(elapsed)
+
+    def advance(self, seconds: float) -> None:
+        """Move the text by ``seconds`` worth of crawl."""
+        if self._strip is None:
+            return
+        self._offset -= self.speed * seconds
+        width = self._strip.width() / (self._strip.devicePixelRatio() or 1.0)
+        if self._offset < -width:
+            self._start(self._pending if self._pending is not None else self._text)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Blit the strip at the current offset, vertically centred."""
+        if self._strip is None:
+            return
+        painter = QPainter(self)
+        height = self._strip.height() / (self._strip.devicePixelRatio() or 1.0)
+        y = (self.height() - height) / 2
+        painter.drawPixmap(QPointF(round(self._offset), round(y)), self._strip)
+        painter.end()
+
+
+class TickerPanel(Panel):
+    """Recent posts crawling calmly along a strip."""
+
+    kind = "ticker"
+    empty_text = "Waiting for the first mentions"
+
+    def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(spec, context, parent)
+        layout = QHBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.crawl = _Crawl(self)
+        self.crawl.speed = (spec.speed or 110.0) * self.theme.scale
+        layout.addWidget(self.crawl)
+        self._hide = anonymous(context.wall)
+
+    def title(self) -> str:
+        """No heading: a ticker is a strip."""
+        return self.spec.title or ""
+
+    def data_key(self, snapshot: Snapshot) -> object:
+        """The newest ids."""
+        return tuple(p.id for p in snapshot.newest[:20])
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        """Queue the newest posts as the next crawl."""
+        posts = [p for p in snapshot.newest if p.moderation.visible][: self.spec.limit or 15]
+        if not posts:
+            self.show_empty()
+            return
+        self.show_body()
+        pieces = []
+        for post in posts:
+            who = (
+                source_name(post.source) if self._hide else (post.author.name or post.author.handle)
+            )
+            text = " ".join(post.text.split())
+            if len(text) > 160:
+                cut = text[:160].rsplit(" ", 1)[0]
+                text = cut + "…"
+            pieces.append(f"{display_text(who)}: {display_text(text)}")
+        self.crawl.set_text("      •      ".join(pieces) + "      •      ")
+
+
+# ---------------------------------------------------------------------------------------------
+# care
+
+
+class _CareRow(QFrame):
+    def __init__(self, panel: CarePanel) -> None:
+        super().__init__()
+        theme = panel.theme
+        self.setStyleSheet(f"background: {theme.surface_alt}; border-radius: {theme.px(10)}px;")
+        layout = QVBoxLayout(self)
+        pad = theme.px(14)
+        layout.setContentsMargins(pad, pad * 3 // 4, pad, pad * 3 // 4)
+        layout.setSpacing(theme.px(4))
+        top = QHBoxLayout()
+        top.setSpacing(theme.px(14))
+        self.wait = plain_label()
+        self.wait.setFont(theme.font("small", bold=True))
+        top.addWidget(self.wait)
+        self.who = ElidedLabel()
+        self.who.setFont(theme.font("small"))
+        self.who.setStyleSheet(f"color: {theme.muted}; background: transparent;")
+        top.addWidget(self.who, 1)
+        layout.addLayout(top)
+        self.text = TextBlock(max_lines=2)
+        self.text.setFont(theme.font("body"))
+        self.text.setColor(theme.color("text"))
+        layout.addWidget(self.text, 1)
+        self.setFixedHeight(theme.px(ROW_HEIGHT))
+        self.post_id: str | None = None
+
+
+ROW_HEIGHT = 142
+
+
+class CarePanel(Panel):
+    """Questions and complaints nobody from the brand has answered yet, oldest first."""
+
+    kind = "care"
+    empty_text = "Nothing waiting for an answer"
+
+    def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(spec, context, parent)
+        theme = self.theme
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.px(12))
+        self.summary = plain_label()
+        self.summary.setFont(theme.font("small"))
+        self.summary.setStyleSheet(f"color: {theme.text};")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.rows: list[_CareRow] = []
+        for _ in range(spec.limit or 8):
+            row = _CareRow(self)
+            row.hide()
+            layout.addWidget(row)
+            self.rows.append(row)
+        layout.addStretch(1)
+        self._hide = anonymous(context.wall)
+        self._open: list[Post] = []
+        self._snapshot: Snapshot | None = None
+
+    def title(self) -> str:
+        """Heading."""
+        return self.spec.title or "Waiting for an answer"
+
+    def data_key(self, snapshot: Snapshot) -> object:
+        """Open items, figures and the minute."""
+        care = snapshot.care
+        return (
+            tuple(p.id for p in care.open),
+            care.answered,
+            care.total,
+            int(snapshot.now.timestamp() // 60),
+        )
+
+    def ordered(self, snapshot: Snapshot) -> list[Post]:
+        """Open posts, oldest unanswered first."""
+        return sorted(
+            (p for p in snapshot.care.open if p.moderation.visible), key=lambda p: p.created_at
+        )
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        """Fill the row pool in place."""
+        care = snapshot.care
+        self._snapshot = snapshot
+        self._open = self.ordered(snapshot)
+        facts = []
+        if self._open:
+            facts.append(f"{len(care.open)} waiting")
+        if care.response_rate is not None:
+            facts.append(f"{care.response_rate * 100:.0f}% answered")
+        if care.median_first_reply_s is not None:
+            facts.append(f"median first reply {waiting_time(care.median_first_reply_s)}")
+        self.summary.setText("  ·  ".join(facts))
+        if not self._open:
+            self.show_empty(
+                "Nothing waiting for an answer" if not facts else "Everything has been answered"
+            )
+            return
+        self.show_body()
+        self._fill()
+
+    def _fill(self) -> None:
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        height = self.body.height() - self.summary.sizeHint().height()
+        per = self.theme.px(ROW_HEIGHT) + self.theme.px(12)
+        fit = max(1, int(height // per)) if height > 0 else len(self.rows)
+        for index, row in enumerate(self.rows):
+            if index < min(fit, len(self._open)):
+                post = self._open[index]
+                waited = (snapshot.now - post.created_at).total_seconds()
+                row.post_id = post.id
+                row.wait.setText(f"waiting {waiting_time(waited)}")
+                late = waited > 3600
+                row.wait.setStyleSheet(
+                    f"color: {self.theme.negative if late else self.theme.text};"
+                    " background: transparent;"
+                )
+                who = (
+                    source_name(post.source)
+                    if self._hide
+                    else f"{post.author.name or post.author.handle} · {source_name(post.source)}"
+                )
+                row.who.set_full_text(who)
+                row.text.setText(post.text)
+                row.show()
+            else:
+                row.hide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """Show as many rows as fit."""
+        super().resizeEvent(event)
+        self._fill()
+
+
+__all__ = ["CarePanel", "FeaturedPanel", "RiverPanel", "TickerPanel"]
