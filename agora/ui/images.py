@@ -14,6 +14,7 @@ image is simply not shown.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -220,10 +221,9 @@ class ImageLoader(QObject):
         except Exception as error:  # every failure is remembered, none is raised
             result = error
         if not self._closed:
-            try:
+            # RuntimeError: the loader was deleted meanwhile
+            with contextlib.suppress(RuntimeError):
                 self._arrived.emit(url, result)
-            except RuntimeError:  # the loader was deleted meanwhile
-                pass
 
     # -- GUI side ----------------------------------------------------------------------------
 
