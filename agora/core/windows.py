@@ -138,10 +138,18 @@ class SlottedCounter:
             if counter is None:
                 counter = self._slots[index] = Counter()
         everything = self._all
-        for key in keys:
+        if amount == 1:
+            # Counter.update counts an iterable in C: much faster than a loop here
+            if not isinstance(keys, list | tuple | set | frozenset):
+                keys = list(keys)
             if counter is not None:
-                counter[key] += amount
-            everything[key] += amount
+                counter.update(keys)
+            everything.update(keys)
+        else:
+            for key in keys:
+                if counter is not None:
+                    counter[key] += amount
+                everything[key] += amount
         if counter is not None and len(counter) > self.capacity:
             _shrink(counter, self.capacity // 2)
         if len(everything) > self.capacity * 4:
