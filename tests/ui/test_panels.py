@@ -18,9 +18,9 @@ from agora.config.schema import PANEL_KINDS, PanelConfig
 from agora.core.health import SourceHealth
 from agora.core.snapshot import Alert, Snapshot
 from agora.ui.panels import Panel, PanelContext, panel_class
-from agora.ui.panels.charts import SentimentPanel, SharePanel, VolumePanel
 from agora.ui.panels.info import AlertPanel, SourcesPanel
 from agora.ui.panels.posts import CarePanel, FeaturedPanel, RiverPanel, TickerPanel
+from agora.ui.panels.volume import VolumePanel
 from agora.ui.theme import theme_for
 
 from .conftest import HOSTILE_TEXTS, NOW, UI_CONFIG, make_post, sample_posts
@@ -191,33 +191,6 @@ def test_ticker_moves_and_swaps_text_only_at_the_wrap(
     assert crawl.text == first  # the new text waits for the old one to pass
     crawl.advance(10_000.0)
     assert crawl.text != first
-
-
-def test_sentiment_number_matches_the_snapshot(
-    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
-) -> None:
-    panel = build(qtbot, panel_spec("sentiment"))
-    assert isinstance(panel, SentimentPanel)
-    snapshot = snapshot_of(sample_posts())
-    panel.apply(snapshot)
-    net = snapshot.summary(3600).sentiment.net
-    assert net is not None
-    value = round(net)
-    expected = f"+{value}" if value > 0 else f"−{abs(value)}" if value < 0 else "0"
-    assert panel.shown_number() == expected
-    assert sum(panel.split.percentages()) == 100
-
-
-def test_share_sums_to_one_hundred_percent(
-    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
-) -> None:
-    panel = build(qtbot, panel_spec("share"))
-    assert isinstance(panel, SharePanel)
-    snapshot = snapshot_of(sample_posts())
-    panel.apply(snapshot)
-    rows = panel.bars.rows
-    assert [r[0] for r in rows] == ["Lumen", "Corvid", "Halcyon"]
-    assert sum(r[1] for r in rows) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("options", [{}, {"by": "sentiment"}, {"window": "24h"}, {"by": "source"}])

@@ -1,8 +1,9 @@
 """Panel kinds, registered in :data:`PANEL_MODULES` by their ``kind``.
 
-``posts`` holds the panels that show posts (featured, river, ticker, care), ``charts`` the ones
-drawn with pyqtgraph (volume, sentiment, share), ``info`` the figures and lists (trending,
-authors, kpis, sources, header, alert); ``parts`` has the pieces they share.
+``posts`` holds the panels that show posts (featured, river, ticker, care); ``volume``,
+``sentiment`` and ``share`` the charts (drawn with pyqtgraph, helpers in :mod:`agora.ui.charts`);
+``info`` the figures and lists (trending, authors, kpis, sources, header, alert); ``parts`` has
+the pieces they share.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ PANEL_MODULES: dict[str, str] = {
     "river": "agora.ui.panels.posts:RiverPanel",
     "ticker": "agora.ui.panels.posts:TickerPanel",
     "care": "agora.ui.panels.posts:CarePanel",
-    "volume": "agora.ui.panels.charts:VolumePanel",
-    "sentiment": "agora.ui.panels.charts:SentimentPanel",
-    "share": "agora.ui.panels.charts:SharePanel",
+    "volume": "agora.ui.panels.volume:VolumePanel",
+    "sentiment": "agora.ui.panels.sentiment:SentimentPanel",
+    "share": "agora.ui.panels.share:SharePanel",
     "trending": "agora.ui.panels.info:TrendingPanel",
     "authors": "agora.ui.panels.info:AuthorsPanel",
     "kpis": "agora.ui.panels.info:KpisPanel",

@@ -1,0 +1,279 @@
+"""The ``sentiment`` panel: net sentiment now, the positive / neutral / negative split, and the
+trend of net sentiment per hour over the last 24 hours.
+
+Option: ``window`` (``"1h"`` default; ``range`` is read as a synonym) for the number and the split.
+The trend always covers the last 24 hours of the per-minute series (``volume.by_sentiment``). Net
+sentiment is (positive − negative) / scored × 100; posts that cannot be scored (language) are
+counted apart and never pull the figure. Every figure carries a sign or a word, not only a colour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+
+from agora.config.schema import PanelConfig
+from agora.core.snapshot import SentimentSummary, Snapshot
+from agora.ui.charts import (
+    LegendRow,
+    SplitBar,
+    panel_window,
+    percentages,
+    short_window,
+    signed,
+    update_curve,
+    wall_plot,
+    window_phrase,
+)
+from agora.ui.panels.base import Panel, PanelContext
+from agora.ui.safetext import plain_label
+
+SPLIT_KEYS = ("positive", "neutral", "negative")
+SPLIT_NAMES = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"}
+TREND_HOURS = 24
+
+
+def hourly_net(
+    by_sentiment: Mapping[str, Sequence[int]], step_s: int, hours: int = TREND_HOURS
+) -> np.ndarray:
+    """Net sentiment (−100…100) per hour, oldest first, for the newest ``hours`` whole hours of a
+    per-step series; ``nan`` for hours without a scored post."""
+    series = by_sentiment
+    per_hour = max(1, 3600 // max(1, int(step_s)))
+    arrays = {}
+    for key in SPLIT_KEYS:
+        values = np.asarray(series.get(key, ()), dtype=np.float64)
+        usable = min(len(values), hours * per_hour)
+        usable = (usable // per_hour) * per_hour
+        tail = values[len(values) - usable :] if usable else np.zeros(0)
+        arrays[key] = tail.reshape(-1, per_hour).sum(axis=1) if usable else np.zeros(0)
+    n = min(len(a) for a in arrays.values())
+    pos = arrays["positive"][-n:] if n else np.zeros(0)
+    neu = arrays["neutral"][-n:] if n else np.zeros(0)
+    neg = arrays["negative"][-n:] if n else np.zeros(0)
+    scored = pos + neu + neg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        net = np.where(scored > 0, (pos - neg) * 100.0 / np.maximum(scored, 1.0), np.nan)
+    result: np.ndarray = net.astype(np.float64)
+    return result
+
+
+def sign_word(net: float | None) -> str:
+    """A word for the sign of a net figure (so colour is never the only cue)."""
+    if net is None:
+        return "No score"
+    n = round(net)
+    if n >= 10:
+        return "Positive"
+    if n <= -10:
+        return "Negative"
+    return "Balanced"
+
+
+class SentimentPanel(Panel):
+    """Net sentiment now, the split and the 24-hour trend."""
+
+    kind = "sentiment"
+    empty_text = "No scored mentions in the last hour"
+
+    def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
+        self.range_s = panel_window(spec, 3600.0)
+        super().__init__(spec, context, parent)
+        theme = self.theme
+        self._empty_sentence = f"No scored mentions in {window_phrase(self.range_s)}"
+        self._empty.setText(self._empty_sentence)
+        self._big_font = theme.font("huge", bold=True)
+        self._mid_font = theme.font("number", bold=True)
+        self._percents = [0, 0, 0]
+
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.px(12))
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(theme.px(24))
+        self.number = plain_label("—")
+        self.number.setFont(self._big_font)
+        self.number.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.number.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        top.addWidget(self.number, 0)
+        facts = QVBoxLayout()
+        facts.setContentsMargins(0, 0, 0, 0)
+        facts.setSpacing(theme.px(4))
+        self.word = plain_label("")
+        self.word.setFont(theme.font("heading", bold=True))
+        self.scale_note = plain_label("net, −100 to +100")
+        self.scale_note.setFont(theme.font("small"))
+        self.scale_note.setStyleSheet(f"color: {theme.muted};")
+        self.scored = plain_label("")
+        self.scored.setFont(theme.font("small"))
+        self.scored.setStyleSheet(f"color: {theme.text};")
+        self.unscored = plain_label("")
+        self.unscored.setFont(theme.font("small"))
+        self.unscored.setStyleSheet(f"color: {theme.muted};")
+        facts.addStretch(1)
+        for label in (self.word, self.scale_note, self.scored, self.unscored):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            facts.addWidget(label)
+        facts.addStretch(1)
+        top.addLayout(facts, 1)
+        layout.addLayout(top)
+
+        colors = [theme.sentiment_color(k) for k in SPLIT_KEYS]
+        self.split = SplitBar(theme, colors)
+        layout.addWidget(self.split)
+        self.split_legend = LegendRow(theme)
+        for key, color in zip(SPLIT_KEYS, colors, strict=True):
+            self.split_legend.add(key, color)
+        layout.addWidget(self.split_legend)
+
+        self.trend_caption = plain_label(f"Net per hour · last {TREND_HOURS} h")
+        self.trend_caption.setFont(theme.font("small"))
+        self.trend_caption.setStyleSheet(f"color: {theme.muted};")
+        layout.addWidget(self.trend_caption)
+        self.trend = wall_plot(theme, time_axis=False, count_axis=False, axes=False)
+        self.trend.getPlotItem().setContentsMargins(0, theme.px(4), 0, theme.px(4))
+        layout.addWidget(self.trend, 1)
+        positive = QColor(theme.positive)
+        negative = QColor(theme.negative)
+        positive.setAlpha(140)
+        negative.setAlpha(140)
+        empty = np.zeros(0)
+        self.trend_zero = pg.InfiniteLine(
+            pos=0.0,
+            angle=0,
+            pen=pg.mkPen(theme.border, width=max(1, theme.px(2)), style=Qt.PenStyle.DashLine),
+        )
+        self._base = pg.PlotCurveItem(x=empty, y=empty, pen=pg.mkPen(None))
+        self._upper = pg.PlotCurveItem(x=empty, y=empty, pen=pg.mkPen(None))
+        self._lower = pg.PlotCurveItem(x=empty, y=empty, pen=pg.mkPen(None))
+        self.trend_pos = pg.FillBetweenItem(self._base, self._upper, brush=pg.mkBrush(positive))
+        self.trend_neg = pg.FillBetweenItem(self._base, self._lower, brush=pg.mkBrush(negative))
+        self.trend_line = pg.PlotDataItem(
+            x=empty,
+            y=empty,
+            pen=pg.mkPen(theme.text, width=max(2, theme.px(3))),
+            connect="finite",
+            antialias=True,
+        )
+        self.trend_now = pg.ScatterPlotItem(size=theme.px(18), antialias=True)
+        for item in (
+            self.trend_zero,
+            self._base,
+            self._upper,
+            self._lower,
+            self.trend_pos,
+            self.trend_neg,
+            self.trend_line,
+            self.trend_now,
+        ):
+            self.trend.addItem(item)
+        self.trend.getPlotItem().getViewBox().setRange(
+            xRange=(-0.5, TREND_HOURS - 0.5), yRange=(-100.0, 100.0), padding=0.0
+        )
+
+    # -- panel contract ----------------------------------------------------------------------------
+
+    def title(self) -> str:
+        return self.spec.title or f"Sentiment · {short_window(self.range_s)}"
+
+    def window_s(self, default: float | None = 3600.0) -> float | None:
+        return self.range_s
+
+    def _trend(self, snapshot: Snapshot) -> np.ndarray:
+        return hourly_net(snapshot.volume.by_sentiment, snapshot.volume.step_s)
+
+    def data_key(self, snapshot: Snapshot) -> object:
+        trend = self._trend(snapshot)
+        rounded = tuple(None if math.isnan(v) else round(float(v), 1) for v in trend)
+        return (snapshot.summary(self.range_s).sentiment, rounded)
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        summary = snapshot.summary(self.range_s).sentiment
+        self._show_trend(self._trend(snapshot))
+        if summary.scored == 0:
+            sentence = self._empty_sentence
+            if summary.unscored:
+                sentence += f" ({summary.unscored} not scored: language)"
+            self.show_empty(sentence)
+            return
+        self.show_body()
+        self._show_summary(summary)
+
+    def _show_summary(self, summary: SentimentSummary) -> None:
+        theme = self.theme
+        net = summary.net
+        text = signed(net)
+        color = theme.sentiment_color(
+            None
+            if net is None
+            else "positive"
+            if round(net) > 0
+            else "negative"
+            if round(net) < 0
+            else "neutral"
+        ).name()
+        if net is None:
+            color = theme.muted
+        if self.number.text() != text:
+            self.number.setText(text)
+        style = f"color: {color};"
+        if self.number.styleSheet() != style:
+            self.number.setStyleSheet(style)
+            self.word.setStyleSheet(style)
+        self.word.setText(sign_word(net))
+        self.scored.setText(f"{summary.scored:,} posts scored".replace(",", "\u2009"))
+        self.unscored.setText(f"{summary.unscored:,} not scored (language)".replace(",", "\u2009"))
+        self.unscored.setVisible(summary.unscored > 0)
+        counts = [summary.positive, summary.neutral, summary.negative]
+        self.split.set_counts(counts)
+        self._percents = percentages(counts)
+        self._set_legend(self.body.width())
+
+    def _set_legend(self, width: int) -> None:
+        """Names with percentages, or names alone when the row would not fit the width."""
+        for key, pct in zip(SPLIT_KEYS, self._percents, strict=True):
+            self.split_legend.set_entry(key, f"{SPLIT_NAMES[key]} {pct}%")
+        if self.split_legend.needed_width() > width:
+            for key in SPLIT_KEYS:
+                self.split_legend.set_entry(key, SPLIT_NAMES[key])
+
+    def _show_trend(self, net: np.ndarray) -> None:
+        n = len(net)
+        x = np.arange(TREND_HOURS - n, TREND_HOURS, dtype=np.float64)
+        filled = np.nan_to_num(net, nan=0.0)
+        self._base.setData(x=x, y=np.zeros(n))
+        self._upper.setData(x=x, y=np.clip(filled, 0.0, None))
+        self._lower.setData(x=x, y=np.clip(filled, None, 0.0))
+        update_curve(self.trend_line, x, net)
+        finite = np.flatnonzero(~np.isnan(net))
+        if len(finite):
+            last = int(finite[-1])
+            value = float(net[last])
+            label = "positive" if value >= 0.5 else "negative" if value <= -0.5 else "neutral"
+            self.trend_now.setData(
+                x=[float(x[last])],
+                y=[value],
+                brush=[pg.mkBrush(self.theme.sentiment_color(label))],
+                pen=pg.mkPen(self.theme.surface, width=max(2, self.theme.px(3))),
+            )
+        else:
+            self.trend_now.setData(x=[], y=[])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        # a short panel takes the smaller big-number size so the trend keeps some height
+        font = self._big_font if event.size().height() >= self.theme.px(500) else self._mid_font
+        if self.number.font() != font:
+            self.number.setFont(font)
+        self._set_legend(event.size().width() - self.theme.px(22) * 2)
+
+
+__all__ = ["SentimentPanel", "hourly_net", "sign_word"]
