@@ -152,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--batch", type=int, default=500)
     b.add_argument("--json", action="store_true")
     b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
+    b = bench.add_parser(
+        "render", parents=[common], help="the demo wall on six offscreen screens under a stream"
+    )
+    b.add_argument("--seconds", type=float, default=60.0, help="how long to measure (default 60)")
+    b.add_argument("--rate", type=float, default=20.0, help="live posts a second (default 20)")
+    b.add_argument(
+        "--history",
+        type=_window,
+        default=None,
+        help="history ingested first (default: the demo's backfill, 24h)",
+    )
+    b.add_argument(
+        "--screens",
+        type=Path,
+        default=None,
+        help="offscreen screens JSON (default: the bundled six screens)",
+    )
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
 
     return parser
 
@@ -296,7 +315,19 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """``agora bench ingest``."""
+    """``agora bench ingest`` and ``agora bench render``."""
+    if args.bench == "render":
+        from agora.bench.render import format_report, run_render_bench
+
+        result = run_render_bench(
+            seconds=args.seconds,
+            rate_per_s=args.rate,
+            history_s=args.history,
+            data_dir=args.data_dir,
+            screens_file=args.screens,
+        )
+        print(json.dumps(result) if args.json else format_report(result))
+        return EXIT_OK
     from agora.bench.ingest import run_ingest_bench
 
     result = run_ingest_bench(posts=args.posts, batch=args.batch, data_dir=args.data_dir)

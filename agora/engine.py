@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,6 +133,8 @@ class Engine:
         )
         self._published_version = -1
         self._published_minute = -1
+        self.publish_ms: deque[float] = deque(maxlen=1_000)
+        """How long the latest snapshot builds took (milliseconds, for the benchmarks)."""
         self.ingested = 0
         self.ready = threading.Event()
         """Set once stored history has been loaded back into the aggregates."""
@@ -157,6 +160,7 @@ class Engine:
             or aggregates.version != self._published_version
             or minute != self._published_minute
         ):
+            started = time.perf_counter()
             notes = []
             if self.store.kind != "sqlite":
                 notes.append(self.store.status)
@@ -171,6 +175,7 @@ class Engine:
             )
             self._published_version = aggregates.version
             self._published_minute = minute
+            self.publish_ms.append((time.perf_counter() - started) * 1000.0)
         return self._snapshot
 
     # -- input ------------------------------------------------------------------------------------

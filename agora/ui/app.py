@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from agora.config.schema import ScreenConfig, WallConfig
 from agora.engine import Engine
+from agora.ui import perf
 from agora.ui.panels import PanelContext
 from agora.ui.screen import ScreenWindow
 from agora.ui.theme import Theme, theme_for
@@ -231,7 +232,11 @@ class Wall(QObject):
             except Exception:
                 log.exception("%s: the tick failed; the screen keeps its last picture", window.name)
         self.ticks += 1
-        self.tick_ms.append((time.perf_counter() - started) * 1000.0)
+        elapsed = time.perf_counter() - started
+        self.tick_ms.append(elapsed * 1000.0)
+        probe = perf.active()
+        if probe is not None:
+            probe.tick(elapsed)
 
     # -- keys -------------------------------------------------------------------------------------
 

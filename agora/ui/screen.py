@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
+from PySide6.QtCore import QEasingCurve, QEvent, QPropertyAnimation, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsOpacityEffect,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from agora.config.schema import PageConfig, parse_hours
 from agora.core.snapshot import Snapshot
+from agora.ui import perf
 from agora.ui.page import PageWidget, error_page
 from agora.ui.panels import PanelContext
 from agora.ui.safetext import elide_words, plain_label
@@ -44,6 +45,7 @@ class _Fade(QLabel):
         self._animation = QPropertyAnimation(self._effect, b"opacity", self)
         self._animation.setEasingCurve(QEasingCurve.Type.InOutSine)
         self._animation.finished.connect(self.hide)
+        perf.watch_animation(self._animation, "page", self)
         self.hide()
 
     def run(self, picture: QPixmap, seconds: float) -> None:
@@ -144,6 +146,16 @@ class ScreenWindow(QWidget):
             self.stack.addWidget(error_page("No page of this screen could be shown", context))
         self._arm()
 
+    def event(self, event: QEvent) -> bool:
+        """Qt's event entry; a repaint of the whole window is timed when a probe is installed."""
+        probe = perf.active()
+        if probe is None or event.type() != QEvent.Type.UpdateRequest:
+            return super().event(event)
+        started = time.perf_counter()
+        handled = super().event(event)
+        probe.paint(self, time.perf_counter() - started)
+        return handled
+
     # -- pages ------------------------------------------------------------------------------------
 
     def _build_page(self, config: PageConfig) -> PageWidget | None:
@@ -200,6 +212,8 @@ class ScreenWindow(QWidget):
 
     def next_page(self, step: int = 1) -> None:
         """Turn to the next (or, with ``step=-1``, previous) page with a cross-fade."""
+        probe = perf.active()
+        started = time.perf_counter()
         try:
             if len(self.pages) < 2:
                 return
@@ -216,6 +230,8 @@ class ScreenWindow(QWidget):
             log.exception("%s: turning the page failed; rotation continues", self.name)
         finally:
             self._arm()
+            if probe is not None:  # the turn's cost lands in the first frame of the cross-fade
+                probe.step(self, "page", time.perf_counter() - started)
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume the rotation (operator key)."""

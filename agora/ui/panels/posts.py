@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from agora.config.schema import PanelConfig
 from agora.core.post import Post
 from agora.core.snapshot import Featured, Snapshot
+from agora.ui import perf
 from agora.ui.panels.base import Panel, PanelContext
 from agora.ui.panels.parts import (
     ElidedLabel,
@@ -89,6 +90,7 @@ class FeaturedPanel(Panel):
         self._fade = QPropertyAnimation(self._effect, b"opacity", self)
         self._fade.setDuration(700)
         self._fade.setEasingCurve(QEasingCurve.Type.InOutSine)
+        perf.watch_animation(self._fade, "carousel", self)
         self._candidates: tuple[Featured, ...] = ()
         self._current: Featured | None = None
         self._previous_author: str | None = None
@@ -96,7 +98,7 @@ class FeaturedPanel(Panel):
         self._timer = QTimer(self)
         interval = spec.interval or self.default_interval_s
         self._timer.setInterval(int(interval * 1000))
-        self._timer.timeout.connect(self.advance)
+        self._timer.timeout.connect(self._turn)
         self._timer.start()
 
     def title(self) -> str:
@@ -126,6 +128,15 @@ class FeaturedPanel(Panel):
             self._draw()
         else:
             self.advance(animate=False)
+
+    def _turn(self) -> None:
+        probe = perf.active()
+        if probe is None:
+            self.advance()
+            return
+        started = time.perf_counter()
+        self.advance()
+        probe.step(self.window(), "carousel", time.perf_counter() - started)
 
     def current_post_id(self) -> str | None:
         """The id of the post on screen."""
@@ -239,6 +250,7 @@ class RiverPanel(Panel):
             fade.setStartValue(0.0)
             fade.setEndValue(1.0)
             fade.setEasingCurve(QEasingCurve.Type.OutCubic)
+            perf.watch_animation(fade, "river", self)
             frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             frame.setFixedHeight(theme.px(self.card_height))
             layout.addWidget(frame)
@@ -377,7 +389,13 @@ class _Crawl(QWidget):
         now = time.monotonic()
         elapsed = min(0.2, now - self._last)
         self._last = now
+        probe = perf.active()
+        if probe is None:
+            self.advance(elapsed)
+            return
+        started = time.perf_counter()
         self.advance(elapsed)
+        probe.step(self.window(), "ticker", time.perf_counter() - started)
 
     def advance(self, seconds: float) -> None:
         """Move the text by ``seconds`` worth of crawl."""

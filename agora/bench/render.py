@@ -1,0 +1,355 @@
+"""``agora bench render``: the demo wall on six offscreen screens under a live stream.
+
+What runs is what ``agora demo`` runs (the engine with its ingest and source threads, a SQLite store,
+one :class:`~agora.ui.app.Wall` window per screen, the UI tick), with two changes:
+
+* **six screens**: the offscreen platform with :data:`SCREENS_FILE` (five 1920×1080 screens and a
+  3840×2160 panel at device pixel ratio 2, i.e. 1920×1080 logical pixels drawn at twice the
+  density). The demo config has two screens; :func:`bench_config` repeats its layouts over outputs
+  0–5: the lobby rotation (Overview ⇄ Conversation) on outputs 0, 2, 4 and on the 4K screen (5),
+  the care desk on 1 and 3. Every page rotates as configured.
+* **the stream**: the demo's day of history (its own simulator: 24 h at 40 posts a minute, the
+  launch spike included) is ingested first, then a live simulator sends ``rate`` posts a second
+  (20 by default; its ``rate`` is calibrated against the simulated daily rhythm so the stream
+  really is that fast, and the measured figure is printed).
+
+After the history is in and a short settle, it measures for ``seconds``:
+
+* ``cpu_percent``: CPU time of the whole process (every thread: GUI, ingest, sources, Qt's own)
+  over wall time, as a percentage of one core (``resource.getrusage``); ``cpu_by_thread`` splits
+  it (Linux ``/proc``);
+* ``tick_p50_ms`` / ``tick_p95_ms``: the UI tick (snapshot handed to every screen's visible page);
+* ``frame_p95_ms``: animation frames (ticker crawl, featured carousel fade, river fade, page
+  cross-fade): the animation step plus the repaint of the window it moved, per frame;
+  ``frames_by_kind`` and ``frame_interval_p95_ms`` (the gap between two frames of one animation,
+  i.e. how smooth it looked) break it down;
+* ``snapshot_p50_ms`` / ``snapshot_p95_ms``: building the core snapshot (ingest thread);
+* ``peak_rss_mb``: peak resident memory of the run.
+
+The timing hooks live in :mod:`agora.ui.perf` and cost nothing unless the benchmark installs them.
+Qt is imported inside the functions that need it: importing this module stays Qt-free.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import os
+import resource
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agora.bench.ingest import peak_rss_mb, rss_mb
+from agora.config.schema import ScreenConfig, SimulatorSource, WallConfig
+
+log = logging.getLogger("agora.bench.render")
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_CONFIG = ASSETS / "demo.toml"
+#: Five 1920×1080 screens and one 3840×2160 panel at DPR 2, for the offscreen platform.
+SCREENS_FILE = ASSETS / "six-screens.json"
+#: Which demo screen each output shows (index into the demo's ``[[screens]]``).
+LAYOUT = (0, 1, 0, 1, 0, 0)
+#: The live source's name in the bench config.
+LIVE_SOURCE = "live"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0–100, linear interpolation), ``nan`` for no values."""
+    if not values:
+        return math.nan
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def _ms(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 2)
+
+
+def bench_config(demo: WallConfig, live_rate_per_min: float, outputs: int = 6) -> WallConfig:
+    """The demo wall on ``outputs`` screens, fed by one live simulator (no backfill: the history
+    is ingested separately) at ``live_rate_per_min`` posts a minute on average."""
+    if not demo.screens:
+        raise ValueError("the demo config has no [[screens]]")
+    layout = [LAYOUT[i] if i < len(LAYOUT) else i for i in range(outputs)]
+    screens = [
+        ScreenConfig(output=i, pages=list(demo.screens[layout[i] % len(demo.screens)].pages))
+        for i in range(outputs)
+    ]
+    demo_sim = next((s for s in demo.sources if isinstance(s, SimulatorSource)), None)
+    seed = (demo_sim.seed if demo_sim else 7) + 1
+    live = SimulatorSource(
+        name=LIVE_SOURCE,
+        kind="simulator",
+        rate=live_rate_per_min,
+        seed=seed,
+        backfill=0.0,
+        launch_at=10 * 86400.0,  # the launch spike is in the history, not in the measurement
+        every=1.0,
+    )
+    return demo.model_copy(update={"screens": screens, "sources": [live]})
+
+
+def history_posts(demo: WallConfig, config_dir: Path, now: datetime, span_s: float) -> list[Any]:
+    """The demo simulator's history: ``span_s`` seconds before ``now`` (what ``agora demo``
+    backfills at start)."""
+    from agora.sources.base import SourceContext
+    from agora.sources.simulator import SimulatorSource as Simulator
+
+    source = next((s for s in demo.sources if isinstance(s, SimulatorSource)), None)
+    if source is None or span_s <= 0:
+        return []
+    source = source.model_copy(update={"backfill": span_s})
+    simulator = Simulator(
+        source, SourceContext(wall=demo, config_dir=config_dir, clock=lambda: now)
+    )
+    return simulator.generate(now - timedelta(seconds=span_s), now)
+
+
+def calibrated_rate(config: WallConfig, config_dir: Path, now: datetime, per_s: float) -> float:
+    """The simulator ``rate`` (posts a minute on average over a day) that gives ``per_s`` posts a
+    second over the next minutes, replies and reposts included."""
+    from agora.sources.base import SourceContext
+    from agora.sources.simulator import SimulatorSource as Simulator
+
+    probe_rate = per_s * 60.0
+    live = bench_config(config, probe_rate).sources[0]
+    simulator = Simulator(
+        live, SourceContext(wall=config, config_dir=config_dir, clock=lambda: now)
+    )
+    span = 300.0
+    measured = len(simulator.generate(now, now + timedelta(seconds=span))) / span
+    if measured <= 0:
+        return probe_rate
+    return float(min(100_000.0, probe_rate * per_s / measured))
+
+
+def thread_cpu_seconds() -> dict[int, float]:
+    """CPU seconds (user + system) of every thread of this process by native id (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    out: dict[int, float] = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, …; utime and stime are fields 14 and 15 (1-based)
+        out[int(task)] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
+def _process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_render_bench(
+    seconds: float = 60.0,
+    rate_per_s: float = 20.0,
+    *,
+    history_s: float | None = None,
+    settle_s: float = 3.0,
+    data_dir: Path | None = None,
+    screens_file: Path | None = None,
+    config_path: Path | None = None,
+) -> dict[str, Any]:
+    """Run the wall for ``seconds`` under ``rate_per_s`` posts a second and return its figures.
+
+    Creates the Qt application (offscreen, six screens from ``screens_file``) unless one exists
+    already (tests), in which case the screens of that application are used. ``history_s``: how
+    much of the demo's history to ingest first (default: the demo source's ``backfill``)."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform in ("", "offscreen"):
+        screens = screens_file or SCREENS_FILE
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screens}"
+
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from agora.config.loader import load_config
+    from agora.engine import Engine
+    from agora.store import open_store
+    from agora.ui import perf
+    from agora.ui.app import Wall
+
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    loaded = load_config(config_path or DEMO_CONFIG)
+    demo = loaded.config
+    now = datetime.now(UTC)
+    rate = calibrated_rate(demo, loaded.config_dir, now, rate_per_s)
+    config = bench_config(demo, rate)
+    if history_s is None:
+        demo_sim = next((s for s in demo.sources if isinstance(s, SimulatorSource)), None)
+        history_s = demo_sim.backfill if demo_sim is not None else 0.0
+    history = history_posts(demo, loaded.config_dir, now, history_s)
+
+    probe = perf.RenderProbe()
+    probe.recording = False
+    perf.install(probe)
+    loop = QEventLoop()
+    with tempfile.TemporaryDirectory(prefix="agora-bench-render-") as tmp:
+        directory = data_dir or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        store = open_store(directory, config.wall.name, log)
+        engine = Engine(config, store, config_dir=loaded.config_dir)
+        for begin in range(0, len(history), 1_000):
+            engine.submit(history[begin : begin + 1_000])
+        wall: Wall | None = None
+        state: dict[str, Any] = {"phase": "history"}
+        started_at = time.monotonic()
+        try:
+            engine.start()
+            wall = Wall(engine, windowed=False, images=None)
+            wall.start()
+
+            def poll() -> None:
+                phase = state["phase"]
+                elapsed = time.monotonic() - started_at
+                if phase == "history":
+                    if engine.ingested >= len(history) or elapsed > 600:
+                        state["phase"] = "settle"
+                        state["history_s"] = elapsed
+                        state["settle_until"] = time.monotonic() + settle_s
+                elif phase == "settle":
+                    if time.monotonic() >= state["settle_until"]:
+                        gc.collect()
+                        probe.reset()
+                        probe.recording = True
+                        state.update(
+                            phase="measure",
+                            t0=time.perf_counter(),
+                            cpu0=_process_cpu(),
+                            threads0=thread_cpu_seconds(),
+                            ingested0=engine.ingested,
+                            publishes0=len(engine.publish_ms),
+                            turns0=sum(w.turns for w in wall.windows.values()) if wall else 0,
+                        )
+                        state["end_at"] = time.monotonic() + seconds
+                elif phase == "measure" and time.monotonic() >= state["end_at"]:
+                    probe.recording = False
+                    state.update(
+                        phase="done",
+                        t1=time.perf_counter(),
+                        cpu1=_process_cpu(),
+                        threads1=thread_cpu_seconds(),
+                        ingested1=engine.ingested,
+                        publish_ms=list(engine.publish_ms)[
+                            state["publishes0"] - len(engine.publish_ms) :
+                        ]
+                        if len(engine.publish_ms) > state["publishes0"]
+                        else [],
+                        turns1=sum(w.turns for w in wall.windows.values()) if wall else 0,
+                    )
+                    loop.quit()
+
+            timer = QTimer()
+            timer.setInterval(50)
+            timer.timeout.connect(poll)
+            timer.start()
+            loop.exec()
+            timer.stop()
+            screens_info = [
+                f"{s.name()} {s.geometry().width()}x{s.geometry().height()}@{s.devicePixelRatio():g}"
+                for s in QGuiApplication.screens()
+            ]
+            windows = len(wall.windows)
+        finally:
+            perf.install(None)
+            if wall is not None:
+                wall.close()
+            engine.close()
+            for _ in range(3):
+                app.processEvents()
+
+    wall_s = state["t1"] - state["t0"]
+    cpu_s = state["cpu1"] - state["cpu0"]
+    names = {threading.main_thread().native_id: "gui"}
+    for thread in engine._threads:
+        if thread.native_id is not None:
+            names[thread.native_id] = thread.name
+    by_thread: dict[str, float] = {}
+    for tid, end in state["threads1"].items():
+        used = end - state["threads0"].get(tid, 0.0)
+        name = names.get(tid, "other")
+        by_thread[name] = by_thread.get(name, 0.0) + used
+    ingested = state["ingested1"] - state["ingested0"]
+    publish_ms: list[float] = state["publish_ms"]
+    return {
+        "seconds": round(wall_s, 2),
+        "screens": screens_info,
+        "windows": windows,
+        "rate_posts_per_s": rate_per_s,
+        "posts_per_s": round(ingested / wall_s, 1) if wall_s > 0 else 0.0,
+        "history_posts": len(history),
+        "history_ingest_s": round(state.get("history_s", 0.0), 1),
+        "cpu_percent": round(100.0 * cpu_s / wall_s, 1) if wall_s > 0 else 0.0,
+        "cpu_by_thread": {
+            k: round(100.0 * v / wall_s, 1) for k, v in sorted(by_thread.items()) if wall_s > 0
+        },
+        "ticks": len(probe.ticks),
+        "tick_p50_ms": _ms(percentile(probe.ticks, 50)),
+        "tick_p95_ms": _ms(percentile(probe.ticks, 95)),
+        "tick_max_ms": _ms(max(probe.ticks, default=math.nan)),
+        "frames": len(probe.frames),
+        "frame_p50_ms": _ms(percentile(probe.frames, 50)),
+        "frame_p95_ms": _ms(percentile(probe.frames, 95)),
+        "frames_by_kind": {
+            kind: {
+                "frames": len(values),
+                "p50_ms": _ms(percentile(values, 50)),
+                "p95_ms": _ms(percentile(values, 95)),
+                "interval_p95_ms": _ms(percentile(probe.intervals_by_kind.get(kind, []), 95)),
+            }
+            for kind, values in sorted(probe.frames_by_kind.items())
+        },
+        "frame_interval_p95_ms": _ms(
+            percentile([v for vs in probe.intervals_by_kind.values() for v in vs], 95)
+        ),
+        "other_paints": len(probe.other_paints),
+        "other_paint_p95_ms": _ms(percentile(probe.other_paints, 95)),
+        "snapshots": len(publish_ms),
+        "snapshot_p50_ms": _ms(percentile(publish_ms, 50)),
+        "snapshot_p95_ms": _ms(percentile(publish_ms, 95)),
+        "page_turns": state["turns1"] - state["turns0"],
+        "rss_mb_end": round(rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+#: The headline figures and their targets on the reference machine (2 cores).
+TARGETS = {"cpu_percent": 35.0, "frame_p95_ms": 16.0, "tick_p95_ms": 30.0}
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The figures as aligned lines, headline first, with the targets."""
+    lines = []
+    for key, target in TARGETS.items():
+        value = result.get(key)
+        mark = "" if value is None else ("  ok" if value <= target else "  over target")
+        lines.append(f"{key:>24}: {value}  (target ≤ {target:g}){mark}")
+    for key, value in result.items():
+        if key in TARGETS:
+            continue
+        if isinstance(value, dict):
+            lines.append(f"{key:>24}:")
+            for sub, subvalue in value.items():
+                lines.append(f"{'':>26}{sub}: {subvalue}")
+        elif isinstance(value, list):
+            lines.append(f"{key:>24}: {', '.join(str(v) for v in value)}")
+        else:
+            lines.append(f"{key:>24}: {value}")
+    return "\n".join(lines)

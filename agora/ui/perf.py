@@ -1,0 +1,112 @@
+"""Timing hooks for ``agora bench render``: free unless a probe is installed.
+
+The wall calls :func:`active` at a few places (the UI tick, an animation step, a window repaint)
+and times the work only when it returns a probe; without one the cost is a global lookup and a
+``None`` check. The benchmark installs a :class:`RenderProbe` before it builds the wall and reads
+its figures at the end.
+
+What is recorded:
+
+* ``tick``: the whole UI tick (:meth:`agora.ui.app.Wall.tick`), snapshot hand-out to every screen;
+* an *animation frame*: every repaint of a screen window that follows an animation step (the
+  ticker moving, the featured carousel or a river card fading, the page cross-fade), timed as the
+  step itself plus the repaint of the window (every dirty widget painted into the backing store
+  and flushed): what one frame of the animation costs the GUI thread;
+* other repaints (data refreshes without any animation running) and, per animation, the interval
+  between two of its frames (how smooth it looked).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QVariantAnimation
+
+_probe: RenderProbe | None = None
+
+
+def active() -> RenderProbe | None:
+    """The installed probe, or ``None`` (the normal case: nothing is timed)."""
+    return _probe
+
+
+def install(probe: RenderProbe | None) -> None:
+    """Install ``probe`` (``None`` removes it)."""
+    global _probe  # noqa: PLW0603 (one process-wide switch, read on hot paths)
+    _probe = probe
+
+
+class RenderProbe:
+    """Collects tick and frame durations (milliseconds)."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.recording = True
+        self.ticks: list[float] = []
+        self.frames: list[float] = []
+        """Every animation frame: steps since the window's previous repaint plus the repaint."""
+        self.frames_by_kind: dict[str, list[float]] = defaultdict(list)
+        self.intervals_by_kind: dict[str, list[float]] = defaultdict(list)
+        self.other_paints: list[float] = []
+        self._pending: dict[int, dict[str, float]] = {}
+        self._last_frame_at: dict[tuple[int, str], float] = {}
+
+    def reset(self) -> None:
+        """Forget everything recorded so far (the end of a warm-up)."""
+        self.ticks.clear()
+        self.frames.clear()
+        self.frames_by_kind.clear()
+        self.intervals_by_kind.clear()
+        self.other_paints.clear()
+        self._pending.clear()
+        self._last_frame_at.clear()
+
+    def tick(self, seconds: float) -> None:
+        """One UI tick took ``seconds``."""
+        if self.recording:
+            self.ticks.append(seconds * 1000.0)
+
+    def step(self, window: QObject | None, kind: str, seconds: float = 0.0) -> None:
+        """An animation of ``kind`` moved on ``window`` (its top-level widget); the step itself
+        took ``seconds``. The frame is counted when the window repaints."""
+        if window is None or not self.recording:
+            return
+        pending = self._pending.setdefault(id(window), {})
+        pending[kind] = pending.get(kind, 0.0) + seconds
+
+    def paint(self, window: QObject, seconds: float) -> None:
+        """``window`` repainted (every dirty widget, into its backing store) in ``seconds``."""
+        if not self.recording:
+            return
+        pending = self._pending.pop(id(window), None)
+        if not pending:
+            self.other_paints.append(seconds * 1000.0)
+            return
+        frame = (seconds + sum(pending.values())) * 1000.0
+        self.frames.append(frame)
+        now = self.clock()
+        for kind in pending:
+            self.frames_by_kind[kind].append(frame)
+            key = (id(window), kind)
+            last = self._last_frame_at.get(key)
+            if last is not None:
+                self.intervals_by_kind[kind].append((now - last) * 1000.0)
+            self._last_frame_at[key] = now
+
+
+def watch_animation(animation: QVariantAnimation, kind: str, target: QObject) -> None:
+    """Count the frames of a Qt property animation as ``kind`` frames of ``target``'s window.
+
+    Connects only while a probe is installed (the benchmark installs it before the wall is built),
+    so the wall normally pays nothing for it."""
+    probe = _probe
+    if probe is None:
+        return
+
+    def stepped(_value: object) -> None:
+        window = target.window() if hasattr(target, "window") else None
+        probe.step(window, kind)
+
+    animation.valueChanged.connect(stepped)
