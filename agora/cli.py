@@ -25,6 +25,7 @@ from agora import __version__
 if TYPE_CHECKING:
     from agora.config.loader import LoadedConfig
     from agora.core.post import Post
+    from agora.core.sentiment import Scorer
     from agora.sources.base import Source
 
 log = logging.getLogger("agora")
@@ -120,9 +121,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sentiment",
         parents=[common],
-        help='text lines on stdin → {"score", "label"} JSON lines on stdout',
+        help='text lines on stdin → {"score", "label"} JSON lines; --eval FILE measures a scorer',
     )
     p.add_argument("--lang", default=None, help="language of every line (default: guess)")
+    p.add_argument(
+        "--scorer",
+        choices=("social", "vader", "none"),
+        default=None,
+        help="social (default), vader (the bare baseline) or none",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="take the scorer, neutral band and lexicon from this config's [analytics]",
+    )
+    p.add_argument(
+        "--eval",
+        metavar="FILE",
+        default=None,
+        help="label<TAB>text lines (negative/neutral/positive or 0/1/2; - for stdin): "
+        "print the confusion matrix, accuracy, macro recall and macro F1",
+    )
+    p.add_argument(
+        "--half",
+        choices=("a", "b"),
+        default=None,
+        help="with --eval: only the odd (a) or even (b) lines, to check tuning on held-out data",
+    )
+    p.add_argument("--json", action="store_true", help="with --eval: one JSON object")
 
     for name, helptext in (
         ("run", "the wall, fullscreen on every configured screen"),
@@ -262,11 +289,24 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sentiment(args: argparse.Namespace) -> int:
-    """``agora sentiment``: score each stdin line; one JSON object per line, same order."""
-    from agora.core.sentiment import VaderScorer
+def _sentiment_scorer(args: argparse.Namespace) -> Scorer:
+    """The scorer ``agora sentiment`` uses: ``--scorer``, else the config's, else social."""
+    from agora.core.sentiment import make_scorer
 
-    scorer = VaderScorer()
+    if args.config is None:
+        return make_scorer(args.scorer or "social")
+    analytics = _load(args.config).config.analytics
+    return make_scorer(args.scorer or analytics.sentiment, analytics.neutral_band, analytics.lexicon)
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    """``agora sentiment``: score each stdin line; one JSON object per line, same order.
+
+    With ``--eval FILE``: score labelled lines and print how the scorer did.
+    """
+    scorer = _sentiment_scorer(args)
+    if args.eval is not None:
+        return _sentiment_eval(args, scorer)
     out = sys.stdout
     stdin = sys.stdin.buffer
     for raw in stdin:
@@ -279,6 +319,36 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         out.write(json.dumps(record))
         out.write("\n")
     out.flush()
+    return EXIT_OK
+
+
+def _sentiment_eval(args: argparse.Namespace, scorer: Scorer) -> int:
+    """``agora sentiment --eval FILE``."""
+    from agora.core.sentiment_eval import LabelledDataError, evaluate, half, read_labelled
+
+    try:
+        if args.eval == "-":
+            lines = sys.stdin.buffer.read().decode("utf-8", errors="replace").splitlines()
+            examples = read_labelled(lines, "<stdin>")
+        else:
+            with open(args.eval, encoding="utf-8", errors="replace") as handle:
+                examples = read_labelled(handle, args.eval)
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.eval}: {exc.strerror or exc}") from None
+    except LabelledDataError as exc:
+        raise CommandError(str(exc)) from None
+    if args.half:
+        examples = half(examples, args.half)
+    if not examples:
+        raise CommandError(f"{args.eval}: no labelled lines")
+    result = evaluate(scorer, examples, args.lang)
+    if args.json:
+        record = result.to_dict()
+        if args.half:
+            record["half"] = args.half
+        print(json.dumps(record))
+    else:
+        print(result.format())
     return EXIT_OK
 
 

@@ -80,7 +80,9 @@ def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
     )
     return Pipeline(
         matcher=TopicMatcher(topic_terms),
-        scorer=make_scorer(config.analytics.sentiment, config.analytics.neutral_band),
+        scorer=make_scorer(
+            config.analytics.sentiment, config.analytics.neutral_band, config.analytics.lexicon
+        ),
         aggregates=aggregates,
         store=store,
         moderation=RuleModeration(config.moderation),

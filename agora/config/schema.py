@@ -7,6 +7,7 @@ errors (``extra="forbid"``); the loader (:mod:`agora.config.loader`) turns valid
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Annotated, Any, Literal
@@ -260,6 +261,10 @@ class ModerationConfig(Strict):
     approval: Literal["auto", "manual", "trusted-only"] = "auto"
 
 
+#: Most words in one ``[analytics] lexicon`` phrase.
+MAX_LEXICON_WORDS = 6
+
+
 class AnalyticsConfig(Strict):
     """``[analytics]``: how figures are computed."""
 
@@ -267,9 +272,47 @@ class AnalyticsConfig(Strict):
     """The brand's own accounts (``"@nokia"``): their replies answer the care queue."""
     stopwords: list[str] = Field(default_factory=list)
     """Extra words never shown as trending."""
-    sentiment: Literal["vader", "none"] = "vader"
-    neutral_band: float = Field(default=0.05, ge=0, lt=1)
-    """Scores within ±band are neutral."""
+    sentiment: Literal["social", "vader", "none"] = "social"
+    """``social`` (the default: rules for social text, thresholds tuned on labelled tweets),
+    ``vader`` (bare VADER, the baseline) or ``none``."""
+    neutral_band: float | None = Field(default=None, ge=0, lt=1)
+    """Scores within ±band are neutral; unset: the scorer's own thresholds."""
+    lexicon: dict[str, float] = Field(default_factory=dict)
+    """The brand's own vocabulary for the social scorer: words or phrases of up to
+    :data:`MAX_LEXICON_WORDS` words → valence from -4 (worst) to 4 (best), e.g.
+    ``{ "killer feature" = 2.5, "sick camera" = 2.0 }``. These take precedence over the built-in
+    lexicon."""
+
+    @field_validator("lexicon")
+    @classmethod
+    def _check_lexicon(cls, value: dict[str, float]) -> dict[str, float]:
+        from agora.core.sentiment_social import MAX_VALENCE, phrase_words
+
+        checked: dict[str, float] = {}
+        for key, valence in value.items():
+            words = phrase_words(key)
+            if not words:
+                raise ValueError(f"lexicon key {key!r} has no word to match")
+            if len(words) > MAX_LEXICON_WORDS:
+                raise ValueError(
+                    f"lexicon key {key!r} has {len(words)} words; at most {MAX_LEXICON_WORDS}"
+                )
+            if not math.isfinite(valence) or not -MAX_VALENCE <= valence <= MAX_VALENCE:
+                raise ValueError(
+                    f"lexicon value of {key!r} is {valence}; use a number from "
+                    f"{-MAX_VALENCE:g} (worst) to {MAX_VALENCE:g} (best)"
+                )
+            checked[" ".join(words)] = float(valence)
+        return checked
+
+    @model_validator(mode="after")
+    def _lexicon_needs_social(self) -> AnalyticsConfig:
+        if self.lexicon and self.sentiment == "vader":
+            raise ValueError(
+                'lexicon is used by the social scorer only; set sentiment = "social" '
+                "(bare vader is the unchanged baseline)"
+            )
+        return self
 
 
 class StoreConfig(Strict):

@@ -1,20 +1,27 @@
-"""Sentiment scoring: VADER by default, and ``None`` (never "neutral") for text it cannot score.
+"""Sentiment scoring, and ``None`` (never "neutral") for text a scorer cannot score.
 
-VADER is an English lexicon; scoring Finnish or Japanese with it returns 0.0, which would be
-counted as neutral and quietly dilute every figure on the wall. :class:`VaderScorer` therefore
-returns ``None`` for posts whose language is known and not English, and for untagged posts written
-mostly in a non-Latin script.
+Two scorers: ``"social"`` (the default, :mod:`agora.core.sentiment_social`), a fast lexicon scorer
+with rules for social text and thresholds tuned on labelled tweets; and ``"vader"``, bare VADER,
+kept as the baseline it is measured against (``agora sentiment --eval``). Both are English
+lexicons; scoring Finnish or Japanese with them returns 0.0, which would be counted as neutral and
+quietly dilute every figure on the wall. They therefore return ``None`` for posts whose language is
+known and not English, and for untagged posts written mostly in a non-Latin script.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Protocol
 
 from agora.core.post import Sentiment, SentimentLabel
 
 #: Languages the VADER lexicon handles.
 VADER_LANGUAGES = frozenset({"en"})
+#: The names ``[analytics] sentiment`` and ``agora sentiment --scorer`` accept.
+SCORER_NAMES = ("social", "vader", "none")
+#: VADER's own neutral band: compound scores within ±0.05 are neutral.
+VADER_NEUTRAL_BAND = 0.05
 
 
 class Scorer(Protocol):
@@ -59,23 +66,32 @@ def mostly_non_latin(text: str) -> bool:
     return letters > 0 and foreign * 2 > letters
 
 
+def english_scorable(text: str, lang: str | None) -> bool:
+    """Whether an English lexicon can score this post honestly.
+
+    A post tagged with a language is scorable only when that language is English; an untagged post
+    is scorable unless most of its letters are outside the Latin script.
+    """
+    primary = primary_language(lang)
+    if primary is not None:
+        return primary in VADER_LANGUAGES
+    return not mostly_non_latin(text)
+
+
 class VaderScorer:
     """VADER's compound score with honest ``None`` for languages it does not know."""
 
     name = "vader"
 
-    def __init__(self, neutral_band: float = 0.05) -> None:
+    def __init__(self, neutral_band: float | None = None) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self._analyser = SentimentIntensityAnalyzer()
-        self._neutral_band = neutral_band
+        self._neutral_band = VADER_NEUTRAL_BAND if neutral_band is None else neutral_band
 
     def supports(self, text: str, lang: str | None) -> bool:
         """Whether this post can be scored honestly."""
-        primary = primary_language(lang)
-        if primary is not None:
-            return primary in VADER_LANGUAGES
-        return not mostly_non_latin(text)
+        return english_scorable(text, lang)
 
     def score(self, text: str, lang: str | None) -> Sentiment | None:
         """Score ``text``; ``None`` for unsupported languages."""
@@ -95,8 +111,22 @@ class NullScorer:
         return None
 
 
-def make_scorer(kind: str, neutral_band: float = 0.05) -> Scorer:
-    """The scorer named in ``[analytics] sentiment``."""
+def make_scorer(
+    kind: str = "social",
+    neutral_band: float | None = None,
+    lexicon: Mapping[str, float] | None = None,
+) -> Scorer:
+    """The scorer named in ``[analytics] sentiment``.
+
+    ``neutral_band`` replaces the scorer's own thresholds by ±band when given; ``lexicon`` adds a
+    brand's words and phrases to the social scorer (bare VADER stays bare).
+    """
     if kind == "none":
         return NullScorer()
-    return VaderScorer(neutral_band)
+    if kind == "vader":
+        return VaderScorer(neutral_band)
+    if kind == "social":
+        from agora.core.sentiment_social import SocialScorer
+
+        return SocialScorer(lexicon=lexicon, neutral_band=neutral_band)
+    raise ValueError(f"unknown sentiment scorer {kind!r} (one of: {', '.join(SCORER_NAMES)})")

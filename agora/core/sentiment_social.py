@@ -1,0 +1,763 @@
+"""A fast lexicon scorer for social text: emoji, emoticons, negation, contrast, slang, hashtags.
+
+:class:`SocialScorer` reads the word valences of the VADER lexicon shipped inside the installed
+``vaderSentiment`` package (nothing is downloaded), adds a few rules for how people write on
+social networks, and scores a post in a single pass over its tokens:
+
+* the text is tokenised once by one compiled regular expression; URLs and @mentions are dropped;
+* every token is looked up once in a precomputed table that says what it is (a sentiment word,
+  a negator, an intensifier, a contrast word, a clause boundary, the first word of a phrase);
+* emoji and emoticons carry valence of their own; elongated words ("sooo goooood") are squeezed
+  back to the dictionary form and count as emphasised; hashtags are split into words
+  (``#EpicFail``, ``#notgood``) and remembered;
+* a negator flips and damps the next few sentiment words of its clause; "but" weights what comes
+  after it above what came before; intensifiers and diminishers scale the next sentiment word;
+  all-caps words and exclamation marks add emphasis;
+* the sum of valences is squashed into [-1, 1]; labels come from thresholds tuned on validation
+  tweets (see :data:`TUNED` and the README's "Sentiment" section).
+
+A config can add its brand's own vocabulary (``[analytics] lexicon``), single words or phrases,
+which take precedence over everything built in.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from importlib import resources
+
+from agora.core.post import Sentiment, SentimentLabel
+from agora.core.sentiment import english_scorable
+
+# ------------------------------------------------------------------------------------------------
+# token kinds of the lookup table
+
+SENT = 0
+"""A word, emoji or emoticon with a valence."""
+NEG = 1
+"""A negator: flips the next sentiment words of its clause."""
+BOOST = 2
+"""An intensifier (positive value) or diminisher (negative value) of the next sentiment word."""
+CONTRAST = 3
+"""A contrast word ("but"): what follows counts more than what came before."""
+STOP = 4
+"""A clause boundary: ends the reach of negators and intensifiers."""
+BANG = 5
+"""Exclamation marks: emphasis on the whole post."""
+DUAL = 6
+"""A sentiment word that is an intensifier before another sentiment word ("pretty", "damn")."""
+LIKE = 7
+"""A word that carries sentiment only after a subject or adverb ("I like", not "looks like")."""
+
+PERSON = 8
+"""A first- or second-person word: the post speaks for someone, so its sentiment words count."""
+
+#: An entry of the lookup table: (kind, value, second value: a booster's, for :data:`DUAL`).
+Entry = tuple[int, float, float]
+
+#: Largest magnitude of a valence, in the VADER lexicon's scale.
+MAX_VALENCE = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class SocialParams:
+    """The few numbers of the scoring rules. :data:`TUNED` holds the values tuned on validation data."""
+
+    negation: float = -0.6
+    """Factor on a negated sentiment word (negative: flips it, and damps it)."""
+    negation_reach: float = 3
+    """How many tokens after a negator are negated (within its clause)."""
+    boost: float = 0.3
+    """What one intensifier ("very") adds to the magnitude of the next sentiment word, per unit."""
+    caps: float = 0.6
+    """What an all-caps sentiment word adds to its magnitude (when the post is not all caps)."""
+    elongation: float = 0.4
+    """What an elongated sentiment word ("gooood") adds to its magnitude."""
+    before_contrast: float = 0.5
+    """Weight of what came before "but"."""
+    after_contrast: float = 1.5
+    """Weight of what follows "but"."""
+    bang: float = 0.3
+    """What each exclamation mark (up to four) adds to the magnitude of the sum."""
+    negative_weight: float = 1.0
+    """Weight of negative valences against positive ones (tweets understate negativity)."""
+    dead_zone: float = 0.0
+    """Taken off every valence's magnitude: mild words ("want", "top") say little in tweets."""
+    negator: float = 0.0
+    """Valence of a negator that negates no sentiment word ("no", "never" on their own)."""
+    bang_alone: float = 0.0
+    """Valence of exclamation marks in a post with no sentiment word (excitement)."""
+    impersonal: float = 1.0
+    """Factor on the sum of a post with no person, emoji, emoticon or "!" in it (headlines, ads)."""
+    question: float = 1.0
+    """Factor on the sum of a post that asks a question."""
+    alpha: float = 15.0
+    """Squashing constant: score = sum / sqrt(sum² + alpha)."""
+    positive_threshold: float = 0.05
+    """Scores at or above this are positive."""
+    negative_threshold: float = -0.05
+    """Scores at or below this are negative."""
+
+
+#: The parameters tuned on the TweetEval validation split (half A, checked on half B).
+TUNED = SocialParams()
+
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated words of ``text`` (keeps the word lists below readable)."""
+    return text.split()
+
+
+# ------------------------------------------------------------------------------------------------
+# built-in vocabulary (our own lists and values; the word valences come from the VADER lexicon)
+
+NEGATORS = frozenset(
+    _words("""
+    not no never nor neither nobody nothing nowhere none without cannot cant dont doesnt didnt
+    isnt arent wasnt werent wont wouldnt shouldnt couldnt hasnt havent hadnt aint mustnt neednt
+    hardly barely seldom rarely nope nah
+    """)
+)
+
+#: Intensifiers (positive) and diminishers (negative), in units of :attr:`SocialParams.boost`.
+BOOSTERS: dict[str, float] = {
+    **dict.fromkeys(
+        _words("""
+        very really so too totally absolutely completely extremely incredibly utterly truly
+        super mega hella highly seriously literally insanely ridiculously especially deeply
+        entirely fully purely remarkably thoroughly tremendously unbelievably exceptionally
+        most more much such freaking fricking frickin fucking effing damn bloody way
+        """),
+        1.0,
+    ),
+    **dict.fromkeys(
+        _words(
+            "slightly somewhat barely hardly marginally partly occasionally little less kinda sorta"
+        ),
+        -1.0,
+    ),
+}
+
+#: Words that show a post speaks for someone (first and second person).
+PERSONS = frozenset(
+    _words("""
+    i me my mine myself im i'm i've ive i'll ill i'd we us our ours ourselves we're we've we'll
+    you your yours yourself you're youre you've you'll u ur
+    """)
+)
+
+#: Words after which "like" is the verb of liking.
+LIKE_SUBJECTS = frozenset(
+    _words("""
+    i we they you u really totally also just still definitely so do does did dont don't didn't
+    doesn't not never would i'd we'd to actually kinda sorta
+    """)
+)
+#: The words that are sentiment only after :data:`LIKE_SUBJECTS`.
+LIKE_WORDS = frozenset({"like"})
+
+CONTRASTS = frozenset(
+    {"but", "however", "yet", "though", "although", "nevertheless", "nonetheless"}
+)
+
+#: Social-media words the lexicon lacks or scores oddly for tweets (our own values).
+SOCIAL_WORDS: dict[str, float] = {
+    "epic": 1.8,
+    "awesomeness": 2.8,
+    "fab": 2.2,
+    "luv": 2.6,
+    "wow": 1.8,
+    "woohoo": 2.5,
+    "woot": 2.0,
+    "yass": 2.3,
+    "yasss": 2.3,
+    "stoked": 2.4,
+    "psyched": 2.0,
+    "pumped": 1.8,
+    "goat": 1.6,
+    "lit": 1.6,
+    "dope": 1.8,
+    "fire": 0.0,
+    "congratulations": 2.6,
+    "fml": -2.4,
+    "smh": -1.6,
+    "ffs": -2.2,
+    "wtf": -2.4,
+    "meh": -1.0,
+    "ugh": -2.0,
+    "ew": -1.8,
+    "eww": -1.8,
+    "yikes": -1.6,
+    "sucks": -2.3,
+    "sucked": -2.3,
+    "rip": -1.5,
+    "fail": -2.0,
+    "epicfail": -2.8,
+    "broken": -1.8,
+    "crashed": -1.8,
+    "crashes": -1.8,
+    "refund": -1.0,
+    "scam": -2.6,
+    "overpriced": -1.8,
+    "laggy": -1.8,
+    "buggy": -1.8,
+    "unusable": -2.4,
+    "disappointing": -2.2,
+    "disappointed": -2.2,
+}
+
+#: Phrases (our own values). Brand overrides from the config come on top of these.
+PHRASES: dict[str, float] = {
+    "can't wait": 2.2,
+    "cant wait": 2.2,
+    "cannot wait": 2.2,
+    "no problem": 1.2,
+    "no worries": 1.2,
+    "no doubt": 1.0,
+    "not bad": 1.2,
+    "epic fail": -2.8,
+    "waste of": -2.0,
+    "waste of time": -2.6,
+    "waste of money": -2.6,
+    "fell apart": -2.0,
+    "stopped working": -2.2,
+    "doesn't work": -2.0,
+    "does not work": -2.0,
+    "didn't work": -2.0,
+    "not working": -2.0,
+    "never again": -2.2,
+    "thank you": 1.8,
+    "happy birthday": 2.2,
+    "yeah right": -1.2,
+    "can't stand": -2.4,
+    "the bomb": 2.2,
+    "the shit": 2.0,
+    "killed it": 2.2,
+    "kill it": 1.6,
+    "well done": 2.2,
+    "must see": 1.8,
+    "must have": 1.5,
+    "kind of": 0.0,
+    "sort of": 0.0,
+    "a bit": 0.0,
+    "as well": 0.0,
+}
+#: Phrases that act as diminishers rather than carrying a valence.
+PHRASE_BOOSTERS: dict[str, float] = {"kind of": -1.0, "sort of": -1.0, "a bit": -1.0}
+
+#: Emoticons and their valences (our own list). Matched anywhere, also glued to words ("great:)").
+EMOTICONS: dict[str, float] = {
+    **dict.fromkeys(
+        _words(":) :-) :] :-] =) =] :o) :} :-} ^_^ ^^ ^.^ (: (-: :)) :-)) ;) ;-) ;] ;D :3 c:"), 2.0
+    ),
+    **dict.fromkeys(_words(":D :-D =D xD XD 8D :DD"), 2.5),
+    **dict.fromkeys(_words(":P :-P :p :-p =P ;P ;p xP XP"), 1.2),
+    **dict.fromkeys(_words("<3 <33 <333"), 2.8),
+    **dict.fromkeys(_words(":( :-( :[ :-[ =( ): )-: :(( :-(( >:( :/ :-/ =/ :\\ :-\\"), -2.0),
+    **dict.fromkeys(_words(":'( :'-( ;( ;-( T_T ;_; D: D-: </3 >_< -_-"), -2.3),
+}
+
+#: Emoji whose meaning on social networks differs from their Unicode name (our own values).
+#: Other emoji are scored from their names in the VADER emoji list.
+EMOJI: dict[str, float] = {
+    "😂": 1.6,
+    "🤣": 1.8,
+    "😭": -0.8,
+    "😍": 3.0,
+    "🥰": 3.0,
+    "😘": 2.5,
+    "😊": 2.4,
+    "☺": 2.2,
+    "🙂": 1.4,
+    "😀": 2.2,
+    "😃": 2.3,
+    "😄": 2.4,
+    "😁": 2.3,
+    "😆": 2.0,
+    "😉": 1.6,
+    "😎": 1.8,
+    "🤩": 2.8,
+    "🥳": 2.8,
+    "😻": 2.8,
+    "🙌": 2.2,
+    "👏": 2.0,
+    "👍": 1.8,
+    "👌": 1.6,
+    "💪": 1.6,
+    "🔥": 1.6,
+    "💯": 1.8,
+    "✨": 1.0,
+    "🎉": 2.4,
+    "🎊": 2.2,
+    "❤": 2.8,
+    "♥": 2.6,
+    "💕": 2.8,
+    "💖": 2.8,
+    "💗": 2.7,
+    "💙": 2.5,
+    "💚": 2.5,
+    "💛": 2.5,
+    "💜": 2.5,
+    "🧡": 2.5,
+    "😇": 2.0,
+    "🙏": 1.4,
+    "⭐": 1.4,
+    "🌟": 1.8,
+    "🏆": 2.0,
+    "😢": -2.2,
+    "😞": -2.2,
+    "😔": -1.8,
+    "😟": -1.8,
+    "😩": -2.0,
+    "😫": -2.0,
+    "😤": -2.0,
+    "😠": -2.6,
+    "😡": -2.8,
+    "🤬": -3.0,
+    "🙄": -1.6,
+    "😒": -1.8,
+    "😑": -1.0,
+    "😐": -0.5,
+    "😕": -1.4,
+    "🙁": -1.8,
+    "☹": -2.0,
+    "😣": -1.8,
+    "😖": -2.0,
+    "😰": -1.8,
+    "😱": -1.2,
+    "🤮": -2.8,
+    "🤢": -2.4,
+    "💩": -2.0,
+    "👎": -2.2,
+    "💔": -2.6,
+    "😪": -1.2,
+    "🤦": -1.8,
+    "😬": -1.0,
+    "🤔": 0.0,
+    "😅": 0.6,
+}
+
+#: Everyday words for splitting hashtags ("#happymonday"); sentiment words come from the lexicon.
+COMMON_WORDS = frozenset(
+    _words("""
+    a i an the and or of to in on at by for with from up down out off over under again is are was
+    were be been am do does did have has had will would can could should shall may might must my
+    your his her its our their me you he she it we they them us this that these those what which
+    who whom whose when where why how all any both each few more most other some such own same than
+    then so just now new old day days night today tomorrow yesterday week weekend morning evening
+    time year life world game games team fan fans phone camera battery screen app update service
+    customer support store shop price money work job home family friend friends girl boy man woman
+    people thing things way first last next one two three get got go going went come came make made
+    take took see saw look looks watch watching want need know think feel feeling let say said tell
+    give keep still even back here there every never always ever why monday tuesday wednesday
+    thursday friday saturday sunday music movie movies show food coffee tea beer wine weather city
+    school class exam news story book books live life style selfie photo pic video car road trip
+    travel summer winter spring fall season christmas birthday holiday party night nights vibes
+    mood goals squad throwback thursday flashback friday motivation monday
+    """)
+)
+
+_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char.isprintable() else " "
+
+
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def _emoticon_alternatives() -> str:
+    """A regex alternation of the emoticons, longest first, not preceded by a digit or letter."""
+    escaped = sorted((re.escape(e) for e in EMOTICONS), key=len, reverse=True)
+    return "(?<![0-9A-Za-z])(?:" + "|".join(escaped) + ")(?![0-9A-Za-z])"
+
+
+_EMOJI_CLASS = (
+    "\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff\U0001f900-\U0001f9ff"
+    "\U0001fa70-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2190-\u21ff\u2300-\u23ff"
+)
+#: One token: an emoticon, an emoji, a hashtag, a mention, a word (with inner apostrophes), or a
+#: run of clause punctuation. URLs are removed before.
+_TOKEN_RE = re.compile(
+    _emoticon_alternatives()
+    + rf"|[{_EMOJI_CLASS}]"
+    + r"|#\w+|@\w+(?:@[\w.-]+)?"
+    + r"|[^\W\d_]+(?:['’][^\W\d_]+)*"
+    + r"|[!?.,;:]+"
+)
+_ELONGATED_RE = re.compile(r"([^\W\d_])\1\1")
+_SQUEEZE3_RE = re.compile(r"([^\W\d_])\1{2,}")
+_CAMEL_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """The lower-case tokens of a lexicon key, as the scorer sees them (``"Killer  feature"``)."""
+    return tuple(t.lower().replace("’", "'") for t in _TOKEN_RE.findall(phrase.strip()))
+
+
+# ------------------------------------------------------------------------------------------------
+# the lexicon tables, built once per process
+
+
+@functools.cache
+def vader_lexicon() -> dict[str, float]:
+    """Token → mean valence, from ``vader_lexicon.txt`` inside the installed vaderSentiment."""
+    text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text("utf-8")
+    lexicon: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            try:
+                lexicon[parts[0].strip().lower()] = float(parts[1])
+            except ValueError:
+                continue
+    return lexicon
+
+
+@functools.cache
+def emoji_valences() -> dict[str, float]:
+    """Emoji → valence: :data:`EMOJI`, then the VADER emoji names scored with the lexicon."""
+    lexicon = vader_lexicon()
+    valences: dict[str, float] = {}
+    try:
+        text = (
+            resources.files("vaderSentiment").joinpath("emoji_utf8_lexicon.txt").read_text("utf-8")
+        )
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        char, _, name = line.partition("\t")
+        char = char.replace("\ufe0f", "")
+        if len(char) != 1 or not name:
+            continue
+        values = [lexicon[w] for w in name.lower().split() if w in lexicon]
+        if values:
+            valences[char] = max(-MAX_VALENCE, min(MAX_VALENCE, sum(values) / len(values)))
+    valences.update({k.replace("\ufe0f", ""): v for k, v in EMOJI.items()})
+    return valences
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The precomputed lookup tables of one scorer."""
+
+    entries: dict[str, Entry]
+    """Lower-case token → (kind, value)."""
+    phrases: dict[str, tuple[tuple[tuple[str, ...], Entry], ...]]
+    """First word → (rest of the phrase, entry), longest first."""
+    vocabulary: frozenset[str]
+    """Words a hashtag may be split into."""
+
+
+def build_tables(overrides: Mapping[str, float] | None = None) -> Tables:
+    """The lookup tables: lexicon, social words, emoji, emoticons, rules, then ``overrides``."""
+    entries: dict[str, Entry] = {}
+    for word, value in vader_lexicon().items():
+        entries[word] = (SENT, value, 0.0)
+    for word, value in SOCIAL_WORDS.items():
+        entries[word] = (SENT, value, 0.0)
+    for char, value in emoji_valences().items():
+        entries[char] = (SENT, value, 0.0)
+    for emoticon, value in EMOTICONS.items():
+        entries[emoticon.lower()] = (SENT, value, 0.0)
+    for word in PERSONS:
+        entries.setdefault(word, (PERSON, 0.0, 0.0))
+    for word, value in BOOSTERS.items():
+        known = entries.get(word)
+        if known is not None and known[0] == SENT and known[1] != 0.0:
+            entries[word] = (DUAL, known[1], value)
+        else:
+            entries[word] = (BOOST, value, 0.0)
+    for word in LIKE_WORDS:
+        entries[word] = (LIKE, entries.get(word, (SENT, 1.5, 0.0))[1], 0.0)
+    for word in NEGATORS:
+        entries[word] = (NEG, 0.0, 0.0)
+    for word in CONTRASTS:
+        entries[word] = (CONTRAST, 0.0, 0.0)
+    for mark in (".", ",", ";", ":", "?", "...", "?!", "??", "..", "…"):
+        entries[mark] = (STOP, 0.0, 0.0)
+    for mark in ("!", "!!", "!!!", "!!!!"):
+        entries[mark] = (BANG, float(len(mark)), 0.0)
+
+    phrases: dict[tuple[str, ...], Entry] = {}
+    for phrase, value in PHRASES.items():
+        words = phrase_words(phrase)
+        boost = PHRASE_BOOSTERS.get(phrase)
+        phrases[words] = (BOOST, boost, 0.0) if boost is not None else (SENT, value, 0.0)
+    for key, value in (overrides or {}).items():
+        words = phrase_words(key)
+        if not words:
+            continue
+        if len(words) == 1:
+            entries[words[0]] = (SENT, float(value), 0.0)
+        else:
+            phrases[words] = (SENT, float(value), 0.0)
+
+    by_first: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
+    for words, entry in phrases.items():
+        by_first.setdefault(words[0], []).append((words[1:], entry))
+    grouped = {
+        first: tuple(sorted(tails, key=lambda t: len(t[0]), reverse=True))
+        for first, tails in by_first.items()
+    }
+    vocabulary = frozenset(
+        w
+        for w in (*entries, *COMMON_WORDS)
+        if w.isalpha() and w.isascii() and (len(w) > 1 or w in ("a", "i"))
+    )
+    return Tables(entries=entries, phrases=grouped, vocabulary=vocabulary)
+
+
+@functools.lru_cache(maxsize=16)
+def cached_tables(overrides: tuple[tuple[str, float], ...] = ()) -> Tables:
+    """:func:`build_tables` once per distinct set of overrides (the tables are never mutated)."""
+    return build_tables(dict(overrides))
+
+
+def split_hashtag(tag: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+    """The words of a hashtag: ``#EpicFail`` and ``#epicfail`` → ``("epic", "fail")``.
+
+    Camel case is split where it is written; a lower-case tag is split into the fewest dictionary
+    words that cover it. A tag that cannot be covered by dictionary words keeps only the
+    dictionary words of four letters or more found in the best split (so ``#trumptrain`` says
+    nothing and ``#happymonday`` says "happy").
+    """
+    body = tag.lstrip("#")
+    if not body:
+        return ()
+    if not body.islower() and not body.isupper():
+        parts = [p.lower() for p in _CAMEL_RE.findall(body)]
+        if len(parts) > 1:
+            return tuple(parts)
+    body = body.lower()
+    if body in vocabulary:
+        return (body,)
+    n = len(body)
+    if n > 40:
+        return ()
+    # best[i] = (cost, pieces) covering body[:i]; a dictionary word costs 1, an unknown letter 2
+    nothing: tuple[str, ...] = ()
+    best: list[tuple[float, tuple[str, ...]]] = [(0.0, nothing)] + [(math.inf, nothing)] * n
+    for end in range(1, n + 1):
+        cost, pieces = best[end - 1]
+        best[end] = (cost + 2, (*pieces, "\x00"))
+        for start in range(max(0, end - 20), end):
+            piece = body[start:end]
+            if piece in vocabulary and best[start][0] + 1 < best[end][0]:
+                best[end] = (best[start][0] + 1, (*best[start][1], piece))
+    pieces = best[n][1]
+    if "\x00" not in pieces:
+        return pieces
+    return tuple(p for p in pieces if len(p) >= 4)
+
+
+# ------------------------------------------------------------------------------------------------
+# the scorer
+
+
+class SocialScorer:
+    """Single-pass lexicon scorer for social text (see the module docstring)."""
+
+    name = "social"
+
+    def __init__(
+        self,
+        params: SocialParams = TUNED,
+        lexicon: Mapping[str, float] | None = None,
+        neutral_band: float | None = None,
+    ) -> None:
+        if neutral_band is not None:
+            params = replace(
+                params, positive_threshold=neutral_band, negative_threshold=-neutral_band
+            )
+        self.params = params
+        self.tables = cached_tables(tuple(sorted((lexicon or {}).items())))
+        self._hashtags: dict[str, tuple[str, ...]] = {}
+
+    def label(self, score: float) -> SentimentLabel:
+        """The label of a score under this scorer's thresholds."""
+        if score >= self.params.positive_threshold:
+            return "positive"
+        if score <= self.params.negative_threshold:
+            return "negative"
+        return "neutral"
+
+    def score_text(self, text: str) -> float:
+        """The polarity of ``text`` in [-1, 1], assuming it is English."""
+        total = self.raw(text)
+        if total == 0.0:
+            return 0.0
+        return total / math.sqrt(total * total + self.params.alpha)
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:
+        """Score ``text``; ``None`` for languages the lexicon does not cover."""
+        if not english_scorable(text, lang):
+            return None
+        value = self.score_text(text)
+        return Sentiment(score=round(value, 4), label=self.label(value))
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens scored: URLs and mentions gone, hashtags split into their words.
+
+        Escapes left over from another format are read as what they stand for: ``\\u2019``
+        written out in JSON that was escaped twice, ``&amp;`` in HTML.
+        """
+        if "\\u" in text:
+            text = _ESCAPE_RE.sub(_unescape, text)
+        if "&" in text and ";" in text:
+            text = html.unescape(text)
+        if "http" in text or "www." in text or "HTTP" in text or "WWW." in text:
+            text = _URL_RE.sub(" ", text)
+        if "’" in text:
+            text = text.replace("’", "'")
+        toks: list[str] = _TOKEN_RE.findall(text)
+        if "#" in text or "@" in text:
+            expanded: list[str] = []
+            for tok in toks:
+                first = tok[0]
+                if first == "@":
+                    continue
+                if first == "#" and tok.lower() not in self.tables.entries:
+                    expanded.extend(self._hashtag(tok))
+                else:
+                    expanded.append(tok)
+            toks = expanded
+        return toks
+
+    def _hashtag(self, tag: str) -> tuple[str, ...]:
+        words = self._hashtags.get(tag)
+        if words is None:
+            words = split_hashtag(tag, self.tables.vocabulary)
+            if len(self._hashtags) > 50_000:
+                self._hashtags.clear()
+            self._hashtags[tag] = words
+        return words
+
+    def raw(self, text: str) -> float:
+        """The weighted sum of valences of ``text`` (before squashing into [-1, 1])."""
+        p = self.params
+        toks = self.tokens(text)
+        entries = self.tables.entries
+        phrases = self.tables.phrases
+        elongated = _ELONGATED_RE.search(text) is not None
+        caps_ok = not text.isupper()
+        reach = p.negation_reach
+        dead_zone = p.dead_zone
+        total = 0.0
+        weight = 1.0
+        neg_at = -100
+        boost = 0.0
+        boost_at = -100
+        bangs = 0.0
+        personal = False
+        lonely = 0
+        fresh = False
+        n = len(toks)
+        i = 0
+        while i < n:
+            tok = toks[i]
+            low = tok.lower()
+            emphasis = 0.0
+            if low in phrases:
+                entry = None
+                for tail, phrase_entry in phrases[low]:
+                    end = i + 1 + len(tail)
+                    if end <= n and all(toks[i + 1 + k].lower() == w for k, w in enumerate(tail)):
+                        entry = phrase_entry
+                        i = end - 1
+                        break
+                if entry is None:
+                    entry = entries.get(low)
+            else:
+                entry = entries.get(low)
+            if entry is None:
+                if elongated and _ELONGATED_RE.search(low):
+                    squeezed = _SQUEEZE3_RE.sub(r"\1\1", low)
+                    entry = entries.get(squeezed)
+                    if entry is None:
+                        entry = entries.get(_SQUEEZE3_RE.sub(r"\1", low))
+                    emphasis = p.elongation
+                if entry is None:
+                    if low.endswith("n't"):
+                        neg_at = i
+                        lonely += 1
+                        fresh = True
+                    i += 1
+                    continue
+            kind, value, second = entry
+            if kind == DUAL:
+                # an intensifier when a sentiment word follows, a sentiment word otherwise
+                following = entries.get(toks[i + 1].lower()) if i + 1 < n else None
+                if following is not None and following[0] != STOP and following[0] != BANG:
+                    kind = BOOST
+                    value = second
+                else:
+                    kind = SENT
+            elif kind == LIKE:
+                kind = SENT if i > 0 and toks[i - 1].lower() in LIKE_SUBJECTS else -1
+            if kind == SENT:
+                if value != 0.0:
+                    magnitude = abs(value) - dead_zone + emphasis
+                    if i - boost_at <= 2:
+                        magnitude += boost
+                    if caps_ok and tok.isupper() and len(tok) > 1:
+                        magnitude += p.caps
+                    if magnitude > 0.0:
+                        v = magnitude if value > 0 else -magnitude * p.negative_weight
+                        if i - neg_at <= reach:
+                            v *= p.negation
+                            if fresh:
+                                lonely -= 1
+                                fresh = False
+                        total += v * weight
+            elif kind == PERSON:
+                personal = True
+            elif kind == NEG:
+                neg_at = i
+                lonely += 1
+                fresh = True
+            elif kind == BOOST:
+                boost = value * p.boost * (1.0 + (emphasis > 0))
+                boost_at = i
+            elif kind == CONTRAST:
+                total *= p.before_contrast
+                weight = p.after_contrast
+                neg_at = -100
+            elif kind == STOP:
+                neg_at = -100
+                boost_at = -100
+            elif kind == BANG:
+                bangs += value
+                neg_at = -100
+                boost_at = -100
+            i += 1
+        if lonely:
+            total += lonely * p.negator
+        if bangs:
+            if total:
+                extra = min(bangs, 4.0) * p.bang
+                total += extra if total > 0 else -extra
+            else:
+                total = p.bang_alone
+        if not personal and not bangs and p.impersonal != 1.0:
+            total *= p.impersonal
+        if p.question != 1.0 and "?" in text:
+            total *= p.question
+        return total
+
+
+def tuned_scorer(lexicon: Mapping[str, float] | None = None) -> SocialScorer:
+    """A :class:`SocialScorer` with the tuned parameters and ``lexicon`` overrides."""
+    return SocialScorer(TUNED, lexicon)
+
+
+def known_tokens(words: Iterable[str]) -> list[str]:
+    """Those of ``words`` the built-in tables know (handy when writing a brand lexicon)."""
+    entries = build_tables().entries
+    return [w for w in words if w.lower() in entries]
