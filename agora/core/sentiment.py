@@ -11,6 +11,7 @@ known and not English, and for untagged posts written mostly in a non-Latin scri
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -51,19 +52,21 @@ def primary_language(lang: str | None) -> str | None:
     return lang.replace("_", "-").split("-", 1)[0].strip().lower() or None
 
 
+#: A letter (word character that is not a digit or underscore).
+_LETTER_RE = re.compile(r"[^\W\d_]")
+#: A letter outside the Latin script. Latin letters, accented ones included, live below U+0250
+#: and in U+1E00-U+1EFF.
+_NON_LATIN_LETTER_RE = re.compile(r"(?![\u0000-\u024f\u1e00-\u1eff])[^\W\d_]")
+
+
 def mostly_non_latin(text: str) -> bool:
     """True when most letters of ``text`` are outside the Latin script (CJK, Cyrillic, Arabic…)."""
     if text.isascii():
         return False
-    letters = 0
-    foreign = 0
-    for ch in text:
-        if ch.isalpha():
-            letters += 1
-            # Latin letters, including accented ones, live below U+0250 (and U+1E00-U+1EFF).
-            if ord(ch) >= 0x250 and not 0x1E00 <= ord(ch) <= 0x1EFF:
-                foreign += 1
-    return letters > 0 and foreign * 2 > letters
+    foreign = len(_NON_LATIN_LETTER_RE.findall(text))
+    if not foreign:
+        return False
+    return foreign * 2 > len(_LETTER_RE.findall(text))
 
 
 def english_scorable(text: str, lang: str | None) -> bool:
@@ -72,6 +75,8 @@ def english_scorable(text: str, lang: str | None) -> bool:
     A post tagged with a language is scorable only when that language is English; an untagged post
     is scorable unless most of its letters are outside the Latin script.
     """
+    if lang is None:
+        return not mostly_non_latin(text)
     primary = primary_language(lang)
     if primary is not None:
         return primary in VADER_LANGUAGES

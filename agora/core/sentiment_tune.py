@@ -35,6 +35,8 @@ GRID: Mapping[str, Sequence[float]] = {
     "bang_alone": (0.0, 1.0, 2.0),
     "question": (1.0, 0.8, 0.6),
     "dead_zone": (0.0, 0.3, 0.6),
+    "name": (1.0, 0.5, 0.25, 0.0),
+    "conditional": (1.0, 0.5, 0.0),
 }
 #: Candidate negative and positive thresholds.
 NEGATIVE_THRESHOLDS = tuple(round(-0.6 + 0.025 * k, 3) for k in range(25))
