@@ -5,6 +5,8 @@ Measures, in one run and on the same texts:
 * ``pipeline_posts_per_s``: normalise → dedupe → moderate → sentiment → topics → store →
   aggregates, batches of ``batch`` posts, SQLite on disk (WAL);
 * ``vader_posts_per_s``: bare VADER ``polarity_scores`` on the same texts;
+* ``scorer_posts_per_s``: the pipeline's own sentiment scorer (``[analytics] sentiment``, the
+  social scorer by default) alone on the same texts, language check included;
 * ``peak_rss_mb`` and the RSS after 10 % of the posts and at the end, to show memory stops growing.
 
 Post generation is not timed: posts are generated a batch at a time just before they are ingested,
@@ -56,6 +58,7 @@ def run_ingest_bench(
     """Run the benchmark and return its figures."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+    from agora.core.sentiment import make_scorer
     from agora.sources.simulator import SimulatorSource as Simulator
     from agora.store.sqlite import SqliteStore
 
@@ -71,10 +74,13 @@ def run_ingest_bench(
         simulator = Simulator(config.sources[0], context)
         pipeline = build_pipeline(config, store)
         analyser = SentimentIntensityAnalyzer()
+        analytics = config.analytics
+        scorer = make_scorer(analytics.sentiment, analytics.neutral_band, analytics.lexicon)
         stream = simulator.stream(start - timedelta(days=2))
 
         pipeline_s = 0.0
         vader_s = 0.0
+        scorer_s = 0.0
         done = 0
         rss_at_10pct: float | None = None
         gc.collect()
@@ -89,8 +95,12 @@ def run_ingest_bench(
             for text in texts:
                 analyser.polarity_scores(text)
             t2 = time.perf_counter()
+            for post in chunk:
+                scorer.score(post.text, post.lang)
+            t3 = time.perf_counter()
             pipeline_s += t1 - t0
             vader_s += t2 - t1
+            scorer_s += t3 - t2
             done += len(chunk)
             if rss_at_10pct is None and done >= posts // 10:
                 rss_at_10pct = rss_mb()
@@ -105,6 +115,8 @@ def run_ingest_bench(
             "pipeline_posts_per_s": round(done / pipeline_s),
             "vader_posts_per_s": round(done / vader_s),
             "pipeline_vs_vader": round(vader_s / pipeline_s, 3),
+            "scorer": scorer.name,
+            "scorer_posts_per_s": round(done / scorer_s) if scorer_s else None,
             "snapshot_ms": round(snapshot_s * 1000, 1),
             "stored_posts": stored,
             "rss_mb_start": round(rss_start, 1),
