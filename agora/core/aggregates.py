@@ -14,12 +14,14 @@ Memory is bounded whatever the ingest rate or uptime:
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from bisect import insort
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from itertools import chain
 
 from agora.core.alerts import SpikeDetector
 from agora.core.health import SourceHealth
@@ -38,13 +40,18 @@ from agora.core.snapshot import (
     WindowSummary,
     window_key,
 )
-from agora.core.terms import terms as extract_terms
+from agora.core.terms import scan as term_scan
+from agora.core.terms import stopword_set
 from agora.core.text import fold
 from agora.core.windows import MinuteSeries, SlottedCounter
 
 HORIZON_MINUTES = 48 * 60
 SLOT_S = 600
 LABELS = ("positive", "neutral", "negative")
+_VISIBLE = frozenset({"approved", "pinned"})
+#: series keys of the engagement sums: posts, replies, reposts, likes (owned accounts / mentions)
+_OWNED_KEYS = ("own:posts", "own:replies", "own:reposts", "own:likes")
+_MENTION_KEYS = ("men:posts", "men:replies", "men:reposts", "men:likes")
 QUESTION_OPENERS = (
     "how ",
     "why ",
@@ -79,6 +86,8 @@ HELP_PHRASES = (
     "error",
     "fix",
 )
+
+_HELP_RE = re.compile("|".join(re.escape(p) for p in HELP_PHRASES))
 
 
 def owned_handle(handle: str) -> str:
@@ -126,10 +135,11 @@ class Aggregates:
         self.topics = dict(topics)
         self.brand = brand if brand is not None else next(iter(self.topics), None)
         self.owned = frozenset(owned_handle(h) for h in owned_accounts)
-        self._excluded_terms = _topic_words(topic_terms or {}) | {
-            owned_handle(h) for h in owned_accounts
-        }
-        self._stopwords = frozenset(fold(w) for w in stopwords)
+        excluded = _topic_words(topic_terms or {}) | {owned_handle(h) for h in owned_accounts}
+        #: words that never trend: built-in stopwords, the config's, and the topics' own terms
+        self._term_stop = stopword_set(excluded | {fold(w).lstrip("#") for w in stopwords})
+        self._owned_mentions = tuple(f"@{h}" for h in sorted(self.owned))
+        self._keys_for: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[str, ...]] = {}
         self._tz = timezone
         self.version = 0
         self.newest_ts = 0.0
@@ -155,67 +165,125 @@ class Aggregates:
         self._reply_times: deque[float] = deque(maxlen=2_000)
         self._pinned: dict[str, Post] = {}
         self.detector = SpikeDetector(self.topics)
-        self._exclusion_cache: dict[str, bool] = {}
 
     # -- ingest ------------------------------------------------------------------------------------
 
     def add(self, post: Post, folded: str | None = None) -> None:
-        """Count a new post (already enriched with topics, sentiment and moderation)."""
-        self.version += 1
-        ts = post.timestamp
-        self.newest_ts = max(self.newest_ts, ts)
-        minute = int(ts // 60)
-        state = post.moderation.state
-        visible = state in ("approved", "pinned")
-        label = post.sentiment.label if post.sentiment is not None else "unscored"
-        keys = ["all", f"source:{post.source}", f"label:{label}", f"state:{state}"]
-        for topic in post.topics:
-            keys.append(f"topic:{topic}")
-            keys.append(f"tl:{topic}:{label}")
-            keys.append(f"ts:{topic}:{post.source}")
-        if len(post.topics) > 1:
-            keys.append("multi")
-        if post.is_repost:
-            keys.append("repost")
-        handle = owned_handle(post.author.handle)
-        is_owned = handle in self.owned
-        metrics = post.metrics
-        self.series.add(minute, keys)
-        self.totals.update(keys)
-        prefix = "own" if is_owned else "men"
-        if not post.is_repost:
-            eng = (
-                (f"{prefix}:posts", 1),
-                (f"{prefix}:replies", metrics.replies or 0),
-                (f"{prefix}:reposts", metrics.reposts or 0),
-                (f"{prefix}:likes", metrics.likes or 0),
-            )
-            for key, amount in eng:
-                if amount:
-                    self.series.add(minute, (key,), amount)
-                    self.totals[key] += amount
+        """Count one new post (already enriched with topics, sentiment and moderation)."""
+        self.add_many((post,), (folded,))
 
-        if is_owned and post.reply_to:
-            self._answer(post.reply_to, ts)
-        if not visible or post.is_repost:
+    def add_many(self, posts: Sequence[Post], folded: Sequence[str | None] | None = None) -> None:
+        """Count a batch of new posts; ``folded`` holds their folded texts where known.
+
+        The per-minute series and the slotted counters are updated once per batch (counted in C
+        with :class:`~collections.Counter`), so the cost per post is a few dictionary look-ups.
+        """
+        if not posts:
+            return
+        self.version += 1
+        by_minute: dict[int, list[tuple[str, ...]]] = {}
+        engagement: dict[int, Counter[str]] = {}
+        slot_s = self.terms.slot_s
+        terms_by_slot: dict[int, list[str]] = {}
+        authors_by_slot: dict[int, list[str]] = {}
+        keys_for = self._keys_for
+        owned = self.owned
+        stop = self._term_stop
+        newest = self.newest_ts
+        texts = folded if folded is not None else (None,) * len(posts)
+        for post, folded_text in zip(posts, texts, strict=True):
+            ts = post.timestamp
+            newest = max(newest, ts)
+            minute = int(ts // 60)
+            state = post.moderation.state
+            sentiment = post.sentiment
+            label = sentiment.label if sentiment is not None else "unscored"
+            signature = (post.source, label, state, tuple(post.topics), post.is_repost)
+            keys = keys_for.get(signature)
+            if keys is None:
+                keys = self._make_keys(signature)
+            bucket = by_minute.get(minute)
+            if bucket is None:
+                by_minute[minute] = [keys]
+            else:
+                bucket.append(keys)
+            is_owned = owned_handle(post.author.handle) in owned if owned else False
+            if not post.is_repost:
+                m = post.metrics
+                eng = engagement.get(minute)
+                if eng is None:
+                    eng = engagement[minute] = Counter()
+                names = _OWNED_KEYS if is_owned else _MENTION_KEYS
+                eng[names[0]] += 1
+                if m.replies:
+                    eng[names[1]] += m.replies
+                if m.reposts:
+                    eng[names[2]] += m.reposts
+                if m.likes:
+                    eng[names[3]] += m.likes
+            if is_owned and post.reply_to:
+                self._answer(post.reply_to, ts)
             if state == "pinned":
                 self._pinned[post.id] = post
-            return
-        if state == "pinned":
-            self._pinned[post.id] = post
+            if post.is_repost or state not in _VISIBLE:
+                continue
 
-        self._remember_author(post, ts)
-        if folded is None:
-            folded = fold(post.text)
-        found = extract_terms(folded)
-        if found:
-            if self._excluded_terms or self._stopwords:
-                found = {t for t in found if not self._excluded(t)}
-            self.terms.add(ts, found)
-        if not is_owned:
-            self._feature(post, ts)
-            self._care(post, folded, ts)
-        self._push_newest(post, ts)
+            slot = int(ts // slot_s)
+            handle = post.author.handle
+            authors = authors_by_slot.get(slot)
+            if authors is None:
+                authors_by_slot[slot] = [handle]
+            else:
+                authors.append(handle)
+            self._remember_author(post, handle)
+            text = fold(post.text) if folded_text is None else folded_text
+            found = term_scan(text, stop)
+            if found:
+                bucket_terms = terms_by_slot.get(slot)
+                if bucket_terms is None:
+                    terms_by_slot[slot] = list(set(found))
+                else:
+                    bucket_terms.extend(set(found))
+            if not is_owned:
+                self._feature(post, ts)
+                self._care(post, text, ts)
+            self._push_newest(post, ts)
+        self.newest_ts = newest
+
+        series = self.series
+        totals = self.totals
+        for minute, key_lists in by_minute.items():
+            counts = Counter(chain.from_iterable(key_lists))
+            eng = engagement.get(minute)
+            if eng:
+                counts.update(eng)
+            series.add_counts(minute, counts)
+            totals.update(counts)
+        for minute, eng in engagement.items():
+            if minute not in by_minute:  # pragma: no cover - every engagement minute has posts
+                series.add_counts(minute, eng)
+                totals.update(eng)
+        for slot, handles in authors_by_slot.items():
+            self.authors.add_slot(slot, handles)
+        for slot, found_terms in terms_by_slot.items():
+            self.terms.add_slot(slot, found_terms)
+
+    def _make_keys(self, signature: tuple[str, str, str, tuple[str, ...], bool]) -> tuple[str, ...]:
+        """The series keys one post counts under (cached per combination of its properties)."""
+        source, label, state, topics, is_repost = signature
+        keys = ["all", f"source:{source}", f"label:{label}", f"state:{state}"]
+        for topic in topics:
+            keys.append(f"topic:{topic}")
+            keys.append(f"tl:{topic}:{label}")
+            keys.append(f"ts:{topic}:{source}")
+        if len(topics) > 1:
+            keys.append("multi")
+        if is_repost:
+            keys.append("repost")
+        result = tuple(keys)
+        if len(self._keys_for) < 10_000:
+            self._keys_for[signature] = result
+        return result
 
     def update(self, post: Post) -> None:
         """A post seen before came again (new metrics): refresh the copies the wall shows."""
@@ -260,26 +328,7 @@ class Aggregates:
         else:
             self._pinned.pop(post_id, None)
 
-    def _excluded(self, term: str) -> bool:
-        cached = self._exclusion_cache.get(term)
-        if cached is not None:
-            return cached
-        if len(self._exclusion_cache) > 50_000:
-            self._exclusion_cache.clear()
-        result = self._exclusion_cache[term] = self._check_excluded(term)
-        return result
-
-    def _check_excluded(self, term: str) -> bool:
-        bare = term.lstrip("#")
-        if bare in self._excluded_terms or bare in self._stopwords:
-            return True
-        if " " in term:
-            return any(w in self._excluded_terms or w in self._stopwords for w in term.split())
-        return False
-
-    def _remember_author(self, post: Post, ts: float) -> None:
-        handle = post.author.handle
-        self.authors.add(ts, (handle,))
+    def _remember_author(self, post: Post, handle: str) -> None:
         info = self._author_info.get(handle)
         followers = post.author.followers
         if info is None:
@@ -314,12 +363,12 @@ class Aggregates:
     def _care(self, post: Post, folded: str, ts: float) -> None:
         if self.brand is None:
             return
-        mentions_owned = any(f"@{h}" in folded for h in self.owned)
+        mentions_owned = any(m in folded for m in self._owned_mentions)
         if self.brand not in post.topics and not mentions_owned:
             return
         question = "?" in folded or folded.startswith(QUESTION_OPENERS)
         negative = post.sentiment is not None and post.sentiment.label == "negative"
-        asks_help = any(p in folded for p in HELP_PHRASES)
+        asks_help = _HELP_RE.search(folded) is not None
         if not (question and (asks_help or mentions_owned or negative)) and not (
             negative and (asks_help or mentions_owned)
         ):

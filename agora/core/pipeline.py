@@ -244,8 +244,7 @@ class Pipeline:
         if self.store is not None and (new or updates):
             result.stored = self.store.add_posts(new + updates)
         aggregates = self.aggregates
-        for post, folded in zip(new, folded_texts, strict=True):
-            aggregates.add(post, folded)
+        aggregates.add_many(new, folded_texts)
         for post in updates:
             aggregates.update(post)
         result.new = len(new)
@@ -265,8 +264,13 @@ class Pipeline:
     def warm(self, posts: Iterable[Post]) -> int:
         """Feed stored posts back into the aggregates after a restart (no re-scoring, no store)."""
         count = 0
+        batch: list[Post] = []
         for post in posts:
             self.dedupe.remember(post.id)
-            self.aggregates.add(post)
-            count += 1
-        return count
+            batch.append(post)
+            if len(batch) == 1_000:
+                self.aggregates.add_many(batch)
+                count += len(batch)
+                batch = []
+        self.aggregates.add_many(batch)
+        return count + len(batch)

@@ -6,12 +6,13 @@ about what people talk about, not whom they address or link to.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
-_TOKEN_RE = re.compile(r"[#@]?[^\W_](?:[^\W_]|['’\-](?=[^\W_]))*")
+#: words, hashtags and mentions, and the punctuation that ends a phrase (returned as its own token)
+_TOKEN_RE = re.compile(r"[#@]?[^\W_](?:[^\W_]|['’\-](?=[^\W_]))*|[.,;:!?…()\[\]\"“”/|]")
+_BREAKS = frozenset('.,;:!?…()[]"“”/|')
 _DIGITS_RE = re.compile(r"^[\d\-']+$")
 
 #: Common words of the wall's languages that never trend. Per-config additions come from
@@ -312,35 +313,49 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 
 
-def tokens(folded_text: str) -> list[str]:
-    """Candidate single terms of a folded text, stopwords and noise removed."""
+def tokens(folded_text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:
+    """Candidate single terms of a folded text, in order, stopwords and noise removed."""
+    return [t for t in scan(folded_text, stop, phrases=False) if " " not in t]
+
+
+def terms(folded_text: str, extra_stopwords: Iterable[str] = (), phrases: bool = True) -> set[str]:
+    """Distinct trending terms of a post: words, hashtags and two-word phrases.
+
+    A phrase is two words that stand next to each other in the text, neither a stopword: "take
+    it back" gives no phrase, "battery life" does. Hashtags and mentions never form phrases.
+    """
+    stop = STOPWORDS | frozenset(extra_stopwords) if extra_stopwords else STOPWORDS
+    return set(scan(folded_text, stop, phrases))
+
+
+def stopword_set(extra: Iterable[str]) -> frozenset[str]:
+    """The built-in stopwords plus ``extra`` (already folded, without ``#``)."""
+    return STOPWORDS | frozenset(extra)
+
+
+def scan(folded_text: str, stop: frozenset[str] = STOPWORDS, phrases: bool = True) -> list[str]:
+    """Terms in text order (single terms, each phrase right after its second word)."""
     text = folded_text
     if "http" in text or "www." in text:
         text = _URL_RE.sub(" ", text)
     out: list[str] = []
-    stop = STOPWORDS
+    prev: str | None = None
     for token in _TOKEN_RE.findall(text):
         first = token[0]
-        if first == "@":
+        if first == "@" or first in _BREAKS:
+            prev = None
             continue
-        word = token[1:] if first == "#" else token
-        if len(word) < 3 or word in stop:
+        if first == "#":
+            word = token[1:]
+            if len(word) >= 3 and word not in stop and not _DIGITS_RE.match(word):
+                out.append(token)
+            prev = None
             continue
-        if word[0].isdigit() and _DIGITS_RE.match(word):
+        if len(token) < 3 or token in stop or (first.isdigit() and _DIGITS_RE.match(token)):
+            prev = None
             continue
         out.append(token)
+        if prev is not None and phrases:
+            out.append(prev + " " + token)
+        prev = token
     return out
-
-
-def terms(folded_text: str, extra_stopwords: Iterable[str] = (), phrases: bool = True) -> set[str]:
-    """Distinct trending terms of a post: words, hashtags and adjacent-word phrases."""
-    toks = tokens(folded_text)
-    if extra_stopwords:
-        stop = set(extra_stopwords)
-        toks = [t for t in toks if t.lstrip("#") not in stop]
-    found = set(toks)
-    if phrases:
-        words = [t for t in toks if t[0] != "#"]
-        for first, second in itertools.pairwise(words):
-            found.add(f"{first} {second}")
-    return found

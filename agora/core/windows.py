@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 MINUTE = 60
 
@@ -68,6 +68,25 @@ class MinuteSeries:
             ring[slot] += amount
         return True
 
+    def add_counts(self, minute: int, counts: Mapping[str, int]) -> bool:
+        """Add ``counts`` (key → amount) at ``minute``. False when the minute is too old to keep."""
+        head = self.head
+        if head is None or minute > head:
+            self._advance(minute)
+            head = minute
+        if minute <= head - self.minutes:
+            return False
+        if self.first is None or minute < self.first:
+            self.first = minute
+        slot = minute % self.minutes
+        rings = self._rings
+        for key, amount in counts.items():
+            ring = rings.get(key)
+            if ring is None:
+                ring = rings[key] = array("i", bytes(4 * self.minutes))
+            ring[slot] += amount
+        return True
+
     def advance_to(self, minute: int) -> None:
         """Move the ring forward to ``minute`` (time passes even when nothing is posted)."""
         if self.head is None or minute > self.head:
@@ -81,20 +100,32 @@ class MinuteSeries:
         """``count`` per-minute values ending at ``end_minute`` (inclusive), oldest first."""
         ring = self._rings.get(key)
         head = self.head
-        out = [0] * count
-        if ring is None or head is None:
-            return out
-        oldest_kept = head - self.minutes + 1
-        n = self.minutes
-        for i in range(count):
-            minute = end_minute - count + 1 + i
-            if oldest_kept <= minute <= head:
-                out[i] = ring[minute % n]
-        return out
+        if ring is None or head is None or count <= 0:
+            return [0] * max(0, count)
+        first = end_minute - count + 1
+        lo = max(first, head - self.minutes + 1)
+        hi = min(end_minute, head)
+        if lo > hi:
+            return [0] * count
+        return [0] * (lo - first) + self._values(ring, lo, hi) + [0] * (end_minute - hi)
 
     def total(self, key: str, end_minute: int, count: int) -> int:
         """Sum of ``count`` minutes ending at ``end_minute``."""
-        return sum(self.series(key, end_minute, count))
+        ring = self._rings.get(key)
+        head = self.head
+        if ring is None or head is None:
+            return 0
+        lo = max(end_minute - count + 1, head - self.minutes + 1)
+        hi = min(end_minute, head)
+        return sum(self._values(ring, lo, hi)) if lo <= hi else 0
+
+    def _values(self, ring: array[int], lo: int, hi: int) -> list[int]:
+        """The ring's values for minutes ``lo``..``hi`` (inside the ring), oldest first."""
+        n = self.minutes
+        a, b = lo % n, hi % n
+        if a <= b:
+            return ring[a : b + 1].tolist()
+        return ring[a:].tolist() + ring[: b + 1].tolist()
 
     def state(self) -> dict[str, object]:
         """A JSON-ready copy of the buckets (non-zero only) for persistence."""
@@ -113,7 +144,7 @@ class SlottedCounter:
     bounded whatever the ingest rate. An all-time counter with the same bound answers "all".
     """
 
-    __slots__ = ("_all", "_slots", "capacity", "head", "slot_s", "slots")
+    __slots__ = ("_all", "_merged", "_slots", "capacity", "head", "slot_s", "slots")
 
     def __init__(self, slot_s: int, slots: int, capacity: int) -> None:
         self.slot_s = slot_s
@@ -122,49 +153,70 @@ class SlottedCounter:
         self.head: int | None = None
         self._slots: dict[int, Counter[str]] = {}
         self._all: Counter[str] = Counter()
+        self._merged: dict[tuple[int, int], Counter[str]] = {}
 
     def add(self, timestamp: float, keys: Iterable[str], amount: int = 1) -> None:
-        """Count ``keys`` at ``timestamp``."""
+        """Count ``keys`` at ``timestamp`` (``amount`` each)."""
         index = int(timestamp // self.slot_s)
+        if amount == 1:
+            self.add_slot(index, keys if isinstance(keys, list) else list(keys))
+        else:
+            self.add_slot(index, [key for key in keys for _ in range(amount)])
+
+    def add_slot(self, index: int, keys: list[str]) -> None:
+        """Count every item of ``keys`` (repeats count again) in slot ``index``."""
         head = self.head
         if head is None or index > head:
             self.head = head = index
             floor = index - self.slots
             for old in [i for i in self._slots if i <= floor]:
                 del self._slots[old]
+            self._merged.clear()
         counter: Counter[str] | None = None
         if index > head - self.slots:
             counter = self._slots.get(index)
             if counter is None:
                 counter = self._slots[index] = Counter()
-        everything = self._all
-        if amount == 1:
             # Counter.update counts an iterable in C: much faster than a loop here
-            if not isinstance(keys, list | tuple | set | frozenset):
-                keys = list(keys)
-            if counter is not None:
-                counter.update(keys)
-            everything.update(keys)
-        else:
-            for key in keys:
-                if counter is not None:
-                    counter[key] += amount
-                everything[key] += amount
-        if counter is not None and len(counter) > self.capacity:
-            _shrink(counter, self.capacity // 2)
+            counter.update(keys)
+            if index < head:  # a late post changed a closed slot: merged windows are stale
+                self._merged.clear()
+            if len(counter) > self.capacity:
+                _shrink(counter, self.capacity // 2)
+        everything = self._all
+        everything.update(keys)
         if len(everything) > self.capacity * 4:
             _shrink(everything, self.capacity * 2)
 
     def window(self, end: float, seconds: float | None) -> Counter[str]:
-        """Counts over the ``seconds`` before ``end`` (whole slots); ``None`` means all time."""
+        """Counts over the ``seconds`` before ``end`` (whole slots); ``None`` means all time.
+
+        The closed slots of a window are merged once and reused until a slot closes or changes,
+        so asking again for the same window costs one copy and the open slot's update.
+        """
         if seconds is None:
             return Counter(self._all)
         last = int(end // self.slot_s)
         first = last - max(1, round(seconds / self.slot_s)) + 1
+        head = self.head if self.head is not None else last
+        closed_last = min(last, head - 1)
         total: Counter[str] = Counter()
-        for index, counter in self._slots.items():
-            if first <= index <= last:
-                total.update(counter)
+        if closed_last >= first:
+            key = (first, closed_last)
+            merged = self._merged.get(key)
+            if merged is None:
+                merged = Counter()
+                for index, counter in self._slots.items():
+                    if first <= index <= closed_last:
+                        merged.update(counter)
+                if len(self._merged) >= 8:
+                    self._merged.clear()
+                self._merged[key] = merged
+            total.update(merged)
+        for index in range(max(first, closed_last + 1), last + 1):
+            open_slot = self._slots.get(index)
+            if open_slot:
+                total.update(open_slot)
         return total
 
     def slot_counts(self, end: float, seconds: float) -> Iterator[tuple[int, Counter[str]]]:
@@ -179,6 +231,8 @@ class SlottedCounter:
         """Forget a key everywhere (a blocked author or word)."""
         self._all.pop(key, None)
         for counter in self._slots.values():
+            counter.pop(key, None)
+        for counter in self._merged.values():
             counter.pop(key, None)
 
     def __len__(self) -> int:

@@ -606,6 +606,11 @@ class _Engine:
         x = ((self.key ^ ((minute << 20) | index)) * _GOLDEN) & _MASK64
         return x ^ (x >> 31)
 
+    def serial(self, minute: int, index: int) -> int:
+        """A time-ordered unique number for the ``index``-th post of ``minute``, the way real
+        platforms number posts (X and Mastodon snowflakes, Bluesky TIDs grow with time)."""
+        return (minute << 28) | ((self.key >> 56) << 20) | (index & 0xFFFFF)
+
     @staticmethod
     def native_id(platform: str, token: int) -> str:
         """The platform-styled native part of an id (decimal snowflakes, hex record keys)."""
@@ -755,8 +760,9 @@ class _Engine:
             platform = a.platform
             bank = a.bank
             token = self.token(minute, index)
+            serial = self.serial(minute, index)
             index += 1
-            native = self.native_id(platform, token)
+            native = self.native_id(platform, serial)
             if platform == "rss":
                 topic = (
                     self.brand
@@ -905,8 +911,8 @@ class _Engine:
         if closing:
             parts.append(closing)
         text = " ".join(" ".join(parts).format_map(slots).split())
-        token = self.token(minute, index)
-        native = self.native_id(asker.platform, token)
+        serial = self.serial(minute, index)
+        native = self.native_id(asker.platform, serial)
         at = second + delay
         out.append(
             (
@@ -945,14 +951,14 @@ class _Engine:
             if reposter is a:
                 continue
             delay = 60 + int(rng.random() ** 2 * (_MAX_DELAY_S - 60))
-            token = self.token(minute, index)
+            serial = self.serial(minute, index)
             index += 1
             at = second + delay
             out.append(
                 (
                     at,
                     Post(
-                        id=reposter.id_prefix + self.native_id(a.platform, token),
+                        id=reposter.id_prefix + self.native_id(a.platform, serial),
                         source=a.platform,
                         feed=self.feed,
                         text=original.text,
@@ -988,8 +994,9 @@ class _Engine:
         for platform in ("x", "mastodon", "bluesky"):
             author, prefix = self.announcer[platform]
             token = self.token(minute, index)
+            serial = self.serial(minute, index)
             index += 1
-            native = self.native_id(platform, token)
+            native = self.native_id(platform, serial)
             followers = author.followers or 0
             likes = int(followers * (0.01 + 0.02 * rng.random()))
             out.append(

@@ -291,3 +291,30 @@ def test_pools_stay_bounded() -> None:
     assert len(aggregates._newest) <= 300
     assert len(aggregates._care_open) <= 1_000
     assert len(aggregates._author_info) <= 16_000
+
+
+def test_batched_aggregates_equal_one_post_at_a_time() -> None:
+    rng = random.Random(11)
+    words = ["Lumen", "Corvid", "battery life", "great camera", "terrible", "help?", "#lumen"]
+    posts = [
+        post(
+            " ".join(rng.choice(words) for _ in range(6)),
+            at=T0 + timedelta(seconds=rng.randrange(0, 7200)),
+            handle=rng.choice(["@ana", "@ben", "@lumencare", "@cy"]),
+            metrics=Metrics(likes=rng.randrange(5), replies=rng.randrange(3)),
+            reply_to="jsonl:1" if rng.random() < 0.1 else None,
+        )
+        for _ in range(400)
+    ]
+    one, batched = build_pipeline(CONFIG, None), build_pipeline(CONFIG, None)
+    for p in posts:
+        one.ingest([dataclasses.replace(p)], now=T0 + timedelta(hours=3))
+    batched.ingest([dataclasses.replace(p) for p in posts], now=T0 + timedelta(hours=3))
+    now = T0 + timedelta(hours=2)
+    a, b = one.aggregates.snapshot(now), batched.aggregates.snapshot(now)
+    assert a.windows == b.windows
+    assert a.volume == b.volume
+    assert a.kpis == b.kpis
+    assert [f.post.id for f in a.featured] == [f.post.id for f in b.featured]
+    assert [p.id for p in a.newest] == [p.id for p in b.newest]
+    assert a.care == b.care

@@ -78,3 +78,11 @@ def test_trending_terms_drop_stopwords_mentions_and_urls() -> None:
     assert "battery" in found and "#lumenx1" in found and "battery life" in found
     assert "the" not in found and "@lumen" not in found
     assert not any("http" in t or "example" in t for t in found)
+
+
+def test_trending_phrases_are_adjacent_words_within_a_sentence() -> None:
+    found = terms(fold("I took it back to the shop, take back! “Great camera” (really)"))
+    assert "great camera" in found and "take back" in found
+    assert "shop take" not in found  # a comma ends a phrase
+    assert "took back" not in found  # "it" stood between them
+    assert "camera really" not in found

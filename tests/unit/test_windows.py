@@ -41,3 +41,34 @@ def test_slotted_counter_windows_and_bounds() -> None:
     assert len(counter) < 100 * 10 + 100 * 4 + 100
     counter.discard("hot")
     assert "hot" not in counter.window(2_499, None)
+
+
+def test_minute_series_batch_counts_match_single_adds() -> None:
+    one, batch = MinuteSeries(30), MinuteSeries(30)
+    for minute, keys in [(10, ["a", "b"]), (10, ["a"]), (12, ["b"]), (40, ["a"])]:
+        one.add(minute, keys)
+    batch.add_counts(10, {"a": 2, "b": 1})
+    batch.add_counts(12, {"b": 1})
+    batch.add_counts(40, {"a": 1})
+    assert not batch.add_counts(5, {"a": 1})  # older than the ring
+    for key in ("a", "b"):
+        assert one.series(key, 40, 45) == batch.series(key, 40, 45)
+        assert one.total(key, 40, 30) == batch.total(key, 40, 30)
+    # a window reaching before the ring and past the head is padded with zeros
+    assert batch.series("a", 45, 40) == [0] * 34 + [1] + [0] * 5
+
+
+def test_slotted_counter_window_cache_sees_late_posts_and_new_slots() -> None:
+    counter = SlottedCounter(slot_s=60, slots=10, capacity=100)
+    counter.add_slot(1, ["x", "y"])
+    counter.add_slot(2, ["x"])
+    counter.add_slot(3, ["x"])  # slot 3 is open, 1 and 2 are closed
+    assert counter.window(3 * 60 + 5, 180) == {"x": 3, "y": 1}
+    counter.add_slot(2, ["y", "y"])  # a late post changes a closed slot
+    assert counter.window(3 * 60 + 5, 180) == {"x": 3, "y": 3}
+    counter.add_slot(3, ["z"])  # the open slot is always read fresh
+    assert counter.window(3 * 60 + 5, 180)["z"] == 1
+    counter.add_slot(4, ["x"])  # slot 3 closes, slot 1 leaves the 3-slot window
+    assert counter.window(4 * 60 + 5, 180) == {"x": 3, "y": 2, "z": 1}
+    counter.discard("x")
+    assert "x" not in counter.window(4 * 60 + 5, 180)
