@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -95,6 +96,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(slots=True, frozen=True)
+class _Deletion:
+    """Ids of posts deleted at the source, queued for the ingest thread."""
+
+    ids: tuple[str, ...]
+
+
 class Engine:
     """Runs a wall's data side: sources, pipeline, store, snapshots."""
 
@@ -119,13 +127,16 @@ class Engine:
             get_cursor=store.get_cursor,
             set_cursor=store.set_cursor,
             clock=clock,
+            delete=self.delete,
         )
         if sources is None:
             from agora.sources.registry import build_sources
 
             sources = build_sources(config, context)
         self.sources: list[Source] = list(sources)
-        self._queue: queue.SimpleQueue[Sequence[Post] | Decision | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Sequence[Post] | Decision | _Deletion | None] = (
+            queue.SimpleQueue()
+        )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -186,6 +197,20 @@ class Engine:
         """Hand a batch of posts to the ingest thread (thread-safe, never blocks)."""
         if posts:
             self._queue.put(list(posts))
+
+    def delete(self, post_ids: Sequence[str]) -> None:
+        """Posts deleted at the source: the ingest thread removes them from the store and the
+        wall, after the posts submitted before (thread-safe, never blocks)."""
+        if post_ids:
+            self._queue.put(_Deletion(tuple(post_ids)))
+
+    def delete_now(self, post_ids: Sequence[str]) -> int:
+        """Remove deleted posts on the calling thread (ingest thread or tests)."""
+        try:
+            return self.pipeline.delete(post_ids)
+        except Exception as exc:  # a store problem must not stop ingest
+            log.error("could not remove %d deleted post(s): %s", len(post_ids), exc)
+            return 0
 
     def decide(self, action: DecisionAction, target: str, actor: str, reason: str = "") -> None:
         """Record an operator's decision; it reaches the wall on the next snapshot (thread-safe)."""
@@ -279,6 +304,14 @@ class Engine:
                 while True:
                     if isinstance(item, Decision):
                         self.apply_decision(item)
+                    elif isinstance(item, _Deletion):
+                        if batch:  # posts that came before the deletion go in first
+                            try:
+                                self.ingest_now(batch)
+                            except Exception:
+                                log.exception("ingest: a batch of %d posts failed", len(batch))
+                            batch = []
+                        self.delete_now(item.ids)
                     elif item is not None:
                         batch.extend(item)
                     if len(batch) >= 5_000:

@@ -13,6 +13,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -247,7 +248,225 @@ class SimulatorSource(SourceBase):
     """Seconds after start of the launch spike; default: a little while into the history."""
 
 
-SourceConfig = Annotated[JsonlSource | SimulatorSource, Field(discriminator="kind")]
+def _url(value: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """A base URL without its trailing slash; only the given schemes."""
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in schemes or not rest or any(c.isspace() for c in text):
+        wanted = " or ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"{value!r} is not a URL; it must start with {wanted}")
+    return text.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_url)]
+WsUrl = Annotated[str, AfterValidator(lambda v: _url(v, ("ws", "wss")))]
+
+
+def _non_blank(items: list[str], what: str) -> list[str]:
+    cleaned = [item.strip() for item in items]
+    for item in cleaned:
+        if not item:
+            raise ValueError(f"{what} cannot contain an empty entry")
+    return cleaned
+
+
+class MastodonSource(SourceBase):
+    """``kind = "mastodon"``: hashtag timelines of a Mastodon (or compatible) server; the
+    streaming API instead of polling when ``streaming = true`` and a user ``token`` is given."""
+
+    kind: Literal["mastodon"]
+    base_url: HttpUrl = "https://mastodon.social"
+    hashtags: list[str] = Field(min_length=1)
+    """Hashtags without ``#`` (a leading ``#`` is removed)."""
+    token: SecretRef | None = None
+    """A user access token (``"env:MASTODON_TOKEN"``): needed for streaming and on servers whose
+    hashtag timelines require login."""
+    streaming: bool = False
+    """Listen to ``/api/v1/streaming/hashtag`` (server-sent events); needs ``token``."""
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        return _non_blank([t.strip().lstrip("#") for t in tags], "hashtags")
+
+    @model_validator(mode="after")
+    def _streaming_needs_token(self) -> MastodonSource:
+        if self.streaming and self.token is None:
+            raise ValueError(
+                "streaming = true needs a user token (token = \"env:NAME\"): Mastodon's "
+                "streaming API requires login since version 4.2"
+            )
+        return self
+
+
+class BlueskySource(SourceBase):
+    """``kind = "bluesky"``: Jetstream (every new post, matched locally against ``keywords``) or
+    ``searchPosts`` (``query``; needs ``handle`` and an ``app_password``)."""
+
+    kind: Literal["bluesky"]
+    mode: Literal["jetstream", "search"] = "jetstream"
+    jetstream_url: WsUrl = "wss://jetstream2.us-east.bsky.network/subscribe"
+    base_url: HttpUrl = "https://public.api.bsky.app"
+    """AppView for profile and post look-ups; in ``search`` mode with a login, the PDS or entryway
+    (``https://bsky.social``) that issues the session."""
+    keywords: list[str] = Field(default_factory=list)
+    """Words, phrases or hashtags matched in each Jetstream post (case- and accent-insensitive,
+    whole words); empty: the terms of every configured topic."""
+    query: str | None = None
+    """``search`` mode: the search query."""
+    handle: str | None = None
+    app_password: SecretRef | None = None
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, keywords: list[str]) -> list[str]:
+        return _non_blank(keywords, "keywords")
+
+    @model_validator(mode="after")
+    def _mode_keys(self) -> BlueskySource:
+        if self.mode == "search" and not (self.query and self.query.strip()):
+            raise ValueError('mode = "search" needs a query')
+        if (self.handle is None) != (self.app_password is None):
+            raise ValueError("handle and app_password go together")
+        return self
+
+
+class HackerNewsSource(SourceBase):
+    """``kind = "hackernews"``: stories and comments from the Algolia Hacker News search."""
+
+    kind: Literal["hackernews"]
+    base_url: HttpUrl = "https://hn.algolia.com"
+    query: str = Field(min_length=1)
+    tags: str = "(story,comment)"
+    """Algolia tags filter: ``story``, ``comment``, ``(story,comment)``, ``ask_hn``, …"""
+
+
+class RedditSource(SourceBase):
+    """``kind = "reddit"``: search or subreddit Atom feeds by default; the OAuth Data API when
+    ``client_id`` and ``client_secret`` are given."""
+
+    kind: Literal["reddit"]
+    base_url: HttpUrl = "https://www.reddit.com"
+    """Where the feeds (and, with credentials, the token endpoint) are."""
+    api_url: HttpUrl | None = None
+    """The OAuth API host; default ``https://oauth.reddit.com`` (or ``base_url`` when that is not
+    reddit.com, e.g. a test server)."""
+    query: str | None = None
+    subreddits: list[str] = Field(default_factory=list)
+    """Subreddit names without ``r/``; with a ``query``, the search is restricted to them."""
+    client_id: SecretRef | None = None
+    client_secret: SecretRef | None = None
+    username: str | None = None
+    """Reddit account that registered the app, for the User-Agent Reddit asks for."""
+
+    @field_validator("subreddits")
+    @classmethod
+    def _subs(cls, subs: list[str]) -> list[str]:
+        cleaned = _non_blank([s.strip().removeprefix("/").removeprefix("r/") for s in subs], "subreddits")
+        for sub in cleaned:
+            if not re.fullmatch(r"[A-Za-z0-9_]{2,32}", sub):
+                raise ValueError(f"{sub!r} is not a subreddit name")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _what(self) -> RedditSource:
+        if not (self.query and self.query.strip()) and not self.subreddits:
+            raise ValueError("give a query, subreddits, or both")
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("client_id and client_secret go together")
+        return self
+
+
+class RssSource(SourceBase):
+    """``kind = "rss"``: any RSS or Atom feed (news, blogs, Google News searches)."""
+
+    kind: Literal["rss"]
+    url: HttpUrl | None = None
+    urls: list[HttpUrl] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_url(self) -> RssSource:
+        if self.url is None and not self.urls:
+            raise ValueError("give url or urls")
+        return self
+
+    @property
+    def feed_urls(self) -> list[str]:
+        """``url`` and ``urls`` together, without repeats."""
+        seen: list[str] = []
+        for url in ([self.url] if self.url else []) + list(self.urls):
+            if url not in seen:
+                seen.append(url)
+        return seen
+
+
+class XSource(SourceBase):
+    """``kind = "x"``: X (Twitter) API v2 recent search, or the filtered stream."""
+
+    kind: Literal["x"]
+    base_url: HttpUrl = "https://api.x.com"
+    query: str = Field(min_length=1)
+    bearer_token: SecretRef
+    mode: Literal["search", "stream"] = "search"
+    max_results: int = Field(default=25, ge=10, le=100)
+    """Posts asked for per search request (X bills every post read)."""
+
+
+class YouTubeSource(SourceBase):
+    """``kind = "youtube"``: new videos for a ``query`` and comment threads of ``video_ids`` (and
+    of the newest videos found), with a Data API key."""
+
+    kind: Literal["youtube"]
+    base_url: HttpUrl = "https://www.googleapis.com/youtube/v3"
+    query: str | None = None
+    video_ids: list[str] = Field(default_factory=list)
+    api_key: SecretRef
+    search_every: Duration = Field(default=1800.0, ge=60)
+    """How often to run ``search.list`` (100 quota units a call of the 10,000 a day)."""
+
+    @field_validator("video_ids")
+    @classmethod
+    def _ids(cls, ids: list[str]) -> list[str]:
+        cleaned = _non_blank(ids, "video_ids")
+        for vid in cleaned:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{6,20}", vid):
+                raise ValueError(f"{vid!r} is not a YouTube video id")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _what(self) -> YouTubeSource:
+        if not (self.query and self.query.strip()) and not self.video_ids:
+            raise ValueError("give a query, video_ids, or both")
+        return self
+
+
+class WebhookSource(SourceBase):
+    """``kind = "webhook"``: ``POST /ingest`` with one post or a list in the normalised shape."""
+
+    kind: Literal["webhook"]
+    host: str = "127.0.0.1"
+    """Address to listen on; keep 127.0.0.1 unless another machine must push."""
+    port: int = Field(default=8787, ge=0, le=65535)
+    """0 picks a free port (tests)."""
+    token: SecretRef
+    """Bearer token every request must carry (``Authorization: Bearer …``)."""
+    max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """Largest request body accepted (413 beyond)."""
+
+
+SourceConfig = Annotated[
+    JsonlSource
+    | SimulatorSource
+    | MastodonSource
+    | BlueskySource
+    | HackerNewsSource
+    | RedditSource
+    | RssSource
+    | XSource
+    | YouTubeSource
+    | WebhookSource,
+    Field(discriminator="kind"),
+]
 
 
 class ModerationConfig(Strict):
@@ -466,7 +685,7 @@ class WallConfig(Strict):
         topic = self.topics.get(key)
         return (topic.label or key) if topic else key
 
-    def source(self, name: str) -> JsonlSource | SimulatorSource | None:
+    def source(self, name: str) -> SourceBase | None:
         """The source entry with this name."""
         return next((s for s in self.sources if s.name == name), None)
 

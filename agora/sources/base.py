@@ -43,6 +43,11 @@ class SourceContext:
     set_cursor: Callable[[str, str | None], None] = lambda _name, _value: None
     clock: Callable[[], datetime] = utcnow
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("agora.sources"))
+    delete: Callable[[Sequence[str]], None] = lambda _ids: None
+    """Receives the ids of posts deleted at the source (Bluesky and Mastodon delete events); the
+    engine removes them from the store and the wall. Thread-safe in the engine."""
+    listen_seconds: float = 10.0
+    """How long :meth:`Source.fetch` listens to a stream (``agora fetch --seconds``)."""
 
 
 class Source(ABC):

@@ -1,0 +1,322 @@
+"""The shared runner of the network sources: rounds, backoff, health and saved state.
+
+:class:`LiveSource` is the base of every kind that talks to a server. A subclass implements
+:meth:`LiveSource.poll` (one round: the new posts since the saved state) and, for streams,
+overrides :meth:`LiveSource.run`. The base provides:
+
+* one :class:`~agora.sources.http.PoliteClient` per run (or per ``fetch``), closed on the way out;
+* the polling loop: after a good round wait :attr:`every` (never less than the kind's polite floor
+  for the configured number of queries); after a failure wait what the error asks for — the
+  server's ``Retry-After`` or reset time after a 429, exponential backoff with jitter after 5xx,
+  timeouts or broken payloads, a long pause when credentials are refused or the server turned the
+  feature off;
+* health: ``ok`` after a clean round, ``degraded`` when items were skipped, a request was rate
+  limited or a failure follows a success, ``failing`` after :attr:`failing_after` failures in a
+  row, ``needs-auth`` and ``disabled-by-server`` from the error's kind; messages are one plain line;
+* state: one JSON object per source saved through ``context.set_cursor`` (cursors such as
+  ``min_id``, ``since_id``, ``time_us`` and HTTP validators), read back after a restart. A state
+  that cannot be read is reported and replaced by an empty one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from abc import abstractmethod
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import orjson
+
+from agora.core.health import HealthState
+from agora.core.post import Post
+from agora.sources.base import Sink, Source, SourceContext
+from agora.sources.http import (
+    AuthError,
+    Backoff,
+    DisabledError,
+    PoliteClient,
+    RateLimitedError,
+    SourceError,
+    wait_or_stop,
+)
+
+__all__ = ["BoundedSet", "LiveSource", "parse_iso", "to_epoch"]
+
+
+class BoundedSet:
+    """A set that forgets its oldest members beyond ``size`` (seen ids, emitted ids)."""
+
+    def __init__(self, size: int = 10_000, items: list[Hashable] | None = None) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, None] = OrderedDict()
+        for item in items or ():
+            self.add(item)
+
+    def add(self, item: Hashable) -> None:
+        """Remember ``item`` (as the newest)."""
+        self._items[item] = None
+        self._items.move_to_end(item)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def discard(self, item: Hashable) -> None:
+        """Forget ``item``."""
+        self._items.pop(item, None)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def newest(self, count: int) -> list[Hashable]:
+        """The ``count`` most recently added members, oldest first."""
+        items = list(self._items)
+        return items[-count:] if count else []
+
+
+def parse_iso(value: object) -> datetime | None:
+    """An ISO-8601 time as aware UTC, or ``None`` when it is missing or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def to_epoch(value: object) -> datetime | None:
+    """POSIX seconds (int, float or numeric text) as aware UTC, or ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class LiveSource(Source):
+    """A source that talks to a server; see the module docstring."""
+
+    default_every: ClassVar[float] = 60.0
+    #: The host named in health messages (set by subclasses from their ``base_url``).
+    host: str = ""
+    #: Shortest interval between two requests of one query, in seconds (the kind's rate limit with
+    #: a safety margin); :meth:`polite_floor` multiplies it by the requests a round makes.
+    min_every: float = 1.0
+    #: Request timeout in seconds.
+    timeout: float = 20.0
+    #: Pause after credentials were refused, and after the server turned the feature off.
+    auth_retry: float = 900.0
+    disabled_retry: float = 3600.0
+    #: Failures in a row before ``degraded`` turns ``failing``.
+    failing_after: int = 3
+
+    def __init__(self, config: Any, context: SourceContext) -> None:
+        super().__init__(config, context)
+        self.backoff = Backoff(base=2.0, cap=300.0, rand=random.random)
+        self.client: PoliteClient | None = None
+        self.client_factory: Callable[[], PoliteClient] = lambda: PoliteClient(timeout=self.timeout)
+        self.failures = 0
+        self._state: dict[str, Any] | None = None
+        self._warned_every = False
+        self._problems_before = 0
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The saved state of this source (loaded on first use)."""
+        if self._state is None:
+            raw = self.context.get_cursor(self.name)
+            state: object = {}
+            if raw:
+                try:
+                    state = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    state = None
+                if not isinstance(state, dict):
+                    self.problems.report(
+                        "bad-cursor", f"{self.name}: saved cursor unreadable; starting afresh"
+                    )
+                    state = {}
+            self._state = state if isinstance(state, dict) else {}
+        return self._state
+
+    def save_state(self) -> None:
+        """Persist :attr:`state` through the context."""
+        try:
+            self.context.set_cursor(self.name, json.dumps(self.state, separators=(",", ":")))
+        except Exception as exc:  # a store problem must not stop the source
+            self.problems.report("cursor-save", f"{self.name}: could not save the cursor: {exc}")
+
+    # -- pacing ----------------------------------------------------------------------------------
+
+    def requests_per_round(self) -> int:
+        """How many requests one round makes (queries × pages); the floor scales with it."""
+        return 1
+
+    def polite_floor(self) -> float:
+        """Shortest polling interval that stays inside the documented rate limits."""
+        return self.min_every * max(1, self.requests_per_round())
+
+    @property
+    def every(self) -> float:
+        """Polling interval in seconds: the configured one, raised to the polite floor."""
+        configured = getattr(self.config, "every", None)
+        every = float(configured) if configured else self.default_every
+        floor = self.polite_floor()
+        if every < floor:
+            if not self._warned_every:
+                self._warned_every = True
+                self.logger.warning(
+                    "%s: every = %gs is faster than %s allows for %d request(s) a round; "
+                    "polling every %gs",
+                    self.name,
+                    every,
+                    self.host or self.kind,
+                    self.requests_per_round(),
+                    floor,
+                )
+            every = floor
+        return every
+
+    # -- client ----------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[PoliteClient]:
+        """The HTTP client for this run (created here and closed on exit unless one exists)."""
+        if self.client is not None and not self.client.closed:
+            yield self.client
+            return
+        client = self.client_factory()
+        self.client = client
+        self.restore_validators(client)
+        try:
+            yield client
+        finally:
+            self.client = None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(client.aclose())
+
+    def restore_validators(self, client: PoliteClient) -> None:
+        """Give the client the ETags saved in the state (sources that poll feeds)."""
+        saved = self.state.get("validators")
+        if isinstance(saved, dict):
+            for url, pair in saved.items():
+                if isinstance(url, str) and isinstance(pair, list) and len(pair) == 2:
+                    client.validators[url] = (pair[0], pair[1])
+
+    # -- rounds ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def poll(self, limit: int | None = None) -> list[Post]:
+        """One round against the server: the posts new since the saved state. Raises
+        :class:`~agora.sources.http.SourceError` on failure."""
+
+    async def fetch(self, limit: int | None = None) -> list[Post]:
+        """One round (``agora fetch``); failures are recorded in :attr:`health`, not raised."""
+        async with self.session():
+            return await self._fetch_round(limit)
+
+    async def _fetch_round(self, limit: int | None) -> list[Post]:
+        try:
+            posts = await self.poll(limit)
+        except SourceError as exc:
+            self.fail(exc)
+            return []
+        self.succeed(len(posts))
+        return posts[:limit] if limit else posts
+
+    async def run(self, sink: Sink, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set, pacing rounds by :attr:`every` and by failures."""
+        async with self.session():
+            while not stop.is_set():
+                delay = await self.poll_round(sink)
+                if await wait_or_stop(stop, delay):
+                    return
+
+    async def poll_round(self, sink: Sink) -> float:
+        """Run one round into ``sink``; returns how long to wait before the next one."""
+        try:
+            posts = await self.poll()
+        except asyncio.CancelledError:
+            raise
+        except SourceError as exc:
+            return self.fail(exc)
+        except Exception as exc:  # a source must never take the wall down
+            self.logger.exception("%s: unexpected error", self.name)
+            return self.fail(SourceError(f"{self.where}: unexpected error ({exc})"))
+        if posts:
+            sink(posts)
+        self.succeed(len(posts))
+        return self.every
+
+    # -- health ----------------------------------------------------------------------------------
+
+    @property
+    def where(self) -> str:
+        """What health messages start with: the host, else the source's name."""
+        return self.host or self.name
+
+    def succeed(self, posts: int) -> None:
+        """Record a good round; ``degraded`` when items were skipped in it."""
+        self.failures = 0
+        self.backoff.reset()
+        skipped = self.problems.total - self._problems_before
+        self._problems_before = self.problems.total
+        self.mark_ok(posts)
+        if skipped:
+            self.health = replace(
+                self.health,
+                state="degraded",
+                last_error=f"{self.where}: skipped {skipped} malformed item(s) "
+                f"({self.problems.summary()})"[:300],
+                last_error_at=self.context.clock(),
+            )
+
+    def fail(self, exc: SourceError) -> float:
+        """Record a failed round; returns how long to wait before trying again."""
+        self.failures += 1
+        state: HealthState
+        if isinstance(exc, RateLimitedError):
+            state = "degraded"
+            delay = max(1.0, exc.retry_after or 60.0)
+        elif isinstance(exc, AuthError):
+            state = "needs-auth"
+            delay = self.auth_retry
+        elif isinstance(exc, DisabledError):
+            state = "disabled-by-server"
+            delay = self.disabled_retry
+        else:
+            had_success = self.health.last_success is not None
+            state = "degraded" if had_success and self.failures < self.failing_after else "failing"
+            delay = self.backoff.next()
+            if exc.retry_after is not None:
+                delay = max(delay, exc.retry_after)
+        self.mark_error(exc.message, state)
+        return delay
+
+    def report_item(self, kind: str, message: str) -> None:
+        """A malformed item was skipped (logged once per kind of problem)."""
+        self.problems.report(kind, f"{self.where}: {message}", level=logging.WARNING)
