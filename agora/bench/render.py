@@ -312,6 +312,7 @@ def run_render_bench(
                 "frames": len(values),
                 "p50_ms": _ms(percentile(values, 50)),
                 "p95_ms": _ms(percentile(values, 95)),
+                "max_ms": _ms(max(values, default=math.nan)),
                 "interval_p95_ms": _ms(percentile(probe.intervals_by_kind.get(kind, []), 95)),
             }
             for kind, values in sorted(probe.frames_by_kind.items())
@@ -319,6 +320,14 @@ def run_render_bench(
         "frame_interval_p95_ms": _ms(
             percentile([v for vs in probe.intervals_by_kind.values() for v in vs], 95)
         ),
+        "refreshes_by_kind": {
+            kind: {
+                "refreshes": len(values),
+                "p95_ms": _ms(percentile(values, 95)),
+                "total_ms": round(sum(values), 1),
+            }
+            for kind, values in sorted(probe.refreshes_by_kind.items())
+        },
         "other_paints": len(probe.other_paints),
         "other_paint_p95_ms": _ms(percentile(probe.other_paints, 95)),
         "snapshots": len(publish_ms),

@@ -123,7 +123,6 @@ class Wall(QObject):
         assert isinstance(app, QGuiApplication)
         app.screenAdded.connect(self._screens_changed)
         app.screenRemoved.connect(self._screens_changed)
-        app.installEventFilter(self)
         self.place()
 
     # -- screens ---------------------------------------------------------------------------
@@ -172,6 +171,9 @@ class Wall(QObject):
                     name, configured[index].pages, self._context(screen), clock=self.clock
                 )
                 self.windows[index] = window
+                # keys reach the window (children ignore them and they propagate up); an
+                # application-wide filter would run Python for every event of every object
+                window.installEventFilter(self)
             self._show(window, screen)
 
         host = self.windows[min(self.windows)] if self.windows else None

@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QVariantAnimation
+from PySide6.QtCore import QObject
 
 _probe: RenderProbe | None = None
 
@@ -50,6 +50,8 @@ class RenderProbe:
         self.frames_by_kind: dict[str, list[float]] = defaultdict(list)
         self.intervals_by_kind: dict[str, list[float]] = defaultdict(list)
         self.other_paints: list[float] = []
+        self.refreshes_by_kind: dict[str, list[float]] = defaultdict(list)
+        """Panel refreshes (inside ticks and page turns) by panel kind."""
         self._pending: dict[int, dict[str, float]] = {}
         self._last_frame_at: dict[tuple[int, str], float] = {}
 
@@ -60,6 +62,7 @@ class RenderProbe:
         self.frames_by_kind.clear()
         self.intervals_by_kind.clear()
         self.other_paints.clear()
+        self.refreshes_by_kind.clear()
         self._pending.clear()
         self._last_frame_at.clear()
 
@@ -67,6 +70,11 @@ class RenderProbe:
         """One UI tick took ``seconds``."""
         if self.recording:
             self.ticks.append(seconds * 1000.0)
+
+    def refresh(self, kind: str, seconds: float) -> None:
+        """A panel of ``kind`` refreshed from a new snapshot in ``seconds``."""
+        if self.recording:
+            self.refreshes_by_kind[kind].append(seconds * 1000.0)
 
     def step(self, window: QObject | None, kind: str, seconds: float = 0.0) -> None:
         """An animation of ``kind`` moved on ``window`` (its top-level widget); the step itself
@@ -94,19 +102,3 @@ class RenderProbe:
             if last is not None:
                 self.intervals_by_kind[kind].append((now - last) * 1000.0)
             self._last_frame_at[key] = now
-
-
-def watch_animation(animation: QVariantAnimation, kind: str, target: QObject) -> None:
-    """Count the frames of a Qt property animation as ``kind`` frames of ``target``'s window.
-
-    Connects only while a probe is installed (the benchmark installs it before the wall is built),
-    so the wall normally pays nothing for it."""
-    probe = _probe
-    if probe is None:
-        return
-
-    def stepped(_value: object) -> None:
-        window = target.window() if hasattr(target, "window") else None
-        probe.step(window, kind)
-
-    animation.valueChanged.connect(stepped)

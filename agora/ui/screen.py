@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QEasingCurve, QEvent, QPropertyAnimation, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsOpacityEffect,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from agora.config.schema import PageConfig, parse_hours
 from agora.core.snapshot import Snapshot
 from agora.ui import perf
+from agora.ui.motion import OpacityFade
 from agora.ui.page import PageWidget, error_page
 from agora.ui.panels import PanelContext
 from agora.ui.safetext import elide_words, plain_label
@@ -42,10 +43,8 @@ class _Fade(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._effect = QGraphicsOpacityEffect(self)
         self.setGraphicsEffect(self._effect)
-        self._animation = QPropertyAnimation(self._effect, b"opacity", self)
-        self._animation.setEasingCurve(QEasingCurve.Type.InOutSine)
-        self._animation.finished.connect(self.hide)
-        perf.watch_animation(self._animation, "page", self)
+        self._animation = OpacityFade(self._effect, 800, kind="page", parent=self)
+        self._animation.finished.connect(self._finished)
         self.hide()
 
     def run(self, picture: QPixmap, seconds: float) -> None:
@@ -54,13 +53,14 @@ class _Fade(QLabel):
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
-        self._effect.setOpacity(1.0)
         self.show()
         self.raise_()
-        self._animation.setDuration(max(1, int(seconds * 1000)))
-        self._animation.setStartValue(1.0)
-        self._animation.setEndValue(0.0)
-        self._animation.start()
+        self._animation.set_duration(int(seconds * 1000))
+        self._animation.start(1.0, 0.0)
+
+    def _finished(self) -> None:
+        self.hide()
+        self.clear()  # the picture of a whole screen is megabytes: let it go
 
 
 class _NightVeil(QWidget):
@@ -125,6 +125,7 @@ class ScreenWindow(QWidget):
         self.turns = 0
         self._shown_at = monotonic()
         self._status_messages: dict[str, str] = {}
+        self._status_key: tuple[str, int] | None = None
         self._burn_step = 0
         self._night_state = "day"
         self._last_snapshot: Snapshot | None = None
@@ -308,6 +309,10 @@ class ScreenWindow(QWidget):
                 )
                 parts.append(f"{health.name}: {health.state}, {since}")
         text = "   ·   ".join(parts)
+        key = (text, self.width())
+        if key == self._status_key:  # the same words at the same width: nothing to lay out
+            return
+        self._status_key = key
         metrics = QFontMetricsF(self.status.font())
         text = elide_words(text, metrics, max(50.0, self.width() - 60.0)) if text else ""
         if text != self.status.text():

@@ -1,4 +1,9 @@
-"""Small drawing widgets shared by panels: wrapped plain text that never overflows its box."""
+"""Small drawing widgets shared by panels: wrapped plain text that never overflows its box.
+
+:class:`TextBlock` lays its text out once per (text, size, font) and keeps each line as a
+``QStaticText``: a repaint (a fade, a neighbour changing, a cross-fade) only replays the glyphs
+instead of shaping the text again.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from PySide6.QtGui import (
     QFontMetricsF,
     QPainter,
     QPaintEvent,
+    QStaticText,
     QTextLayout,
     QTextOption,
+    QTransform,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -30,6 +37,7 @@ class TextBlock(QWidget):
         self._line_spacing = 1.15
         self._layout_cache: tuple[int, int, str] | None = None
         self._lines: list[tuple[str, float]] = []
+        self._static: list[tuple[QStaticText, QPointF]] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
 
@@ -69,6 +77,7 @@ class TextBlock(QWidget):
     def setAlignment(self, alignment: Qt.AlignmentFlag) -> None:  # noqa: N802
         """Horizontal alignment of each line."""
         self._alignment = alignment
+        self._layout_cache = None
         self.update()
 
     def visible_lines(self) -> list[str]:
@@ -110,12 +119,24 @@ class TextBlock(QWidget):
                 break
         layout.endLayout()
         text = self._shown
+        font = self.font()
         y = metrics.ascent()
+        self._static = []
         for index, (start, length) in enumerate(starts[:fit]):
             piece = text[start : start + length].rstrip()
             if index == fit - 1 and len(starts) > fit:
                 piece = elide_words(text[start:].replace("\n", " "), metrics, width)
             self._lines.append((piece, y))
+            static = QStaticText(piece)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(QTransform(), font)
+            x = 0.0
+            if self._alignment & Qt.AlignmentFlag.AlignHCenter:
+                x = (width - metrics.horizontalAdvance(piece)) / 2
+            elif self._alignment & Qt.AlignmentFlag.AlignRight:
+                x = width - metrics.horizontalAdvance(piece)
+            # a static text is placed by its top-left corner, drawText by its baseline
+            self._static.append((static, QPointF(max(0.0, x), y - metrics.ascent())))
             y += line_height
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -126,15 +147,8 @@ class TextBlock(QWidget):
         painter.setClipRect(self.rect())
         painter.setPen(self._color)
         painter.setFont(self.font())
-        metrics = QFontMetricsF(self.font())
-        width = float(self.width())
-        for line, y in self._lines:
-            x = 0.0
-            if self._alignment & Qt.AlignmentFlag.AlignHCenter:
-                x = (width - metrics.horizontalAdvance(line)) / 2
-            elif self._alignment & Qt.AlignmentFlag.AlignRight:
-                x = width - metrics.horizontalAdvance(line)
-            painter.drawText(QPointF(max(0.0, x), y), line)
+        for static, at in self._static:
+            painter.drawStaticText(at, static)
         painter.end()
 
 

@@ -10,6 +10,7 @@ show displays a calm sentence instead of an empty box.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from agora.config.schema import PanelConfig, WallConfig
 from agora.core.snapshot import Snapshot
+from agora.ui import perf
 from agora.ui.safetext import plain_label
 from agora.ui.theme import Theme
 from agora.ui.widgets import rounded_rect
@@ -69,6 +71,7 @@ class Panel(QFrame):
         self.context = context
         self.theme = context.theme
         self._last_key: object = object()
+        self._last_snapshot: Snapshot | None = None
         self.refreshes = 0
         self.setObjectName(f"panel-{self.kind}")
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -117,16 +120,28 @@ class Panel(QFrame):
 
     def apply(self, snapshot: Snapshot) -> bool:
         """Refresh when the data changed. Returns whether it did. Errors are logged, never raised:
-        the panel keeps what it showed last."""
+        the panel keeps what it showed last.
+
+        The UI tick hands over the same snapshot object until the engine publishes a new one;
+        :meth:`data_key` is a function of the snapshot, so the same object is not looked at twice.
+        """
+        if snapshot is self._last_snapshot:
+            return False
+        self._last_snapshot = snapshot
         key = self.data_key(snapshot)
         if key == self._last_key:
             return False
         self._last_key = key
+        probe = perf.active()
+        started = time.perf_counter()
         try:
             self.refresh(snapshot)
         except Exception:
             log.exception("panel %s could not refresh; keeping the last good view", self.kind)
             return False
+        finally:
+            if probe is not None:
+                probe.refresh(self.kind, time.perf_counter() - started)
         self.refreshes += 1
         return True
 

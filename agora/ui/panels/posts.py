@@ -3,10 +3,12 @@ crawl) and ``care`` (questions and complaints nobody has answered yet)."""
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import datetime
 from typing import ClassVar
 
-from PySide6.QtCore import QEasingCurve, QPointF, QPropertyAnimation, Qt, QTimer
+from PySide6.QtCore import QEasingCurve, QPointF, Qt, QTimer
 from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +23,7 @@ from agora.config.schema import PanelConfig
 from agora.core.post import Post
 from agora.core.snapshot import Featured, Snapshot
 from agora.ui import perf
+from agora.ui.motion import OpacityFade
 from agora.ui.panels.base import Panel, PanelContext
 from agora.ui.panels.parts import (
     ElidedLabel,
@@ -87,10 +90,7 @@ class FeaturedPanel(Panel):
         self._effect = QGraphicsOpacityEffect(self.card)
         self._effect.setOpacity(1.0)
         self.card.setGraphicsEffect(self._effect)
-        self._fade = QPropertyAnimation(self._effect, b"opacity", self)
-        self._fade.setDuration(700)
-        self._fade.setEasingCurve(QEasingCurve.Type.InOutSine)
-        perf.watch_animation(self._fade, "carousel", self)
+        self._fade = OpacityFade(self._effect, 700, kind="carousel", parent=self)
         self._candidates: tuple[Featured, ...] = ()
         self._current: Featured | None = None
         self._previous_author: str | None = None
@@ -167,10 +167,8 @@ class FeaturedPanel(Panel):
         self._current = chosen
         if animate and self.isVisible():
             self._fade.stop()
-            self._fade.setStartValue(0.0)
-            self._fade.setEndValue(1.0)
             self._draw()
-            self._fade.start()
+            self._fade.start(0.0, 1.0)
         else:
             self._draw()
 
@@ -208,11 +206,17 @@ class FeaturedPanel(Panel):
 
 
 class RiverPanel(Panel):
-    """The newest posts, newest on top; a new post fades in calmly."""
+    """The newest posts, newest on top; a new post fades in calmly.
+
+    The river moves at most once every :attr:`min_interval_s` seconds: at twenty posts a second
+    every card would otherwise change (and fade) at every snapshot, which nobody can read from
+    across a lobby and which kept the screen repainting without a pause. Posts arriving in between
+    wait for the next turn (the newest are shown then)."""
 
     kind = "river"
     empty_text = "No mentions yet"
     card_height: ClassVar[int] = 232
+    min_interval_s: ClassVar[float] = 3.0
 
     def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
         super().__init__(spec, context, parent)
@@ -223,7 +227,7 @@ class RiverPanel(Panel):
         self.cards: list[PostCard] = []
         self._frames: list[QFrame] = []
         self._effects: list[QGraphicsOpacityEffect] = []
-        self._fades: list[QPropertyAnimation] = []
+        self._fades: list[OpacityFade] = []
         for _ in range(spec.limit or 8):
             frame = QFrame()
             frame.setStyleSheet(
@@ -245,12 +249,13 @@ class RiverPanel(Panel):
             effect = QGraphicsOpacityEffect(frame)
             effect.setOpacity(1.0)
             frame.setGraphicsEffect(effect)
-            fade = QPropertyAnimation(effect, b"opacity", self)
-            fade.setDuration(900)
-            fade.setStartValue(0.0)
-            fade.setEndValue(1.0)
-            fade.setEasingCurve(QEasingCurve.Type.OutCubic)
-            perf.watch_animation(fade, "river", self)
+            fade = OpacityFade(
+                effect,
+                900,
+                kind="river",
+                parent=self,
+                easing=QEasingCurve.Type.OutCubic,
+            )
             frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             frame.setFixedHeight(theme.px(self.card_height))
             layout.addWidget(frame)
@@ -262,7 +267,11 @@ class RiverPanel(Panel):
         layout.addStretch(1)
         self._shown_ids: list[str] = []
         self._posts: tuple[Post, ...] = ()
-        self._now = None
+        self._now: datetime | None = None
+        self._waiting: Snapshot | None = None
+        self._pace = QTimer(self)
+        self._pace.setSingleShot(True)
+        self._pace.timeout.connect(self._take_waiting)
 
     def title(self) -> str:
         """Heading."""
@@ -282,11 +291,38 @@ class RiverPanel(Panel):
         return max(1, min(len(self.cards), int((height + self.theme.px(14)) // per)))
 
     def refresh(self, snapshot: Snapshot) -> None:
-        """Fill the card pool in place; fade in posts that were not shown before."""
+        """Fill the card pool in place; fade in posts that were not shown before. Within
+        :attr:`min_interval_s` of the previous change (snapshot time) the snapshot waits."""
+        since = (
+            (snapshot.now - self._now).total_seconds()
+            if self._now is not None and self._shown_ids
+            else math.inf
+        )
+        if 0 <= since < self.min_interval_s and not self._hides_shown(snapshot):
+            self._waiting = snapshot
+            if not self._pace.isActive():
+                self._pace.start(max(1, int((self.min_interval_s - since) * 1000)))
+            return
+        self._take(snapshot)
+
+    def _hides_shown(self, snapshot: Snapshot) -> bool:
+        """True when a post on screen has just been hidden (that never waits)."""
+        shown = self._shown_ids
+        return any(p.id in shown and not p.moderation.visible for p in snapshot.newest)
+
+    def _take_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self._take(waiting)
+
+    def _take(self, snapshot: Snapshot) -> None:
+        self._waiting = None
+        self._pace.stop()
         posts = tuple(p for p in snapshot.newest if p.moderation.visible)[: len(self.cards)]
         self._posts = posts
-        self._now = snapshot.now  # type: ignore[assignment]
+        self._now = snapshot.now
         if not posts:
+            self._shown_ids = []
             self.show_empty()
             return
         self.show_body()
@@ -305,8 +341,7 @@ class RiverPanel(Panel):
                 frame.show()
                 shown.append(post.id)
                 if animate and previous and post.id not in previous and self.isVisible():
-                    self._fades[index].stop()
-                    self._fades[index].start()
+                    self._fades[index].start(0.0, 1.0)
             else:
                 frame.hide()
         self._shown_ids = shown
