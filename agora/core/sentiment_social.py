@@ -111,7 +111,12 @@ class SocialParams:
 #: The parameters shipped: the rule weights above, thresholds tuned on the TweetEval validation
 #: split (half A; half B agrees) and three settings chosen by hand and checked on both halves.
 TUNED = SocialParams(
-    question=0.8, bang_alone=2.0, name=0.0, positive_threshold=0.4, negative_threshold=-0.05
+    question=0.8,
+    bang_alone=2.0,
+    name=0.0,
+    conditional=0.5,
+    positive_threshold=0.4,
+    negative_threshold=-0.05,
 )
 
 
@@ -158,8 +163,8 @@ LIKE_SUBJECTS = frozenset(
     doesn't not never would i'd we'd to actually kinda sorta
     """)
 )
-#: The words that are sentiment only after :data:`LIKE_SUBJECTS`.
-LIKE_WORDS = frozenset({"like"})
+#: The words that are sentiment only after :data:`LIKE_SUBJECTS`, and their valence then.
+LIKE_WORDS: dict[str, float] = {"like": 2.0}
 
 CONDITIONALS = frozenset({"if", "unless", "whether"})
 
@@ -427,6 +432,10 @@ def vader_lexicon() -> dict[str, float]:
     return lexicon
 
 
+#: Words of emoji names that say nothing about sentiment there ("raised hand", "waving hand").
+_EMOJI_NAME_NOISE = frozenset({"hand", "hands"})
+
+
 @functools.cache
 def emoji_valences() -> dict[str, float]:
     """Emoji → valence: :data:`EMOJI`, then the VADER emoji names scored with the lexicon."""
@@ -443,7 +452,9 @@ def emoji_valences() -> dict[str, float]:
         char = char.replace("\ufe0f", "")
         if len(char) != 1 or not name:
             continue
-        values = [lexicon[w] for w in name.lower().split() if w in lexicon]
+        values = [
+            lexicon[w] for w in name.lower().split() if w in lexicon and w not in _EMOJI_NAME_NOISE
+        ]
         if values:
             valences[char] = max(-MAX_VALENCE, min(MAX_VALENCE, sum(values) / len(values)))
     valences.update({k.replace("\ufe0f", ""): v for k, v in EMOJI.items()})
@@ -481,8 +492,8 @@ def build_tables(overrides: Mapping[str, float] | None = None) -> Tables:
             entries[word] = (DUAL, known[1], value)
         else:
             entries[word] = (BOOST, value, 0.0)
-    for word in LIKE_WORDS:
-        entries[word] = (LIKE, entries.get(word, (SENT, 1.5, 0.0))[1], 0.0)
+    for word, value in LIKE_WORDS.items():
+        entries[word] = (LIKE, value, 0.0)
     for word in NEGATORS:
         entries[word] = (NEG, 0.0, 0.0)
     for word in CONTRASTS:
