@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from agora.config.locate import KeyPath, key_lines, line_of
 from agora.config.schema import WallConfig
+from agora.config.theme import ThemeFileError, is_theme_file, read_theme_file
 
 #: a chain of ``extends`` longer than this is surely a mistake
 MAX_EXTENDS_DEPTH = 8
@@ -389,7 +390,16 @@ def load_config(path: Path | str) -> LoadedConfig:
     issues = _cross_checks(config, origins, path)
     if issues:
         raise ConfigError(issues)
-    return LoadedConfig(config, path, tuple(chain), path.parent.resolve(), origins)
+    config_dir = path.parent.resolve()
+    if is_theme_file(config.wall.theme):
+        # a theme file is named relative to the config file that names it
+        where = origins.get(("wall", "theme"), (path, 0))[0]
+        theme_path = Path(config.wall.theme).expanduser()
+        if not theme_path.is_absolute():
+            theme_path = where.parent.resolve() / theme_path
+        wall = config.wall.model_copy(update={"theme": str(theme_path)})
+        config = config.model_copy(update={"wall": wall})
+    return LoadedConfig(config, path, tuple(chain), config_dir, origins)
 
 
 def check_config(path: Path | str) -> tuple[LoadedConfig | None, list[ConfigIssue]]:
@@ -412,6 +422,17 @@ def check_config(path: Path | str) -> tuple[LoadedConfig | None, list[ConfigIssu
                     f"no such file: {loaded.resolve(file_path)}",
                 )
             )
+    theme = loaded.config.wall.theme
+    if is_theme_file(theme):
+        where = loaded.origins.get(("wall", "theme"), (loaded.path, 0))
+        try:
+            read_theme_file(Path(theme))
+        except ThemeFileError as exc:
+            for line, key, message in exc.problems:
+                if line is None:
+                    issues.append(ConfigIssue(where[0], where[1] or None, "wall.theme", message))
+                else:
+                    issues.append(ConfigIssue(exc.path, line, key, message))
     logo = loaded.config.wall.logo
     if logo and not loaded.resolve(logo).is_file():
         where = loaded.origins.get(("wall", "logo"), (loaded.path, 0))

@@ -173,6 +173,13 @@ class WallSection(Strict):
     transition: Duration = 0.8
     """Length of the cross-fade between pages."""
 
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, value: str) -> str:
+        if value not in ("dark", "light") and not value.endswith(".toml"):
+            raise ValueError(f'{value!r} is not a theme; use "dark", "light" or a theme file (.toml)')
+        return value
+
     @field_validator("accent")
     @classmethod
     def _accent(cls, value: str | None) -> str | None:

@@ -8,9 +8,16 @@ colour-blind viewers tell apart, and every sentiment figure also carries a sign 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtGui import QColor, QFont
+
+from agora.config.theme import ThemeFileError, is_theme_file, read_theme_file
+
+log = logging.getLogger("agora.ui.theme")
 
 #: Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 TOPIC_PALETTE = (
@@ -116,6 +123,18 @@ LIGHT = Theme(
 
 
 def theme_for(name: str, topic_colors: dict[str, str] | None = None) -> Theme:
-    """The built-in theme ``name`` (``dark`` or ``light``) with the config's topic colours."""
+    """The theme ``name`` (``dark``, ``light`` or a theme file's path) with the config's topic
+    colours. A theme file that cannot be read gives the dark theme and a log line, never a crash."""
     base = LIGHT if name == "light" else DARK
+    if is_theme_file(name):
+        try:
+            spec = read_theme_file(Path(name))
+        except ThemeFileError as exc:
+            log.warning("theme: %s; using the dark theme", exc)
+        else:
+            base = LIGHT if spec.base == "light" else DARK
+            colours: dict[str, Any] = dict(spec.colours)
+            base = replace(base, name=Path(name).stem, **colours)
+            if spec.font_family:
+                base = replace(base, font_family=spec.font_family)
     return replace(base, topic_colors=dict(topic_colors or {}))
