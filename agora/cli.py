@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agora.config.loader import LoadedConfig
     from agora.core.post import Post
     from agora.core.sentiment import Scorer
+    from agora.core.sentiment_eval import Example
     from agora.sources.base import Source
 
 log = logging.getLogger("agora")
@@ -150,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --eval: only the odd (a) or even (b) lines, to check tuning on held-out data",
     )
     p.add_argument("--json", action="store_true", help="with --eval: one JSON object")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --eval: score the set N times for a steadier posts/s",
+    )
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="with --eval: tune the social scorer on half a, report it on half b (and back)",
+    )
 
     for name, helptext in (
         ("run", "the wall, fullscreen on every configured screen"),
@@ -296,7 +309,9 @@ def _sentiment_scorer(args: argparse.Namespace) -> Scorer:
     if args.config is None:
         return make_scorer(args.scorer or "social")
     analytics = _load(args.config).config.analytics
-    return make_scorer(args.scorer or analytics.sentiment, analytics.neutral_band, analytics.lexicon)
+    return make_scorer(
+        args.scorer or analytics.sentiment, analytics.neutral_band, analytics.lexicon
+    )
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -341,7 +356,9 @@ def _sentiment_eval(args: argparse.Namespace, scorer: Scorer) -> int:
         examples = half(examples, args.half)
     if not examples:
         raise CommandError(f"{args.eval}: no labelled lines")
-    result = evaluate(scorer, examples, args.lang)
+    if args.tune:
+        return _sentiment_tune(args, examples)
+    result = evaluate(scorer, examples, args.lang, repeat=args.repeat)
     if args.json:
         record = result.to_dict()
         if args.half:
@@ -349,6 +366,28 @@ def _sentiment_eval(args: argparse.Namespace, scorer: Scorer) -> int:
         print(json.dumps(record))
     else:
         print(result.format())
+    return EXIT_OK
+
+
+def _sentiment_tune(args: argparse.Namespace, examples: list[Example]) -> int:
+    """``agora sentiment --eval FILE --tune``: thresholds, then rules too, on each half."""
+    from agora.core.sentiment_tune import tune, tune_thresholds
+
+    report: dict[str, object] = {}
+    for seen in ("a", "b"):
+        report[f"thresholds_on_{seen}"] = tune_thresholds(examples, seen).to_dict()
+        report[f"rules_on_{seen}"] = tune(examples, seen).to_dict()
+    if args.json:
+        print(json.dumps(report))
+        return EXIT_OK
+    for name, found in report.items():
+        assert isinstance(found, dict)
+        params = found["params"]
+        print(
+            f"{name:<16} macro recall tuned {found['tuned_macro_recall']:.4f}, "
+            f"held out {found['held_out_macro_recall']:.4f}; thresholds "
+            f"{params['negative_threshold']} / {params['positive_threshold']}"
+        )
     return EXIT_OK
 
 

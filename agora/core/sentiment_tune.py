@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agora.core.sentiment_eval import LABELS, Example, confusion, half
-from agora.core.sentiment_social import SocialParams, SocialScorer
+from agora.core.sentiment_social import TUNED, SocialParams, SocialScorer
 
 #: The values tried for each tuned parameter (thresholds are searched separately).
 GRID: Mapping[str, Sequence[float]] = {
@@ -97,13 +97,24 @@ class TuneResult:
         }
 
 
+def tune_thresholds(
+    examples: Sequence[Example], tune_half: str = "a", params: SocialParams | None = None
+) -> TuneResult:
+    """The labelling thresholds only (the shipped method), searched on ``tune_half``."""
+    return tune(examples, tune_half, start=params or TUNED, rounds=0)
+
+
 def tune(
     examples: Sequence[Example],
     tune_half: str = "a",
     start: SocialParams | None = None,
     rounds: int = 2,
 ) -> TuneResult:
-    """Coordinate search on ``tune_half`` of ``examples``; the other half is only measured."""
+    """Coordinate search on ``tune_half`` of ``examples``; the other half is only measured.
+
+    The rule parameters start from ``start`` (the defaults of :class:`SocialParams` when unset)
+    and the search makes ``rounds`` passes over :data:`GRID`; 0 rounds tunes thresholds only.
+    """
     seen = half(examples, tune_half)
     unseen = half(examples, "b" if tune_half == "a" else "a")
     texts = [e.text for e in seen]
