@@ -300,7 +300,7 @@ class MastodonSource(SourceBase):
     def _streaming_needs_token(self) -> MastodonSource:
         if self.streaming and self.token is None:
             raise ValueError(
-                "streaming = true needs a user token (token = \"env:NAME\"): Mastodon's "
+                'streaming = true needs a user token (token = "env:NAME"): Mastodon\'s '
                 "streaming API requires login since version 4.2"
             )
         return self
@@ -369,7 +369,9 @@ class RedditSource(SourceBase):
     @field_validator("subreddits")
     @classmethod
     def _subs(cls, subs: list[str]) -> list[str]:
-        cleaned = _non_blank([s.strip().removeprefix("/").removeprefix("r/") for s in subs], "subreddits")
+        cleaned = _non_blank(
+            [s.strip().removeprefix("/").removeprefix("r/") for s in subs], "subreddits"
+        )
         for sub in cleaned:
             if not re.fullmatch(r"[A-Za-z0-9_]{2,32}", sub):
                 raise ValueError(f"{sub!r} is not a subreddit name")

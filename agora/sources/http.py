@@ -59,6 +59,7 @@ __all__ = [
     "SourceError",
     "TransientError",
     "describe_url",
+    "iter_sse",
     "parse_rate_limit",
     "parse_retry_after",
     "wait_or_stop",
@@ -293,7 +294,7 @@ class Reply:
     def content_type(self) -> str:
         """The media type without parameters, lower case."""
         value: str = self.headers.get("content-type") or ""
-        return value.split(";")[0].strip().lower()
+        return value.split(";", maxsplit=1)[0].strip().lower()
 
     def json(self) -> Any:
         """The body as JSON. Raises :class:`PayloadError` for HTML, an empty body or broken JSON."""
@@ -597,3 +598,30 @@ class PoliteClient:
                 yield response
         except httpx.HTTPError as exc:
             raise self._transport_error(url, exc) from None
+
+
+async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
+    """``(event, data)`` pairs from the lines of a server-sent events stream.
+
+    Comment lines (``:thump`` heartbeats) are skipped; several ``data:`` lines of one event are
+    joined with newlines; an event without a name is ``"message"``.
+    """
+    event = ""
+    data: list[str] = []
+    async for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+    if data:
+        yield event or "message", "\n".join(data)

@@ -27,7 +27,7 @@ import logging
 import random
 from abc import abstractmethod
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -248,6 +248,36 @@ class LiveSource(Source):
         self.succeed(len(posts))
         return posts[:limit] if limit else posts
 
+    async def listen(self, limit: int | None = None) -> list[Post]:
+        """Run the source for ``context.listen_seconds`` (or until ``limit`` posts) and return
+        what it produced: ``agora fetch`` on a stream."""
+        collected: list[Post] = []
+        stop = asyncio.Event()
+
+        def sink(posts: Sequence[Post]) -> None:
+            collected.extend(posts)
+            if limit and len(collected) >= limit:
+                stop.set()
+
+        task = asyncio.create_task(self.run(sink, stop), name=f"listen:{self.name}")
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait(
+            {task, waiter},
+            timeout=max(0.0, self.context.listen_seconds),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        stop.set()
+        waiter.cancel()
+        done, _ = await asyncio.wait({task}, timeout=1.0)
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        elif not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self.mark_error(f"{self.where}: stopped after an unexpected error ({exc})")
+        return collected[:limit] if limit else collected
+
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set, pacing rounds by :attr:`every` and by failures."""
         async with self.session():
@@ -294,6 +324,12 @@ class LiveSource(Source):
                 f"({self.problems.summary()})"[:300],
                 last_error_at=self.context.clock(),
             )
+
+    def count_posts(self, posts: int) -> None:
+        """A stream delivered ``posts`` posts (between rounds, so no state change)."""
+        self.health = replace(
+            self.health, posts=self.health.posts + posts, last_success=self.context.clock()
+        )
 
     def fail(self, exc: SourceError) -> float:
         """Record a failed round; returns how long to wait before trying again."""

@@ -1,0 +1,29 @@
+"""Fixtures of the unit tests: a local HTTP server for the live sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+
+@pytest.fixture(scope="session")
+def _http_server() -> Iterator[HTTPServer]:
+    """One threaded HTTP server on 127.0.0.1 (a free port) for the session; stopped at its end."""
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.clear()
+        if srv.is_running():
+            srv.stop()
+
+
+@pytest.fixture
+def server(_http_server: HTTPServer) -> Iterator[HTTPServer]:
+    """The local HTTP server with no handlers and an empty log for this test."""
+    _http_server.clear()
+    yield _http_server
+    _http_server.clear()
