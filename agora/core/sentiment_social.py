@@ -217,6 +217,23 @@ SOCIAL_WORDS: dict[str, float] = {
     "unusable": -2.4,
     "disappointing": -2.2,
     "disappointed": -2.2,
+    "ripoff": -2.4,
+    "overrated": -1.6,
+    "glitchy": -1.8,
+    "crashing": -1.8,
+    "outage": -1.8,
+    "canceled": -1.0,
+    "trash": -1.8,
+    "garbage": -2.0,
+    "corrupt": -2.4,
+    "hypocrite": -2.4,
+    "hypocrisy": -2.2,
+    "bigot": -2.6,
+    "bigotry": -2.6,
+    "sexist": -2.4,
+    "disgraceful": -2.6,
+    "crook": -2.2,
+    "clown": -1.2,
 }
 
 #: Phrases (our own values). Brand overrides from the config come on top of these.
