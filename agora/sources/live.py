@@ -141,6 +141,7 @@ class LiveSource(Source):
         self._state: dict[str, Any] | None = None
         self._warned_every = False
         self._problems_before = 0
+        self._last_problem: str | None = None
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -317,11 +318,13 @@ class LiveSource(Source):
         self._problems_before = self.problems.total
         self.mark_ok(posts)
         if skipped:
+            last = self._last_problem or f"{self.where}: skipped a malformed item"
+            if skipped > 1:
+                last = f"{last} (and {skipped - 1} more; so far: {self.problems.summary()})"
             self.health = replace(
                 self.health,
                 state="degraded",
-                last_error=f"{self.where}: skipped {skipped} malformed item(s) "
-                f"({self.problems.summary()})"[:300],
+                last_error=last[:300],
                 last_error_at=self.context.clock(),
             )
 
@@ -355,4 +358,6 @@ class LiveSource(Source):
 
     def report_item(self, kind: str, message: str) -> None:
         """A malformed item was skipped (logged once per kind of problem)."""
-        self.problems.report(kind, f"{self.where}: {message}", level=logging.WARNING)
+        text = message if message.startswith(f"{self.where}") else f"{self.where}: {message}"
+        self._last_problem = text.splitlines()[0] if text else None
+        self.problems.report(kind, text, level=logging.WARNING)
