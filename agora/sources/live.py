@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from abc import abstractmethod
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
@@ -129,6 +130,8 @@ class LiveSource(Source):
     #: Pause after credentials were refused, and after the server turned the feature off.
     auth_retry: float = 900.0
     disabled_retry: float = 3600.0
+    #: Shortest wait after a 429, whatever the server says.
+    min_retry: float = 1.0
     #: Failures in a row before ``degraded`` turns ``failing``.
     failing_after: int = 3
 
@@ -142,6 +145,7 @@ class LiveSource(Source):
         self._warned_every = False
         self._problems_before = 0
         self._last_problem: str | None = None
+        self._last_save = 0.0
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -170,6 +174,14 @@ class LiveSource(Source):
             self.context.set_cursor(self.name, json.dumps(self.state, separators=(",", ":")))
         except Exception as exc:  # a store problem must not stop the source
             self.problems.report("cursor-save", f"{self.name}: could not save the cursor: {exc}")
+
+    def save_state_soon(self, every: float = 1.0) -> None:
+        """Persist :attr:`state` unless it was saved less than ``every`` seconds ago (streams
+        move their cursor with every event; the store need not be written that often)."""
+        now = time.monotonic()
+        if now - self._last_save >= every:
+            self._last_save = now
+            self.save_state()
 
     # -- pacing ----------------------------------------------------------------------------------
 
@@ -340,7 +352,7 @@ class LiveSource(Source):
         state: HealthState
         if isinstance(exc, RateLimitedError):
             state = "degraded"
-            delay = max(1.0, exc.retry_after or 60.0)
+            delay = max(self.min_retry, exc.retry_after or 60.0)
         elif isinstance(exc, AuthError):
             state = "needs-auth"
             delay = self.auth_retry

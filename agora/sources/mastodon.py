@@ -210,7 +210,6 @@ class MastodonSource(LiveSource):
         self._instance_at: float | None = None
         self._feed_params: dict[str, str] = {}
         self._access: dict[str, str] = {}
-        self._last_save = 0.0
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -425,7 +424,4 @@ class MastodonSource(LiveSource):
             current = cursors.get(tag)
             if current is None or _id_key(status_id) > _id_key(current):
                 cursors[tag] = status_id
-                now = time.monotonic()
-                if now - self._last_save >= self.save_every:
-                    self._last_save = now
-                    self.save_state()
+                self.save_state_soon(self.save_every)

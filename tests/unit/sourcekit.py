@@ -88,6 +88,7 @@ def quick(source: LiveSource, timeout: float = 1.0) -> LiveSource:
     source.backoff = Backoff(base=0.01, cap=0.04, rand=lambda: 0.5)
     source.auth_retry = 0.05
     source.disabled_retry = 0.05
+    source.min_retry = 0.0
     return source
 
 
