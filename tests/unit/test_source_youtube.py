@@ -1,0 +1,179 @@
+"""The YouTube Data API source against a local server: search, comments, quota, keys."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from agora.config.schema import YouTubeSource as YouTubeConfig
+from agora.sources.youtube import YouTubeSource
+from tests.unit.sourcekit import Cursors, check_post, context, load, quick, run
+
+KEY = "AIzaSy-youtube-s3cr3t-key"
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("AGORA_TEST_YT_KEY", KEY)
+    return "env:AGORA_TEST_YT_KEY"
+
+
+def make(
+    server: HTTPServer, key: str, cursors: Cursors | None = None, **extra: Any
+) -> YouTubeSource:
+    values: dict[str, Any] = {"query": "lumen x1"}
+    values.update(extra)
+    config = YouTubeConfig(
+        name="yt", kind="youtube", base_url=server.url_for("/youtube/v3"), api_key=key, **values
+    )
+    return quick(YouTubeSource(config, context(cursors)))  # type: ignore[return-value]
+
+
+def google_error(code: int, reason: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": f"The request failed: {reason}.",
+            "errors": [{"message": "x", "domain": "youtube.commentThread", "reason": reason}],
+        }
+    }
+
+
+def threads() -> dict[str, Any]:
+    return copy.deepcopy(load("youtube_comment_threads.json"))
+
+
+def test_search_then_comments_of_the_videos_found(
+    server: HTTPServer, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.expect_request("/youtube/v3/search", headers={"X-Goog-Api-Key": KEY}).respond_with_json(
+        load("youtube_search.json")
+    )
+    server.expect_request(
+        "/youtube/v3/commentThreads",
+        query_string={
+            "part": "snippet",
+            "videoId": "LumenX1aaaa",
+            "order": "time",
+            "maxResults": "100",
+            "textFormat": "plainText",
+        },
+    ).respond_with_json(threads())
+    cursors = Cursors()
+    source = make(server, key, cursors)
+    posts = run(source.fetch())
+    assert [p.id for p in posts] == [
+        "youtube:LumenX1aaaa",
+        "youtube:UgzLumenComment0000001",
+        "youtube:UgzLumenComment0000002",
+    ]
+    for post in posts:
+        check_post(post, "youtube")
+    video, first, second = posts
+    assert video.text.startswith("Lumen X1 review: camera & battery tested We spent a week")
+    assert video.author.handle == "Phone Lab"
+    assert video.media[0].preview_url == "https://i.ytimg.com/vi/LumenX1aaaa/hqdefault.jpg"
+    assert second.text == "Does the X1 really last two days?"
+    assert second.author.handle == "@mika-k" and second.author.name == "mika-k"
+    assert second.metrics.likes == 4 and second.metrics.replies == 1
+    assert second.url == "https://www.youtube.com/watch?v=LumenX1aaaa&lc=UgzLumenComment0000002"
+    assert first.author.followers is None
+    for request, _ in server.log:
+        assert "key" not in request.args and KEY not in request.url
+    state = cursors.state("yt")
+    assert state["found"] == ["LumenX1aaaa"]
+    assert state["quota"]["units"] == 101
+    assert state["videos"]["LumenX1aaaa"]["since"] == "2026-11-22T10:02:00Z"
+    assert "101 of 10000 quota units used today" in caplog.text
+    assert KEY not in caplog.text
+
+
+def test_search_waits_for_search_every_and_comments_resume(server: HTTPServer, key: str) -> None:
+    cursors = Cursors()
+    server.expect_oneshot_request("/youtube/v3/search").respond_with_json(
+        load("youtube_search.json")
+    )
+    server.expect_oneshot_request("/youtube/v3/commentThreads").respond_with_json(threads())
+    run(make(server, key, cursors).fetch())
+    newer = threads()
+    newer["items"][0]["snippet"]["topLevelComment"]["id"] = "UgzLumenComment0000003"
+    newer["items"][0]["snippet"]["topLevelComment"]["snippet"]["publishedAt"] = (
+        "2026-11-22T10:05:00Z"
+    )
+    newer["nextPageToken"] = "QURTSl9p"
+    server.expect_oneshot_request("/youtube/v3/commentThreads").respond_with_json(newer)
+    again = make(server, key, cursors)  # a restart: no new search within 30 minutes
+    posts = run(again.fetch())
+    assert [p.id for p in posts] == ["youtube:UgzLumenComment0000003"]
+    paths = [req.path for req, _ in server.log]
+    assert paths.count("/youtube/v3/search") == 1
+    assert len(paths) == 3  # older comments on the page: no second page asked for
+
+
+def test_comments_turned_off_drop_the_video(server: HTTPServer, key: str) -> None:
+    server.expect_request("/youtube/v3/commentThreads").respond_with_json(
+        google_error(403, "commentsDisabled"), 403
+    )
+    cursors = Cursors()
+    source = make(server, key, cursors, query=None, video_ids=["NoComments1"])
+    assert run(source.fetch()) == []
+    assert source.health.state == "degraded"
+    assert "comments are turned off for video NoComments1" in (source.health.last_error or "")
+    assert cursors.state("yt")["dropped"] == ["NoComments1"]
+    run(source.fetch())
+    assert len(server.log) == 1
+
+
+def test_used_up_quota_waits_for_midnight_pacific(server: HTTPServer, key: str) -> None:
+    server.expect_request("/youtube/v3/search").respond_with_json(
+        google_error(403, "quotaExceeded"), 403
+    )
+    source = make(server, key)
+
+    async def one() -> float:
+        async with source.session():
+            return await source.poll_round(lambda _posts: None)
+
+    wait = run(one())
+    assert 0 < wait <= 86_400
+    assert source.health.state == "degraded"
+    assert "daily quota is used up" in (source.health.last_error or "")
+
+
+def test_a_bad_key_is_needs_auth(server: HTTPServer, key: str) -> None:
+    server.expect_request("/youtube/v3/search").respond_with_json(
+        {
+            "error": {
+                "code": 400,
+                "message": "API key not valid. Please pass a valid API key.",
+                "errors": [{"reason": "badRequest"}],
+                "details": [{"reason": "API_KEY_INVALID"}],
+            }
+        },
+        400,
+    )
+    source = make(server, key)
+    run(source.fetch())
+    assert source.health.state == "needs-auth"
+    assert KEY not in (source.health.last_error or "")
+
+
+def test_malformed_threads_are_skipped(server: HTTPServer, key: str) -> None:
+    data = threads()
+    data["items"].append({"kind": "youtube#commentThread", "id": "UgzBad"})
+    data["items"].append(json.loads('"just a string"'))
+    server.expect_request("/youtube/v3/commentThreads").respond_with_json(data)
+    source = make(server, key, query=None, video_ids=["LumenX1aaaa"])
+    assert len(run(source.fetch())) == 2
+    assert source.problems.counts == {"missing-snippet": 1, "not-an-object": 1}
+
+
+def test_query_or_videos_are_required(key: str) -> None:
+    with pytest.raises(ValueError, match="give a query, video_ids, or both"):
+        YouTubeConfig(name="yt", kind="youtube", api_key=key)
