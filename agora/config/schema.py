@@ -177,7 +177,9 @@ class WallSection(Strict):
     @classmethod
     def _theme(cls, value: str) -> str:
         if value not in ("dark", "light") and not value.endswith(".toml"):
-            raise ValueError(f'{value!r} is not a theme; use "dark", "light" or a theme file (.toml)')
+            raise ValueError(
+                f'{value!r} is not a theme; use "dark", "light" or a theme file (.toml)'
+            )
         return value
 
     @field_validator("accent")

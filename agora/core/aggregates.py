@@ -147,7 +147,9 @@ class Aggregates:
 
         self.series = MinuteSeries(HORIZON_MINUTES)
         self.totals: Counter[str] = Counter()
-        self.authors = SlottedCounter(SLOT_S, HORIZON_MINUTES * 60 // SLOT_S, author_capacity)
+        self.authors = SlottedCounter(
+            SLOT_S, HORIZON_MINUTES * 60 // SLOT_S, author_capacity, budget=author_capacity * 4
+        )
         self.terms = SlottedCounter(SLOT_S, HORIZON_MINUTES * 60 // SLOT_S, term_capacity)
         self._author_info: OrderedDict[str, _AuthorInfo] = OrderedDict()
         self._author_info_cap = author_capacity * 4

@@ -97,7 +97,7 @@ class Deduper:
     #: posts this much older than the newest one seen are checked against the store
     LOOKBACK_S = 3600.0
 
-    def __init__(self, store: Store | None, capacity: int = 100_000) -> None:
+    def __init__(self, store: Store | None, capacity: int = 50_000) -> None:
         self._store = store
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._capacity = capacity

@@ -140,16 +140,31 @@ class SlottedCounter:
     """Counts of keys (authors, terms) per time slot, bounded, for windowed top-k queries.
 
     Each slot covers ``slot_s`` seconds; ``slots`` of them are kept. A slot holding more than
-    ``capacity`` keys drops its least-counted half, so frequent keys survive and memory stays
-    bounded whatever the ingest rate. An all-time counter with the same bound answers "all".
+    ``capacity`` keys drops its least-counted half, so frequent keys survive. All slots together
+    hold at most ``budget`` keys (default ``capacity * 16``): past it, the oldest slots give up
+    their tails first. So memory reaches its ceiling within hours at a high ingest rate and stays
+    there, instead of growing until the horizon is full. An all-time counter with the same bound
+    as a slot (times four) answers "all".
     """
 
-    __slots__ = ("_all", "_merged", "_slots", "capacity", "head", "slot_s", "slots")
+    __slots__ = (
+        "_all",
+        "_merged",
+        "_slots",
+        "_total_keys",
+        "budget",
+        "capacity",
+        "head",
+        "slot_s",
+        "slots",
+    )
 
-    def __init__(self, slot_s: int, slots: int, capacity: int) -> None:
+    def __init__(self, slot_s: int, slots: int, capacity: int, budget: int | None = None) -> None:
         self.slot_s = slot_s
         self.slots = slots
         self.capacity = capacity
+        self.budget = budget if budget is not None else capacity * 16
+        self._total_keys = 0
         self.head: int | None = None
         self._slots: dict[int, Counter[str]] = {}
         self._all: Counter[str] = Counter()
@@ -170,23 +185,41 @@ class SlottedCounter:
             self.head = head = index
             floor = index - self.slots
             for old in [i for i in self._slots if i <= floor]:
-                del self._slots[old]
+                self._total_keys -= len(self._slots.pop(old))
             self._merged.clear()
         counter: Counter[str] | None = None
         if index > head - self.slots:
             counter = self._slots.get(index)
             if counter is None:
                 counter = self._slots[index] = Counter()
+            before = len(counter)
             # Counter.update counts an iterable in C: much faster than a loop here
             counter.update(keys)
             if index < head:  # a late post changed a closed slot: merged windows are stale
                 self._merged.clear()
             if len(counter) > self.capacity:
                 _shrink(counter, self.capacity // 2)
+            self._total_keys += len(counter) - before
+            if self._total_keys > self.budget:
+                self._trim_oldest()
         everything = self._all
         everything.update(keys)
         if len(everything) > self.capacity * 4:
             _shrink(everything, self.capacity * 2)
+
+    def _trim_oldest(self) -> None:
+        """Halve the oldest slots' key sets (keeping their most counted keys) until the counter
+        is back under :attr:`budget`, leaving the newest slot alone."""
+        target = self.budget * 3 // 4
+        for index in sorted(self._slots)[:-1]:
+            counter = self._slots[index]
+            if len(counter) > 16:
+                before = len(counter)
+                _shrink(counter, max(16, before // 4))
+                self._total_keys -= before - len(counter)
+            if self._total_keys <= target:
+                break
+        self._merged.clear()
 
     def window(self, end: float, seconds: float | None) -> Counter[str]:
         """Counts over the ``seconds`` before ``end`` (whole slots); ``None`` means all time.
@@ -231,7 +264,8 @@ class SlottedCounter:
         """Forget a key everywhere (a blocked author or word)."""
         self._all.pop(key, None)
         for counter in self._slots.values():
-            counter.pop(key, None)
+            if counter.pop(key, None) is not None:
+                self._total_keys -= 1
         for counter in self._merged.values():
             counter.pop(key, None)
 

@@ -72,3 +72,16 @@ def test_slotted_counter_window_cache_sees_late_posts_and_new_slots() -> None:
     assert counter.window(4 * 60 + 5, 180) == {"x": 3, "y": 2, "z": 1}
     counter.discard("x")
     assert "x" not in counter.window(4 * 60 + 5, 180)
+
+
+def test_slotted_counter_memory_stops_at_its_budget() -> None:
+    counter = SlottedCounter(slot_s=60, slots=100, capacity=500, budget=2_000)
+    sizes = []
+    for slot in range(400):
+        counter.add_slot(slot, [f"t{slot}-{i}" for i in range(300)] + ["hot"] * 5)
+        sizes.append(sum(len(c) for c in counter._slots.values()))
+    assert max(sizes) <= 2_000 + 305  # the budget, plus the newest slot before it is trimmed
+    assert sizes[-1] == counter._total_keys
+    # the newest slots keep their detail; the most counted key survives everywhere
+    assert len(counter.window(399 * 60, 60)) == 301
+    assert counter.window(399 * 60, 100 * 60)["hot"] == 100 * 5
