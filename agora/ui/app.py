@@ -12,6 +12,7 @@ import logging
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +34,15 @@ log = logging.getLogger("agora.ui")
 
 #: Milliseconds between UI ticks (the UI pulls the latest snapshot this often).
 TICK_MS = 250
+#: A tick hands a new snapshot to screens until it has used this many milliseconds; the screens
+#: left over get it on the next tick (250 ms later), so a new snapshot on six screens never blocks
+#: the GUI thread (and every animation) for the sum of all their refreshes.
+TICK_BUDGET_MS = 12.0
+#: The interpreter's thread switch interval while the wall runs (seconds; Python's default is
+#: 0.005). Every Python paint or slot the GUI thread runs must take the GIL; while the ingest
+#: thread builds a snapshot it holds the GIL for up to a whole switch interval before handing it
+#: over, once per call. A shorter interval keeps those waits, and so frame times, short.
+SWITCH_INTERVAL_S = 0.001
 QUIT_CONFIRM_S = 4.0
 
 
@@ -112,6 +122,8 @@ class Wall(QObject):
         """Config screen index → its window (only for screens that are present)."""
         self.absent: list[int] = []
         self.ticks = 0
+        self._next_window = 0
+        self._switch_interval: float | None = None
         self.tick_ms: deque[float] = deque(maxlen=2_000)
         self.status_log = StatusLog()
         logging.getLogger().addHandler(self.status_log)
@@ -214,31 +226,54 @@ class Wall(QObject):
     # -- tick -------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the UI tick."""
+        """Start the UI tick (and favour the GUI thread when it asks for the interpreter)."""
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
         self._timer.start(TICK_MS)
         self.tick()
 
     def stop(self) -> None:
         """Stop the UI tick."""
         self._timer.stop()
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     def tick(self) -> None:
-        """Hand the latest snapshot to every window. Never raises."""
+        """Hand the latest snapshot to the windows, within :data:`TICK_BUDGET_MS`; the windows
+        that did not get it yet get it on the next tick (first). Never raises."""
         started = time.perf_counter()
+        probe = perf.active()
+        cpu_started = time.thread_time() if probe is not None else 0.0
         snapshot = self.engine.snapshot
         recent = self.status_log.recent()
-        for window in list(self.windows.values()):
+        windows = list(self.windows.values())
+        count = len(windows)
+        budget_s = TICK_BUDGET_MS / 1000.0
+        first = self._next_window % count if count else 0
+        deferred: int | None = None
+        for offset in range(count):
+            index = (first + offset) % count
+            window = windows[index]
             try:
                 window.set_status("log", recent)
-                window.apply(snapshot)
+                must = window.last_snapshot is snapshot or window.last_snapshot is None
+                if must or (deferred is None and time.perf_counter() - started < budget_s):
+                    window.apply(snapshot)
+                else:
+                    # over budget: keep rotation, night mode and status going on what it shows
+                    window.apply(window.last_snapshot or snapshot)
+                    if deferred is None:
+                        deferred = index
             except Exception:
                 log.exception("%s: the tick failed; the screen keeps its last picture", window.name)
+        self._next_window = deferred if deferred is not None else first
         self.ticks += 1
         elapsed = time.perf_counter() - started
         self.tick_ms.append(elapsed * 1000.0)
-        probe = perf.active()
         if probe is not None:
-            probe.tick(elapsed)
+            probe.tick(elapsed, time.thread_time() - cpu_started)
 
     # -- keys -------------------------------------------------------------------------------------
 

@@ -18,6 +18,20 @@ from agora.ui import perf
 FADE_FPS = 30
 
 
+def frame_timeline(
+    duration_ms: int,
+    parent: QObject,
+    *,
+    easing: QEasingCurve.Type = QEasingCurve.Type.InOutSine,
+    fps: int = FADE_FPS,
+) -> QTimeLine:
+    """A time line of ``duration_ms`` that moves ``fps`` times a second along ``easing``."""
+    line = QTimeLine(max(1, duration_ms), parent)
+    line.setUpdateInterval(max(1, round(1000 / max(1, fps))))
+    line.setEasingCurve(QEasingCurve(easing))
+    return line
+
+
 class OpacityFade(QObject):
     """Fades ``effect`` from one opacity to another over ``duration_ms``, ``fps`` frames a second.
 
@@ -42,9 +56,7 @@ class OpacityFade(QObject):
         self.effect = effect
         self.start_value = 0.0
         self.end_value = 1.0
-        self._line = QTimeLine(max(1, duration_ms), self)
-        self._line.setUpdateInterval(max(1, round(1000 / max(1, fps))))
-        self._line.setEasingCurve(QEasingCurve(easing))
+        self._line = frame_timeline(duration_ms, self, easing=easing, fps=fps)
         self._line.valueChanged.connect(self._step)
         self._line.finished.connect(self._done)
         self._kind = kind

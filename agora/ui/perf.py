@@ -25,6 +25,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 
 _probe: RenderProbe | None = None
+#: Two frames of one animation further apart than this belong to two runs (two fades).
+RUN_GAP_S = 0.5
 
 
 def active() -> RenderProbe | None:
@@ -45,11 +47,17 @@ class RenderProbe:
         self.clock = clock
         self.recording = True
         self.ticks: list[float] = []
+        self.tick_cpu: list[float] = []
+        """CPU time of the GUI thread in each tick (the rest of a tick's duration is waiting:
+        for the GIL held by the ingest thread, or for a core)."""
         self.frames: list[float] = []
         """Every animation frame: steps since the window's previous repaint plus the repaint."""
         self.frames_by_kind: dict[str, list[float]] = defaultdict(list)
         self.intervals_by_kind: dict[str, list[float]] = defaultdict(list)
         self.other_paints: list[float] = []
+        self.turns: list[float] = []
+        """Page turns: pictures taken, the new page laid out and refreshed (the first frame of
+        the cross-fade includes it)."""
         self.refreshes_by_kind: dict[str, list[float]] = defaultdict(list)
         """Panel refreshes (inside ticks and page turns) by panel kind."""
         self._pending: dict[int, dict[str, float]] = {}
@@ -58,23 +66,33 @@ class RenderProbe:
     def reset(self) -> None:
         """Forget everything recorded so far (the end of a warm-up)."""
         self.ticks.clear()
+        self.tick_cpu.clear()
         self.frames.clear()
         self.frames_by_kind.clear()
         self.intervals_by_kind.clear()
         self.other_paints.clear()
+        self.turns.clear()
         self.refreshes_by_kind.clear()
         self._pending.clear()
         self._last_frame_at.clear()
 
-    def tick(self, seconds: float) -> None:
-        """One UI tick took ``seconds``."""
+    def tick(self, seconds: float, cpu_seconds: float | None = None) -> None:
+        """One UI tick took ``seconds`` (``cpu_seconds`` of them on the CPU)."""
         if self.recording:
             self.ticks.append(seconds * 1000.0)
+            if cpu_seconds is not None:
+                self.tick_cpu.append(cpu_seconds * 1000.0)
 
     def refresh(self, kind: str, seconds: float) -> None:
         """A panel of ``kind`` refreshed from a new snapshot in ``seconds``."""
         if self.recording:
             self.refreshes_by_kind[kind].append(seconds * 1000.0)
+
+    def turn(self, window: QObject, seconds: float) -> None:
+        """``window`` turned its page in ``seconds`` (counted in the fade's first frame)."""
+        if self.recording:
+            self.turns.append(seconds * 1000.0)
+        self.step(window, "page", seconds)
 
     def step(self, window: QObject | None, kind: str, seconds: float = 0.0) -> None:
         """An animation of ``kind`` moved on ``window`` (its top-level widget); the step itself
@@ -99,6 +117,6 @@ class RenderProbe:
             self.frames_by_kind[kind].append(frame)
             key = (id(window), kind)
             last = self._last_frame_at.get(key)
-            if last is not None:
+            if last is not None and now - last < RUN_GAP_S:
                 self.intervals_by_kind[kind].append((now - last) * 1000.0)
             self._last_frame_at[key] = now

@@ -11,11 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
-    QGraphicsOpacityEffect,
-    QLabel,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import (
 from agora.config.schema import PageConfig, parse_hours
 from agora.core.snapshot import Snapshot
 from agora.ui import perf
-from agora.ui.motion import OpacityFade
+from agora.ui.motion import frame_timeline
 from agora.ui.page import PageWidget, error_page
 from agora.ui.panels import PanelContext
 from agora.ui.safetext import elide_words, plain_label
@@ -35,32 +33,74 @@ log = logging.getLogger("agora.ui.screen")
 OVERSTAY_GRACE_S = 5.0
 
 
-class _Fade(QLabel):
-    """A picture of the previous page fading out above the new one."""
+class _Fade(QWidget):
+    """The page turn: a picture of the old page fading out over a picture of the new one.
+
+    Both pictures are taken once, when the page turns; each frame of the fade only copies them
+    (an opaque copy and a blended one). A translucent picture over the live page would make every
+    frame repaint the whole page beneath it, which on a 4K screen costs more than a frame. The live
+    page is hidden meanwhile (its crawl pauses instead of jumping ahead) and shown again at the end.
+    """
+
+    finished = Signal()
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._effect = QGraphicsOpacityEffect(self)
-        self.setGraphicsEffect(self._effect)
-        self._animation = OpacityFade(self._effect, 800, kind="page", parent=self)
-        self._animation.finished.connect(self._finished)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._old: QPixmap | None = None
+        self._new: QPixmap | None = None
+        self._opacity = 1.0
+        self._line = frame_timeline(800, self)
+        self._line.valueChanged.connect(self._step)
+        self._line.finished.connect(self.finish)
         self.hide()
 
-    def run(self, picture: QPixmap, seconds: float) -> None:
-        self._animation.stop()
-        self.setPixmap(picture)
+    @property
+    def running(self) -> bool:
+        """True while a fade is on screen."""
+        return self._old is not None
+
+    def run(self, old: QPixmap, new: QPixmap, seconds: float) -> None:
+        """Fade from ``old`` to ``new`` (pictures of the whole window) over ``seconds``."""
+        self._line.stop()
+        self._old, self._new = old, new
+        self._opacity = 1.0
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
         self.show()
         self.raise_()
-        self._animation.set_duration(int(seconds * 1000))
-        self._animation.start(1.0, 0.0)
+        self._line.setDuration(max(1, int(seconds * 1000)))
+        self._line.setCurrentTime(0)
+        self._line.start()
 
-    def _finished(self) -> None:
+    def finish(self) -> None:
+        """End the fade now (the new page is live again)."""
+        self._line.stop()
+        was_running = self.running
         self.hide()
-        self.clear()  # the picture of a whole screen is megabytes: let it go
+        self._old = self._new = None  # pictures of a whole screen are megabytes: let them go
+        if was_running:
+            self.finished.emit()
+
+    def _step(self, value: float) -> None:
+        self._opacity = 1.0 - value
+        self.update()
+        probe = perf.active()
+        if probe is not None:
+            probe.step(self.window(), "page")
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """The new picture, and the old one over it at the fade's opacity."""
+        if self._new is None or self._old is None:
+            return
+        painter = QPainter(self)
+        painter.drawPixmap(QPoint(0, 0), self._new)
+        if self._opacity > 0.0:
+            painter.setOpacity(self._opacity)
+            painter.drawPixmap(QPoint(0, 0), self._old)
+        painter.end()
 
 
 class _NightVeil(QWidget):
@@ -115,6 +155,7 @@ class ScreenWindow(QWidget):
         self.status.setFixedHeight(theme.px(34))
         layout.addWidget(self.status)
         self._fade = _Fade(self)
+        self._fade.finished.connect(self._content.show)
         self._veil = _NightVeil(self)
 
         self.pages: list[PageWidget] = []
@@ -219,20 +260,26 @@ class ScreenWindow(QWidget):
             if len(self.pages) < 2:
                 return
             seconds = self.context.wall.wall.transition
-            if seconds > 0 and self.isVisible() and self.width() > 0:
-                self._fade.run(self.grab(), seconds)
+            self._fade.finish()
+            old = self.grab() if seconds > 0 and self.isVisible() and self.width() > 0 else None
             self.current = (self.current + step) % len(self.pages)
             page = self.pages[self.current]
             self.stack.setCurrentWidget(page)
             if self._last_snapshot is not None:
                 page.apply(self._last_snapshot)
+            if old is not None:
+                # lay the new page out before its picture is taken
+                QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+                new = self.grab()
+                self._content.hide()
+                self._fade.run(old, new, seconds)
             self.turns += 1
         except Exception:
             log.exception("%s: turning the page failed; rotation continues", self.name)
         finally:
             self._arm()
             if probe is not None:  # the turn's cost lands in the first frame of the cross-fade
-                probe.step(self, "page", time.perf_counter() - started)
+                probe.turn(self, time.perf_counter() - started)
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume the rotation (operator key)."""
@@ -241,6 +288,11 @@ class ScreenWindow(QWidget):
         self._arm()
 
     # -- tick -------------------------------------------------------------------------------------
+
+    @property
+    def last_snapshot(self) -> Snapshot | None:
+        """The snapshot this screen was given last."""
+        return self._last_snapshot
 
     def apply(self, snapshot: Snapshot) -> None:
         """Called on every UI tick: feed the visible page, keep rotation and night mode honest."""
@@ -321,7 +373,9 @@ class ScreenWindow(QWidget):
     # -- geometry and burn-in ---------------------------------------------------------------
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
-        """Keep overlays covering the window."""
+        """Keep overlays covering the window (a page turn in progress ends: its pictures no
+        longer fit)."""
+        self._fade.finish()
         self._place_content()
         self._veil.setGeometry(self.rect())
 

@@ -2,7 +2,9 @@
 
 :class:`TextBlock` lays its text out once per (text, size, font) and keeps each line as a
 ``QStaticText``: a repaint (a fade, a neighbour changing, a cross-fade) only replays the glyphs
-instead of shaping the text again.
+instead of shaping the text again. Text larger than Qt's glyph cache (64 device pixels) is drawn
+by the raster engine as filled outlines on every paint, which costs milliseconds for a few lines of
+a featured post; such a block keeps a picture of its lines and repaints by copying it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
+    QFontInfo,
     QFontMetricsF,
     QPainter,
     QPaintEvent,
+    QPixmap,
     QStaticText,
     QTextLayout,
     QTextOption,
@@ -21,6 +25,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from agora.ui.safetext import display_text, elide_words
+
+#: Device-pixel size above which Qt's raster engine stops caching glyphs (QT_MAX_CACHED_GLYPH_SIZE).
+CACHED_GLYPH_LIMIT = 64
 
 
 class TextBlock(QWidget):
@@ -38,6 +45,8 @@ class TextBlock(QWidget):
         self._layout_cache: tuple[int, int, str] | None = None
         self._lines: list[tuple[str, float]] = []
         self._static: list[tuple[QStaticText, QPointF]] = []
+        self._picture: QPixmap | None = None
+        self._picture_key: tuple[object, ...] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
 
@@ -122,6 +131,9 @@ class TextBlock(QWidget):
         font = self.font()
         y = metrics.ascent()
         self._static = []
+        # the direction drawText would use for a line (the widget's), not one guessed per line
+        direction = QTextOption()
+        direction.setTextDirection(self.layoutDirection())
         for index, (start, length) in enumerate(starts[:fit]):
             piece = text[start : start + length].rstrip()
             if index == fit - 1 and len(starts) > fit:
@@ -129,6 +141,7 @@ class TextBlock(QWidget):
             self._lines.append((piece, y))
             static = QStaticText(piece)
             static.setTextFormat(Qt.TextFormat.PlainText)
+            static.setTextOption(direction)
             static.prepare(QTransform(), font)
             x = 0.0
             if self._alignment & Qt.AlignmentFlag.AlignHCenter:
@@ -139,16 +152,42 @@ class TextBlock(QWidget):
             self._static.append((static, QPointF(max(0.0, x), y - metrics.ascent())))
             y += line_height
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """Draw the wrapped lines, clipped to the widget."""
-        self._relayout()
-        painter = QPainter(self)
+    def _draw_lines(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        painter.setClipRect(self.rect())
         painter.setPen(self._color)
         painter.setFont(self.font())
         for static, at in self._static:
             painter.drawStaticText(at, static)
+
+    def _large(self, ratio: float) -> bool:
+        return QFontInfo(self.font()).pixelSize() * ratio > CACHED_GLYPH_LIMIT
+
+    def _lines_picture(self, ratio: float) -> QPixmap:
+        key = (self._layout_cache, self._color.rgba(), ratio, int(self._alignment.value))
+        if self._picture is None or key != self._picture_key:
+            picture = QPixmap(
+                max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+            )
+            picture.setDevicePixelRatio(ratio)
+            picture.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(picture)
+            self._draw_lines(painter)
+            painter.end()
+            self._picture = picture
+            self._picture_key = key
+        return self._picture
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Draw the wrapped lines, clipped to the widget (from a picture when the text is large)."""
+        self._relayout()
+        ratio = self.devicePixelRatioF() or 1.0
+        painter = QPainter(self)
+        painter.setClipRect(self.rect())
+        if self._large(ratio):
+            painter.drawPixmap(QPointF(0, 0), self._lines_picture(ratio))
+        else:
+            self._picture = None
+            self._draw_lines(painter)
         painter.end()
 
 

@@ -17,7 +17,14 @@ from agora.config.schema import PanelConfig
 from agora.core.health import SourceHealth
 from agora.core.snapshot import Alert, AuthorStat, Snapshot, TermTrend
 from agora.ui.panels.base import Panel, PanelContext
-from agora.ui.panels.parts import Avatar, ElidedLabel, anonymous, compact, source_name
+from agora.ui.panels.parts import (
+    Avatar,
+    ElidedLabel,
+    anonymous,
+    compact,
+    restyle,
+    source_name,
+)
 from agora.ui.safetext import plain_label
 
 
@@ -420,8 +427,8 @@ class SourcesPanel(Panel):
                 row.count.setText(compact(counts.get(name, 0)) if name in counts else "")
             row.state.setVisible(bool(text))
             row.state.set_full_text(text)
-            row.state.setStyleSheet(f"color: {color.name() if text != 'ok' else self.theme.muted};")
-            row.dot.setStyleSheet(f"color: {color.name()};")
+            restyle(row.state, f"color: {color.name() if text != 'ok' else self.theme.muted};")
+            restyle(row.dot, f"color: {color.name()};")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,7 +560,7 @@ class AlertPanel(Panel):
         active = sorted(snapshot.active_alerts, key=lambda a: a.started_at, reverse=True)
         if not active:
             self.current = None
-            self.setStyleSheet("")
+            restyle(self, "")
             self.show_empty()
             return
         self.show_body()

@@ -31,6 +31,13 @@ SOURCE_NAMES = {
 AVATAR_COLORS = ("#2F6690", "#3A7D44", "#8E5572", "#B5651D", "#4F5D75", "#6A4C93", "#1B998B")
 
 
+def restyle(widget: QWidget, sheet: str) -> None:
+    """Give ``widget`` a style sheet unless it has that one already (setting one, even the same,
+    makes Qt re-polish the widget: a cost worth avoiding on every refresh)."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
+
+
 def source_name(kind: str) -> str:
     """Display name of a source kind."""
     return SOURCE_NAMES.get(kind, kind.capitalize() or "Unknown")

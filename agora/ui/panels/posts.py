@@ -29,6 +29,7 @@ from agora.ui.panels.parts import (
     ElidedLabel,
     PostCard,
     anonymous,
+    restyle,
     source_name,
     waiting_time,
 )
@@ -613,9 +614,10 @@ class CarePanel(Panel):
                 row.post_id = post.id
                 row.wait.setText(f"waiting {waiting_time(waited)}")
                 late = waited > 3600
-                row.wait.setStyleSheet(
+                restyle(
+                    row.wait,
                     f"color: {self.theme.negative if late else self.theme.text};"
-                    " background: transparent;"
+                    " background: transparent;",
                 )
                 who = (
                     source_name(post.source)
