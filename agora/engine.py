@@ -27,7 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agora.config.schema import WallConfig
-from agora.core.aggregates import Aggregates
+from agora.core.aggregates import HORIZON_MINUTES, Aggregates
 from agora.core.health import SourceHealth
 from agora.core.moderation import RuleModeration
 from agora.core.pipeline import Pipeline
@@ -245,8 +245,8 @@ class Engine:
     # -- lifecycle --------------------------------------------------------------------------------
 
     def warm(self) -> int:
-        """Load stored posts of the last 48 hours back into the aggregates."""
-        since = self.clock() - timedelta(hours=48)
+        """Load the stored posts the figures reach back to (56 hours) into the aggregates."""
+        since = self.clock() - timedelta(minutes=HORIZON_MINUTES)
         try:
             count = self.pipeline.warm(self.store.iter_posts(since))
         except Exception as exc:  # a damaged store must not stop the wall

@@ -45,7 +45,8 @@ from agora.core.terms import stopword_set
 from agora.core.text import fold
 from agora.core.windows import MinuteSeries, SlottedCounter
 
-HORIZON_MINUTES = 48 * 60
+#: how far back the figures reach: two days, plus the hours the seasonal spike baseline compares
+HORIZON_MINUTES = 56 * 60
 SLOT_S = 600
 LABELS = ("positive", "neutral", "negative")
 _VISIBLE = frozenset({"approved", "pinned"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -318,3 +319,55 @@ def test_batched_aggregates_equal_one_post_at_a_time() -> None:
     assert [f.post.id for f in a.featured] == [f.post.id for f in b.featured]
     assert [p.id for p in a.newest] == [p.id for p in b.newest]
     assert a.care == b.care
+
+
+def _daily_stream(days: float, spike_at: timedelta | None = None) -> list[Post]:
+    """Mentions with a strong daily rhythm (quiet nights, busy days) ending at T0."""
+    rng = random.Random(5)
+    start = T0 - timedelta(days=days)
+    out: list[Post] = []
+    for minute in range(int(days * 1440)):
+        at = start + timedelta(minutes=minute)
+        hour = at.hour + at.minute / 60
+        rate = 1.0 + 7.0 * max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 1.0
+        n = sum(1 for _ in range(int(rate * 3)) if rng.random() < 1 / 3)
+        if spike_at is not None and spike_at <= at - start < spike_at + timedelta(minutes=20):
+            n += 30
+        out += [
+            post("Lumen news", handle=f"@d{minute}-{k}", at=at + timedelta(seconds=k))
+            for k in range(n)
+        ]
+    return out
+
+
+def test_the_daily_rhythm_is_not_a_spike_but_a_launch_is() -> None:
+    quiet = build_pipeline(CONFIG, None)
+    quiet.ingest(_daily_stream(2.5), now=T0)
+    spikes = [a for a in quiet.aggregates.snapshot(T0).alerts if a.kind == "volume-spike"]
+    assert spikes == []  # mornings rise every day: usual for that time of day
+    launch = build_pipeline(CONFIG, None)
+    launch.ingest(_daily_stream(2.5, spike_at=timedelta(days=2, hours=4)), now=T0)
+    spikes = [
+        a
+        for a in launch.aggregates.snapshot(T0).alerts
+        if a.kind == "volume-spike" and a.topic is None
+    ]
+    assert len(spikes) == 1
+    assert "for this time of day" in spikes[0].message
+    assert not spikes[0].active
+
+
+def test_a_fresh_wall_follows_a_gradual_rise() -> None:
+    pipeline = build_pipeline(CONFIG, None)
+    rng = random.Random(3)
+    start = T0 - timedelta(hours=8)
+    posts = []
+    for minute in range(8 * 60):
+        rate = 2.0 + 4.0 * min(1.0, max(0.0, (minute - 180) / 180))  # 2/min rising to 6/min
+        n = sum(1 for _ in range(int(rate * 3)) if rng.random() < 1 / 3)
+        posts += [
+            post("Lumen", handle=f"@r{minute}-{k}", at=start + timedelta(minutes=minute, seconds=k))
+            for k in range(n)
+        ]
+    pipeline.ingest(posts, now=T0)
+    assert [a for a in pipeline.aggregates.snapshot(T0).alerts if a.kind == "volume-spike"] == []
