@@ -368,7 +368,6 @@ class PoliteClient:
             transport=transport,
             follow_redirects=True,
             max_redirects=5,
-            trust_env=False,
         )
 
     async def __aenter__(self) -> PoliteClient:
