@@ -50,6 +50,8 @@ HORIZON_MINUTES = 56 * 60
 SLOT_S = 600
 LABELS = ("positive", "neutral", "negative")
 _VISIBLE = frozenset({"approved", "pinned"})
+#: each featured post from a source already featured above counts this much less (per repeat)
+SOURCE_DIVERSITY = 0.85
 #: series keys of the engagement sums: posts, replies, reposts, likes (owned accounts / mentions)
 _OWNED_KEYS = ("own:posts", "own:replies", "own:reposts", "own:likes")
 _MENTION_KEYS = ("men:posts", "men:replies", "men:reposts", "men:likes")
@@ -516,13 +518,20 @@ class Aggregates:
     def _trending(
         self, window: float | None, now_ts: float, limit: int = 30
     ) -> tuple[TermTrend, ...]:
+        """Terms whose share of the conversation rose against the six windows before.
+
+        The expectation is the term's count before scaled by how much the whole conversation
+        grew or shrank (all terms counted), so a busy morning lifts no term by itself; the score
+        is the excess over that in Poisson standard deviations. Without history every term is
+        new, and the most used ones come first.
+        """
         span = window if window is not None else 3600.0
         recent = self.terms.window(now_ts, span)
         if not recent:
             return ()
-        baseline_span = span * 6
-        before = self.terms.window(now_ts - span, baseline_span)
-        scale = span / baseline_span
+        before = self.terms.window(now_ts - span, span * 6)
+        before_mass = sum(before.values())
+        scale = sum(recent.values()) / before_mass if before_mass else 0.0
         trends: list[TermTrend] = []
         for term, n in recent.items():
             if n < 3:
@@ -582,14 +591,25 @@ class Aggregates:
             Featured(p, math.inf, "pinned by an operator") for p in self._pinned.values()
         ]
         authors = {f.post.author.handle for f in chosen}
-        for score, post, why in scored:
-            if len(chosen) >= limit:
-                break
-            # one post per author: the carousel never shows the same author twice in a row
-            if post.author.handle in authors or post.id in self._pinned:
+        per_source = Counter(f.post.source for f in chosen)
+        # greedy diversity: one post per author (the carousel never shows the same author twice
+        # in a row), and each further post from a source already chosen counts a little less
+        pool = [(s, p, w) for s, p, w in scored[: limit * 8] if p.id not in self._pinned]
+        while pool and len(chosen) < limit:
+            best = max(
+                range(len(pool)),
+                key=lambda i: pool[i][0] * SOURCE_DIVERSITY ** per_source[pool[i][1].source],
+            )
+            score, post, why = pool.pop(best)
+            if post.author.handle in authors:
                 continue
-            chosen.append(Featured(post, score, why))
+            repeats = per_source[post.source]
+            adjusted = score * SOURCE_DIVERSITY**repeats
+            if repeats:
+                why = f"{why} · {repeats} from {post.source} above"
+            chosen.append(Featured(post, round(adjusted, 4), why))
             authors.add(post.author.handle)
+            per_source[post.source] += 1
         return tuple(chosen[:limit])
 
     def _newest_list(self) -> tuple[Post, ...]:

@@ -9,15 +9,36 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from agora.core.text import fold
+
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 #: words, hashtags and mentions, and the punctuation that ends a phrase (returned as its own token)
 _TOKEN_RE = re.compile(r"[#@]?[^\W_](?:[^\W_]|['’\-](?=[^\W_]))*|[.,;:!?…()\[\]\"“”/|]")
 _BREAKS = frozenset('.,;:!?…()[]"“”/|')
 _DIGITS_RE = re.compile(r"^[\d\-']+$")
 
+#: Languages whose stopword lists (from the ``stop-words`` package) are added to the project's own
+#: English list. English has its own list here: the package's marks words like "great" or "help"
+#: as stopwords, and those are exactly what a brand wants to see trend.
+OTHER_LANGUAGES = "fr de es pt it nl fi sv da no pl ca id tr".split()
+
+
+def _other_language_stopwords() -> frozenset[str]:
+    from stop_words import StopWordError, get_stop_words
+
+    words: set[str] = set()
+    for language in OTHER_LANGUAGES:
+        try:
+            listed = get_stop_words(language)
+        except StopWordError:  # pragma: no cover - a language dropped by a later release
+            continue
+        words.update(fold(w.strip()) for w in listed if w.strip())
+    return frozenset(words)
+
+
 #: Common words of the wall's languages that never trend. Per-config additions come from
 #: ``[analytics] stopwords``.
-STOPWORDS: frozenset[str] = frozenset(
+_OWN_STOPWORDS: frozenset[str] = frozenset(
     [
         "a",
         "about",
@@ -309,8 +330,40 @@ STOPWORDS: frozenset[str] = frozenset(
         "que",
         "muito",
         "mas",
+        # social filler: frequent in any conversation, never news
+        "anyone",
+        "anything",
+        "back",
+        "ever",
+        "everyone",
+        "fwiw",
+        "going",
+        "gonna",
+        "imo",
+        "imho",
+        "know",
+        "lol",
+        "make",
+        "need",
+        "people",
+        "please",
+        "see",
+        "someone",
+        "something",
+        "tbh",
+        "thank",
+        "thanks",
+        "thing",
+        "things",
+        "think",
+        "time",
+        "wanna",
+        "want",
+        "way",
+        "week",
     ]
 )
+STOPWORDS: frozenset[str] = _OWN_STOPWORDS | _other_language_stopwords()
 
 
 def tokens(folded_text: str, stop: frozenset[str] = STOPWORDS) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import random
 from datetime import UTC, datetime, timedelta
@@ -371,3 +372,24 @@ def test_a_fresh_wall_follows_a_gradual_rise() -> None:
         ]
     pipeline.ingest(posts, now=T0)
     assert [a for a in pipeline.aggregates.snapshot(T0).alerts if a.kind == "volume-spike"] == []
+
+
+def test_featured_mixes_authors_and_sources_and_says_why() -> None:
+    pipeline = build_pipeline(CONFIG, None)
+    xs = [
+        post("Lumen camera review thread", handle=f"@x{i}", source="x", metrics=Metrics(likes=100))
+        for i in range(6)
+    ]
+    twice = post(
+        "Lumen again from the same author", handle="@x0", source="x", metrics=Metrics(likes=500)
+    )
+    fedi = post(
+        "Lumen on the fediverse, lovely", handle="@m", source="mastodon", metrics=Metrics(likes=70)
+    )
+    pipeline.ingest([*xs, twice, fedi], now=T0)
+    featured = pipeline.aggregates.snapshot(T0).featured
+    handles = [f.post.author.handle for f in featured]
+    assert len(handles) == len(set(handles))  # one post per author
+    assert [f.post.source for f in featured[:2]] == ["x", "mastodon"]  # a second source early
+    assert "from x above" in featured[2].why
+    assert all(a.score >= b.score for a, b in itertools.pairwise(featured))
