@@ -253,3 +253,50 @@ def test_snapshot_bad_screen_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "screen 5 is not configured" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_analyse_engagement_rates_and_care_queue_are_exact(tmp_path: Path) -> None:
+    care = {"handle": "@lumencare", "name": "Lumen Care"}
+    write_posts(
+        tmp_path / "posts.jsonl",
+        [
+            post(
+                1,
+                "@lumencare my Lumen won't charge, how do I fix it?",
+                0,
+                metrics={"likes": 2, "replies": 1},
+            ),
+            post(2, "Lumen screen broken again, help?", 1, metrics={"likes": 4, "reposts": 2}),
+            post(3, "How do I change the Lumen wallpaper?", 2),
+            post(4, "Sorry to hear that, we sent you a DM", 6, author=care, reply_to="jsonl:1"),
+            post(
+                5,
+                "The Lumen update is out today",
+                7,
+                author=care,
+                metrics={"likes": 10, "reposts": 4, "replies": 2},
+            ),
+            post(6, "Lumen and Corvid side by side", 8, source="mastodon", id="mastodon:x:6"),
+        ],
+    )
+    result = agora("analyse", archive_config(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    snap = json.loads(result.stdout)
+    engagement = snap["engagement"]
+    # mentions: posts 1, 2, 3, 6 → 1 reply, 2 reposts, 6 likes
+    assert engagement["conversation"] == pytest.approx(1 / 4, abs=1e-3)
+    assert engagement["amplification"] == pytest.approx(2 / 4, abs=1e-3)
+    assert engagement["applause"] == pytest.approx(6 / 4, abs=1e-3)
+    # owned: posts 4 and 5 → 2 replies, 4 reposts, 10 likes
+    assert engagement["owned"]["conversation"] == pytest.approx(1.0)
+    assert engagement["owned"]["amplification"] == pytest.approx(2.0)
+    assert engagement["owned"]["applause"] == pytest.approx(5.0)
+    queue = snap["care"]
+    assert queue["open"] == ["jsonl:2"]
+    assert queue["answered"] == 1 and queue["total"] == 2
+    assert queue["response_rate"] == pytest.approx(0.5)
+    assert queue["median_first_reply_s"] == pytest.approx(360.0)
+    # post 6 names both topics: counted for each, and said so
+    assert snap["share_multi_topic"] == 1
+    assert snap["share_counts"] == {"brand": 5, "rival": 1}  # the reply (4) names no topic
+    assert snap["share_by_source"]["mastodon"] == {"brand": 0.5, "rival": 0.5}
