@@ -64,7 +64,7 @@ def hit_to_post(hit: object, *, feed: str) -> Post:
     body = comment_text if is_comment else story_text
     if isinstance(body, str) and body.strip():
         parts.append(html_to_text(body))
-    text = " ".join(p for p in parts if p)
+    text = clean_text(" ".join(p for p in parts if p))
     if not text:
         raise PostError("empty-text", f"hit {object_id} has no title or text")
     author = hit.get("author")

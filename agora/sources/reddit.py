@@ -112,8 +112,8 @@ def listing_item_to_post(child: object, *, feed: str) -> Post | None:
     else:
         title = data.get("title")
         selftext = data.get("selftext")
-        text = " ".join(
-            clean_text(v) for v in (title, selftext) if isinstance(v, str) and v.strip()
+        text = clean_text(
+            " ".join(clean_text(v) for v in (title, selftext) if isinstance(v, str) and v.strip())
         )
     if not text or text in ("[deleted]", "[removed]"):
         raise PostError("empty-text", f"{name} has no text")
