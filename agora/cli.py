@@ -211,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--json", action="store_true")
     b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
+    b = bench.add_parser(
+        "sources", parents=[common], help="a local Jetstream replay into the bluesky source"
+    )
+    b.add_argument("--events", type=int, default=100_000, help="events replayed (default 100000)")
+    b.add_argument(
+        "--match-rate", type=float, default=1.0, help="share of events that match (default 1.0)"
+    )
+    b.add_argument("--json", action="store_true")
 
     return parser
 
@@ -257,6 +265,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         config_dir=loaded.config_dir,
         get_cursor=store.get_cursor,
         set_cursor=store.set_cursor,
+        listen_seconds=args.seconds,
     )
     sources = [
         s for s in build_sources(config, context) if not args.source or s.name == args.source
@@ -424,7 +433,17 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """``agora bench ingest`` and ``agora bench render``."""
+    """``agora bench ingest``, ``agora bench render`` and ``agora bench sources``."""
+    if args.bench == "sources":
+        from agora.bench.sources import run_sources_bench
+
+        report = run_sources_bench(events=args.events, match_rate=args.match_rate)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            for key, value in report.items():
+                print(f"{key:>16}: {value}")
+        return EXIT_OK
     if args.bench == "render":
         from agora.bench.render import format_report, run_render_bench
 

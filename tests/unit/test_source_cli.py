@@ -1,0 +1,87 @@
+"""``agora fetch`` on live sources (a local server) and ``agora bench sources``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from agora.bench.sources import make_events, run_sources_bench
+from agora.cli import main
+from tests.unit.sourcekit import DATA
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """``main`` configures the root logger; put it back for the tests that follow."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def write_config(tmp_path: Path, sources: str) -> Path:
+    path = tmp_path / "wall.toml"
+    path.write_text(
+        '[wall]\nname = "Test"\n\n[topics.lumen]\nterms = ["lumen"]\n\n' + sources,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_fetch_prints_posts_and_health(
+    server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.expect_request("/feed").respond_with_data(
+        (DATA / "rss_google_news.xml").read_bytes(), content_type="application/rss+xml"
+    )
+    server.expect_request("/broken").respond_with_data("<html>oops</html>", 502)
+    config = write_config(
+        tmp_path,
+        f'[[sources]]\nname = "news"\nkind = "rss"\nurl = "{server.url_for("/feed")}"\n\n'
+        f'[[sources]]\nname = "down"\nkind = "rss"\nurl = "{server.url_for("/broken")}"\n',
+    )
+    assert main(["fetch", str(config), "--data-dir", str(tmp_path / "data")]) == 0
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 2
+    assert {line["source"] for line in lines} == {"rss"}
+    assert lines[0]["topics"] == ["lumen"]
+    assert "news (rss): ok, 2 posts" in err
+    assert "down (rss): failing, 0 posts, last error: 127.0.0.1" in err
+    assert "server error 502" in err
+
+
+def test_fetch_listens_to_a_stream_for_the_given_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGORA_TEST_HOOK", "tok")
+    config = write_config(
+        tmp_path,
+        '[[sources]]\nname = "push"\nkind = "webhook"\nport = 0\ntoken = "env:AGORA_TEST_HOOK"\n',
+    )
+    started = time.monotonic()
+    assert main(["fetch", str(config), "--seconds", "0.3"]) == 0
+    assert time.monotonic() - started < 2.0
+    _, err = capsys.readouterr()
+    assert "push (webhook): ok, 0 posts" in err
+
+
+def test_bench_sources_replays_jetstream() -> None:
+    report = run_sources_bench(events=2_000, match_rate=0.5)
+    assert report["events"] == 2_000
+    assert 800 < report["matched"] < 1_200
+    assert report["posts"] == report["matched"]
+    assert report["events_per_s"] > 0
+
+
+def test_bench_events_are_jetstream_shaped() -> None:
+    event = json.loads(make_events(1, 1.0)[0])
+    assert event["kind"] == "commit" and event["commit"]["collection"] == "app.bsky.feed.post"
+    assert "lumen" in event["commit"]["record"]["text"].lower()
