@@ -173,6 +173,33 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("config", type=Path)
         p.add_argument("--windowed", action="store_true", help="ordinary windows on a desktop")
         p.add_argument("--seconds", type=float, default=None, help="quit after N seconds")
+        p.add_argument(
+            "--log-file",
+            type=Path,
+            default=None,
+            help="rotating JSON Lines log (default: <platform log dir>/<wall>.log; - for none)",
+        )
+        p.add_argument(
+            "--supervise",
+            action="store_true",
+            help="run the wall in a child process and start it again after a crash",
+        )
+
+    p = sub.add_parser(
+        "install-autostart",
+        parents=[common, data],
+        help="start this wall with the desktop session and restart it after a crash",
+    )
+    p.add_argument("config", type=Path)
+    p.add_argument(
+        "--kind",
+        choices=("auto", "systemd", "xdg"),
+        default="auto",
+        help="systemd user unit (default where systemd runs) or XDG autostart entry",
+    )
+    p.add_argument(
+        "--no-enable", action="store_true", help="only write the file; do not run systemctl"
+    )
 
     p = sub.add_parser(
         "snapshot", parents=[common, data], help="render one screen's page offscreen to a PNG"
@@ -407,11 +434,54 @@ def demo_config_path() -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``agora run CONFIG`` and ``agora demo``."""
-    from agora.ui.app import run_wall
+    from agora import service
 
     path = demo_config_path() if args.command == "demo" else args.config
-    _load(path)  # report config errors before any window opens
+    loaded = _load(path)  # report config errors before any window opens
+    if args.supervise:
+        argv = [a for a in (sys.argv[1:] if args.argv is None else args.argv) if a != "--supervise"]
+        return service.supervise([sys.executable, "-m", "agora", *argv])
+    if str(args.log_file) != "-":
+        log_file = args.log_file or (
+            service.default_log_dir() / f"{service.slug(loaded.config.wall.name)}.log"
+        )
+        try:
+            handler = service.file_log_handler(log_file, service.config_secrets(loaded.config))
+        except OSError as exc:
+            log.warning("cannot write the log file %s (%s); logging to stderr only", log_file, exc)
+        else:
+            handler.setLevel(logging.INFO)
+            logging.getLogger().addHandler(handler)
+            log.info("logging to %s", log_file)
+    from agora.ui.app import run_wall
+
     return run_wall(path, data_dir=args.data_dir, windowed=args.windowed, seconds=args.seconds)
+
+
+def cmd_install_autostart(args: argparse.Namespace) -> int:
+    """``agora install-autostart CONFIG``: a systemd user unit or an XDG autostart entry."""
+    from agora import service
+
+    loaded = _load(args.config)
+    kind = args.kind
+    if kind == "auto":
+        kind = "systemd" if service.has_systemd_user() else "xdg"
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    result = service.install_autostart(
+        loaded.config.wall.name, loaded.path, args.data_dir, kind=kind, config_home=config_home
+    )
+    print(f"wrote {result.path}")
+    if result.env_file is not None:
+        print(f"secrets the config reads with env:NAME go in {result.env_file} (NAME=value)")
+    if kind == "systemd" and not args.no_enable:
+        if service.enable_autostart(result):
+            print("enabled: the wall starts with the desktop session and restarts after a crash")
+        else:
+            print("could not enable it; run:", *result.enable, sep="\n  ")
+    else:
+        print("to enable it:", *result.enable, sep="\n  ")
+    print("to undo:", *result.undo, sep="\n  ")
+    return EXIT_OK
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -470,6 +540,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 COMMANDS = {
     "check": cmd_check,
     "fetch": cmd_fetch,
+    "install-autostart": cmd_install_autostart,
     "analyse": cmd_analyse,
     "analyze": cmd_analyse,
     "sentiment": cmd_sentiment,
@@ -494,6 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agora`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else None
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_CONFIG

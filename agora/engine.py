@@ -36,6 +36,7 @@ from agora.core.problems import ProblemLog
 from agora.core.sentiment import make_scorer
 from agora.core.snapshot import Snapshot
 from agora.core.topics import TopicMatcher
+from agora.service import Watchdog
 from agora.sources.base import Source, SourceContext
 from agora.store.base import Decision, DecisionAction, Store
 
@@ -43,6 +44,8 @@ log = logging.getLogger("agora.engine")
 
 #: How often the ingest thread publishes a snapshot, in seconds.
 PUBLISH_EVERY = 0.5
+#: A loop silent for longer than this is reported by the watchdog, in seconds.
+LOOP_STALL_S = 30.0
 #: How often retention runs, in seconds.
 RETENTION_EVERY = 60.0
 
@@ -134,6 +137,8 @@ class Engine:
 
             sources = build_sources(config, context)
         self.sources: list[Source] = list(sources)
+        self.watchdog: Watchdog | None = None
+        """Set by the wall before :meth:`start`: the ingest thread and source loop beat on it."""
         self._queue: queue.SimpleQueue[Sequence[Post] | Decision | _Deletion | None] = (
             queue.SimpleQueue()
         )
@@ -297,7 +302,12 @@ class Engine:
         self.publish(force=True)
         last_publish = time.monotonic()
         last_retention = 0.0
+        watchdog = self.watchdog
+        if watchdog is not None:
+            watchdog.watch("the ingest thread", LOOP_STALL_S)
         while not self._stop.is_set():
+            if watchdog is not None:
+                watchdog.beat("the ingest thread")
             batch: list[Post] = []
             try:
                 item = self._queue.get(timeout=PUBLISH_EVERY)
@@ -370,10 +380,24 @@ class Engine:
             asyncio.create_task(self._guarded(source, stop), name=f"source:{source.name}")
             for source in self.sources
         ]
+        if self.watchdog is not None:
+            tasks.append(asyncio.create_task(self._heartbeat(self.watchdog, stop)))
         await stop.wait()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _heartbeat(self, watchdog: Watchdog, stop: asyncio.Event) -> None:
+        """Beats while the source loop runs freely: a source that blocks the loop stops it."""
+        name = "the source loop"
+        watchdog.watch(name, LOOP_STALL_S)
+        try:
+            while not stop.is_set():
+                watchdog.beat(name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+        finally:
+            watchdog.forget(name)
 
     async def _guarded(self, source: Source, stop: asyncio.Event) -> None:
         try:

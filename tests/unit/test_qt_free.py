@@ -10,7 +10,7 @@ from pathlib import Path
 import agora
 
 CORE_PACKAGES = ("core", "config", "sources", "store", "bench")
-CORE_MODULES = ("agora.cli", "agora.engine")
+CORE_MODULES = ("agora.cli", "agora.engine", "agora.service", "agora.offline")
 
 BLOCKER = """
 import importlib.abc, sys
