@@ -13,6 +13,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -62,10 +63,14 @@ def open_store(
 class FallbackStore(Store):
     """A SQLite store that turns into a memory store the first time the database fails."""
 
+    #: how often writes check that the database file is still there, in seconds
+    FILE_CHECK_S = 5.0
+
     def __init__(self, primary: SqliteStore, logger: logging.Logger) -> None:
         self._active: Store = primary
         self._log = logger
         self._switch_lock = threading.Lock()
+        self._checked = time.monotonic()
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -95,8 +100,14 @@ class FallbackStore(Store):
                         store.close()
             return operation(self._active)
 
+    def _write_posts(self, store: Store, posts: Sequence[Post]) -> int:
+        if isinstance(store, SqliteStore) and time.monotonic() - self._checked >= self.FILE_CHECK_S:
+            self._checked = time.monotonic()
+            store.check_file()
+        return store.add_posts(posts)
+
     def add_posts(self, posts: Sequence[Post]) -> int:
-        return self._call(lambda s: s.add_posts(posts))
+        return self._call(lambda s: self._write_posts(s, posts))
 
     def get_post(self, post_id: str) -> Post | None:
         return self._call(lambda s: s.get_post(post_id))

@@ -102,6 +102,20 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             self._db.close()
             raise StoreOpenError(_plain(exc, self.path)) from None
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def check_file(self) -> None:
+        """Raise ``OSError`` when the database file was removed or replaced while open (SQLite
+        would go on writing to the removed file, and everything would be lost at the restart)."""
+        if self._file_identity() != self._identity:
+            raise OSError(f"{self.path} was removed or replaced while the wall was running")
 
     def _prepare(self) -> None:
         db = self._db

@@ -239,6 +239,24 @@ def test_a_full_disk_while_running_switches_to_memory(
     store.close()
 
 
+def test_a_database_file_removed_while_running_switches_to_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FallbackStore, "FILE_CHECK_S", 0.0)
+    store = open_store(tmp_path, "w", logging.getLogger("agora.store"))
+    assert isinstance(store, FallbackStore)
+    store.add_posts([make(i) for i in range(3)])
+    database = store.active
+    assert isinstance(database, SqliteStore)
+    database.path.unlink()  # someone cleans up the data directory under a running wall
+    with caplog.at_level(logging.ERROR, logger="agora.store"):
+        assert store.add_posts([make(10), make(11)]) == 2
+    assert store.kind == "memory"
+    assert "removed or replaced" in store.status
+    assert "running in memory" in caplog.text
+    store.close()
+
+
 def test_a_killed_wall_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None:
     path = tmp_path / "wall.sqlite3"
     code = textwrap.dedent(
