@@ -536,7 +536,7 @@ class BlueskySource(LiveSource):
             self.stream_url(),
             user_agent_header=USER_AGENT,
             open_timeout=self.open_timeout,
-            close_timeout=1.0,
+            close_timeout=0.3,
             max_size=4 * 1024 * 1024,
         ) as ws:
             self.succeed(0)

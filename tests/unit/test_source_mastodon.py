@@ -387,7 +387,7 @@ def test_fetch_on_a_stream_listens_for_the_given_time(server: HTTPServer, token:
 
     server.expect_request("/api/v1/streaming/hashtag").respond_with_handler(stream)
     source = make(server, token=token, streaming=True)
-    source.context.listen_seconds = 0.5
+    source.context.listen_seconds = 0.25
     started = time.monotonic()
     posts = asyncio.run(source.fetch())
     assert len(posts) == 1
