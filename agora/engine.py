@@ -8,7 +8,9 @@ Threads:
 * the *source loop*: one asyncio event loop running every source's ``run`` coroutine; sources
   hand batches of posts to :meth:`Engine.submit` (thread-safe, never blocks);
 * the *ingest thread*: drains the queue, runs the pipeline, applies retention in small steps and
-  publishes a new snapshot a few times a second (only when something changed or time moved on).
+  publishes a new snapshot when something changed or the minute turned: at most once a second,
+  and less often when snapshots are expensive (see :data:`PUBLISH_BUDGET`); an operator's decision
+  or a deletion is published at once.
 """
 
 from __future__ import annotations
@@ -42,8 +44,17 @@ from agora.store.base import Decision, DecisionAction, Store
 
 log = logging.getLogger("agora.engine")
 
-#: How often the ingest thread publishes a snapshot, in seconds.
-PUBLISH_EVERY = 0.5
+#: The shortest time between two snapshots, in seconds. The wall's tick takes the newest a few
+#: times a second; a figure that moves once a second is as lively on a lobby screen, and every new
+#: snapshot costs the GUI thread a round of panel refreshes on every screen.
+PUBLISH_EVERY = 1.0
+#: The share of one core building snapshots may take: after a build of ``t`` seconds the next one
+#: waits at least ``t / PUBLISH_BUDGET``. A 25 ms snapshot: every second; a 300 ms one (a large
+#: history): every 6 s, instead of holding the interpreter, and so the GUI thread, a third of the
+#: time.
+PUBLISH_BUDGET = 0.05
+#: ...but never longer than this while something changes, in seconds.
+PUBLISH_LONGEST = 8.0
 #: A loop silent for longer than this is reported by the watchdog, in seconds.
 LOOP_STALL_S = 30.0
 #: How often retention runs, in seconds.
@@ -152,6 +163,9 @@ class Engine:
         self._published_version = -1
         self._published_minute = -1
         self.publish_ms: deque[float] = deque(maxlen=1_000)
+        self._build_s = 0.0
+        """Smoothed duration of a snapshot build, in seconds (for the publish interval)."""
+        self._urgent = False
         """How long the latest snapshot builds took (milliseconds, for the benchmarks)."""
         self.ingested = 0
         self.ready = threading.Event()
@@ -193,8 +207,14 @@ class Engine:
             )
             self._published_version = aggregates.version
             self._published_minute = minute
-            self.publish_ms.append((time.perf_counter() - started) * 1000.0)
+            took = time.perf_counter() - started
+            self.publish_ms.append(took * 1000.0)
+            self._build_s = took if not self._build_s else 0.7 * self._build_s + 0.3 * took
         return self._snapshot
+
+    def publish_interval(self) -> float:
+        """Seconds to wait after a snapshot before building the next one (see the constants)."""
+        return min(PUBLISH_LONGEST, max(PUBLISH_EVERY, self._build_s / PUBLISH_BUDGET))
 
     # -- input ------------------------------------------------------------------------------------
 
@@ -314,6 +334,7 @@ class Engine:
                 while True:
                     if isinstance(item, Decision):
                         self.apply_decision(item)
+                        self._urgent = True
                     elif isinstance(item, _Deletion):
                         if batch:  # posts that came before the deletion go in first
                             try:
@@ -322,6 +343,7 @@ class Engine:
                                 log.exception("ingest: a batch of %d posts failed", len(batch))
                             batch = []
                         self.delete_now(item.ids)
+                        self._urgent = True
                     elif item is not None:
                         batch.extend(item)
                     if len(batch) >= 5_000:
@@ -340,8 +362,9 @@ class Engine:
             if now - last_retention >= RETENTION_EVERY:
                 last_retention = now
                 self._retention()
-            if now - last_publish >= PUBLISH_EVERY:
+            if self._urgent or now - last_publish >= self.publish_interval():
                 last_publish = now
+                self._urgent = False
                 try:
                     self.publish()
                 except Exception:
