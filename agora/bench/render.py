@@ -127,7 +127,7 @@ def calibrated_rate(config: WallConfig, config_dir: Path, now: datetime, per_s: 
     simulator = Simulator(
         live, SourceContext(wall=config, config_dir=config_dir, clock=lambda: now)
     )
-    span = 300.0
+    span = 120.0
     measured = len(simulator.generate(now, now + timedelta(seconds=span))) / span
     if measured <= 0:
         return probe_rate
@@ -173,11 +173,6 @@ def run_render_bench(
     Creates the Qt application (offscreen, six screens from ``screens_file``) unless one exists
     already (tests), in which case the screens of that application are used. ``history_s``: how
     much of the demo's history to ingest first (default: the demo source's ``backfill``)."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if platform in ("", "offscreen"):
-        screens = screens_file or SCREENS_FILE
-        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screens}"
-
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -188,7 +183,13 @@ def run_render_bench(
     from agora.ui import perf
     from agora.ui.app import Wall
 
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance()
+    if app is None:
+        argv = ["agora"]
+        if os.environ.get("QT_QPA_PLATFORM", "offscreen") in ("", "offscreen"):
+            # another platform (xcb, to watch the wall) is the caller's choice and is kept
+            argv += ["-platform", f"offscreen:configfile={screens_file or SCREENS_FILE}"]
+        app = QApplication(argv)
     assert isinstance(app, QApplication)
     loaded = load_config(config_path or DEMO_CONFIG)
     demo = loaded.config
