@@ -89,7 +89,7 @@ def test_recent_search_joins_authors_and_media(
     assert retweet.text.endswith("a screen we are proud of.")  # the full original, not "…"
     assert retweet.author.handle == "@ravi_k"
     assert retweet.metrics.likes == 2100
-    request = server.log[0][0]
+    request = next(req for req, _ in server.log if req.path == SEARCH)
     assert request.args["query"] == "lumen -is:retweet"
     assert request.args["max_results"] == "25"
     assert "author_id" in request.args["expansions"]
