@@ -13,7 +13,8 @@ already). When look-ups fail the posts still go out, with the DID as handle.
 ``time_us`` of the last event is the saved cursor (written at most once a second). On every
 (re)connection the stream resumes :data:`RESUME_BACK_US` before it and events already handled are
 skipped, so neither a dropped connection nor a restart loses or repeats a post. A ``delete`` of a
-post this source showed removes it from the wall.
+post this source showed removes it from the wall; the newest shown posts are saved too (as
+``<name>:emitted``), so that holds across a restart.
 
 ``mode = "search"``: ``app.bsky.feed.searchPosts?q=…&sort=latest&since=…`` (which needs a login
 on the public AppView since 2025: ``handle`` and an **app password**). The session from
@@ -372,6 +373,10 @@ class BlueskySource(LiveSource):
     batch_wait: float = 0.5
     #: Seconds to wait for the WebSocket handshake.
     open_timeout: float = 10.0
+    #: Shown posts remembered across a restart (so their deletions still reach the wall), and how
+    #: often that list is saved when it changed.
+    emitted_kept: int = 2_000
+    emitted_every: float = 5.0
 
     def __init__(self, config: Any, context: SourceContext) -> None:
         super().__init__(config, context)
@@ -391,6 +396,8 @@ class BlueskySource(LiveSource):
         self.lookups = True
         self.profiles = _ProfileCache()
         self.emitted = BoundedSet(50_000)
+        self._emitted_at = 0.0
+        self._emitted_matched = 0
         self.events = 0
         self.matched = 0
         self.time_us: int | None = None
@@ -528,8 +535,39 @@ class BlueskySource(LiveSource):
             if self.time_us is not None:
                 self.state["time_us"] = self.time_us
                 self.save_state_soon()
+            self._save_emitted()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.batch_wait)
+
+    @property
+    def _emitted_key(self) -> str:
+        return f"{self.name}:emitted"
+
+    def _load_emitted(self) -> None:
+        """The posts shown before a restart, so their deletions still reach the wall."""
+        try:
+            raw = self.context.get_cursor(self._emitted_key)
+            uris = orjson.loads(raw) if raw else []
+        except Exception:  # unreadable: deletions of older posts are missed, nothing else
+            uris = []
+        for uri in uris if isinstance(uris, list) else []:
+            if isinstance(uri, str):
+                self.emitted.add(uri)
+
+    def _save_emitted(self, *, force: bool = False) -> None:
+        """Keep the newest shown post URIs (only when some were added, every few seconds)."""
+        now = time.monotonic()
+        if self.matched == self._emitted_matched and not force:
+            return
+        if not force and now - self._emitted_at < self.emitted_every:
+            return
+        self._emitted_at = now
+        self._emitted_matched = self.matched
+        newest = [str(uri) for uri in self.emitted.newest(self.emitted_kept)]
+        try:
+            self.context.set_cursor(self._emitted_key, orjson.dumps(newest).decode())
+        except Exception as exc:  # a store problem must not stop the stream
+            self.problems.report("cursor-save", f"{self.name}: could not save shown posts: {exc}")
 
     async def _read_jetstream(self) -> None:
         async with connect(
@@ -576,6 +614,7 @@ class BlueskySource(LiveSource):
             await super().run(sink, stop)
             return
         self._wake = asyncio.Event()
+        self._load_emitted()
         async with self.session() as client:
             reader = asyncio.create_task(self._jetstream_loop(stop), name=f"jetstream:{self.name}")
             flusher = asyncio.create_task(self._flusher(client, sink, stop))
@@ -586,12 +625,13 @@ class BlueskySource(LiveSource):
                 await asyncio.gather(reader, return_exceptions=True)
                 flusher.cancel()
                 await asyncio.gather(flusher, return_exceptions=True)
-                if self._pending and self.lookups:
+                if self._pending:
                     self.lookups = False  # no more network on the way out
                     await self._flush(client, sink)
                 if self.time_us is not None:
                     self.state["time_us"] = self.time_us
                     self.save_state()
+                self._save_emitted(force=True)
 
     async def fetch(self, limit: int | None = None) -> list[Post]:
         """One search, or a listen to Jetstream of ``context.listen_seconds``."""

@@ -205,6 +205,31 @@ def test_a_restart_resumes_from_the_saved_cursor(server: HTTPServer) -> None:
     assert cursors.state("sky")["time_us"] == 1795341600000007
 
 
+def test_deletions_of_posts_shown_before_a_restart_still_arrive(server: HTTPServer) -> None:
+    serve_lookups(server)
+    cursors = Cursors()
+    first = Recorder()
+
+    async def before() -> None:
+        async with Jetstream(EVENTS[:1]) as js:
+            source = make(server, js.url, cursors, first)
+            await run_until(source, first, lambda: len(first.posts) == 1)
+
+    run(before())
+    assert json.loads(cursors["sky:emitted"] or "[]") == [
+        f"at://{DID1}/app.bsky.feed.post/3lumen00001"
+    ]
+    second = Recorder()
+
+    async def after() -> None:
+        async with Jetstream(EVENTS[7:8]) as js:  # the delete of that post
+            source = make(server, js.url, cursors, second)
+            await run_until(source, second, lambda: bool(second.deleted))
+
+    run(after())
+    assert second.deleted == [f"bluesky:at://{DID1}/app.bsky.feed.post/3lumen00001"]
+
+
 def test_failing_lookups_still_show_the_posts(
     server: HTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
