@@ -253,13 +253,16 @@ class Wall(QObject):
         budget_s = TICK_BUDGET_MS / 1000.0
         first = self._next_window % count if count else 0
         deferred: int | None = None
+        served = False  # at least one window gets a new snapshot on every tick
         for offset in range(count):
             index = (first + offset) % count
             window = windows[index]
             try:
                 window.set_status("log", recent)
-                must = window.last_snapshot is snapshot or window.last_snapshot is None
-                if must or (deferred is None and time.perf_counter() - started < budget_s):
+                if window.last_snapshot is snapshot or window.last_snapshot is None:
+                    window.apply(snapshot)
+                elif deferred is None and (not served or time.perf_counter() - started < budget_s):
+                    served = True
                     window.apply(snapshot)
                 else:
                     # over budget: keep rotation, night mode and status going on what it shows

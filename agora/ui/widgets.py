@@ -180,8 +180,8 @@ class TextBlock(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         """Draw the wrapped lines, clipped to the widget (from a picture when the text is large)."""
         self._relayout()
-        ratio = self.devicePixelRatioF() or 1.0
         painter = QPainter(self)
+        ratio = _target_ratio(painter, self)
         painter.setClipRect(self.rect())
         if self._large(ratio):
             painter.drawPixmap(QPointF(0, 0), self._lines_picture(ratio))
@@ -189,6 +189,15 @@ class TextBlock(QWidget):
             self._picture = None
             self._draw_lines(painter)
         painter.end()
+
+
+def _target_ratio(painter: QPainter, widget: QWidget) -> float:
+    """The device pixel ratio of what ``painter`` really paints into: the window's backing store,
+    or the picture a ``render()`` into a ratio-2 pixmap (``agora snapshot --dpr 2``) aims at."""
+    engine = painter.paintEngine()
+    device = engine.paintDevice() if engine is not None else None
+    ratio = device.devicePixelRatioF() if device is not None else 0.0
+    return float(ratio or widget.devicePixelRatioF() or 1.0)
 
 
 def rounded_rect(painter: QPainter, rect: QRectF, radius: float, color: QColor) -> None:

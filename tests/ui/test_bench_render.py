@@ -1,6 +1,8 @@
 """``agora bench render``, short: the figures are there and plausible (never timing targets, which
 would flake on a busy machine), the timing hooks are removed afterwards, and the command drives six
-screens."""
+screens. And the rendering economies the figures rely on keep the wall right: a tick over its
+budget leaves screens for the next tick without starving any, the paced river still shows every
+change (a hidden post at once), large text drawn from a picture looks the same."""
 
 from __future__ import annotations
 
@@ -8,14 +10,29 @@ import json
 import math
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from pytestqt.qtbot import QtBot
 
 from agora.bench.render import LAYOUT, bench_config, format_report, percentile, run_render_bench
 from agora.config.loader import load_config
-from agora.ui import perf
+from agora.config.schema import PanelConfig
+from agora.core.post import Moderation
+from agora.engine import Engine, build_pipeline
+from agora.store.memory import MemoryStore
+from agora.ui import app as wall_app
+from agora.ui import perf, widgets
+from agora.ui.app import Wall
+from agora.ui.panels import PanelContext
+from agora.ui.panels.posts import RiverPanel
+from agora.ui.theme import theme_for
+
+from .conftest import NOW, UI_CONFIG, make_post, sample_posts
 
 DEMO = Path(__file__).resolve().parents[2] / "agora" / "assets" / "demo.toml"
 HEADLINE = ("cpu_percent", "tick_p50_ms", "tick_p95_ms", "frame_p95_ms", "peak_rss_mb")
@@ -76,3 +93,102 @@ def test_the_command_drives_six_screens_and_prints_json(tmp_path: Path) -> None:
     assert any(screen.endswith("3840x2160@2") for screen in result["screens"])
     for key in HEADLINE:
         assert key in result
+
+
+# -- the economies keep the wall right ---------------------------------------------------------
+
+
+def test_a_tick_over_budget_leaves_screens_for_the_next_tick(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = load_config(DEMO)
+    engine = Engine(bench_config(loaded.config, 60.0), MemoryStore(), config_dir=loaded.config_dir)
+    engine.ingest_now(sample_posts(100))
+    engine.publish(force=True)
+    wall = Wall(engine, windowed=True, window_size=(640, 360))
+    try:
+        windows = list(wall.windows.values())
+        assert len(windows) == 6
+        wall.tick()  # a window that has nothing yet always gets the snapshot
+        assert all(w.last_snapshot is engine.snapshot for w in windows)
+        monkeypatch.setattr(wall_app, "TICK_BUDGET_MS", 0.0)
+        new = engine.publish(force=True)
+        served = []
+        for _ in range(len(windows)):
+            wall.tick()
+            served.append(sum(w.last_snapshot is new for w in windows))
+        assert served == [1, 2, 3, 4, 5, 6]  # one more each tick: nobody starves
+    finally:
+        wall.close()
+        engine.close()
+
+
+def river_panel(qtbot: QtBot) -> RiverPanel:
+    theme = theme_for("dark").scaled(1920, 1080)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    panel = RiverPanel(PanelConfig(kind="river"), context)
+    qtbot.addWidget(panel)
+    panel.resize(960, 1000)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def test_the_paced_river_shows_a_change_after_its_interval(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(RiverPanel, "min_interval_s", 0.3)
+    river = river_panel(qtbot)
+    pipeline = build_pipeline(UI_CONFIG, None)
+    posts = sample_posts(40, seed=4)
+    pipeline.ingest(posts, now=NOW)
+    river.apply(pipeline.aggregates.snapshot(NOW))
+    first = river.cards[0].post_id
+    newest = make_post("Lumen, the newest post of all", at=NOW + timedelta(seconds=1))
+    pipeline.ingest([newest], now=NOW + timedelta(seconds=1))
+    river.apply(pipeline.aggregates.snapshot(NOW + timedelta(seconds=0.1)))
+    assert river.cards[0].post_id == first  # too soon: it waits for its turn
+    qtbot.waitUntil(lambda: river.cards[0].post_id == newest.id, timeout=5000)
+
+
+def test_the_paced_river_drops_a_hidden_post_at_once(qtbot: QtBot) -> None:
+    river = river_panel(qtbot)
+    pipeline = build_pipeline(UI_CONFIG, None)
+    pipeline.ingest(sample_posts(40, seed=5), now=NOW)
+    river.apply(pipeline.aggregates.snapshot(NOW))
+    shown = river.cards[0].post_id
+    assert shown is not None
+    pipeline.aggregates.set_moderation(shown, Moderation("hidden", ("hidden at the wall",)))
+    river.apply(pipeline.aggregates.snapshot(NOW + timedelta(seconds=0.1)))
+    assert shown not in [card.post_id for card in river.cards if card.isVisibleTo(river)]
+
+
+def picture_of(widget: widgets.TextBlock, ratio: float) -> np.ndarray:
+    pixmap = QPixmap(round(widget.width() * ratio), round(widget.height() * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(QColor("#101418"))
+    painter = QPainter(pixmap)
+    widget.render(painter, QPoint(0, 0))
+    painter.end()
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    data = np.frombuffer(image.constBits(), dtype=np.uint8)
+    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width(), :3]
+
+
+@pytest.mark.parametrize("ratio", [1.0, 2.0])
+def test_large_text_drawn_from_its_picture_looks_the_same(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, ratio: float
+) -> None:
+    block = widgets.TextBlock()
+    qtbot.addWidget(block)
+    block.setFont(theme_for("dark").scaled(1920, 1080).font(72))
+    block.setColor(QColor("#F2F4F8"))
+    block.setText("The Halcyon app got a firmware update overnight. Pickup was at 12:00 😀")
+    block.resize(900, 420)
+    cached = picture_of(block, ratio).astype(int)
+    assert block._picture is not None  # the large text really came from its picture
+    monkeypatch.setattr(widgets, "CACHED_GLYPH_LIMIT", 10**6)
+    direct = picture_of(block, ratio).astype(int)
+    assert block._picture is None
+    differing = (np.abs(cached - direct).sum(axis=2) > 48).mean()
+    assert differing < 0.002

@@ -307,9 +307,17 @@ class RiverPanel(Panel):
         self._take(snapshot)
 
     def _hides_shown(self, snapshot: Snapshot) -> bool:
-        """True when a post on screen has just been hidden (that never waits)."""
-        shown = self._shown_ids
-        return any(p.id in shown and not p.moderation.visible for p in snapshot.newest)
+        """True when a post on screen has been hidden or deleted since (that never waits): it is
+        gone from the newest posts although it is not older than the oldest of them."""
+        newest = snapshot.newest
+        if not newest:
+            return bool(self._shown_ids)
+        visible = {p.id for p in newest if p.moderation.visible}
+        oldest = min(p.created_at for p in newest)
+        shown = set(self._shown_ids)
+        return any(
+            p.id in shown and p.id not in visible and p.created_at >= oldest for p in self._posts
+        )
 
     def _take_waiting(self) -> None:
         waiting, self._waiting = self._waiting, None
