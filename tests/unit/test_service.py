@@ -121,7 +121,7 @@ class BlockingSource(Source):
 def test_the_watchdog_notices_a_hung_source_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine_module, "LOOP_STALL_S", 0.5)
+    monkeypatch.setattr(engine_module, "LOOP_STALL_S", 2.5)  # the ingest thread beats each second
     config = WallConfig()
     release = threading.Event()
     context = SourceContext(wall=config, config_dir=tmp_path)
@@ -139,7 +139,7 @@ def test_the_watchdog_notices_a_hung_source_loop(
     wall.watchdog.start(every=0.1)
     wall.start()
     try:
-        assert seen.wait(5), "the watchdog never noticed the blocked loop"
+        assert seen.wait(8), "the watchdog never noticed the blocked loop"
         assert stalls == ["the source loop"]  # the ingest thread kept beating
     finally:
         release.set()
