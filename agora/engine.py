@@ -55,6 +55,9 @@ PUBLISH_EVERY = 1.0
 PUBLISH_BUDGET = 0.05
 #: ...but never longer than this while something changes, in seconds.
 PUBLISH_LONGEST = 8.0
+#: The ingest thread wakes up at least this often, in seconds, with or without input (to publish
+#: when the minute turns, run retention, and beat for the watchdog).
+WAKE_EVERY = 0.5
 #: A loop silent for longer than this is reported by the watchdog, in seconds.
 LOOP_STALL_S = 30.0
 #: How often retention runs, in seconds.
@@ -330,7 +333,7 @@ class Engine:
                 watchdog.beat("the ingest thread")
             batch: list[Post] = []
             try:
-                item = self._queue.get(timeout=PUBLISH_EVERY)
+                item = self._queue.get(timeout=WAKE_EVERY)
                 while True:
                     if isinstance(item, Decision):
                         self.apply_decision(item)
