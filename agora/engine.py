@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,10 +34,11 @@ from agora.core.aggregates import HORIZON_MINUTES, Aggregates
 from agora.core.health import SourceHealth
 from agora.core.moderation import RuleModeration
 from agora.core.pipeline import Pipeline
-from agora.core.post import Moderation, ModerationState, Post
+from agora.core.post import APPROVED, Moderation, ModerationState, Post, format_time
 from agora.core.problems import ProblemLog
 from agora.core.sentiment import make_scorer
 from agora.core.snapshot import Snapshot
+from agora.core.text import fold
 from agora.core.topics import TopicMatcher
 from agora.service import Watchdog
 from agora.sources.base import Source, SourceContext
@@ -120,6 +122,48 @@ class _Deletion:
     ids: tuple[str, ...]
 
 
+@dataclass(slots=True, frozen=True)
+class _Reconfigure:
+    """A new config for the pipeline, queued for the ingest thread (hot reload)."""
+
+    config: WallConfig
+
+
+#: Store state key under which the wall keeps its sources' health (the console reads it).
+HEALTH_STATE_KEY = "sources.health"
+#: Seconds between two writes of unchanged source health to the store.
+HEALTH_SAVE_EVERY = 5.0
+
+
+def pipeline_changed(old: WallConfig, new: WallConfig) -> bool:
+    """True when the figures must be rebuilt for ``new``: topics, analytics, moderation rules or
+    the wall's time zone differ."""
+    return (
+        old.topics != new.topics
+        or old.analytics != new.analytics
+        or old.moderation != new.moderation
+        or old.wall.timezone != new.wall.timezone
+    )
+
+
+def _reads_topics(entry: object) -> bool:
+    """Sources that take the topics' terms as their own: restarted when the topics change."""
+    kind = getattr(entry, "kind", "")
+    return kind == "simulator" or (kind == "bluesky" and not getattr(entry, "keywords", None))
+
+
+def reenrich(pipeline: Pipeline, posts: Iterable[Post], *, rescore: bool) -> Iterator[Post]:
+    """Stored posts enriched again by ``pipeline`` (its topics and moderation rules, and, with
+    ``rescore``, its sentiment scorer) before they are warmed into its aggregates."""
+    for post in posts:
+        folded = fold(post.text)
+        post.topics = pipeline.topics.matcher.match(folded)
+        post.moderation = pipeline.moderate(replace(post, moderation=APPROVED), folded)
+        if rescore:
+            pipeline.sentiment(post)
+        yield post
+
+
 class Engine:
     """Runs a wall's data side: sources, pipeline, store, snapshots."""
 
@@ -146,6 +190,8 @@ class Engine:
             clock=clock,
             delete=self.delete,
         )
+        self.source_context = context
+        """What the sources were given (a hot reload builds new sources with the new config)."""
         if sources is None:
             from agora.sources.registry import build_sources
 
@@ -153,9 +199,13 @@ class Engine:
         self.sources: list[Source] = list(sources)
         self.watchdog: Watchdog | None = None
         """Set by the wall before :meth:`start`: the ingest thread and source loop beat on it."""
-        self._queue: queue.SimpleQueue[Sequence[Post] | Decision | _Deletion | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[
+            Sequence[Post] | Decision | _Deletion | _Reconfigure | None
+        ] = queue.SimpleQueue()
+        self._source_tasks: dict[str, asyncio.Task[None]] = {}
+        self._applied_config = config
+        """The config the pipeline was built for (a reload's config waits in the queue)."""
+        self._health_saved: tuple[float, object] = (0.0, None)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -270,13 +320,147 @@ class Engine:
         self.pipeline.ingest(posts, now=self.clock())
         self.ingested += len(posts)
 
+    # -- hot reload -------------------------------------------------------------------------------
+
+    def reconfigure(self, config: WallConfig, *, config_dir: Path | None = None) -> list[str]:
+        """Apply a new config to the running engine without losing data (thread-safe).
+
+        Sources whose entry changed (or that read the topics, when the topics changed) are
+        stopped and started again with their saved cursors; the others keep running. New topics,
+        analytics, moderation rules or time zone rebuild the figures from the store on the
+        ingest thread (operator decisions applied again); screens only change the windows the
+        snapshot is computed for. Returns what will change, in words, for the log.
+        """
+        old = self.config
+        changes: list[str] = []
+        if pipeline_changed(old, config):
+            what = [
+                name
+                for name, differs in (
+                    ("topics", old.topics != config.topics),
+                    ("analytics", old.analytics != config.analytics),
+                    ("moderation", old.moderation != config.moderation),
+                    ("timezone", old.wall.timezone != config.wall.timezone),
+                )
+                if differs
+            ]
+            changes.append(f"figures rebuilt from the store ({', '.join(what)} changed)")
+        restarted = self._reconfigure_sources(old, config, config_dir)
+        if restarted:
+            changes.append(restarted)
+        self.config = config
+        if self._threads and any(t.is_alive() for t in self._threads):
+            self._queue.put(_Reconfigure(config))
+        else:
+            self.apply_config_now(config, old)
+        return changes
+
+    def apply_config_now(self, config: WallConfig, old: WallConfig | None = None) -> None:
+        """Rebuild the pipeline for ``config`` when it must (ingest thread, or tests)."""
+        previous = old or self._applied_config
+        self._applied_config = config
+        self.config = config
+        self.windows = panel_windows(config)
+        if pipeline_changed(previous, config):
+            started = time.perf_counter()
+            self.pipeline = build_pipeline(config, self.store)
+            count = self.warm(enrich=True, rescore=previous.analytics != config.analytics)
+            log.info(
+                "figures rebuilt for the new config from %d stored posts in %.1f s",
+                count,
+                time.perf_counter() - started,
+            )
+        try:
+            self.publish(force=True)
+        except Exception:
+            log.exception("could not build a snapshot; keeping the previous one")
+
+    def _reconfigure_sources(
+        self, old: WallConfig, config: WallConfig, config_dir: Path | None
+    ) -> str:
+        """Stop and start the sources a new config changes; what was done, in words."""
+        from agora.sources.registry import build_source
+
+        context = replace(
+            self.source_context,
+            wall=config,
+            config_dir=config_dir or self.source_context.config_dir,
+        )
+        self.source_context = context
+        old_entries = {entry.name: entry for entry in old.sources if entry.enabled}
+        new_entries = {entry.name: entry for entry in config.sources if entry.enabled}
+        topics_changed = old.topics != config.topics
+        running = {source.name: source for source in self.sources}
+        stopping: list[str] = []
+        for name in running:
+            if name not in old_entries:
+                continue  # not built from the config (tests, benchmarks): leave it alone
+            entry = new_entries.get(name)
+            if (
+                entry is None
+                or entry != old_entries[name]
+                or (topics_changed and _reads_topics(entry))
+            ):
+                stopping.append(name)
+        starting: list[Source] = []
+        failed: list[str] = []
+        for name, entry in new_entries.items():
+            if name in running and name not in stopping:
+                continue
+            try:
+                starting.append(build_source(entry, context))
+            except Exception as exc:  # an unknown kind or a bad file: the others still start
+                log.error("source %s could not be started: %s", name, exc)
+                failed.append(name)
+        if not stopping and not starting:
+            return ""
+        kept = [s for s in self.sources if s.name not in stopping]
+        by_name = {s.name: s for s in [*kept, *starting]}
+        order = [e.name for e in config.sources if e.name in by_name]
+        self.sources = [by_name[n] for n in order] + [s for s in kept if s.name not in order]
+        loop = self._loop
+        if loop is not None and not loop.is_closed() and self._loop_stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                asyncio.run_coroutine_threadsafe(self._swap_sources(stopping, starting), loop)
+        started_names = [s.name for s in starting]
+        restarted = [n for n in stopping if n in started_names]
+        parts = []
+        if restarted:
+            parts.append(f"restarted {', '.join(restarted)}")
+        if added := [n for n in started_names if n not in stopping]:
+            parts.append(f"started {', '.join(added)}")
+        if removed := [n for n in stopping if n not in started_names]:
+            parts.append(f"stopped {', '.join(removed)}")
+        if failed:
+            parts.append(f"could not start {', '.join(failed)}")
+        return "sources: " + "; ".join(parts)
+
+    def save_health(self, *, force: bool = False) -> None:
+        """Keep the sources' health in the store for the operator console (at most every
+        :data:`HEALTH_SAVE_EVERY` seconds unless it changed)."""
+        health = {name: h.to_dict() for name, h in self.health().items()}
+        now = time.monotonic()
+        last_at, last = self._health_saved
+        if not force and health == last and now - last_at < HEALTH_SAVE_EVERY:
+            return
+        record = {"at": format_time(self.clock()), "wall": self.config.wall.name, "sources": health}
+        try:
+            self.store.set_state(HEALTH_STATE_KEY, json.dumps(record))
+        except Exception as exc:  # the console's view is a nicety; never stop ingest for it
+            log.debug("store: could not save source health: %s", exc)
+        self._health_saved = (now, health)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def warm(self) -> int:
-        """Load the stored posts the figures reach back to (56 hours) into the aggregates."""
+    def warm(self, *, enrich: bool = False, rescore: bool = False) -> int:
+        """Load the stored posts the figures reach back to (56 hours) into the aggregates
+        (``enrich``: matching topics and moderation rules again, see :func:`reenrich`)."""
         since = self.clock() - timedelta(minutes=HORIZON_MINUTES)
         try:
-            count = self.pipeline.warm(self.store.iter_posts(since))
+            stored = self.store.iter_posts(since)
+            if enrich:
+                stored = reenrich(self.pipeline, stored, rescore=rescore)
+            count = self.pipeline.warm(stored)
         except Exception as exc:  # a damaged store must not stop the wall
             log.error("store: could not read history back: %s", exc)
             count = 0
@@ -338,14 +522,17 @@ class Engine:
                     if isinstance(item, Decision):
                         self.apply_decision(item)
                         self._urgent = True
-                    elif isinstance(item, _Deletion):
-                        if batch:  # posts that came before the deletion go in first
+                    elif isinstance(item, _Deletion | _Reconfigure):
+                        if batch:  # posts that came before go in first
                             try:
                                 self.ingest_now(batch)
                             except Exception:
                                 log.exception("ingest: a batch of %d posts failed", len(batch))
                             batch = []
-                        self.delete_now(item.ids)
+                        if isinstance(item, _Deletion):
+                            self.delete_now(item.ids)
+                        else:
+                            self.apply_config_now(item.config)
                         self._urgent = True
                     elif item is not None:
                         batch.extend(item)
@@ -372,6 +559,7 @@ class Engine:
                     self.publish()
                 except Exception:
                     log.exception("could not build a snapshot; keeping the previous one")
+                self.save_health()
 
     def _retention(self) -> None:
         cutoff = self.clock() - timedelta(seconds=self.config.store.retention)
@@ -402,16 +590,36 @@ class Engine:
         self._loop_stop = stop
         if self._stop.is_set():
             return
-        tasks = [
-            asyncio.create_task(self._guarded(source, stop), name=f"source:{source.name}")
-            for source in self.sources
-        ]
+        for source in self.sources:
+            self._start_source(source, stop)
+        tasks = []
         if self.watchdog is not None:
             tasks.append(asyncio.create_task(self._heartbeat(self.watchdog, stop)))
         await stop.wait()
+        tasks.extend(self._source_tasks.values())  # as they are now (a reload changes them)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _start_source(self, source: Source, stop: asyncio.Event) -> None:
+        """Run a source on the source loop (called on the loop)."""
+        self._source_tasks[source.name] = asyncio.create_task(
+            self._guarded(source, stop), name=f"source:{source.name}"
+        )
+
+    async def _swap_sources(self, stopping: Sequence[str], starting: Sequence[Source]) -> None:
+        """Stop some sources and start others (on the loop; a reload). A stopped source is
+        given a few seconds to close its connections before its replacement starts."""
+        old = [self._source_tasks.pop(name) for name in stopping if name in self._source_tasks]
+        for task in old:
+            task.cancel()
+        if old:
+            await asyncio.wait(old, timeout=5.0)
+        stop = self._loop_stop
+        if stop is None or stop.is_set():
+            return
+        for source in starting:
+            self._start_source(source, stop)
 
     async def _heartbeat(self, watchdog: Watchdog, stop: asyncio.Event) -> None:
         """Beats while the source loop runs freely: a source that blocks the loop stops it."""

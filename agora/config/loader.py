@@ -77,10 +77,11 @@ class LoadedConfig:
 Origins = dict[KeyPath, tuple[Path, int]]
 
 
-def _read(path: Path) -> tuple[dict[str, Any], Origins]:
-    """Parse one file into data and the line of each key. Raises :class:`ConfigError`."""
+def _read(path: Path, text: str | None = None) -> tuple[dict[str, Any], Origins]:
+    """Parse one file (or, when given, ``text`` standing for its content) into data and the line
+    of each key. Raises :class:`ConfigError`."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if text is None else text.encode("utf-8", "surrogatepass")
     except FileNotFoundError:
         raise ConfigError([ConfigIssue(path, None, "", "config file not found")]) from None
     except IsADirectoryError:
@@ -154,8 +155,11 @@ def _merge(
     return merged, origins
 
 
-def _read_with_extends(path: Path) -> tuple[dict[str, Any], Origins, list[Path]]:
-    """Data of ``path`` merged over everything it extends, and the files involved."""
+def _read_with_extends(
+    path: Path, text: str | None = None
+) -> tuple[dict[str, Any], Origins, list[Path]]:
+    """Data of ``path`` (or of ``text`` standing for its content) merged over everything it
+    extends, and the files involved."""
     chain: list[Path] = []
     current = path
     layers: list[tuple[dict[str, Any], Origins]] = []
@@ -166,7 +170,7 @@ def _read_with_extends(path: Path) -> tuple[dict[str, Any], Origins, list[Path]]
             cycle = " → ".join(p.name for p in [*chain, current])
             raise ConfigError([ConfigIssue(first, None, "extends", f"extends itself: {cycle}")])
         chain.append(current)
-        data, origins = _read(current)
+        data, origins = _read(current, text if current is path else None)
         layers.append((data, origins))
         parent = data.get("extends")
         if parent is None:
@@ -197,6 +201,11 @@ def _read_with_extends(path: Path) -> tuple[dict[str, Any], Origins, list[Path]]
 
 # ---------------------------------------------------------------------------------------------
 # validation errors
+
+
+def dotted_key(path: Iterable[str | int]) -> str:
+    """A key path as :class:`ConfigIssue` names it: ``screens[0].pages[1].grid``."""
+    return _dotted(path)
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -379,10 +388,13 @@ def _cross_checks(config: WallConfig, origins: Origins, path: Path) -> list[Conf
 # public API
 
 
-def load_config(path: Path | str) -> LoadedConfig:
-    """Read, merge and validate a config. Raises :class:`ConfigError` with every issue found."""
+def load_config(path: Path | str, text: str | None = None) -> LoadedConfig:
+    """Read, merge and validate a config. Raises :class:`ConfigError` with every issue found.
+
+    ``text``, when given, stands for the content of ``path`` (an editor's unsaved buffer): the
+    messages and line numbers are those ``agora check`` would print once it is saved."""
     path = Path(path)
-    data, origins, chain = _read_with_extends(path)
+    data, origins, chain = _read_with_extends(path, text)
     try:
         config = WallConfig.model_validate(data)
     except ValidationError as exc:
@@ -402,11 +414,13 @@ def load_config(path: Path | str) -> LoadedConfig:
     return LoadedConfig(config, path, tuple(chain), config_dir, origins)
 
 
-def check_config(path: Path | str) -> tuple[LoadedConfig | None, list[ConfigIssue]]:
+def check_config(
+    path: Path | str, text: str | None = None
+) -> tuple[LoadedConfig | None, list[ConfigIssue]]:
     """Validate for ``agora check``: the loaded config (or ``None``) and every issue found,
-    including files the config names that do not exist."""
+    including files the config names that do not exist. ``text`` as for :func:`load_config`."""
     try:
-        loaded = load_config(path)
+        loaded = load_config(path, text)
     except ConfigError as exc:
         return None, exc.issues
     issues: list[ConfigIssue] = []
@@ -468,6 +482,7 @@ __all__ = [
     "ConfigIssue",
     "LoadedConfig",
     "check_config",
+    "dotted_key",
     "line_of",
     "load_config",
     "summary",

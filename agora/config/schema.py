@@ -141,9 +141,12 @@ def parse_pair(value: object, what: str) -> tuple[int, int]:
 
 
 class Strict(BaseModel):
-    """Base for every section: unknown keys are errors, values are immutable after loading."""
+    """Base for every section: unknown keys are errors, values are immutable after loading. The
+    docstring under each key is its description (the console shows it beside the field)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, use_attribute_docstrings=True
+    )
 
 
 class WallSection(Strict):

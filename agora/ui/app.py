@@ -395,6 +395,9 @@ def run_wall(
     if not windowed:
         inhibit_screen_blanking()
     wall.start()
+    from agora.ui.reload import watch_config
+
+    reloader = watch_config(wall, loaded)  # hot reload: saved changes apply within 2 s
     # Python signal handlers run only when the interpreter gets control: poke it regularly.
     signal.signal(signal.SIGINT, lambda *_: QApplication.quit())
     signal.signal(signal.SIGTERM, lambda *_: QApplication.quit())
@@ -407,6 +410,7 @@ def run_wall(
     try:
         status = app.exec()
     finally:
+        reloader.stop()
         wall.close()
         engine.close()
         if images is not None and hasattr(images, "close"):

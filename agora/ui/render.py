@@ -10,11 +10,12 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, Qt
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from agora.config.loader import LoadedConfig
+from agora.config.schema import WallConfig
 from agora.core.snapshot import Snapshot
 from agora.ui.app import wall_theme
 from agora.ui.page import PageWidget
@@ -42,6 +43,26 @@ def render_page(
     config = loaded.config
     if not config.screens:
         raise ValueError(f"{loaded.path}: no [[screens]] configured")
+    picture = page_picture(config, snapshot, screen=screen, page=page, size=size, dpr=dpr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not picture.save(str(out), "PNG"):
+        raise OSError(f"could not write {out}")
+    return out
+
+
+def page_picture(
+    config: WallConfig,
+    snapshot: Snapshot,
+    *,
+    screen: int,
+    page: int,
+    size: tuple[int, int],
+    dpr: float = 1.0,
+    on_screen: bool = True,
+) -> QPixmap:
+    """A picture of page ``page`` of configured screen ``screen`` at ``size`` (logical pixels),
+    built as the wall builds it. ``on_screen=False`` lays the page out without ever showing it
+    (the console's live preview on a desktop)."""
     if not 0 <= screen < len(config.screens):
         raise ValueError(f"screen {screen} is not configured (0–{len(config.screens) - 1})")
     pages = config.screens[screen].pages
@@ -52,6 +73,8 @@ def render_page(
     theme = wall_theme(config).scaled(*size)
     context = PanelContext(wall=config, theme=theme, clock=lambda: snapshot.now)
     widget = PageWidget(pages[page], context)
+    if not on_screen:
+        widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     palette = widget.palette()
     palette.setColor(widget.backgroundRole(), theme.color("background"))
     widget.setPalette(palette)
@@ -63,13 +86,10 @@ def render_page(
     _settle()
     widget.apply(snapshot)
     picture = widget.grab() if dpr == 1.0 else _grab_scaled(widget, dpr)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not picture.save(str(out), "PNG"):
-        raise OSError(f"could not write {out}")
     widget.close()
     widget.deleteLater()
     _settle(1)
-    return out
+    return picture
 
 
 def _grab_scaled(widget: PageWidget, dpr: float) -> QPixmap:

@@ -1,0 +1,74 @@
+"""Hot reload inside the wall: screens rebuilt from a saved change, the last good config kept
+(with a notice on the status line) when the file is invalid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from agora.config.edit import ConfigDocument, save_text
+from agora.config.loader import load_config
+from agora.engine import Engine
+from agora.store.memory import MemoryStore
+from agora.ui.app import Wall
+from agora.ui.reload import STATUS_KEY, ConfigReloader
+
+from .conftest import sample_posts
+
+CONFIG = """\
+[wall]
+name = "Reload"
+
+[topics.brand]
+label = "Lumen"
+terms = ["lumen"]
+
+[[screens]]
+output = 0
+[[screens.pages]]
+grid = "2x1"
+panels = [{ kind = "featured", at = "0,0" }, { kind = "kpis", at = "1,0" }]
+"""
+
+
+def test_a_saved_change_rebuilds_the_screens_and_a_bad_one_is_refused(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tmp_path / "wall.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    loaded = load_config(path)
+    engine = Engine(loaded.config, MemoryStore(), config_dir=tmp_path, sources=[])
+    engine.ingest_now(sample_posts(50))
+    engine.publish(force=True)
+    wall = Wall(engine, windowed=True, window_size=(960, 540))
+    reloader = ConfigReloader(wall, loaded, interval_s=0.05)
+    try:
+        first = wall.windows[0]
+        assert [p.kind for p in first.pages[0].panels] == ["featured", "kpis"]
+
+        doc = ConfigDocument(CONFIG)
+        doc.set(("screens", 0, "pages", 0, "panels", 1, "kind"), "trending")
+        save_text(path, doc.text)
+        qtbot.waitUntil(lambda: reloader.reloads == 1, timeout=3000)
+        window = wall.windows[0]
+        assert window is not first
+        assert [p.kind for p in window.pages[0].panels] == ["featured", "trending"]
+        assert wall.config.screens[0].pages[0].panels[1].kind == "trending"
+
+        path.write_text(doc.text.replace('grid = "2x1"', 'grid = "1x1"'), encoding="utf-8")
+        qtbot.waitUntil(lambda: reloader.rejections == 1, timeout=3000)
+        assert wall.windows[0] is window  # nothing changed on screen
+        assert "config not applied" in window._status_messages[STATUS_KEY]
+        wall.tick()
+        assert "config not applied" in window.status.text()
+
+        save_text(path, doc.text.replace('name = "Reload"', 'name = "Reloaded"'))
+        qtbot.waitUntil(lambda: reloader.reloads == 2, timeout=3000)
+        window = wall.windows[0]
+        assert STATUS_KEY not in window._status_messages
+        assert window.windowTitle().startswith("Reloaded")
+    finally:
+        reloader.stop()
+        wall.close()
+        engine.close()
