@@ -212,6 +212,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", type=_time, default=None, help="measure windows back from this time")
     p.add_argument("--out", type=Path, required=True)
 
+    p = sub.add_parser(
+        "moderation",
+        parents=[common, data],
+        help="the approval queue, decisions and block list of a wall; approve, hide, pin, block",
+    )
+    p.add_argument("config", type=Path)
+    p.add_argument(
+        "action",
+        choices=("list", "approve", "hide", "pin", "unpin", "block", "unblock"),
+        help="list the approval queue, latest decisions and blocked authors, or decide",
+    )
+    p.add_argument(
+        "target",
+        nargs="?",
+        help="a post id (approve, hide, pin, unpin); an author's handle, or a post id whose "
+        "author it is (block, unblock)",
+    )
+    p.add_argument("--reason", default="", help="why (kept with the decision)")
+    p.add_argument("--actor", default=None, help="who decides (default: the user's name)")
+    p.add_argument("--limit", type=int, default=20, help="list: at most N of each (default 20)")
+    p.add_argument("--json", action="store_true", help="list: one JSON object")
+
     p = sub.add_parser("bench", parents=[common], help="performance benchmarks")
     bench = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
     b = bench.add_parser("ingest", parents=[common], help="simulator posts through the pipeline")
@@ -484,6 +506,16 @@ def cmd_install_autostart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_moderation(args: argparse.Namespace) -> int:
+    """``agora moderation CONFIG list|approve|hide|pin|unpin|block|unblock [TARGET]``."""
+    from agora.moderation_cli import ModerationError, run
+
+    try:
+        return run(args)
+    except ModerationError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """``agora snapshot CONFIG --screen N --out FILE.png``."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -548,6 +580,7 @@ COMMANDS = {
     "run": cmd_run,
     "demo": cmd_run,
     "snapshot": cmd_snapshot,
+    "moderation": cmd_moderation,
 }
 
 

@@ -34,12 +34,13 @@ from agora.core.aggregates import HORIZON_MINUTES, Aggregates
 from agora.core.health import SourceHealth
 from agora.core.moderation import RuleModeration
 from agora.core.pipeline import Pipeline
-from agora.core.post import APPROVED, Moderation, ModerationState, Post, format_time
+from agora.core.post import APPROVED, Post, format_time
 from agora.core.problems import ProblemLog
 from agora.core.sentiment import make_scorer
 from agora.core.snapshot import Snapshot
 from agora.core.text import fold
 from agora.core.topics import TopicMatcher
+from agora.decisions import DecisionDesk
 from agora.service import Watchdog
 from agora.sources.base import Source, SourceContext
 from agora.store.base import Decision, DecisionAction, Store
@@ -91,12 +92,15 @@ def wall_timezone(config: WallConfig) -> ZoneInfo | None:
 def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
     """The pipeline and aggregates a config describes."""
     topic_terms = {key: topic.terms for key, topic in config.topics.items()}
+    moderation = RuleModeration(config.moderation)
+    blocked_words = [t for t in config.moderation.block_terms if " " not in t.strip()]
     aggregates = Aggregates(
         {key: config.topic_label(key) for key in config.topics},
         owned_accounts=config.analytics.owned_accounts,
         topic_terms=topic_terms,
-        stopwords=config.analytics.stopwords,
+        stopwords=[*config.analytics.stopwords, *blocked_words],
         timezone=wall_timezone(config),
+        term_filter=moderation.blocks_term,
     )
     return Pipeline(
         matcher=TopicMatcher(topic_terms),
@@ -105,7 +109,7 @@ def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
         ),
         aggregates=aggregates,
         store=store,
-        moderation=RuleModeration(config.moderation),
+        moderation=moderation,
         owned_accounts=config.analytics.owned_accounts,
     )
 
@@ -223,6 +227,9 @@ class Engine:
         self.ingested = 0
         self.ready = threading.Event()
         """Set once stored history has been loaded back into the aggregates."""
+        self.desk = DecisionDesk(store)
+        """Moderation decisions: recorded, applied, and followed across processes."""
+        self._published = threading.Condition()
 
     # -- the snapshot the UI reads ---------------------------------------------------------------
 
@@ -260,10 +267,24 @@ class Engine:
             )
             self._published_version = aggregates.version
             self._published_minute = minute
+            with self._published:
+                self._published.notify_all()
             took = time.perf_counter() - started
             self.publish_ms.append(took * 1000.0)
             self._build_s = took if not self._build_s else 0.7 * self._build_s + 0.3 * took
         return self._snapshot
+
+    def wait_for(self, check: Callable[[Snapshot], bool], timeout: float = 5.0) -> bool:
+        """Wait until a published snapshot satisfies ``check`` (tests, the console); ``False``
+        when ``timeout`` seconds passed first."""
+        deadline = time.monotonic() + timeout
+        with self._published:
+            while not check(self._snapshot):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._published.wait(left)
+        return True
 
     def publish_interval(self) -> float:
         """Seconds to wait after a snapshot before building the next one (see the constants)."""
@@ -297,23 +318,18 @@ class Engine:
     def apply_decision(self, decision: Decision) -> None:
         """Persist a decision and apply it to what the wall shows (ingest thread or tests)."""
         try:
-            self.store.add_decision(decision)
+            decision = self.desk.record(decision, self.pipeline)
         except Exception as exc:
             log.error("store: could not save the decision (%s); applied for this run only", exc)
         self._show_decision(decision)
         log.info("decision: %s %s by %s", decision.action, decision.target, decision.actor)
 
     def _show_decision(self, decision: Decision) -> None:
-        states: dict[str, ModerationState] = {
-            "hide": "hidden",
-            "approve": "approved",
-            "pin": "pinned",
-            "unpin": "approved",
-        }
-        state = states.get(decision.action)
-        if state is not None:
-            why = decision.reason or f"{decision.action} by {decision.actor}"
-            self.pipeline.aggregates.set_moderation(decision.target, Moderation(state, (why,)))
+        self.desk.apply(self.pipeline, decision)
+
+    def poll_decisions(self) -> int:
+        """Apply decisions other processes saved in the store (ingest thread or tests)."""
+        return self.desk.poll(self.pipeline)
 
     def ingest_now(self, posts: Sequence[Post]) -> None:
         """Run a batch through the pipeline on the calling thread (tests, commands)."""
@@ -456,6 +472,8 @@ class Engine:
         """Load the stored posts the figures reach back to (56 hours) into the aggregates
         (``enrich``: matching topics and moderation rules again, see :func:`reenrich`)."""
         since = self.clock() - timedelta(minutes=HORIZON_MINUTES)
+        decisions = self.desk.load()
+        self.desk.prime(self.pipeline, decisions)  # a blocked author's posts come back hidden
         try:
             stored = self.store.iter_posts(since)
             if enrich:
@@ -466,13 +484,7 @@ class Engine:
             count = 0
         if count:
             log.info("loaded %d stored posts back into the figures", count)
-        try:
-            decisions = self.store.decisions()
-        except Exception as exc:
-            log.error("store: could not read moderation decisions back: %s", exc)
-            decisions = []
-        for decision in decisions:
-            self._show_decision(decision)
+        self.desk.replay(self.pipeline, decisions, oldest_ts=since.timestamp())
         return count
 
     def start(self) -> None:
@@ -504,7 +516,7 @@ class Engine:
         self.store.close()
 
     def _ingest_loop(self) -> None:
-        self.warm()
+        self.warm(enrich=True)  # the moderation rules of this run apply to what was stored
         self.ready.set()
         self.publish(force=True)
         last_publish = time.monotonic()
@@ -548,6 +560,8 @@ class Engine:
                     self.ingest_now(batch)
                 except Exception:  # never let one bad batch stop the wall
                     log.exception("ingest: a batch of %d posts failed and was dropped", len(batch))
+            if self.poll_decisions():  # made by another process (agora moderation, the console)
+                self._urgent = True
             now = time.monotonic()
             if now - last_retention >= RETENTION_EVERY:
                 last_retention = now

@@ -483,15 +483,106 @@ SourceConfig = Annotated[
 ]
 
 
-class ModerationConfig(Strict):
-    """``[moderation]``: what may be shown."""
+def _regex(value: str) -> str:
+    """A regular expression that compiles (matched case-insensitively)."""
+    try:
+        re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        where = f" at position {exc.pos}" if exc.pos is not None else ""
+        raise ValueError(f"{value!r} is not a regular expression: {exc.msg}{where}") from None
+    if re.fullmatch(value, "", re.IGNORECASE) is not None:
+        raise ValueError(f"{value!r} matches empty text, so it would hide every post")
+    return value
 
-    profanity: bool = True
-    block_terms: list[str] = Field(default_factory=list)
-    block_authors: list[str] = Field(default_factory=list)
-    allow_authors: list[str] = Field(default_factory=list)
-    """Trusted authors: shown at once in every approval mode."""
+
+Regex = Annotated[str, AfterValidator(_regex)]
+
+_LANG_RE = re.compile(r"[a-z]{2,3}")
+
+
+def _language(value: str) -> str:
+    code = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    if not _LANG_RE.fullmatch(code):
+        raise ValueError(f'{value!r} is not a language code; use e.g. "en", "fi", "pt-BR"')
+    return code
+
+
+LanguageCode = Annotated[str, AfterValidator(_language)]
+
+
+def _domain(value: str) -> str:
+    text = value.strip().lower()
+    for prefix in ("https://", "http://"):
+        text = text.removeprefix(prefix)
+    text = text.rstrip("/").removeprefix("www.")
+    if (
+        not text
+        or "." not in text
+        or any(c.isspace() or c in "/?#@:" for c in text)
+        or text.startswith(".")
+    ):
+        raise ValueError(f'{value!r} is not a domain; use e.g. "example.com"')
+    return text
+
+
+Domain = Annotated[str, AfterValidator(_domain)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip(" #@*"):
+        raise ValueError(f"{value!r} is empty")
+    return value.strip()
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+
+class ModerationConfig(Strict):
+    """``[moderation]``: what may be shown on the wall, and whether an operator approves first.
+
+    Every filter hides a post (it is still counted in the figures, as ``hidden``); decisions
+    taken later by an operator (``agora moderation``, the console, ``H`` at the wall) go on top.
+    """
+
+    profanity: bool | Literal["strict"] = True
+    """Hide posts (and authors' names) with profanity from maintained word lists: whole words,
+    leetspeak (``sh1t``, ``f*ck``), the lists of ``profanity_languages``, of ``languages`` and of
+    the post's own language. ``"strict"`` also hides the everyday words the lists include
+    ("sucks", "wtf", "sexy")."""
+    profanity_languages: list[LanguageCode] = Field(default_factory=lambda: ["en"])
+    """Languages whose lists every post is checked against, whatever language it is in."""
+    profanity_allow: list[NonBlank] = Field(default_factory=list)
+    """Words never counted as profanity on this wall (a product or place name the lists catch)."""
+    block_terms: list[NonBlank] = Field(default_factory=list)
+    """Words or phrases that hide a post, matched like topic terms (case- and accent-insensitive,
+    whole words, ``"#tag"`` only the hashtag, a trailing ``*`` for prefixes) and also inside
+    hashtags (``"giveaway"`` hides ``#MegaGiveaway``) and in leetspeak (``g1veaway``). They never
+    trend."""
+    block_patterns: list[Regex] = Field(default_factory=list)
+    """Regular expressions (Python syntax, case-insensitive) searched in the post's text; a match
+    hides the post, e.g. ``"free\\s+(followers|likes)"``."""
+    block_authors: list[NonBlank] = Field(default_factory=list)
+    """Handles whose posts are never shown (``"@spam@example.org"``, ``"bot.bsky.social"``);
+    a change of display name changes nothing."""
+    block_domains: list[Domain] = Field(default_factory=list)
+    """Hosts whose links or media hide a post (``"example.com"`` also covers its subdomains):
+    the post's permalink, its media and the links in its text."""
+    block_sources: list[NonBlank] = Field(default_factory=list)
+    """Source entries (their ``name``) or kinds (``"reddit"``) whose posts are never shown."""
+    allow_authors: list[NonBlank] = Field(default_factory=list)
+    """Trusted authors: shown at once in every approval mode, and their media always shown."""
     approval: Literal["auto", "manual", "trusted-only"] = "auto"
+    """``auto``: shown unless a filter hides it; ``manual``: nothing is shown until an operator
+    approves it; ``trusted-only``: ``allow_authors`` are shown at once, others wait."""
+    languages: list[LanguageCode] = Field(default_factory=list)
+    """Languages the wall shows (``["en", "fi"]``); posts tagged with another language are
+    hidden, and so are untagged posts mostly in another script. Empty: every language."""
+    hide_sensitive: bool = True
+    """Hide posts the source marks sensitive (Mastodon ``sensitive``/content warning, Reddit
+    ``over_18``, X ``possibly_sensitive``, Bluesky adult labels)."""
+    hide_untrusted_media: bool = False
+    """Drop the pictures (images, video previews, avatars) of authors not in ``allow_authors``;
+    their text is still shown."""
 
 
 #: Most words in one ``[analytics] lexicon`` phrase.

@@ -6,7 +6,12 @@ Memory is bounded whatever the ingest rate or uptime:
 * per-minute series (48 h ring buffers) by topic, source, sentiment label and moderation state,
   plus engagement sums for owned accounts and for mentions;
 * slotted top-k counters (10-minute slots, capacity-bounded) for authors and terms;
-* bounded pools: featured candidates, newest posts, the open care queue, recent reply times.
+* bounded pools: featured candidates, newest posts, the open care queue, recent reply times,
+  posts waiting for approval (so an operator can approve them later), recently withdrawn ids.
+
+Moderation decisions taken after ingest (:meth:`Aggregates.set_moderation`,
+:meth:`Aggregates.block_author`) move a post between shown and not shown everywhere at once: the
+pools, the per-minute state counts, the author and term counters.
 
 :meth:`Aggregates.snapshot` turns these into an immutable :class:`~agora.core.snapshot.Snapshot`.
 """
@@ -134,6 +139,8 @@ class Aggregates:
         care_size: int = 1_000,
         author_capacity: int = 4_000,
         term_capacity: int = 6_000,
+        pending_size: int = 1_000,
+        term_filter: Callable[[str], bool] | None = None,
     ) -> None:
         self.topics = dict(topics)
         self.brand = brand if brand is not None else next(iter(self.topics), None)
@@ -169,6 +176,12 @@ class Aggregates:
         self._answered_ids: OrderedDict[str, float] = OrderedDict()
         self._reply_times: deque[float] = deque(maxlen=2_000)
         self._pinned: dict[str, Post] = {}
+        self._pending: OrderedDict[str, tuple[Post, str | None]] = OrderedDict()
+        self._pending_cap = pending_size
+        self._blocked: set[str] = set()
+        self._withdrawn: OrderedDict[str, None] = OrderedDict()
+        self.term_filter = term_filter
+        """Tells which terms may never trend (blocked words, profanity); ``None``: all may."""
         self.detector = SpikeDetector(self.topics)
 
     # -- ingest ------------------------------------------------------------------------------------
@@ -231,6 +244,8 @@ class Aggregates:
             if state == "pinned":
                 self._pinned[post.id] = post
             if post.is_repost or state not in _VISIBLE:
+                if state == "pending" and not post.is_repost:
+                    self._hold(post, folded_text)
                 continue
 
             slot = int(ts // slot_s)
@@ -291,47 +306,221 @@ class Aggregates:
         return result
 
     def update(self, post: Post) -> None:
-        """A post seen before came again (new metrics): refresh the copies the wall shows."""
+        """A post seen before came again (new metrics, edited text): refresh the copies the wall
+        shows. A decision taken meanwhile (approved, pinned) is kept; a post the moderation hook
+        now hides is withdrawn."""
         self.version += 1
-        if post.id in self._featured:
-            self._featured[post.id] = _Candidate(post, post.timestamp)
-        if post.id in self._newest_posts:
-            self._newest_posts[post.id] = post
-        if post.id in self._care_open:
-            self._care_open[post.id] = post
-        if post.id in self._pinned:
-            self._pinned[post.id] = post
+        post_id = post.id
+        if not post.moderation.visible and post.moderation.state != "pending":
+            self._withdraw(post_id, post.moderation)
+            return
+        current = self.state_of(post_id)
+        if current is not None and current != post.moderation:
+            post = post.with_moderation(current)
+        if post_id in self._featured:
+            self._featured[post_id] = _Candidate(post, post.timestamp)
+        if post_id in self._newest_posts:
+            self._newest_posts[post_id] = post
+        if post_id in self._care_open:
+            self._care_open[post_id] = post
+        if post_id in self._pinned:
+            self._pinned[post_id] = post
+        held = self._pending.get(post_id)
+        if held is not None:
+            self._pending[post_id] = (post, None)
 
     def remove(self, post_id: str) -> None:
         """A post deleted at the source disappears from everything the wall shows."""
         self.version += 1
+        self._withdraw(post_id, None)
+
+    def state_of(self, post_id: str) -> Moderation | None:
+        """The moderation state of a post the aggregates still hold (pools), else ``None``."""
+        found = self._find(post_id)
+        return found.moderation if found is not None else None
+
+    def post(self, post_id: str) -> Post | None:
+        """The post with this id, when a pool holds it (shown, pinned, waiting or in care)."""
+        return self._find(post_id)
+
+    def was_withdrawn(self, post_id: str) -> bool:
+        """True when the post was taken off the wall lately (hidden, deleted, blocked)."""
+        return post_id in self._withdrawn
+
+    def knows(self, post_id: str) -> bool:
+        """True when the post is in one of the pools (shown, pinned or waiting)."""
+        return self._find(post_id) is not None
+
+    def _find(self, post_id: str) -> Post | None:
+        post = self._pinned.get(post_id) or self._newest_posts.get(post_id)
+        if post is not None:
+            return post
+        candidate = self._featured.get(post_id)
+        if candidate is not None:
+            return candidate.post
+        post = self._care_open.get(post_id)
+        if post is not None:
+            return post
+        held = self._pending.get(post_id)
+        return held[0] if held is not None else None
+
+    def set_moderation(
+        self, post_id: str, moderation: Moderation, post: Post | None = None
+    ) -> bool:
+        """Apply a decision taken after ingest (hide, approve, pin, unpin) to everything the wall
+        shows. ``post`` is the stored post, for one the pools no longer hold. Returns ``False``
+        when nothing could change (an unknown post, or a post of a blocked author to show)."""
+        known = self._find(post_id)
+        original = known if known is not None else post
+        if original is None:
+            if not moderation.visible:  # nothing to take away, but remember it was withdrawn
+                self._mark_withdrawn(post_id)
+            return False
+        self.version += 1
+        was_visible = original.moderation.visible
+        if not moderation.visible:
+            if known is not None or was_visible:
+                self._withdraw(post_id, moderation, original)
+            return True
+        if self._blocked and owned_handle(original.author.handle) in self._blocked:
+            return False
+        updated = original.with_moderation(moderation)
+        if was_visible:  # approve ↔ pin: the copies change, the counts stay
+            self._replace_copies(post_id, updated)
+            self._shift_state(original, moderation.state)
+        else:
+            self._pending.pop(post_id, None)
+            self._shift_state(original, moderation.state)
+            self._reveal(updated)
+        if moderation.state == "pinned":
+            self._pinned[post_id] = updated
+        else:
+            self._pinned.pop(post_id, None)
+        return True
+
+    def block_author(self, handle: str) -> int:
+        """Withdraw every post of an author (any form of the handle) from everything the wall
+        shows, the leaderboard included; posts that arrive later are the moderation hook's job.
+        Returns how many held posts were withdrawn."""
+        key = owned_handle(handle)
+        self._blocked.add(key)
+        self.version += 1
+        posts: dict[str, Post] = {}
+        for post in self._pinned.values():
+            posts[post.id] = post
+        for post in self._newest_posts.values():
+            posts[post.id] = post
+        for candidate in self._featured.values():
+            posts[candidate.post.id] = candidate.post
+        for post in self._care_open.values():
+            posts[post.id] = post
+        for held, _ in self._pending.values():
+            posts[held.id] = held
+        hidden = Moderation("hidden", ("blocked author",))
+        count = 0
+        for post in posts.values():
+            if owned_handle(post.author.handle) == key:
+                self._withdraw(post.id, hidden, post)
+                count += 1
+        for raw in [h for h in self.authors.all_keys() if owned_handle(h) == key]:
+            self.authors.discard(raw)
+        for raw in [h for h in self._author_info if owned_handle(h) == key]:
+            del self._author_info[raw]
+        return count
+
+    def unblock_author(self, handle: str) -> None:
+        """Posts of this author may be shown again (those withdrawn stay withdrawn)."""
+        self._blocked.discard(owned_handle(handle))
+        self.version += 1
+
+    @property
+    def blocked_authors(self) -> frozenset[str]:
+        """Handles (canonical form) withdrawn by :meth:`block_author`."""
+        return frozenset(self._blocked)
+
+    # -- moving posts between shown and not shown ------------------------------------------------
+
+    def _hold(self, post: Post, folded: str | None) -> None:
+        """Keep a post waiting for approval (the oldest waiting post goes when the pool is full:
+        it can still be approved from the store)."""
+        self._pending[post.id] = (post, folded)
+        if len(self._pending) > self._pending_cap:
+            self._pending.popitem(last=False)
+
+    def _withdraw(
+        self, post_id: str, moderation: Moderation | None, post: Post | None = None
+    ) -> None:
+        """Take a post off the wall: every pool, its counts in the author and term counters, and
+        (``moderation`` given: a decision, not a deletion) its state in the per-minute counts."""
+        found = self._find(post_id) or post
         self._featured.pop(post_id, None)
         self._care_open.pop(post_id, None)
         self._pinned.pop(post_id, None)
+        self._pending.pop(post_id, None)
         if self._newest_posts.pop(post_id, None) is not None:
             self._newest = [item for item in self._newest if item[1] != post_id]
-
-    def set_moderation(self, post_id: str, moderation: Moderation) -> None:
-        """Apply a decision taken after ingest (hide, pin, approve) to what the wall shows."""
-        self.version += 1
-        if not moderation.visible:
-            self.remove(post_id)
+        self._mark_withdrawn(post_id)
+        if found is None:
             return
-        for pool in (self._featured, self._care_open):
-            item = pool.get(post_id)
-            if isinstance(item, _Candidate):
-                pool[post_id] = _Candidate(item.post.with_moderation(moderation), item.ts)  # type: ignore[assignment]
-            elif isinstance(item, Post):
-                pool[post_id] = item.with_moderation(moderation)  # type: ignore[assignment]
-        post = self._newest_posts.get(post_id)
-        if post is not None:
-            self._newest_posts[post_id] = post.with_moderation(moderation)
-        if moderation.state == "pinned":
-            original = post or (c.post if (c := self._featured.get(post_id)) else None)
-            if original is not None:
-                self._pinned[post_id] = original.with_moderation(moderation)
-        else:
-            self._pinned.pop(post_id, None)
+        if found.moderation.visible and not found.is_repost:
+            self._uncount(found)
+        if moderation is not None:
+            self._shift_state(found, moderation.state)
+
+    def _mark_withdrawn(self, post_id: str) -> None:
+        self._withdrawn[post_id] = None
+        self._withdrawn.move_to_end(post_id)
+        while len(self._withdrawn) > 512:
+            self._withdrawn.popitem(last=False)
+
+    def _uncount(self, post: Post) -> None:
+        """Take back what a shown post added to the author and term counters."""
+        slot = int(post.timestamp // self.terms.slot_s)
+        self.authors.remove(slot, (post.author.handle,))
+        found = term_scan(fold(post.text), self._term_stop)
+        if found:
+            self.terms.remove(slot, set(found))
+
+    def _shift_state(self, post: Post, state: str) -> None:
+        """Move one count from the post's old moderation state to ``state`` (per minute and in
+        the totals), so ``shown``, ``hidden`` and ``pending`` follow the decisions."""
+        old = post.moderation.state
+        if old == state:
+            return
+        minute = int(post.timestamp // 60)
+        self.series.add(minute, (f"state:{old}",), -1)
+        self.series.add(minute, (f"state:{state}",), 1)
+        self.totals[f"state:{old}"] -= 1
+        self.totals[f"state:{state}"] += 1
+
+    def _replace_copies(self, post_id: str, post: Post) -> None:
+        candidate = self._featured.get(post_id)
+        if candidate is not None:
+            self._featured[post_id] = _Candidate(post, candidate.ts)
+        if post_id in self._care_open:
+            self._care_open[post_id] = post
+        if post_id in self._newest_posts:
+            self._newest_posts[post_id] = post
+
+    def _reveal(self, post: Post) -> None:
+        """Count and place a post that becomes visible after ingest (approved while pending, or
+        hidden by mistake): what :meth:`add_many` does for a visible post."""
+        self._withdrawn.pop(post.id, None)
+        if post.is_repost:
+            return
+        ts = post.timestamp
+        slot = int(ts // self.terms.slot_s)
+        handle = post.author.handle
+        self.authors.add_slot(slot, [handle])
+        self._remember_author(post, handle)
+        text = fold(post.text)
+        found = term_scan(text, self._term_stop)
+        if found:
+            self.terms.add_slot(slot, list(set(found)))
+        if owned_handle(handle) not in self.owned:
+            self._feature(post, ts)
+            self._care(post, text, ts)
+        self._push_newest(post, ts)
 
     def _remember_author(self, post: Post, handle: str) -> None:
         info = self._author_info.get(handle)
@@ -413,6 +602,7 @@ class Aggregates:
         notes: Sequence[str] = (),
         featured: int = 24,
         care: int = 50,
+        pending: int = 100,
     ) -> Snapshot:
         """Build the immutable snapshot at ``now`` (default: the newest post ingested)."""
         if now is None:
@@ -438,6 +628,9 @@ class Aggregates:
             care=self._care_summary(care),
             alerts=self.detector.alerts(),
             kpis=self._kpis(now, now_minute),
+            pending=tuple(p for p, _ in reversed(self._pending.values()))[:pending],
+            withdrawn=frozenset(self._withdrawn),
+            blocked_authors=tuple(sorted(self._blocked)),
             sources=dict(sources or {}),
             store_status=store_status,
             notes=tuple(notes),
@@ -533,8 +726,9 @@ class Aggregates:
         before_mass = sum(before.values())
         scale = sum(recent.values()) / before_mass if before_mass else 0.0
         trends: list[TermTrend] = []
+        blocked = self.term_filter
         for term, n in recent.items():
-            if n < 3:
+            if n < 3 or (blocked is not None and blocked(term)):
                 continue
             expected = before.get(term, 0) * scale
             score = (n - expected) / math.sqrt(expected + 1.0)

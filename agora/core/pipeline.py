@@ -70,7 +70,7 @@ class Normaliser:
                 level=logging.INFO,
             )
             post.created_at = now
-        if not post.author.handle.isprintable():
+        if not (post.author.handle.isprintable() and post.author.name.isprintable()):
             self._problems.report("author-name", f"{post.id}: cleaned the author's name")
             author = post.author
             post.author = type(author)(
@@ -141,7 +141,8 @@ class Deduper:
 
 
 class ModerationHook(Protocol):
-    """Decides whether a new post may be shown. Later work plugs richer filters in here."""
+    """Decides whether a new post may be shown (:class:`agora.core.moderation.RuleModeration`
+    for a wall's ``[moderation]``)."""
 
     def __call__(self, post: Post, folded: str) -> Moderation:
         """The moderation state of ``post`` (``folded`` is its case/accent-folded text)."""
@@ -235,15 +236,19 @@ class Pipeline:
             post.moderation = self.moderate(post, folded)
             self.sentiment(post)
             self.topics(post, folded)
+        aggregates = self.aggregates
         for post in updates:
-            # an update carries fresh metrics; the enrichment of the first copy stays valid
+            # an update carries fresh metrics (or an edited text): enriched again; a decision
+            # taken meanwhile stays unless the edit now trips a filter
             folded = fold(post.text)
-            post.moderation = self.moderate(post, folded)
+            verdict = self.moderate(post, folded)
+            known = aggregates.state_of(post.id)
+            hidden_now = verdict.state == "hidden"
+            post.moderation = known if known is not None and not hidden_now else verdict
             self.sentiment(post)
             self.topics(post, folded)
         if self.store is not None and (new or updates):
             result.stored = self.store.add_posts(new + updates)
-        aggregates = self.aggregates
         aggregates.add_many(new, folded_texts)
         for post in updates:
             aggregates.update(post)

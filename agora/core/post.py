@@ -44,6 +44,9 @@ Every source turns its payload into a :class:`Post`; ``agora fetch`` prints post
 ``sensitive``
     The source flagged the post (Mastodon ``sensitive``/spoiler, Reddit ``over_18``, X
     ``possibly_sensitive``).
+``protected``
+    The author's account is locked or private (X ``protected``, Mastodon ``locked``, a webhook
+    that says so). Optional, ``False`` by default; such posts are never shown on the wall.
 """
 
 from __future__ import annotations
@@ -180,6 +183,7 @@ class Post:
     sentiment: Sentiment | None = None
     moderation: Moderation = APPROVED
     sensitive: bool = False
+    protected: bool = False
 
     @property
     def timestamp(self) -> float:
@@ -233,6 +237,7 @@ class Post:
                 "reasons": list(self.moderation.reasons),
             },
             "sensitive": self.sensitive,
+            "protected": self.protected,
         }
 
     def to_json(self) -> str:
@@ -480,4 +485,5 @@ def parse_post(
         sentiment=parse_sentiment(raw.get("sentiment")),
         moderation=parse_moderation(raw.get("moderation")),
         sensitive=raw.get("sensitive") is True,
+        protected=raw.get("protected") is True,
     )

@@ -201,6 +201,13 @@ class Snapshot:
     store_status: str
     notes: tuple[str, ...] = ()
     """Discreet status-line messages ("store: memory only", "3 malformed items skipped")."""
+    pending: tuple[Post, ...] = ()
+    """Posts waiting for an operator's approval, newest first (bounded; the store has them all)."""
+    withdrawn: frozenset[str] = frozenset()
+    """Ids of posts taken off the wall lately (hidden, deleted at the source, blocked author):
+    a panel showing one of them replaces it at once."""
+    blocked_authors: tuple[str, ...] = ()
+    """Handles blocked by an operator while the wall runs (canonical form)."""
 
     def summary(self, window_s: float | None) -> WindowSummary:
         """The summary for a window; the closest computed one when that exact window is missing."""
@@ -322,6 +329,10 @@ class Snapshot:
                 "peak_per_minute": self.kpis.peak_per_minute,
             },
             "sources": {name: h.to_dict() for name, h in self.sources.items()},
+            "moderation": {
+                "pending": [p.id for p in self.pending],
+                "blocked_authors": list(self.blocked_authors),
+            },
             "store": self.store_status,
             "notes": list(self.notes),
         }

@@ -20,7 +20,22 @@ _DIGITS_RE = re.compile(r"^[\d\-']+$")
 #: Languages whose stopword lists (from the ``stop-words`` package) are added to the project's own
 #: English list. English has its own list here: the package's marks words like "great" or "help"
 #: as stopwords, and those are exactly what a brand wants to see trend.
-OTHER_LANGUAGES = "fr de es pt it nl fi sv da no pl ca id tr".split()
+OTHER_LANGUAGES = [
+    "fr",
+    "de",
+    "es",
+    "pt",
+    "it",
+    "nl",
+    "fi",
+    "sv",
+    "da",
+    "no",
+    "pl",
+    "ca",
+    "id",
+    "tr",
+]
 
 
 def _other_language_stopwords() -> frozenset[str]:

@@ -19,10 +19,13 @@ MAX_TEXT_CHARS = 5_000
 MAX_NAME_CHARS = 200
 
 # C0 and C1 control characters except tab/newline/carriage return (folded as whitespace later),
-# DEL, bidi embeddings/overrides/isolates (they can reorder a whole line of the layout), the BOM and
-# Unicode non-characters. ZWJ/ZWNJ stay: emoji sequences and several scripts need them.
+# DEL, bidi embeddings/overrides/isolates (they can reorder a whole line of the layout), invisible
+# characters that mostly serve to dodge filters (soft hyphen, Mongolian vowel separator, zero-width
+# space, word joiner, invisible operators), the BOM and Unicode non-characters. ZWJ/ZWNJ stay:
+# emoji sequences and several scripts need them.
 _UNSAFE_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]"
 )
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u2028\u2029\u3000]+")

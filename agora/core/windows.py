@@ -260,6 +260,35 @@ class SlottedCounter:
             if first <= index <= last:
                 yield index, self._slots[index]
 
+    def remove(self, index: int, keys: Iterable[str]) -> None:
+        """Take back one count of each of ``keys`` in slot ``index`` and in the all-time counts
+        (a post hidden after it was counted). Counts never go below zero."""
+        counter = self._slots.get(index)
+        everything = self._all
+        changed = False
+        for key in keys:
+            if counter is not None and (n := counter.get(key)) is not None:
+                changed = True
+                if n <= 1:
+                    del counter[key]
+                    self._total_keys -= 1
+                else:
+                    counter[key] = n - 1
+            if (n := everything.get(key)) is not None:
+                if n <= 1:
+                    del everything[key]
+                else:
+                    everything[key] = n - 1
+        if changed and self.head is not None and index < self.head:
+            self._merged.clear()
+
+    def all_keys(self) -> set[str]:
+        """Every key counted anywhere (all time and every slot)."""
+        found = set(self._all)
+        for counter in self._slots.values():
+            found.update(counter)
+        return found
+
     def discard(self, key: str) -> None:
         """Forget a key everywhere (a blocked author or word)."""
         self._all.pop(key, None)

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from agora.core.post import Post
+from agora.core.post import Moderation, ModerationState, Post
 from agora.store.base import Decision, Store
 from agora.store.memory import MemoryStore
 from agora.store.sqlite import SqliteStore, StoreOpenError
@@ -136,6 +136,12 @@ class FallbackStore(Store):
 
     def prune(self, before: datetime, batch: int = 2_000) -> int:
         return self._call(lambda s: s.prune(before, batch))
+
+    def set_moderation(self, post_id: str, moderation: Moderation) -> bool:
+        return self._call(lambda s: s.set_moderation(post_id, moderation))
+
+    def posts_in_state(self, state: ModerationState, limit: int = 100) -> list[Post]:
+        return self._call(lambda s: s.posts_in_state(state, limit))
 
     def get_cursor(self, source: str) -> str | None:
         return self._call(lambda s: s.get_cursor(source))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from agora.core.post import Post
+from agora.core.post import Moderation, ModerationState, Post
 
 DecisionAction = Literal["approve", "hide", "pin", "unpin", "block", "unblock"]
 
@@ -77,6 +77,14 @@ class Store(ABC):
     def prune(self, before: datetime, batch: int = 2_000) -> int:
         """Delete at most ``batch`` posts created before ``before``; returns how many. Called
         repeatedly in small steps so retention never stalls ingest."""
+
+    @abstractmethod
+    def set_moderation(self, post_id: str, moderation: Moderation) -> bool:
+        """Record a post's moderation state (a decision); ``False`` when it is not stored."""
+
+    @abstractmethod
+    def posts_in_state(self, state: ModerationState, limit: int = 100) -> list[Post]:
+        """Stored posts in a moderation state (``pending``: the approval queue), newest first."""
 
     # -- source cursors ----------------------------------------------------------------------------
 

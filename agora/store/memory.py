@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from agora.core.post import Post
+from agora.core.post import Moderation, ModerationState, Post
 from agora.store.base import Decision, Store
 
 
@@ -77,6 +77,20 @@ class MemoryStore(Store):
             for post_id in old:
                 del self._posts[post_id]
         return len(old)
+
+    def set_moderation(self, post_id: str, moderation: Moderation) -> bool:
+        with self._lock:
+            post = self._posts.get(post_id)
+            if post is None:
+                return False
+            self._posts[post_id] = post.with_moderation(moderation)
+        return True
+
+    def posts_in_state(self, state: ModerationState, limit: int = 100) -> list[Post]:
+        with self._lock:
+            posts = [p for p in self._posts.values() if p.moderation.state == state]
+        posts.sort(key=lambda p: (p.created_at, p.id), reverse=True)
+        return posts[:limit]
 
     def get_cursor(self, source: str) -> str | None:
         with self._lock:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agora.core.post import Post, PostError
+from agora.core.post import Moderation, ModerationState, Post, PostError
 from agora.store.base import Decision, Store
 
 #: Schema upgrades: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
@@ -45,6 +45,14 @@ MIGRATIONS: tuple[str, ...] = (
         key      TEXT PRIMARY KEY,
         value    TEXT NOT NULL
     );
+    """,
+    # 1 → 2: the moderation state beside the body, for the approval queue
+    """
+    ALTER TABLE posts ADD COLUMN state TEXT NOT NULL DEFAULT 'approved';
+    UPDATE posts SET state = coalesce(json_extract(body, '$.moderation.state'), 'approved')
+        WHERE json_valid(body);
+    CREATE INDEX posts_pending ON posts (created) WHERE state = 'pending';
+    CREATE INDEX decisions_target ON decisions (target);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -158,20 +166,24 @@ class SqliteStore(Store):
         latest: dict[str, Post] = {}
         for post in posts:
             latest[post.id] = post
-        rows = [(p.id, p.timestamp, p.source, p.to_json()) for p in latest.values()]
+        rows = [
+            (p.id, p.timestamp, p.source, p.to_json(), p.moderation.state) for p in latest.values()
+        ]
         with self._lock:
             db = self._db
             db.execute("BEGIN")
             try:
                 before = db.total_changes
                 db.executemany(
-                    "INSERT OR IGNORE INTO posts (id, created, source, body) VALUES (?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO posts (id, created, source, body, state) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
                 new = db.total_changes - before
                 if new < len(rows):
                     db.executemany(
-                        "UPDATE posts SET body = ? WHERE id = ?", [(r[3], r[0]) for r in rows]
+                        "UPDATE posts SET body = ?, state = ? WHERE id = ?",
+                        [(r[3], r[4], r[0]) for r in rows],
                     )
                 db.execute("COMMIT")
             except BaseException:
@@ -258,6 +270,28 @@ class SqliteStore(Store):
                 db.execute("ROLLBACK")
                 raise
             return cursor.rowcount
+
+    def set_moderation(self, post_id: str, moderation: Moderation) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone()
+        post = _decode(row[0]) if row else None
+        if post is None:
+            return False
+        body = post.with_moderation(moderation).to_json()
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE posts SET body = ?, state = ? WHERE id = ?",
+                (body, moderation.state, post_id),
+            )
+        return cursor.rowcount > 0
+
+    def posts_in_state(self, state: ModerationState, limit: int = 100) -> list[Post]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM posts WHERE state = ? ORDER BY created DESC LIMIT ?",
+                (state, limit),
+            ).fetchall()
+        return [post for (body,) in rows if (post := _decode(body)) is not None]
 
     # -- cursors -----------------------------------------------------------------------------
 

@@ -1,0 +1,226 @@
+"""Operator moderation decisions: recorded in the store, applied to what the wall shows, shared
+between processes. Qt-free.
+
+A decision — approve, hide, pin or unpin a post; block or unblock an author — is made at the wall
+(``H``), in the operator console or with ``agora moderation`` (another process). The store's
+``decisions`` table is the one record of them: what, which post or author, who, when and why.
+:class:`DecisionDesk` is the engine's side of it:
+
+* :meth:`DecisionDesk.record` saves a decision and the post's new state (so ``agora moderation
+  list`` and a restart see it);
+* :meth:`DecisionDesk.apply` makes it take effect in a pipeline: the moderation hook (a blocked
+  author's later posts) and the aggregates (pools, counts, leaderboard, trending);
+* :meth:`DecisionDesk.poll` picks up decisions other processes wrote (one indexed query);
+* at start, :meth:`DecisionDesk.prime` blocks authors before the stored posts are warmed and
+  :meth:`DecisionDesk.replay` applies the post decisions after.
+
+Blocking is by handle (canonical form: folded, no leading ``@``), so a new display name changes
+nothing. Showing a blocked author's post is refused while the block lasts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Final
+
+from agora.core.aggregates import owned_handle
+from agora.core.moderation import RuleModeration
+from agora.core.pipeline import Pipeline
+from agora.core.post import APPROVED, Moderation, ModerationState, Post
+from agora.core.text import fold
+from agora.store.base import Decision, DecisionAction, Store
+
+log = logging.getLogger("agora.decisions")
+
+#: What each decision on a post makes of it.
+POST_STATES: Final[dict[str, ModerationState]] = {
+    "approve": "approved",
+    "hide": "hidden",
+    "pin": "pinned",
+    "unpin": "approved",
+}
+AUTHOR_ACTIONS: Final = frozenset({"block", "unblock"})
+ACTIONS: Final[tuple[DecisionAction, ...]] = ("approve", "hide", "pin", "unpin", "block", "unblock")
+
+
+def decision_moderation(decision: Decision) -> Moderation | None:
+    """The moderation state a post decision gives (``None`` for author decisions)."""
+    state = POST_STATES.get(decision.action)
+    if state is None:
+        return None
+    why = decision.reason or f"{decision.action} by {decision.actor}"
+    return Moderation(state, (why,))
+
+
+def blocked_handles(decisions: Iterable[Decision], initial: Iterable[str] = ()) -> list[str]:
+    """The handles blocked after ``decisions`` (in order) on top of ``initial``, sorted."""
+    blocked = {owned_handle(h) for h in initial}
+    for decision in decisions:
+        if decision.action == "block":
+            blocked.add(owned_handle(decision.target))
+        elif decision.action == "unblock":
+            blocked.discard(owned_handle(decision.target))
+    return sorted(blocked)
+
+
+def author_of(target: str, store: Store | None, pipeline: Pipeline | None = None) -> str:
+    """The handle a block or unblock is about: ``target`` itself, or the author of the post with
+    that id (so an operator can block "the author of this post")."""
+    post: Post | None = None
+    if pipeline is not None:
+        post = pipeline.aggregates.post(target)
+    if post is None and store is not None and ":" in target:
+        try:
+            post = store.get_post(target)
+        except Exception:  # a store problem: take the target as a handle
+            post = None
+    return post.author.handle if post is not None else target
+
+
+class DecisionDesk:
+    """Records decisions, applies them to a pipeline and follows the ones other processes make."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.seq = 0
+        """The newest decision seen (its ``seq`` in the store)."""
+        self._own: set[int] = set()
+
+    # -- recording -------------------------------------------------------------------------------
+
+    def record(self, decision: Decision, pipeline: Pipeline | None = None) -> Decision:
+        """Save a decision (a block's target resolved to a handle). Raises when the store cannot
+        save it. The post's stored state changes when the decision is applied."""
+        if decision.action in AUTHOR_ACTIONS:
+            handle = author_of(decision.target, self.store, pipeline)
+            if handle != decision.target:
+                decision = Decision(
+                    decision.action, handle, decision.actor, decision.at, decision.reason
+                )
+        saved = self.store.add_decision(decision)
+        self._own.add(saved.seq)
+        return saved
+
+    # -- applying --------------------------------------------------------------------------------
+
+    def apply(
+        self,
+        pipeline: Pipeline,
+        decision: Decision,
+        *,
+        oldest_ts: float = 0.0,
+        replaying: bool = False,
+    ) -> bool:
+        """Make a decision take effect in ``pipeline`` and record the post's new state in the
+        store. A post the aggregates no longer hold is read from the store (when at least as new
+        as ``oldest_ts``); ``replaying`` (after a warm-up) means its state on the wall is what the
+        moderation rules gave it, not what the store says. ``False``: nothing changed."""
+        aggregates = pipeline.aggregates
+        hook = pipeline.moderate
+        target = decision.target
+        if decision.action == "block":
+            if isinstance(hook, RuleModeration):
+                hook.block_author(target)
+            aggregates.block_author(target)
+            return True
+        if decision.action == "unblock":
+            if isinstance(hook, RuleModeration):
+                hook.unblock_author(target)
+            aggregates.unblock_author(target)
+            return True
+        moderation = decision_moderation(decision)
+        if moderation is None:
+            log.warning("unknown decision %r about %s: ignored", decision.action, target)
+            return False
+        stored: Post | None = None
+        if not aggregates.knows(target):
+            try:
+                stored = self.store.get_post(target)
+            except Exception as exc:
+                log.warning("store: could not read %s for a decision: %s", target, exc)
+            if stored is not None and stored.timestamp < oldest_ts:
+                stored = None
+            if stored is not None:
+                stored = stored.with_moderation(self._state_on_wall(pipeline, stored, replaying))
+        changed = aggregates.set_moderation(target, moderation, stored)
+        try:
+            self.store.set_moderation(target, moderation)
+        except Exception as exc:  # the decision itself is saved: a restart applies it again
+            log.warning("store: could not update the state of %s: %s", target, exc)
+        return changed
+
+    @staticmethod
+    def _state_on_wall(pipeline: Pipeline, stored: Post, replaying: bool) -> Moderation:
+        """How a post the pools no longer hold stands on the wall (was it counted as shown?)."""
+        if pipeline.aggregates.was_withdrawn(stored.id):
+            return Moderation("hidden", ("withdrawn",))
+        if replaying:
+            return pipeline.moderate(replace(stored, moderation=APPROVED), fold(stored.text))
+        return stored.moderation
+
+    def prime(self, pipeline: Pipeline, decisions: Sequence[Decision]) -> None:
+        """Apply the author decisions (in order) before stored posts are warmed, so the
+        moderation hook hides a blocked author's posts as they are read back."""
+        for decision in decisions:
+            if decision.action in AUTHOR_ACTIONS:
+                self.apply(pipeline, decision)
+
+    def replay(
+        self, pipeline: Pipeline, decisions: Sequence[Decision], *, oldest_ts: float = 0.0
+    ) -> int:
+        """Apply the post decisions (in order) after stored posts were warmed; how many did."""
+        applied = 0
+        for decision in decisions:
+            if decision.action not in AUTHOR_ACTIONS and self.apply(
+                pipeline, decision, oldest_ts=oldest_ts, replaying=True
+            ):
+                applied += 1
+        return applied
+
+    def load(self) -> list[Decision]:
+        """Every stored decision, oldest first (and remember the newest as seen)."""
+        try:
+            decisions = self.store.decisions()
+        except Exception as exc:
+            log.error("store: could not read moderation decisions back: %s", exc)
+            return []
+        if decisions:
+            self.seq = max(self.seq, decisions[-1].seq)
+        return decisions
+
+    def poll(self, pipeline: Pipeline) -> int:
+        """Apply decisions saved by other processes since the last look (``agora moderation``,
+        the console); how many. One query on the decisions' primary key: cheap to call often."""
+        try:
+            fresh = self.store.decisions(after_seq=self.seq)
+        except Exception as exc:
+            log.debug("store: could not look for new decisions: %s", exc)
+            return 0
+        applied = 0
+        for decision in fresh:
+            self.seq = max(self.seq, decision.seq)
+            if decision.seq in self._own:
+                self._own.discard(decision.seq)
+                continue
+            self.apply(pipeline, decision)
+            applied += 1
+            log.info(
+                "decision from elsewhere: %s %s by %s",
+                decision.action,
+                decision.target,
+                decision.actor,
+            )
+        return applied
+
+
+__all__ = [
+    "ACTIONS",
+    "AUTHOR_ACTIONS",
+    "POST_STATES",
+    "DecisionDesk",
+    "author_of",
+    "blocked_handles",
+    "decision_moderation",
+]
