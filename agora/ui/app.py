@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from agora.config.schema import ScreenConfig, WallConfig
 from agora.engine import Engine
+from agora.service import Watchdog, sd_notify, watchdog_interval
 from agora.ui import perf
 from agora.ui.panels import PanelContext
 from agora.ui.screen import ScreenWindow
@@ -34,6 +35,9 @@ log = logging.getLogger("agora.ui")
 
 #: Milliseconds between UI ticks (the UI pulls the latest snapshot this often).
 TICK_MS = 250
+#: the name the UI tick beats under on the watchdog, and how long it may be silent
+UI_TICK = "the UI tick"
+UI_STALL_S = 20.0
 #: A tick hands a new snapshot to screens until it has used this many milliseconds; the screens
 #: left over get it on the next tick (250 ms later), so a new snapshot on six screens never blocks
 #: the GUI thread (and every animation) for the sum of all their refreshes.
@@ -125,6 +129,8 @@ class Wall(QObject):
         self._next_window = 0
         self._switch_interval: float | None = None
         self.tick_ms: deque[float] = deque(maxlen=2_000)
+        self.watchdog: Watchdog | None = None
+        """When set, every tick beats on it (a stuck GUI thread is noticed and logged)."""
         self.status_log = StatusLog()
         logging.getLogger().addHandler(self.status_log)
         self._quit_armed_at = 0.0
@@ -273,6 +279,8 @@ class Wall(QObject):
                 log.exception("%s: the tick failed; the screen keeps its last picture", window.name)
         self._next_window = deferred if deferred is not None else first
         self.ticks += 1
+        if self.watchdog is not None:
+            self.watchdog.beat(UI_TICK)
         elapsed = time.perf_counter() - started
         self.tick_ms.append(elapsed * 1000.0)
         if probe is not None:
@@ -390,8 +398,14 @@ def run_wall(
             images = ImageLoader()
         except Exception as exc:  # images are a nicety; the wall runs without them
             log.warning("images disabled: %s", exc)
+    # a GUI thread or loop that stops is logged; under systemd the service is then restarted
+    watchdog = Watchdog(ping_every=watchdog_interval())
+    engine.watchdog = watchdog
     engine.start()
     wall = Wall(engine, windowed=windowed, images=images)
+    wall.watchdog = watchdog
+    watchdog.watch(UI_TICK, UI_STALL_S)
+    watchdog.start()
     if not windowed:
         inhibit_screen_blanking()
     wall.start()
@@ -406,10 +420,14 @@ def run_wall(
     poke.start(200)
     if seconds is not None:
         QTimer.singleShot(int(seconds * 1000), QApplication.quit)
+    # the first frame is painted once the event loop runs: then tell systemd the wall is up
+    QTimer.singleShot(0, lambda: sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}"))
     log.info("wall %r running on %d screen(s)", config.wall.name, len(wall.windows))
     try:
         status = app.exec()
     finally:
+        sd_notify("STOPPING=1")
+        watchdog.stop()
         reloader.stop()
         wall.close()
         engine.close()

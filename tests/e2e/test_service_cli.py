@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,43 @@ def test_the_wall_writes_a_json_log(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert lines and all({"t", "level", "logger", "msg"} <= set(line) for line in lines)
     assert "Traceback" not in result.stderr
+
+
+def test_the_wall_tells_systemd_it_is_ready(tmp_path: Path) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(path))
+        server.settimeout(60)
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM="offscreen",
+            NOTIFY_SOCKET=str(path),
+            WATCHDOG_USEC="2000000",  # the wall pings every second while every loop is alive
+        )
+        wall = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "agora",
+                "demo",
+                "--windowed",
+                "--seconds",
+                "4",
+                "--data-dir",
+                str(tmp_path),
+                "--log-file",
+                "-",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            messages = []
+            while not any(m.startswith("WATCHDOG=1") for m in messages):
+                messages.append(server.recv(200).decode())
+            assert messages[0].startswith("READY=1")
+            assert "STATUS=showing Lumen" in messages[0]
+            assert wall.wait(60) == 0
+        finally:
+            wall.kill()
