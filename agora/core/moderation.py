@@ -137,6 +137,7 @@ class RuleModeration:
         self._own_words = [(t, f"blocked term: {t}") for t in words if len(t) >= 3]
         self._lexicons: dict[str | None, Lexicon] = {}
         self._term_verdicts: dict[str, bool] = {}
+        self._names: dict[str, str] = {}
 
     # -- operator decisions ----------------------------------------------------------------------
 
@@ -181,10 +182,16 @@ class RuleModeration:
         why = self._text_problem(post.text, folded, post.lang)
         if why:
             return Moderation("hidden", (why,))
-        if author.name and author.name != author.handle:
-            why = self._text_problem(author.name, fold(author.name), post.lang)
-            if why:
-                return Moderation("hidden", (f"author's name: {why}",))
+        name = author.name
+        if name and name != author.handle:
+            known = self._names.get(name)
+            if known is None:  # authors post again and again: each name is checked once
+                known = self._text_problem(name, fold(name), None)
+                if len(self._names) > 50_000:
+                    self._names.clear()
+                self._names[name] = known
+            if known:
+                return Moderation("hidden", (f"author's name: {known}",))
         if self._domains:
             host = self._blocked_host(post, folded)
             if host:

@@ -72,6 +72,23 @@ def clean_name(name: str) -> str:
     return clean_text(name, MAX_NAME_CHARS)
 
 
+_MENTION_RE = re.compile(r"(?<![\w@])@[\w.\-]*\w(?:@[\w\-]+(?:\.[\w\-]+)+)?")
+
+
+def mask_mentions(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """``text`` with every @mention of an account replaced by ``@…`` (for a wall that shows no
+    names or handles); handles in ``keep`` (folded, without the leading ``@``: the brand's own
+    accounts) stay."""
+    if "@" not in text:
+        return text
+
+    def mask(match: re.Match[str]) -> str:
+        handle = match.group(0)
+        return handle if fold(handle[1:]) in keep else "@…"
+
+    return _MENTION_RE.sub(mask, text)
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used for matching ("Café" -> "cafe")."""
     text = text.casefold()

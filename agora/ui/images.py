@@ -9,7 +9,8 @@ undecodable body marks the URL failed for a while, so a broken avatar never caus
 
 :class:`Avatar` and :class:`PostImage` are the widgets that show them; without a loader
 (``context.images is None``) an avatar is a coloured circle with the author's initials and a post
-image is simply not shown.
+image is simply not shown. A picture that cannot be had (refused, broken, too large) shows a
+quiet placeholder instead (:attr:`ImageLoader.image_failed`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from urllib.parse import urlsplit
 
 import httpx
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPainterPath, QPaintEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QImageReader,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from agora.ui.theme import Theme
@@ -64,6 +74,8 @@ def decode_image(data: bytes, max_side: int) -> QImage:
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     reader = QImageReader(buffer)
     reader.setAutoTransform(True)
+    # a header may lie or say nothing about the size: Qt refuses to allocate more than this anyway
+    reader.setAllocationLimit(max(1, MAX_PIXELS * 4 // (1024 * 1024)))
     size = reader.size()
     if size.isValid():
         if size.width() * size.height() > MAX_PIXELS:
@@ -96,6 +108,8 @@ class ImageLoader(QObject):
     """
 
     image_ready = Signal(str, QImage)
+    image_failed = Signal(str)
+    """A URL that could not be fetched or decoded (its placeholder stays)."""
     _arrived = Signal(str, object)
 
     def __init__(
@@ -235,6 +249,7 @@ class ImageLoader(QObject):
             self._failed.move_to_end(url)
             while len(self._failed) > 1024:
                 self._failed.popitem(last=False)
+            self.image_failed.emit(url)
             return
         self._failed.pop(url, None)
         self._store(url, result)
@@ -339,6 +354,31 @@ class Avatar(QWidget):
         return self.size()
 
 
+def _placeholder(painter: QPainter, rect: QRectF, theme: Theme) -> None:
+    """A rounded panel with a small picture frame drawn in the muted colour."""
+    radius = float(theme.px(12))
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(theme.surface_alt))
+    painter.drawRoundedRect(rect, radius, radius)
+    side = min(rect.width(), rect.height()) * 0.3
+    if side < 8:
+        return
+    frame = QRectF(rect.center().x() - side / 2, rect.center().y() - side * 0.4, side, side * 0.8)
+    pen = QPen(QColor(theme.muted))
+    pen.setWidthF(max(1.0, side / 16))
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(frame, side / 10, side / 10)
+    mountain = QPainterPath()
+    mountain.moveTo(frame.left() + side * 0.1, frame.bottom() - side * 0.1)
+    mountain.lineTo(frame.left() + side * 0.4, frame.top() + side * 0.35)
+    mountain.lineTo(frame.left() + side * 0.6, frame.bottom() - side * 0.25)
+    mountain.lineTo(frame.left() + side * 0.75, frame.top() + side * 0.45)
+    mountain.lineTo(frame.right() - side * 0.1, frame.bottom() - side * 0.1)
+    painter.drawPath(mountain)
+
+
 def _cover(image: QImage, target: QRectF) -> QRectF:
     """The part of ``image`` that covers ``target`` at the same aspect (centre crop)."""
     iw, ih = float(image.width()), float(image.height())
@@ -366,6 +406,7 @@ class PostImage(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         if loader is not None:
             loader.image_ready.connect(self._on_image)
+            loader.image_failed.connect(self._on_failed)
 
     @property
     def has_image(self) -> bool:
@@ -380,6 +421,15 @@ class PostImage(QWidget):
         self._image = self.loader.image(url) if (self.loader is not None and url) else None
         self.update()
 
+    @property
+    def broken(self) -> bool:
+        """True when the picture could not be had (a placeholder is shown instead)."""
+        return (
+            not self.has_image
+            and self._url is not None
+            and (self.loader is None or not allowed_url(self._url) or self.loader.failed(self._url))
+        )
+
     def _on_image(self, url: str, image: QImage) -> None:
         if url == self._url:
             self._image = image
@@ -388,9 +438,15 @@ class PostImage(QWidget):
             if parent is not None:
                 parent.updateGeometry()
 
+    def _on_failed(self, url: str) -> None:
+        if url == self._url:
+            self.update()
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """The cropped picture with rounded corners."""
+        """The cropped picture with rounded corners; a quiet placeholder when it is broken."""
         if not self.has_image:
+            if self.broken:
+                self._paint_placeholder()
             return
         assert self._image is not None
         painter = QPainter(self)
@@ -402,6 +458,11 @@ class PostImage(QWidget):
         path.addRoundedRect(rect, radius, radius)
         painter.setClipPath(path)
         painter.drawImage(rect, self._image, _cover(self._image, rect))
+        painter.end()
+
+    def _paint_placeholder(self) -> None:
+        painter = QPainter(self)
+        _placeholder(painter, QRectF(self.rect()), self.theme)
         painter.end()
 
 

@@ -49,9 +49,12 @@ def display_text(text: str) -> str:
 
 
 def elide_words(text: str, metrics: QFontMetricsF, width: float) -> str:
-    """One line of ``text`` that fits ``width``, cut at a word boundary with an ellipsis."""
+    """One line of ``text`` that fits ``width``, cut at a word boundary with an ellipsis. An
+    isolated text (:func:`isolate`) stays isolated: the cut happens inside the isolate."""
     if metrics.horizontalAdvance(text) <= width:
         return text
+    if len(text) > 2 and text[0] == FSI and text[-1] == PDI:
+        return f"{FSI}{elide_words(text[1:-1], metrics, width)}{PDI}"
     words = text.split(" ")
     line = ""
     for word in words:

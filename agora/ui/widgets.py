@@ -128,6 +128,11 @@ class TextBlock(QWidget):
                 break
         layout.endLayout()
         text = self._shown
+        # QTextLayout counts UTF-16 code units: emoji and other characters beyond the BMP take two
+        # of them, so its offsets are turned into string positions before slicing
+        if not text.isascii() and any(ord(ch) > 0xFFFF for ch in text):
+            positions = _utf16_positions(text)
+            starts = [(positions[a], positions[a + n] - positions[a]) for a, n in starts]
         font = self.font()
         y = metrics.ascent()
         self._static = []
@@ -198,6 +203,17 @@ def _target_ratio(painter: QPainter, widget: QWidget) -> float:
     device = engine.paintDevice() if engine is not None else None
     ratio = device.devicePixelRatioF() if device is not None else 0.0
     return float(ratio or widget.devicePixelRatioF() or 1.0)
+
+
+def _utf16_positions(text: str) -> list[int]:
+    """For each UTF-16 offset into ``text`` (and the end), the index of the character there."""
+    positions: list[int] = []
+    for index, ch in enumerate(text):
+        positions.append(index)
+        if ord(ch) > 0xFFFF:
+            positions.append(index + 1)  # the second half of a pair: the next character starts
+    positions.append(len(text))
+    return positions
 
 
 def rounded_rect(painter: QPainter, rect: QRectF, radius: float, color: QColor) -> None:

@@ -42,6 +42,16 @@ HOSTILE_TEXTS: tuple[str, ...] = (
     "Lumen " + "x" * 2_000,
     ("Lumen " + "word " * 400).strip(),
     "Lumen " + "A" * 100_000,
+    # more of the same kind, for the moderation work: terminals, Qt's own syntax, entities
+    "<qt><b>rich?</b></qt> <!DOCTYPE html><style>*{color:red}</style> &lt;b&gt; &amp; Lumen",
+    "\x1b[31mred\x1b[0m \x00nul\x07bell\x08 Lumen\ttab\r\nnew line",
+    "&Accelerator %n %1 %% {{}} ${PATH} \\N{BULLET} \\x00 Lumen",
+    "\u202d\u2067unbalanced isolate \u202b\u200f\u061c Lumen \u2068left open",
+    "Lumen" + "\n" * 2_000 + "after two thousand newlines",
+    "Lumen 👩🏽‍💻🏳️‍🌈🧑‍🤝‍🧑🏿" + "\u200d" * 50 + "🫶🏻" * 40,
+    "Lumen " + "ą̷̧̛̖̗̘̙̜" * 3_000,
+    ("Lumen " + "الكلمة " * 300).strip(),
+    "Lumen " + ("longword" * 40 + " ") * 300,
 )
 
 _ids = iter(range(10**9))

@@ -10,7 +10,9 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from agora.core.aggregates import owned_handle
 from agora.core.post import Post
+from agora.core.text import mask_mentions
 from agora.ui.safetext import display_text, elide_words, plain_label
 from agora.ui.theme import Theme
 from agora.ui.widgets import TextBlock
@@ -96,6 +98,17 @@ def initials(name: str, handle: str) -> str:
 def anonymous(context_wall: Any) -> bool:
     """True when the wall shows no names, handles or avatars."""
     return bool(getattr(getattr(context_wall, "wall", None), "privacy", "") == "anonymous")
+
+
+def kept_mentions(context_wall: Any) -> frozenset[str]:
+    """Handles an anonymous wall still shows in post text: the brand's own accounts."""
+    analytics = getattr(context_wall, "analytics", None)
+    return frozenset(owned_handle(h) for h in getattr(analytics, "owned_accounts", ()))
+
+
+def private_text(text: str, hide_authors: bool, keep: frozenset[str] = frozenset()) -> str:
+    """Post text as a wall shows it: on an anonymous wall, @mentions of people are masked."""
+    return mask_mentions(text, keep) if hide_authors else text
 
 
 class Avatar(QWidget):
@@ -200,10 +213,13 @@ class PostCard(QWidget):
         hide_authors: bool = False,
         images: Any = None,
         parent: QWidget | None = None,
+        keep_mentions: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(parent)
         self.theme = theme
         self.hide_authors = hide_authors
+        self.keep_mentions = keep_mentions
+        """With ``hide_authors``: the handles still shown in the text (the brand's own)."""
         self.images = images
         self.post_id: str | None = None
         outer = QVBoxLayout(self)
@@ -260,7 +276,7 @@ class PostCard(QWidget):
                 cached = self.images.image(author.avatar_url)
                 if cached is not None:
                     self._on_image(author.avatar_url, cached)
-        self.text.setText(post.text)
+        self.text.setText(private_text(post.text, self.hide_authors, self.keep_mentions))
         metrics = post.metrics
         parts = []
         for value, word in (

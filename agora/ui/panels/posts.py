@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from agora.config.schema import PanelConfig
 from agora.core.post import Post
 from agora.core.snapshot import Featured, Snapshot
+from agora.core.text import elide
 from agora.ui import perf
 from agora.ui.motion import OpacityFade
 from agora.ui.panels.base import Panel, PanelContext
@@ -29,6 +30,8 @@ from agora.ui.panels.parts import (
     ElidedLabel,
     PostCard,
     anonymous,
+    kept_mentions,
+    private_text,
     restyle,
     source_name,
     waiting_time,
@@ -86,6 +89,7 @@ class FeaturedPanel(Panel):
             avatar=76,
             hide_authors=anonymous(context.wall),
             images=context.images,
+            keep_mentions=kept_mentions(context.wall),
         )
         layout.addWidget(self.card, 1)
         self._effect = QGraphicsOpacityEffect(self.card)
@@ -244,6 +248,7 @@ class RiverPanel(Panel):
                 max_lines=3,
                 hide_authors=anonymous(context.wall),
                 images=context.images,
+                keep_mentions=kept_mentions(context.wall),
             )
             card.setStyleSheet("background: transparent;")
             inner.addWidget(card)
@@ -309,6 +314,8 @@ class RiverPanel(Panel):
     def _hides_shown(self, snapshot: Snapshot) -> bool:
         """True when a post on screen has been hidden or deleted since (that never waits): it is
         gone from the newest posts although it is not older than the oldest of them."""
+        if snapshot.withdrawn and not snapshot.withdrawn.isdisjoint(self._shown_ids):
+            return True
         newest = snapshot.newest
         if not newest:
             return bool(self._shown_ids)
@@ -375,6 +382,9 @@ class _Crawl(QWidget):
         self._strip: QPixmap | None = None
         self._pending: str | None = None
         self._text = ""
+        self.ids: frozenset[str] = frozenset()
+        """Ids of the posts in the strip crawling now."""
+        self._pending_ids: frozenset[str] = frozenset()
         self._offset = 0.0
         self._last = time.monotonic()
         self.speed = 90.0  # logical px per second (set by the panel)
@@ -388,19 +398,23 @@ class _Crawl(QWidget):
         """The text crawling now."""
         return self._text
 
-    def set_text(self, text: str) -> None:
-        """Crawl ``text`` next (at once when nothing is crawling)."""
+    def set_text(self, text: str, ids: frozenset[str] = frozenset(), *, now: bool = False) -> None:
+        """Crawl ``text`` (the posts ``ids``) next: at once when nothing is crawling or ``now``
+        (a post in the strip was taken off the wall), else when the current strip has passed."""
         if text == self._text and self._pending is None:
             return
-        if self._strip is None:
+        if self._strip is None or now:
+            self._pending_ids = ids
             self._start(text)
             self._offset = float(self.panel.theme.px(24))
         else:
             self._pending = text
+            self._pending_ids = ids
 
     def _start(self, text: str) -> None:
         self._text = text
         self._pending = None
+        self.ids = self._pending_ids
         font = self.panel.theme.font("ticker")
         metrics = QFontMetricsF(font)
         width = max(1, int(metrics.horizontalAdvance(text)) + 4)
@@ -476,6 +490,7 @@ class TickerPanel(Panel):
         self.crawl.speed = (spec.speed or 110.0) * self.theme.scale
         layout.addWidget(self.crawl)
         self._hide = anonymous(context.wall)
+        self._keep = kept_mentions(context.wall)
 
     def title(self) -> str:
         """No heading: a ticker is a strip."""
@@ -497,12 +512,12 @@ class TickerPanel(Panel):
             who = (
                 source_name(post.source) if self._hide else (post.author.name or post.author.handle)
             )
-            text = " ".join(post.text.split())
-            if len(text) > 160:
-                cut = text[:160].rsplit(" ", 1)[0]
-                text = cut + "…"
-            pieces.append(f"{display_text(who)}: {display_text(text)}")
-        self.crawl.set_text("      •      ".join(pieces) + "      •      ")
+            text = " ".join(private_text(post.text, self._hide, self._keep).split())
+            pieces.append(f"{display_text(elide(who, 40))}: {display_text(elide(text, 160))}")
+        ids = frozenset(p.id for p in posts)
+        # a post taken off the wall (hidden, deleted, its author blocked) leaves the strip at once
+        gone = bool(snapshot.withdrawn) and not snapshot.withdrawn.isdisjoint(self.crawl.ids)
+        self.crawl.set_text("      •      ".join(pieces) + "      •      ", ids, now=gone)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,6 +579,7 @@ class CarePanel(Panel):
             self.rows.append(row)
         layout.addStretch(1)
         self._hide = anonymous(context.wall)
+        self._keep = kept_mentions(context.wall)
         self._open: list[Post] = []
         self._snapshot: Snapshot | None = None
 
@@ -633,7 +649,7 @@ class CarePanel(Panel):
                     else f"{post.author.name or post.author.handle} · {source_name(post.source)}"
                 )
                 row.who.set_full_text(who)
-                row.text.setText(post.text)
+                row.text.setText(private_text(post.text, self._hide, self._keep))
                 row.show()
             else:
                 row.hide()
