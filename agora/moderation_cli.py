@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from agora.core.aggregates import owned_handle
 from agora.core.post import Post, format_time
 from agora.core.text import elide
 from agora.decisions import ACTIONS, AUTHOR_ACTIONS, DecisionDesk, blocked_handles
@@ -104,18 +105,25 @@ def listing(store: Store, config_blocked: list[str], limit: int = 20) -> dict[st
     """Posts waiting for approval, the latest decisions and the block list, as JSON-ready data."""
     decisions = store.decisions()
     decided = {d.target for d in decisions if d.action not in AUTHOR_ACTIONS}
-    pending = [p for p in store.posts_in_state("pending", limit * 4) if p.id not in decided]
+    blocked_now = set(blocked_handles(decisions, config_blocked))
+    pending = [
+        p
+        for p in store.posts_in_state("pending", limit * 4)
+        if p.id not in decided and owned_handle(p.author.handle) not in blocked_now
+    ]
     blocked: list[dict[str, Any]] = []
     last_block: dict[str, Decision] = {}
     for decision in decisions:
         if decision.action == "block":
             last_block[blocked_handles([decision])[0]] = decision
     config_handles = set(blocked_handles([], config_blocked))
+    written = {owned_handle(h): h for h in config_blocked}
     for handle in sorted(set(blocked_handles(decisions)) | config_handles):
         by = last_block.get(handle)
         blocked.append(
             {
                 "handle": handle,
+                "as_written": written.get(handle) or (by.target if by else handle),
                 "source": "config" if handle in config_handles else "decision",
                 "by": by.actor if by else None,
                 "at": format_time(by.at) if by else None,
@@ -180,11 +188,12 @@ def format_listing(report: dict[str, Any]) -> str:
     blocked = report["blocked_authors"]
     out.append(f"Blocked authors: {len(blocked)}")
     for row in blocked:
+        name = _line(row["as_written"], 60)
         if row["source"] == "config":
-            out.append(f"  {row['handle']}  (in the config)")
+            out.append(f"  {name}  (in the config)")
         else:
             why = f": {_line(row['reason'], 80)}" if row["reason"] else ""
-            out.append(f"  {row['handle']}  (by {row['by']} at {row['at']}{why})")
+            out.append(f"  {name}  (by {row['by']} at {row['at']}{why})")
     return "\n".join(out) + "\n"
 
 

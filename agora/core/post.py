@@ -308,8 +308,11 @@ def _opt_str(obj: Mapping[str, Any], key: str, limit: int = MAX_URL_CHARS) -> st
 
 
 def _opt_url(obj: Mapping[str, Any], key: str) -> str | None:
+    """A web address: ``http``/``https`` only (never ``javascript:``, ``file:`` or ``data:``)."""
     value = _opt_str(obj, key)
     if value is None or any(ch.isspace() for ch in value):
+        return None
+    if not value[:8].lower().startswith(("http://", "https://")):
         return None
     return value
 
