@@ -272,8 +272,8 @@ def test_sentiment_shows_net_split_and_trend(
     assert panel.number.text() == signed(summary.net)
     assert panel.number.text().lstrip("+\u2212") == str(abs(round(summary.net)))
     assert sum(panel.split.percents) == 100
-    assert f"{summary.scored} posts scored" in texts(panel)
-    assert not panel.unscored.isVisible() or summary.unscored > 0
+    assert f"{summary.scored:,} posts scored".replace(",", "\u2009") in texts(panel)
+    assert ("left out" in panel.counts_text()) == (summary.unscored > 0)
     line = panel.trend_line
     x, _y = line.getData()
     assert x is not None and len(x) == 24
@@ -301,8 +301,13 @@ def test_sentiment_counts_unscored_posts(
     panel = make(qtbot, SentimentPanel, panel_spec("sentiment"))
     assert isinstance(panel, SentimentPanel)
     panel.apply(snapshot)
-    if summary.unscored:
-        assert f"{summary.unscored} not scored (language)" in texts(panel)
+    assert summary.unscored == 2
+    assert panel.counts_text() == "2 posts scored · 2 in other languages left out"
+    panel.resize(960, 540)
+    assert panel.counts.text() == panel.counts_text() and panel.left_out.isHidden()
+    panel.resize(420, 540)  # narrow: two lines, no word cut
+    assert panel.counts.text() == "2 posts scored"
+    assert panel.left_out.text() == "2 in other languages left out"
     save(panel, render_dir / "charts-sentiment-unscored-960x540.png")
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtGui import QColor, QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from agora.config.schema import PanelConfig
@@ -32,7 +32,7 @@ from agora.ui.charts import (
     window_phrase,
 )
 from agora.ui.panels.base import Panel, PanelContext
-from agora.ui.safetext import plain_label
+from agora.ui.safetext import elide_words, plain_label
 
 SPLIT_KEYS = ("positive", "neutral", "negative")
 SPLIT_NAMES = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"}
@@ -91,6 +91,7 @@ class SentimentPanel(Panel):
         self._big_font = theme.font("huge", bold=True)
         self._mid_font = theme.font("number", bold=True)
         self._percents = [0, 0, 0]
+        self._trend_span = 100.0
 
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -112,19 +113,24 @@ class SentimentPanel(Panel):
         self.scale_note = plain_label("net, −100 to +100")
         self.scale_note.setFont(theme.font("small"))
         self.scale_note.setStyleSheet(f"color: {theme.muted};")
-        self.scored = plain_label("")
-        self.scored.setFont(theme.font("small"))
-        self.scored.setStyleSheet(f"color: {theme.text};")
-        self.unscored = plain_label("")
-        self.unscored.setFont(theme.font("small"))
-        self.unscored.setStyleSheet(f"color: {theme.muted};")
         facts.addStretch(1)
-        for label in (self.word, self.scale_note, self.scored, self.unscored):
+        for label in (self.word, self.scale_note):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             facts.addWidget(label)
         facts.addStretch(1)
         top.addLayout(facts, 1)
         layout.addLayout(top)
+        # how many posts the figure rests on, and how many it leaves out (other languages)
+        self.counts = plain_label("")
+        self.counts.setFont(theme.font("small"))
+        self.counts.setStyleSheet(f"color: {theme.muted};")
+        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.left_out = plain_label("")
+        self.left_out.setFont(theme.font("small"))
+        self.left_out.setStyleSheet(f"color: {theme.muted};")
+        self.left_out.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.left_out.hide()
+        self._counts_parts: tuple[str, ...] = ()
 
         colors = [theme.sentiment_color(k) for k in SPLIT_KEYS]
         self.split = SplitBar(theme, colors)
@@ -133,8 +139,10 @@ class SentimentPanel(Panel):
         for key, color in zip(SPLIT_KEYS, colors, strict=True):
             self.split_legend.add(key, color)
         layout.addWidget(self.split_legend)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.left_out)
 
-        self.trend_caption = plain_label(f"Net per hour · last {TREND_HOURS} h")
+        self.trend_caption = plain_label(f"Net sentiment per hour · last {TREND_HOURS} h")
         self.trend_caption.setFont(theme.font("small"))
         self.trend_caption.setStyleSheet(f"color: {theme.muted};")
         layout.addWidget(self.trend_caption)
@@ -229,16 +237,40 @@ class SentimentPanel(Panel):
             self.number.setStyleSheet(style)
             self.word.setStyleSheet(style)
         self.word.setText(sign_word(net))
-        self.scored.setText(f"{summary.scored:,} posts scored".replace(",", "\u2009"))
-        self.unscored.setText(f"{summary.unscored:,} not scored (language)".replace(",", "\u2009"))
-        self.unscored.setVisible(summary.unscored > 0)
+        scored = f"{summary.scored:,} posts scored".replace(",", "\u2009")
+        if summary.unscored:
+            left_out = f"{summary.unscored:,}".replace(",", "\u2009")
+            self._counts_parts = (scored, f"{left_out} in other languages left out")
+        else:
+            self._counts_parts = (scored,)
         counts = [summary.positive, summary.neutral, summary.negative]
         self.split.set_counts(counts)
         self._percents = percentages(counts)
         self._set_legend(self.body.width())
 
+    def counts_text(self) -> str:
+        """The full counts line (the panel may show a shorter form when narrow)."""
+        return " · ".join(self._counts_parts)
+
+    def _fit_counts(self, width: int) -> None:
+        parts = self._counts_parts
+        metrics = QFontMetricsF(self.counts.font())
+        one_line = self.counts_text()
+        if len(parts) < 2 or width <= 0 or metrics.horizontalAdvance(one_line) <= width:
+            first, second = one_line, ""
+        else:
+            first, second = parts[0], elide_words(parts[1], metrics, width)
+        if self.counts.text() != first:
+            self.counts.setText(first)
+        if self.left_out.text() != second:
+            self.left_out.setText(second)
+        if self.left_out.isHidden() == bool(second):
+            self.left_out.setVisible(bool(second))
+
     def _set_legend(self, width: int) -> None:
-        """Names with percentages, or names alone when the row would not fit the width."""
+        """Names with percentages, or names alone when the row would not fit the width; the
+        counts on one line, or two when narrow (never a word cut)."""
+        self._fit_counts(width)
         for key, pct in zip(SPLIT_KEYS, self._percents, strict=True):
             self.split_legend.set_entry(key, f"{SPLIT_NAMES[key]} {pct}%")
         if self.split_legend.needed_width() > width:
@@ -253,6 +285,14 @@ class SentimentPanel(Panel):
         self._upper.setData(x=x, y=np.clip(filled, 0.0, None))
         self._lower.setData(x=x, y=np.clip(filled, None, 0.0))
         update_curve(self.trend_line, x, net)
+        # a symmetric range around 0 that fits the day: ±20, ±50 or ±100 (so ±8 is not flat)
+        peak = float(np.nanmax(np.abs(net))) if np.isfinite(net).any() else 0.0
+        span = next(limit for limit in (20.0, 50.0, 100.0) if peak <= limit or limit == 100.0)
+        if span != self._trend_span:
+            self._trend_span = span
+            self.trend.getPlotItem().getViewBox().setRange(
+                xRange=(-0.5, TREND_HOURS - 0.5), yRange=(-span, span), padding=0.0
+            )
         finite = np.flatnonzero(~np.isnan(net))
         if len(finite):
             last = int(finite[-1])
@@ -270,9 +310,13 @@ class SentimentPanel(Panel):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         # a short panel takes the smaller big-number size so the trend keeps some height
-        font = self._big_font if event.size().height() >= self.theme.px(500) else self._mid_font
+        tall = event.size().height() >= self.theme.px(500)
+        font = self._big_font if tall else self._mid_font
         if self.number.font() != font:
             self.number.setFont(font)
+        # a short panel gives the trend caption's line to the trend itself
+        if self.trend_caption.isHidden() == tall:
+            self.trend_caption.setVisible(tall)
         self._set_legend(event.size().width() - self.theme.px(22) * 2)
 
 

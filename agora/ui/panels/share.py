@@ -110,7 +110,7 @@ class SharePanel(Panel):
         summary = snapshot.summary(self.range_s)
         note = f"{total:,} topic mentions in {window_phrase(self.range_s)}".replace(",", "\u2009")
         if summary.multi_topic:
-            note += f" · {summary.multi_topic:,} name several".replace(",", "\u2009")
+            note += f" · {summary.multi_topic:,} name several topics".replace(",", "\u2009")
         if self.caption.text() != note:
             self.caption.setText(note)
 

@@ -68,6 +68,7 @@ class VolumePanel(Panel):
         self._empty.setText(self._empty_sentence)
         self._ymax = StableMax()
         self._model_cache: tuple[int, object, object] | None = None
+        self._legend_entries: dict[str, tuple[str, float, bool]] = {}
 
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -95,7 +96,8 @@ class VolumePanel(Panel):
         self.plot.addItem(self._zero)
         if self.mode == "topic":
             for index, key in enumerate(context.wall.topics if context.wall else ()):
-                self._series_items(key, index)
+                if not spec.topics or key in spec.topics:
+                    self._series_items(key, index)
         elif self.mode == "sentiment":
             for key in SENTIMENT_NAMES:  # legend in reading order, areas in stacking order
                 self.legend.add(key, self._color_for(key, 0))
@@ -228,7 +230,9 @@ class VolumePanel(Panel):
             end = window.first + window.count
             busiest = sorted(series, key=lambda k: (-sum(series[k][window.first : end]), k))
             return [k for k in busiest if sum(series[k][window.first : end]) > 0][:MAX_SOURCES]
-        return [k for k in snapshot.topics if k in series] or list(series)
+        wanted = self.spec.topics
+        keys = [k for k in snapshot.topics if k in series and (not wanted or k in wanted)]
+        return keys or [k for k in snapshot.topics if k in series] or list(series)
 
     def refresh(self, snapshot: Snapshot) -> None:
         volume = snapshot.volume
@@ -268,6 +272,7 @@ class VolumePanel(Panel):
             data_max = float(stacked.max(initial=0.0))
         self._zero.setData(x=x, y=np.zeros(len(x)))
         labels = snapshot.topics if self.mode == "topic" else SENTIMENT_NAMES
+        legend: dict[str, tuple[str, float, bool]] = {}
         for key, curve in self.curves.items():
             if key in shown:
                 update_curve(curve, x, shown[key])
@@ -280,14 +285,14 @@ class VolumePanel(Panel):
                     name = key
                 count = float(raw.sum())
                 # "Not scored 0" says nothing; a topic with 0 mentions still gets its entry
-                visible = count > 0 or key != "unscored"
-                self.legend.set_entry(key, f"{name} {compact_count(count)}", visible=visible)
+                legend[key] = (name, count, count > 0 or key != "unscored")
             else:
                 clear_curve(curve)
                 curve.setVisible(False)
                 if key in self.fills:
                     self.fills[key].setVisible(False)
                 self.legend.set_entry(key, "", visible=False)
+        self._legend_entries = legend
         ymax = self._ymax.update(data_max)
         self._mark_spikes(snapshot, shown, x=x, t0=t_start, t1=t_end, ymax=ymax)
         self.plot.getPlotItem().getViewBox().setRange(
@@ -346,7 +351,14 @@ class VolumePanel(Panel):
         return np.maximum.reduce(stacked) if stacked else None
 
     def _fit_caption(self, width: int) -> None:
-        # a narrow panel drops the bucket caption before the legend gets squeezed
+        """Fit the legend line: a narrow panel first drops the bucket caption, then the counts
+        after the names; names are never cut."""
+        entries = self._legend_entries
+        for key, (name, count, visible) in entries.items():
+            self.legend.set_entry(key, f"{name} {compact_count(count)}", visible=visible)
+        if width > 0 and self.legend.needed_width() > width:
+            for key, (name, _count, visible) in entries.items():
+                self.legend.set_entry(key, name, visible=visible)
         needed = self.legend.needed_width() + self.theme.px(16) + self.caption.sizeHint().width()
         fits = needed <= width
         if self.caption.isHidden() == fits:
