@@ -202,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "console",
+        parents=[common, data],
+        help="the operator window: edit the config with a live preview, moderate, source health",
+    )
+    p.add_argument("config", type=Path)
+
+    p = sub.add_parser(
         "snapshot", parents=[common, data], help="render one screen's page offscreen to a PNG"
     )
     p.add_argument("config", type=Path)
@@ -516,6 +523,16 @@ def cmd_moderation(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    """``agora console CONFIG``: the operator window (it opens even on a config with problems,
+    to fix them)."""
+    if not args.config.is_file():
+        raise CommandError(f"{args.config}: no such file")
+    from agora.console.window import run_console
+
+    return run_console(args.config, data_dir=args.data_dir)
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """``agora snapshot CONFIG --screen N --out FILE.png``."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -581,6 +598,7 @@ COMMANDS = {
     "demo": cmd_run,
     "snapshot": cmd_snapshot,
     "moderation": cmd_moderation,
+    "console": cmd_console,
 }
 
 

@@ -16,6 +16,7 @@ Qt-free: the console's forms call this module; it is tested on its own.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import shutil
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any
 import tomlkit
 from tomlkit.container import Container
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
+from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Null, Table, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
 from agora.config.locate import KeyPath
@@ -116,6 +117,8 @@ def _trailing_trivia(container: Table | Container) -> list[Item]:
     """Comments and blank lines after the last key (they introduce what comes next)."""
     body = _body(container)
     start = _last_key_index(container) + 1
+    # a removed key leaves a Null behind; after the last key none of them is mapped: drop them
+    body[start:] = [(k, v) for k, v in body[start:] if not isinstance(v, Null)]
     return [item for _, item in body[start:]]
 
 
@@ -124,7 +127,7 @@ def _take_trailing_comments(container: Table | Container) -> list[Item]:
     them: a table inserted after ``container`` takes them, so they keep introducing what follows."""
     body = _body(container)
     start = _last_key_index(container) + 1
-    tail = [item for _, item in body[start:]]
+    tail = _trailing_trivia(container)
     if not any(isinstance(item, Comment) for item in tail):
         return []
     keep = 1 if tail and isinstance(tail[0], Whitespace) else 0
@@ -142,11 +145,13 @@ def _give_trivia(table: Table, items: Sequence[Item]) -> None:
 
 def _place_after(previous: Table | None, new: Table) -> None:
     """``new`` is printed right after ``previous``: it takes over the comments that closed
-    ``previous`` (they introduce what follows) and both end with a blank line."""
+    ``previous`` (they introduce what follows), and a blank line separates them. When
+    ``previous`` ended the file, ``new`` ends it now (no blank line after it)."""
     if previous is not None:
-        moved = _take_trailing_comments(previous)
         if not _trailing_trivia(previous):
             previous.value.body.append((None, Whitespace("\n")))
+            return
+        moved = _take_trailing_comments(previous)
         if moved:
             _give_trivia(new, moved)
             return
@@ -219,9 +224,10 @@ class ConfigDocument:
 
     # -- changing ---------------------------------------------------------------------------
 
-    def set(self, path: KeyPath, value: Any) -> bool:
+    def set(self, path: KeyPath, value: Any, *, inline: bool = False) -> bool:
         """Write ``value`` at ``path`` (creating the tables on the way). Returns False when the
-        file already says exactly that (nothing is touched then)."""
+        file already says exactly that (nothing is touched then). A new mapping becomes a
+        ``[table]`` unless ``inline`` (then ``key = { … }``, as for a lexicon)."""
         if not path:
             raise EditError("cannot replace the whole document")
         value = plain(value)
@@ -248,7 +254,11 @@ class ConfigDocument:
             else:
                 parent[key] = _value_item(value, old if isinstance(old, Item) else None)
             return True
-        if isinstance(value, Mapping) and not isinstance(current, InlineTable):
+        if (
+            isinstance(value, Mapping)
+            and not isinstance(current, InlineTable)
+            and not (inline and not isinstance(current, Table))
+        ):
             # a table written as [a.b]: change it key by key, so its comments stay
             table = current if isinstance(current, Table) else None
             if table is None:
@@ -280,6 +290,13 @@ class ConfigDocument:
             while self.length(path) > len(value):
                 self.remove((*path, self.length(path) - 1))
             return True
+        if (
+            isinstance(current, Array)
+            and isinstance(value, list)
+            and not any(isinstance(v, Mapping | list) for v in value)
+        ):
+            _edit_array(current, value)  # element by element: comments and layout stay
+            return True
         item = _value_item(value, current if isinstance(current, Item) else None)
         if current is _MISSING:
             self._insert_key(parent, key, item)
@@ -305,16 +322,41 @@ class ConfigDocument:
         key = path[-1]
         if isinstance(parent, AoT) and isinstance(key, int):
             removed = parent[key]
-            trivia = _trailing_trivia(removed) if isinstance(removed, Table) else []
+            tail = _trailing_trivia(_deepest_last_table(removed))
             del parent[key]
-            # the comments closing the last table introduced the next section: keep them
-            if key == len(parent) and len(parent) and any(isinstance(t, Comment) for t in trivia):
-                last = parent[len(parent) - 1]
-                _take_trailing_comments(last)
-                _give_trivia(last, trivia[1:] if isinstance(trivia[0], Whitespace) else trivia)
+            if key == len(parent) and len(parent):
+                # what closed the last table (comments introducing the next section, or the end
+                # of the file) closes the new last one
+                last = _deepest_last_table(parent[len(parent) - 1])
+                own = _trailing_trivia(last)
+                body = _body(last)
+                if not any(isinstance(t, Comment) for t in own):
+                    del body[_last_key_index(last) + 1 :]
+                    own = []
+                start = 1 if own and tail and isinstance(tail[0], Whitespace) else 0
+                for item in tail[start:]:
+                    body.append((None, item))
             return True
         del parent[key]
+        self._drop_if_empty(path[:-1])
         return True
+
+    def _drop_if_empty(self, path: KeyPath) -> None:
+        """A section left without keys or comments goes too (the console made it, most likely)."""
+        table = self._node(path)
+        if (
+            not path
+            or isinstance(path[-1], int)
+            or not isinstance(table, Table)
+            or table.is_super_table()
+            or len(table)
+            or any(isinstance(item, Comment) for _, item in _body(table))
+        ):
+            return
+        parent = self._node(path[:-1])
+        if isinstance(parent, Table | Container):
+            del parent[path[-1]]
+            self._drop_if_empty(path[:-1])
 
     def append(self, path: KeyPath, value: Any) -> int:
         """Append ``value`` to the array (or array of tables) at ``path``, creating it when
@@ -364,9 +406,19 @@ class ConfigDocument:
             for position in range(min(index, to), max(index, to) + 1):
                 self.set((*path, position), values[position])
             return True
-        # arrays of tables: swap the tables' contents, so comments stay where they are written
-        for position in range(min(index, to), max(index, to) + 1):
-            self._fill_table(node[position], values[position])
+        # arrays of tables: a table moves with the comments inside it; the comments between
+        # tables (introducing the next section) stay where they are in the file
+        tails: list[list[Item]] = []
+        for position in range(len(node)):
+            last = _deepest_last_table(node[position])
+            tails.append(_trailing_trivia(last))
+            del _body(last)[_last_key_index(last) + 1 :]
+        table = node[index]
+        del node[index]
+        node.insert(to, table)
+        for position, tail in enumerate(tails):
+            body = _body(_deepest_last_table(node[position]))
+            body.extend((None, item) for item in tail)
         return True
 
     def rename(self, path: KeyPath, new_key: str) -> bool:
@@ -397,8 +449,7 @@ class ConfigDocument:
         if isinstance(node, Table):
             node.display_name = None  # the header is written from the new key
             node.name = new_key
-        container = parent.value if isinstance(parent, Table) else parent
-        container._insert_at(position, new_key, node)
+        _insert_at(parent, position, new_key, node)
         return True
 
     # -- internals --------------------------------------------------------------------------
@@ -447,17 +498,6 @@ class ConfigDocument:
                 table.append(key, _value_item(sub))
         return table
 
-    def _fill_table(self, table: Table, value: Mapping[str, Any]) -> None:
-        for key in [k for k in plain(table) if k not in value]:
-            del table[key]
-        for key, sub in value.items():
-            if key in table and plain(table[key]) == sub:
-                continue
-            if key in table:
-                table[key] = _value_item(sub, table[key])
-            else:
-                self._insert_key(table, key, _value_item(sub))
-
     def _ensure_parent(self, path: KeyPath) -> Any:
         """The table at ``path``, created (as ``[a.b]`` tables) when missing."""
         node: Any = self._doc
@@ -495,13 +535,13 @@ class ConfigDocument:
                 if isinstance(item, Table) and not item.is_super_table():
                     previous = _deepest_last_table(parent) if isinstance(parent, Table) else None
                     _place_after(previous if len(container) else None, item)
-                container.append(key, item)
+                parent.append(key, item)  # a table's append keeps its own dict in step
                 return
             index = _last_plain_key_index(container)
             if index + 1 >= len(container.body):
-                container.append(key, item)
+                parent.append(key, item)
             else:
-                container._insert_at(index + 1, key, item)
+                _insert_at(parent, index + 1, key, item)
             return
         raise EditError(f"cannot add {key!r} here")
 
@@ -537,6 +577,31 @@ class ConfigDocument:
                 return _deepest_last_table(item)
             return None
         return None
+
+
+def _edit_array(array: Array, values: list[Any]) -> None:
+    """Turn ``array`` into ``values`` by deleting and inserting elements, so the elements that
+    stay keep their comments and the array its layout."""
+    old = [plain(v) for v in array]
+    matcher = difflib.SequenceMatcher(a=old, b=values, autojunk=False)
+    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+        if tag == "equal":
+            continue
+        # the new elements go in before the old ones leave: an array never empty keeps its layout
+        for offset, value in enumerate(values[j1:j2]):
+            array.insert(i2 + offset, _value_item(value))
+        for index in reversed(range(i1, i2)):
+            del array[index]
+
+
+def _insert_at(parent: Table | Container, index: int, key: str, item: Item) -> None:
+    """Insert ``key`` at a position of ``parent``'s body. A table keeps its keys twice (its body
+    and its own dict, which ``del table[key]`` also updates): both are kept in step."""
+    if isinstance(parent, Table):
+        parent.value._insert_at(index, key, item)
+        dict.__setitem__(parent, key, parent.value[key])
+    else:
+        parent._insert_at(index, key, item)
 
 
 def _deepest_last_table(table: Table) -> Table:
