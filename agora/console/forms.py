@@ -56,6 +56,8 @@ def show_problems(label: QLabel, messages: list[str]) -> None:
     text = "\n".join(dict.fromkeys(messages))
     if label.text() != text:
         label.setText(text)
+        # a wrapped label claims too little height inside a scroll area: ask for its lines
+        label.setMinimumHeight(label.fontMetrics().lineSpacing() * (text.count("\n") + 1))
     label.setVisible(bool(text))
 
 
@@ -72,6 +74,8 @@ class FieldEditor(QWidget):
         layout.setSpacing(1)
         self._layout = layout
         self.editor: QWidget = self._make_editor()
+        # a long form scrolls; its fields never shrink below their natural height
+        self.editor.setMinimumHeight(self.editor.sizeHint().height())
         self.editor.setObjectName(f"field-{spec.name}")
         self.editor.setToolTip(" ".join(spec.doc.split()))
         layout.addWidget(self.editor)
@@ -79,6 +83,11 @@ class FieldEditor(QWidget):
         layout.addWidget(self.error)
         self.local_error = ""
         self.refresh()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        """No: a form row then gets the field's whole minimum height, so the help line and the
+        problems under the editor never overlap it (wrapped labels under-report otherwise)."""
+        return False
 
     def add_help(self, text: str) -> None:
         """A grey line under the field (the first sentence of the key's docstring)."""
@@ -298,6 +307,7 @@ def _help(text: str) -> QLabel:
     font = label.font()
     font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
     label.setFont(font)
+    label.setMinimumHeight(label.fontMetrics().lineSpacing())
     return label
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -132,10 +132,11 @@ class ModerationTab(QWidget):
             button.clicked.connect(lambda _c=False, a=action: self.decide(a))
             buttons.addWidget(button)
             self.buttons[action] = button
-            for table in (self.pending, self.recent):
-                shortcut = QShortcut(QKeySequence(key), table)
-                shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-                shortcut.activated.connect(lambda a=action: self.decide(a))
+        self._keys = {
+            Qt.Key(ord(key)): action for action, _label, key in self.ACTIONS
+        }  # Qt's key codes of the capital letters are their character codes
+        for table in (self.pending, self.recent):
+            table.installEventFilter(self)  # A/H/P/U/B act on the selected posts
         reason_label = QLabel("Rea&son")
         reason_label.setBuddy(self.reason)
         buttons.addWidget(reason_label)
@@ -173,6 +174,18 @@ class ModerationTab(QWidget):
             self.setEnabled(False)
         else:
             self.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """The action keys in a post list."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            and Qt.Key(event.key()) in self._keys
+        ):
+            self.decide(self._keys[Qt.Key(event.key())])
+            return True
+        return super().eventFilter(watched, event)
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -30,12 +30,19 @@ class _Job(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        failure: Exception | None = None
+        result: Any = None
         try:
             result = self.work()
         except Exception as exc:
-            self.relay.errored.emit(exc)
-        else:
-            self.relay.finished.emit(result)
+            failure = exc
+        try:
+            if failure is None:
+                self.relay.finished.emit(result)
+            else:
+                self.relay.errored.emit(failure)
+        except RuntimeError:  # the application is closing: nobody waits for it any more
+            log.debug("console: background work finished after the console closed")
 
 
 _running: set[_Relay] = set()

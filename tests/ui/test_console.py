@@ -512,10 +512,17 @@ def test_the_moderation_queue_records_decisions_in_the_store(
         assert health.item(0, 0).text() == "archive"
         assert health.item(0, 2).text() == "failing"
         assert health.item(0, 5).text() == "archive: posts.jsonl cannot be read"
+        # from the keyboard: H on a selected post in the list hides it
+        queue.lists.setCurrentWidget(queue.pending)
+        queue.pending.setFocus()
+        queue.pending.selectRow(0)
+        qtbot.keyClick(queue.pending, Qt.Key.Key_H)
+        assert store.decisions()[-1].action == "hide"
+        qtbot.waitUntil(lambda: queue.log.rowCount() == 3, timeout=10_000)
         # a decision made elsewhere shows up on the next read
         store.add_decision(Decision("hide", "mastodon:2", "wall keyboard", NOW))
         queue.refresh()
-        qtbot.waitUntil(lambda: queue.log.rowCount() == 3, timeout=10_000)
+        qtbot.waitUntil(lambda: queue.log.rowCount() == 4, timeout=10_000)
         qtbot.waitUntil(lambda: worker.busy() == 0, timeout=10_000)
     finally:
         window.close()
