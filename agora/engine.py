@@ -452,19 +452,20 @@ class Engine:
         return "sources: " + "; ".join(parts)
 
     def save_health(self, *, force: bool = False) -> None:
-        """Keep the sources' health in the store for the operator console (at most every
-        :data:`HEALTH_SAVE_EVERY` seconds unless it changed)."""
+        """Keep the sources' health in the store for the operator console: every
+        :data:`HEALTH_SAVE_EVERY` seconds, and at once when a source's state or error changes."""
         health = {name: h.to_dict() for name, h in self.health().items()}
+        states = {name: (h["state"], h["last_error"]) for name, h in health.items()}
         now = time.monotonic()
         last_at, last = self._health_saved
-        if not force and health == last and now - last_at < HEALTH_SAVE_EVERY:
+        if not force and states == last and now - last_at < HEALTH_SAVE_EVERY:
             return
         record = {"at": format_time(self.clock()), "wall": self.config.wall.name, "sources": health}
         try:
             self.store.set_state(HEALTH_STATE_KEY, json.dumps(record))
         except Exception as exc:  # the console's view is a nicety; never stop ingest for it
             log.debug("store: could not save source health: %s", exc)
-        self._health_saved = (now, health)
+        self._health_saved = (now, states)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
