@@ -314,6 +314,7 @@ def _help(text: str) -> QLabel:
 def scrolled(widget: QWidget) -> QScrollArea:
     """``widget`` in a scroll area that fits its width."""
     area = QScrollArea()
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields, which scroll into view
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(widget)

@@ -129,9 +129,10 @@ class PreviewPane(QWidget):
         if wall_data is None:
             self.data_box.setCurrentIndex(1)
             self.data_box.setEnabled(False)
-        refresh = QPushButton("Re&fresh")
+        refresh = QPushButton("Refres&h")
         refresh.setToolTip("Read the data again and render the page")
         refresh.clicked.connect(self.refresh_data)
+        self.refresh_button = refresh
         self.picture = _Picture()
         self.picture.setObjectName("preview-picture")
         self.status = QLabel("")

@@ -101,7 +101,7 @@ class ModerationTab(QWidget):
         ("hide", "&Hide", "H"),
         ("pin", "&Pin", "P"),
         ("unpin", "&Unpin", "U"),
-        ("block", "&Block author", "B"),
+        ("block", "Bloc&k author", "B"),
     )
 
     def __init__(self, model: ConfigModel, wall_data: WallData | None) -> None:
@@ -118,8 +118,8 @@ class ModerationTab(QWidget):
         self.recent = _table(headers, "recent posts")
         self.log = _table(["#", "time", "action", "target", "by", "reason"], "decision log")
         self.lists = QTabWidget()
-        self.lists.addTab(self.pending, "Pe&nding")
-        self.lists.addTab(self.recent, "&Recent")
+        self.lists.addTab(self.pending, "Pen&ding")
+        self.lists.addTab(self.recent, "Rece&nt")
         self.reason = QLineEdit()
         self.reason.setObjectName("decision-reason")
         self.reason.setPlaceholderText("reason (optional), kept in the decision log")
@@ -137,7 +137,7 @@ class ModerationTab(QWidget):
         }  # Qt's key codes of the capital letters are their character codes
         for table in (self.pending, self.recent):
             table.installEventFilter(self)  # A/H/P/U/B act on the selected posts
-        reason_label = QLabel("Rea&son")
+        reason_label = QLabel("Reason")
         reason_label.setBuddy(self.reason)
         buttons.addWidget(reason_label)
         buttons.addWidget(self.reason, 1)
@@ -221,7 +221,7 @@ class ModerationTab(QWidget):
             f"{len(result.decisions)} decisions — {self.wall_data.path}, read "
             f"{_local(result.read_at)}"
         )
-        self.lists.setTabText(0, f"Pe&nding ({len(pending)})")
+        self.lists.setTabText(0, f"Pen&ding ({len(pending)})")
         self._fill_posts(self.pending, pending, states)
         self._fill_posts(self.recent, result.posts, states)
         self._fill_log()

@@ -7,6 +7,7 @@ the document at once and the grid is drawn again from it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -74,7 +75,7 @@ class ScreensTab(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.setAccessibleName("Screens and pages")
         self.tree.currentItemChanged.connect(self._tree_selected)
-        add_screen = QPushButton("Add &screen")
+        add_screen = QPushButton("Add scree&n")
         add_screen.clicked.connect(self.add_screen)
         add_page = QPushButton("Add pa&ge")
         add_page.clicked.connect(self.add_page)
@@ -128,7 +129,7 @@ class ScreensTab(QWidget):
         for kind in PANEL_KINDS:
             self.new_kind.addItem(kind, kind)
         self.new_kind.setCurrentIndex(PANEL_KINDS.index("river"))
-        new_label = QLabel("&New panels:")
+        new_label = QLabel("New &panels:")
         new_label.setBuddy(self.new_kind)
         hint = QLabel(
             "Drag a panel to move it, its corner to span it, empty cells to add one. Keys: "
@@ -185,6 +186,12 @@ class ScreensTab(QWidget):
         QWidget.setTabOrder(add_page, remove)
         QWidget.setTabOrder(remove, up)
         QWidget.setTabOrder(up, down)
+        # the page's fields, the grid, the selected panel's options, then the preview's controls
+        chain: list[QWidget] = [self.new_kind, self.grid]
+        chain += [field.editor for field in self.panel_form.fields.values()]
+        chain += [self.preview.size_box, self.preview.data_box, self.preview.refresh_button]
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
 
         model.changed.connect(self.sync)
         model.validated.connect(self._show_problems)

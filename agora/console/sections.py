@@ -295,7 +295,7 @@ class SourcesTab(_ListTab):
             self.left_buttons.addWidget(widget)
         self.left_buttons.addStretch(1)
 
-        self.test_button = QPushButton("&Test this source")
+        self.test_button = QPushButton("Test t&his source")
         self.test_button.setToolTip(
             "Run one fetch round of this entry as typed (cursors stay in memory) and show the "
             "posts or the error"

@@ -114,7 +114,7 @@ class ConsoleWindow(QMainWindow):
         self.tabs.addTab(scrolled(rules_page), "&Rules")
         self.tabs.addTab(self.screens, "S&creens")
         self.tabs.addTab(scrolled(analytics_page), "Anal&ytics")
-        self.tabs.addTab(self.raw, "Ra&w TOML")
+        self.tabs.addTab(self.raw, "Raw T&OML")
         self.tabs.addTab(self.queue, "&Queue")
         self.tabs.addTab(self.health, "H&ealth")
         for index in range(self.tabs.count()):
@@ -129,7 +129,7 @@ class ConsoleWindow(QMainWindow):
         self.verdict = QLabel("")
         self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.verdict.setWordWrap(True)
-        self.save_button = QPushButton("&Save")
+        self.save_button = QPushButton("Save")
         self.save_button.setToolTip("Save (Ctrl+S): atomically, keeping the previous file as .bak")
         self.save_button.clicked.connect(self.save)
         self.revert_button = QPushButton("Re&vert")

@@ -605,6 +605,15 @@ def test_keyboard_only_and_it_fits_a_laptop_screen(
     assert order[1] is window.wall_form.field("theme").editor
     assert order[2] is window.wall_form.field("privacy").editor
     assert order[3] is window.wall_form.field("language").editor
+    # screens: the grid, then the selected panel's options, then the preview's controls
+    window.tabs.setCurrentWidget(window.screens)
+    window.screens.select(0, 0)
+    window.screens.grid.setFocus()
+    window.focusNextChild()
+    assert QApplication.focusWidget() is window.screens.panel_form.field("kind").editor
+    window.screens.panel_form.field("mode").editor.setFocus()
+    window.focusNextChild()
+    assert QApplication.focusWidget() is window.screens.preview.size_box
     # every tab at 1366×768, for a person to look at (AGORA_KEEP_RENDERS=dir keeps them)
     window.resize(1366, 768)
     for index in range(window.tabs.count()):
