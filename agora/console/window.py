@@ -214,6 +214,11 @@ class ConsoleWindow(QMainWindow):
 
     def _show_problems(self) -> None:
         model = self.model
+        # while the text is not TOML at all, only the raw tab (and the queue) can be used
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page not in (self.raw, self.queue, self.health):
+                page.setEnabled(model.syntax_ok)
         self.problems.clear()
         for issue in model.issues:
             item = QListWidgetItem(issue.format())

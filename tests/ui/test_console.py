@@ -622,3 +622,56 @@ def test_keyboard_only_and_it_fits_a_laptop_screen(
         picture = window.grab()
         assert picture.width() <= 1366
         assert picture.save(str(render_dir / f"console-tab{index}.png"))
+
+
+def test_a_file_that_is_not_toml_opens_in_the_raw_tab_and_is_fixed_there(
+    qtbot: QtBot, wall_file: Path, tmp_path: Path
+) -> None:
+    path = wall_file
+    broken = CONFIG.replace("[moderation]", "[moderation")
+    path.write_text(broken, encoding="utf-8")
+    window = ConsoleWindow(path, data_dir=tmp_path / "data")
+    window.ask_on_close = False
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.model.syntax_ok
+    assert not window.tabs.widget(0).isEnabled()  # the forms wait for the text to be TOML
+    assert window.raw.isEnabled()
+    lines = [window.problems.item(i).text() for i in range(window.problems.count())]
+    assert lines[0].startswith(f"{path}:25: ") and "TOML syntax" in lines[0]
+    window.raw.editor.setPlainText(CONFIG)
+    window.raw.commit()
+    window.model.validate_now()
+    assert window.model.valid, [i.format() for i in window.model.issues]
+    assert window.tabs.widget(0).isEnabled()
+    name = window.wall_form.field("name").editor
+    assert isinstance(name, QLineEdit)
+    assert name.text() == "Console test wall"
+    assert window.save()
+    assert path.read_text(encoding="utf-8") == CONFIG
+    qtbot.waitUntil(lambda: worker.busy() == 0, timeout=30_000)
+
+
+def test_a_wall_that_extends_another_shows_what_it_inherits(qtbot: QtBot, tmp_path: Path) -> None:
+    (tmp_path / "company.toml").write_text(
+        '[wall]\nburn_in_shift = "10m"\n\n[topics.brand]\nterms = ["lumen"]\n',
+        encoding="utf-8",
+    )
+    path = tmp_path / "wall.toml"
+    path.write_text(
+        'extends = "company.toml"\n\n[wall]\nname = "Office"\n\n[[screens]]\n'
+        '[[screens.pages]]\npanels = [{ kind = "featured" }]\n',
+        encoding="utf-8",
+    )
+    window = ConsoleWindow(path, data_dir=tmp_path / "data")
+    window.ask_on_close = False
+    qtbot.addWidget(window)
+    window.show()
+    assert window.model.valid, [i.format() for i in window.model.issues]
+    shift = window.wall_form.field("burn_in_shift").editor
+    transition = window.wall_form.field("transition").editor
+    assert isinstance(shift, QLineEdit)
+    assert isinstance(transition, QLineEdit)
+    assert shift.placeholderText() == "inherited: 10m"
+    assert transition.placeholderText() == "default: 0.8s"
+    qtbot.waitUntil(lambda: worker.busy() == 0, timeout=30_000)
