@@ -115,6 +115,14 @@ class ConfigReloader(QObject):
             changes.append(f"screens rebuilt ({len(self.wall.windows)} window(s))")
         else:
             self.wall.config = new
+        if old.wall.name != new.wall.name:
+            log.warning(
+                "wall.name changed from %r to %r: this run keeps its store; after a restart the "
+                "wall opens the store named after the new name (rename the database file to keep "
+                "its history)",
+                old.wall.name,
+                new.wall.name,
+            )
         self.problem = ""
         self._show_problem()
         self.reloads += 1
