@@ -217,7 +217,7 @@ class ConsoleWindow(QMainWindow):
         # while the text is not TOML at all, only the raw tab (and the queue) can be used
         for index in range(self.tabs.count()):
             page = self.tabs.widget(index)
-            if page not in (self.raw, self.queue, self.health):
+            if page is not None and page not in (self.raw, self.queue, self.health):
                 page.setEnabled(model.syntax_ok)
         self.problems.clear()
         for issue in model.issues:
