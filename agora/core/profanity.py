@@ -197,6 +197,7 @@ class Lexicon:
     _masked: dict[tuple[int, str], list[str]] = field(default_factory=dict)
     _unspaced: re.Pattern[str] | None = None
     _unspaced_reasons: dict[str, str] = field(default_factory=dict)
+    _size: int = 0
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, str]], allow: Iterable[str] = ()) -> Lexicon:
@@ -230,14 +231,16 @@ class Lexicon:
         if unspaced:
             unspaced.sort(key=len, reverse=True)
             lexicon._unspaced = re.compile("|".join(re.escape(w) for w in unspaced))
+        lexicon._size = (
+            len(lexicon.words)
+            + sum(len(v) for v in lexicon.phrases.values())
+            + len(lexicon._unspaced_reasons)
+        )
         return lexicon
 
     def __len__(self) -> int:
-        return (
-            len(self.words)
-            + sum(len(v) for v in self.phrases.values())
-            + len(self._unspaced_reasons)
-        )
+        # counted once in build(): truth tests of a lexicon run for every post
+        return self._size
 
     def find(self, folded: str) -> tuple[str, str] | None:
         """The first listed word or phrase in ``folded`` text and its reason, else ``None``."""
@@ -264,7 +267,7 @@ class Lexicon:
         if phrases:
             firsts = phrases.keys()
             if not firsts.isdisjoint(tokens) or not firsts.isdisjoint(odd_words):
-                found = self._phrase([_normal_token(t) for t in tokens])
+                found = self._phrase(tokens)
                 if found is not None:
                     return found
         if _TRIPLE_RE.search(folded) is not None and _STRETCH_RE.search(folded) is not None:
@@ -290,15 +293,26 @@ class Lexicon:
                 return word
         return None
 
-    def _phrase(self, normal: list[str]) -> tuple[str, str] | None:
+    def _phrase(self, tokens: list[str]) -> tuple[str, str] | None:
+        """A listed phrase in ``tokens``; only the words after a phrase's first word are
+        normalised (most posts hold a common first word such as "one", few the phrase)."""
         phrases = self.phrases
-        for index, token in enumerate(normal):
+        for index, raw in enumerate(tokens):
+            token = raw
             options = phrases.get(token)
             if options is None:
-                continue
+                if token.isalpha():
+                    continue
+                token = _normal_token(raw)
+                options = phrases.get(token)
+                if options is None:
+                    continue
             for rest, reason in options:
                 end = index + 1 + len(rest)
-                if tuple(normal[index + 1 : end]) == rest:
+                following = tokens[index + 1 : end]
+                if len(following) == len(rest) and all(
+                    t == r or _normal_token(t) == r for t, r in zip(following, rest, strict=True)
+                ):
                     return " ".join((token, *rest)), reason
         return None
 

@@ -13,8 +13,7 @@ from agora.core.text import fold
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 #: words, hashtags and mentions, and the punctuation that ends a phrase (returned as its own token)
-_TOKEN_RE = re.compile(r"[#@]?[^\W_](?:[^\W_]|['’\-](?=[^\W_]))*|[.,;:!?…()\[\]\"“”/|]")
-_BREAKS = frozenset('.,;:!?…()[]"“”/|')
+_TOKEN_RE = re.compile(r"[#@]?[^\W_]+(?:['’\-][^\W_]+)*|[.,;:!?…()\[\]\"“”/|]")
 _DIGITS_RE = re.compile(r"^[\d\-']+$")
 
 #: Languages whose stopword lists (from the ``stop-words`` package) are added to the project's own
@@ -409,17 +408,18 @@ def scan(folded_text: str, stop: frozenset[str] = STOPWORDS, phrases: bool = Tru
     out: list[str] = []
     prev: str | None = None
     for token in _TOKEN_RE.findall(text):
-        first = token[0]
-        if first == "@" or first in _BREAKS:
+        # the common cases first: a stopword, or a short token (punctuation is one character)
+        if token in stop or len(token) < 3:
             prev = None
             continue
+        first = token[0]
         if first == "#":
             word = token[1:]
             if len(word) >= 3 and word not in stop and not _DIGITS_RE.match(word):
                 out.append(token)
             prev = None
             continue
-        if len(token) < 3 or token in stop or (first.isdigit() and _DIGITS_RE.match(token)):
+        if first == "@" or (first.isdigit() and _DIGITS_RE.match(token)):
             prev = None
             continue
         out.append(token)

@@ -89,13 +89,26 @@ def mask_mentions(text: str, keep: frozenset[str] = frozenset()) -> str:
     return _MENTION_RE.sub(mask, text)
 
 
+class _DropCombining(dict[int, int | None]):
+    """A ``str.translate`` table that drops combining marks, filled as characters are met (so
+    known characters are looked up in C, and nothing is computed at import)."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        value = None if unicodedata.combining(chr(codepoint)) else codepoint
+        if len(self) < 100_000:
+            self[codepoint] = value
+        return value
+
+
+_DROP_COMBINING = _DropCombining()
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used for matching ("Café" -> "cafe")."""
     text = text.casefold()
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
 
 
 class _TextExtractor(HTMLParser):
