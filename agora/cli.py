@@ -268,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
     b = bench.add_parser(
+        "soak", parents=[common], help="a week of the demo wall on a fake clock: RSS per day"
+    )
+    b.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
+    b.add_argument("--rate", type=float, default=None, help="posts a minute (default: the demo's)")
+    b.add_argument("--json", action="store_true")
+    b = bench.add_parser(
         "sources", parents=[common], help="a local Jetstream replay into the bluesky source"
     )
     b.add_argument("--events", type=int, default=100_000, help="events replayed (default 100000)")
@@ -552,11 +558,25 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """``agora bench ingest``, ``agora bench render`` and ``agora bench sources``."""
+    """``agora bench ingest``, ``render``, ``soak`` and ``sources``."""
     if args.bench == "sources":
         from agora.bench.sources import run_sources_bench
 
         report = run_sources_bench(events=args.events, match_rate=args.match_rate)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            for key, value in report.items():
+                print(f"{key:>16}: {value}")
+        return EXIT_OK
+    if args.bench == "soak":
+        from agora.bench.soak import run_soak_bench
+
+        def day_done(day: int, rss: float) -> None:
+            if not args.json:
+                print(f"day {day}: RSS {rss:.1f} MB", flush=True)
+
+        report = run_soak_bench(args.days, rate_per_min=args.rate, on_day=day_done)
         if args.json:
             print(json.dumps(report))
         else:

@@ -42,8 +42,15 @@ EXIT_QUIT = 0
 # structured logs
 
 
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, logger, message (first line of an exception's text)."""
+    """One JSON object a line: time, level, logger, message, the fields given with ``extra=``
+    (numbers a script can read, such as ``first_frame_s``) and an exception's type and trace."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -52,6 +59,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and isinstance(value, str | int | float | bool):
+                entry[key] = value
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             entry["error"] = f"{type(exc).__name__}: {exc}"
@@ -106,6 +116,22 @@ def default_log_dir() -> Path:
     from platformdirs import user_log_path
 
     return user_log_path("agora", appauthor=False)
+
+
+_IMPORTED_AT = time.monotonic()
+
+
+def process_age_s() -> float:
+    """Seconds since this process started (from ``/proc``; else since Agora was imported)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as uptime:
+            up = float(uptime.read().split()[0])
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        return max(0.0, up - started)
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED_AT
 
 
 def slug(name: str) -> str:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from agora.config.schema import ScreenConfig, WallConfig
 from agora.engine import Engine
-from agora.service import Watchdog, sd_notify, watchdog_interval
+from agora.service import Watchdog, process_age_s, sd_notify, watchdog_interval
 from agora.ui import perf
 from agora.ui.panels import PanelContext
 from agora.ui.screen import ScreenWindow
@@ -100,6 +100,27 @@ class StatusLog(logging.Handler):
             return ""
         at, text = self.messages[-1]
         return text if time.monotonic() - at <= seconds else ""
+
+
+class FirstFrame(QObject):
+    """Notices the first frame any window paints: logs how long after the process started
+    (``first_frame_s``) and calls ``then`` once."""
+
+    def __init__(self, then: Callable[[], object]) -> None:
+        super().__init__()
+        self._then: Callable[[], object] | None = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if self._then is not None and event.type() == QEvent.Type.Paint:
+            then, self._then = self._then, None
+            age = process_age_s()
+            log.info(
+                "first frame painted %.2f s after the wall started",
+                age,
+                extra={"first_frame_s": round(age, 3)},
+            )
+            then()
+        return False
 
 
 class Wall(QObject):
@@ -420,8 +441,12 @@ def run_wall(
     poke.start(200)
     if seconds is not None:
         QTimer.singleShot(int(seconds * 1000), QApplication.quit)
-    # the first frame is painted once the event loop runs: then tell systemd the wall is up
-    QTimer.singleShot(0, lambda: sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}"))
+    # once the first frame is painted: say how long start-up took, and tell systemd it is up
+    first_frame = FirstFrame(
+        lambda: sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}"),
+    )
+    for window in wall.windows.values():
+        window.installEventFilter(first_frame)
     log.info("wall %r running on %d screen(s)", config.wall.name, len(wall.windows))
     try:
         status = app.exec()
