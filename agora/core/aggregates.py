@@ -787,23 +787,29 @@ class Aggregates:
         authors = {f.post.author.handle for f in chosen}
         per_source = Counter(f.post.source for f in chosen)
         # greedy diversity: one post per author (the carousel never shows the same author twice
-        # in a row), and each further post from a source already chosen counts a little less
-        pool = [(s, p, w) for s, p, w in scored[: limit * 8] if p.id not in self._pinned]
-        while pool and len(chosen) < limit:
-            best = max(
-                range(len(pool)),
-                key=lambda i: pool[i][0] * SOURCE_DIVERSITY ** per_source[pool[i][1].source],
+        # in a row), and each further post from a source already chosen counts a little less;
+        # each source's candidates stay in score order, so a step compares one per source
+        by_source: dict[str, deque[tuple[float, Post, str]]] = {}
+        for item in scored[: limit * 8]:
+            if item[1].id not in self._pinned:
+                by_source.setdefault(item[1].source, deque()).append(item)
+        while by_source and len(chosen) < limit:
+            source = max(
+                by_source,
+                key=lambda s: by_source[s][0][0] * SOURCE_DIVERSITY ** per_source[s],
             )
-            score, post, why = pool.pop(best)
+            queue = by_source[source]
+            score, post, why = queue.popleft()
+            if not queue:
+                del by_source[source]
             if post.author.handle in authors:
                 continue
-            repeats = per_source[post.source]
-            adjusted = score * SOURCE_DIVERSITY**repeats
+            repeats = per_source[source]
             if repeats:
-                why = f"{why} · {repeats} from {post.source} above"
-            chosen.append(Featured(post, round(adjusted, 4), why))
+                why = f"{why} · {repeats} from {source} above"
+            chosen.append(Featured(post, round(score * SOURCE_DIVERSITY**repeats, 4), why))
             authors.add(post.author.handle)
-            per_source[post.source] += 1
+            per_source[source] += 1
         return tuple(chosen[:limit])
 
     def _newest_list(self) -> tuple[Post, ...]:
