@@ -192,8 +192,9 @@ class Lexicon:
 
     words: dict[str, str] = field(default_factory=dict)
     """Single words (normalised) → reason."""
-    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
-    """First word of a phrase → (the following words, reason)."""
+    phrases: dict[str, list[tuple[tuple[str, ...], int, str]]] = field(default_factory=dict)
+    """The longest word of a phrase (the rarest, most likely: "one night stand" is looked for
+    only in posts that say "stand") → (the phrase's words, that word's position, reason)."""
     _masked: dict[tuple[int, str], list[str]] = field(default_factory=dict)
     _unspaced: re.Pattern[str] | None = None
     _unspaced_reasons: dict[str, str] = field(default_factory=dict)
@@ -224,7 +225,8 @@ class Lexicon:
                 continue
             parts = word.split(" ")
             if len(parts) > 1:
-                lexicon.phrases.setdefault(parts[0], []).append((tuple(parts[1:]), reason))
+                key = max(range(len(parts)), key=lambda i: (len(parts[i]), -i))
+                lexicon.phrases.setdefault(parts[key], []).append((tuple(parts), key, reason))
             elif word not in lexicon.words:
                 lexicon.words[word] = reason
                 lexicon._masked.setdefault((len(word), word[0]), []).append(word)
@@ -265,8 +267,8 @@ class Lexicon:
             odd_words.extend(variants)
         phrases = self.phrases
         if phrases:
-            firsts = phrases.keys()
-            if not firsts.isdisjoint(tokens) or not firsts.isdisjoint(odd_words):
+            keys_of_phrases = phrases.keys()
+            if not keys_of_phrases.isdisjoint(tokens) or not keys_of_phrases.isdisjoint(odd_words):
                 found = self._phrase(tokens)
                 if found is not None:
                     return found
@@ -294,26 +296,24 @@ class Lexicon:
         return None
 
     def _phrase(self, tokens: list[str]) -> tuple[str, str] | None:
-        """A listed phrase in ``tokens``; only the words after a phrase's first word are
-        normalised (most posts hold a common first word such as "one", few the phrase)."""
+        """A listed phrase in ``tokens``; only the words around a phrase's key word are
+        normalised."""
         phrases = self.phrases
         for index, raw in enumerate(tokens):
-            token = raw
-            options = phrases.get(token)
+            options = phrases.get(raw)
             if options is None:
-                if token.isalpha():
+                if raw.isalpha():
                     continue
-                token = _normal_token(raw)
-                options = phrases.get(token)
+                options = phrases.get(_normal_token(raw))
                 if options is None:
                     continue
-            for rest, reason in options:
-                end = index + 1 + len(rest)
-                following = tokens[index + 1 : end]
-                if len(following) == len(rest) and all(
-                    t == r or _normal_token(t) == r for t, r in zip(following, rest, strict=True)
+            for words, key, reason in options:
+                start = index - key
+                around = tokens[start : start + len(words)] if start >= 0 else []
+                if len(around) == len(words) and all(
+                    t == w or _normal_token(t) == w for t, w in zip(around, words, strict=True)
                 ):
-                    return " ".join((token, *rest)), reason
+                    return " ".join(words), reason
         return None
 
 
