@@ -263,10 +263,11 @@ class Post:
 
 def format_time(moment: datetime) -> str:
     """ISO-8601 UTC with a ``Z`` suffix, seconds precision unless there are microseconds."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is done in C (strftime is several times slower) and gives the same text:
+    # microseconds only when there are some, then "+00:00", written "Z" here
+    return moment.isoformat()[:-6] + "Z"
 
 
 def parse_time(value: object) -> datetime:

@@ -54,11 +54,14 @@ class TopicMatcher:
     def match(self, folded_text: str) -> tuple[str, ...]:
         """Topic keys whose terms occur in ``folded_text`` (already passed through :func:`fold`)."""
         # a plain substring test (fast, in C) rules out most topics before the exact pattern runs
-        return tuple(
-            key
-            for key, cores, pattern in self._patterns
-            if any(core in folded_text for core in cores) and pattern.search(folded_text)
-        )
+        found: list[str] = []
+        for key, cores, pattern in self._patterns:
+            for core in cores:
+                if core in folded_text:
+                    if pattern.search(folded_text):
+                        found.append(key)
+                    break
+        return tuple(found)
 
     def match_text(self, text: str) -> tuple[str, ...]:
         """Like :meth:`match` but folds ``text`` first."""
