@@ -248,23 +248,25 @@ class Aggregates:
                     self._hold(post, folded_text)
                 continue
 
-            slot = int(ts // slot_s)
-            handle = post.author.handle
-            authors = authors_by_slot.get(slot)
-            if authors is None:
-                authors_by_slot[slot] = [handle]
-            else:
-                authors.append(handle)
-            self._remember_author(post, handle)
             text = fold(post.text) if folded_text is None else folded_text
-            found = term_scan(text, stop)
-            if found:
-                bucket_terms = terms_by_slot.get(slot)
-                if bucket_terms is None:
-                    terms_by_slot[slot] = list(set(found))
-                else:
-                    bucket_terms.extend(set(found))
             if not is_owned:
+                # the leaderboard and trending are about what people say: the brand's own
+                # accounts (announcements, care replies) are counted in volume and rates only
+                slot = int(ts // slot_s)
+                handle = post.author.handle
+                authors = authors_by_slot.get(slot)
+                if authors is None:
+                    authors_by_slot[slot] = [handle]
+                else:
+                    authors.append(handle)
+                self._remember_author(post, handle)
+                found = term_scan(text, stop)
+                if found:
+                    bucket_terms = terms_by_slot.get(slot)
+                    if bucket_terms is None:
+                        terms_by_slot[slot] = list(set(found))
+                    else:
+                        bucket_terms.extend(set(found))
                 self._feature(post, ts)
                 self._care(post, text, ts)
             self._push_newest(post, ts)
@@ -475,6 +477,8 @@ class Aggregates:
 
     def _uncount(self, post: Post) -> None:
         """Take back what a shown post added to the author and term counters."""
+        if owned_handle(post.author.handle) in self.owned:
+            return  # the brand's own posts are not in them (see add_many)
         slot = int(post.timestamp // self.terms.slot_s)
         self.authors.remove(slot, (post.author.handle,))
         found = term_scan(fold(post.text), self._term_stop)
@@ -509,15 +513,15 @@ class Aggregates:
         if post.is_repost:
             return
         ts = post.timestamp
-        slot = int(ts // self.terms.slot_s)
         handle = post.author.handle
-        self.authors.add_slot(slot, [handle])
-        self._remember_author(post, handle)
-        text = fold(post.text)
-        found = term_scan(text, self._term_stop)
-        if found:
-            self.terms.add_slot(slot, list(set(found)))
         if owned_handle(handle) not in self.owned:
+            slot = int(ts // self.terms.slot_s)
+            self.authors.add_slot(slot, [handle])
+            self._remember_author(post, handle)
+            text = fold(post.text)
+            found = term_scan(text, self._term_stop)
+            if found:
+                self.terms.add_slot(slot, list(set(found)))
             self._feature(post, ts)
             self._care(post, text, ts)
         self._push_newest(post, ts)

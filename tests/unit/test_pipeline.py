@@ -393,3 +393,24 @@ def test_featured_mixes_authors_and_sources_and_says_why() -> None:
     assert [f.post.source for f in featured[:2]] == ["x", "mastodon"]  # a second source early
     assert "from x above" in featured[2].why
     assert all(a.score >= b.score for a, b in itertools.pairwise(featured))
+
+
+def test_the_brands_own_accounts_are_not_on_the_leaderboard_or_trending() -> None:
+    pipeline = build_pipeline(CONFIG, None)
+    posts = [
+        post(
+            "Lumen firmware update rolling out today",
+            handle="@lumencare",
+            at=T0 - timedelta(minutes=i),
+        )
+        for i in range(10)
+    ] + [
+        post("my Lumen overheating again", handle=f"@p{i}", at=T0 - timedelta(minutes=i))
+        for i in range(4)
+    ]
+    pipeline.ingest(posts, now=T0)
+    summary = pipeline.aggregates.snapshot(T0).summary(3600)
+    assert "@lumencare" not in {a.handle for a in summary.authors}
+    assert {t.term for t in summary.trending} >= {"overheating"}
+    assert not {"firmware", "rolling"} & {t.term for t in summary.trending}
+    assert summary.owned.posts == 10  # still counted where they belong: the brand's own rates

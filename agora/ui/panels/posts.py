@@ -185,14 +185,14 @@ class FeaturedPanel(Panel):
         self.card.show_post(post, self._snapshot.now)
 
     def fitting_size(self, text: str) -> float:
-        """The largest reference text size (72 down to 36) at which ``text`` fits the card."""
+        """The largest reference text size (96 down to 36) at which ``text`` fits the card."""
         block = self.card.text
         width = block.width() if block.width() > 50 else int(self.width() * 0.9)
         height = block.height() if block.height() > 50 else int(self.height() * 0.55)
         if width <= 50 or height <= 50:
             return featured_text_size(text)
         shown = display_text(text)
-        for size in (72, 64, 58, 52, 46, 40, 36):
+        for size in (96, 84, 72, 64, 58, 52, 46, 40, 36):
             metrics = QFontMetricsF(self.theme.font(size))
             lines = wrapped_lines(shown, metrics, float(width))
             needed = metrics.height() + (lines - 1) * metrics.lineSpacing() * 1.15
