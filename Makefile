@@ -37,7 +37,7 @@ ci: test lint
 
 ## performance figures (run by hand, reported in closing notes)
 bench: $(VENV)/.installed
-	$(BIN)/agora bench ingest $(ARGS)
+	$(BIN)/agora bench $(or $(ARGS),ingest)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
