@@ -172,6 +172,9 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
             else None
         ),
         sensitive=bool(status.get("sensitive") or shown.get("sensitive") or spoiler),
+        # a locked account (the booster's, or the boosted author's): never shown on a wall
+        protected=account.get("locked") is True
+        or (isinstance(shown.get("account"), Mapping) and shown["account"].get("locked") is True),
     )
 
 

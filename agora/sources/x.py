@@ -47,7 +47,7 @@ FIELDS: dict[str, str] = {
     "expansions": "author_id,attachments.media_keys,referenced_tweets.id",
     "tweet.fields": "created_at,lang,public_metrics,entities,attachments,referenced_tweets,"
     "possibly_sensitive,author_id",
-    "user.fields": "name,username,profile_image_url,public_metrics",
+    "user.fields": "name,username,profile_image_url,public_metrics,protected",
     "media.fields": "url,preview_image_url,type,alt_text,variants",
 }
 
@@ -208,6 +208,7 @@ def tweet_to_post(
         is_repost=repost_of is not None,
         repost_of=repost_of,
         sensitive=tweet.get("possibly_sensitive") is True,
+        protected=user.get("protected") is True,  # a locked account: never shown
     )
 
 

@@ -291,6 +291,15 @@ def test_statuses_that_are_not_public_are_dropped() -> None:
     assert status_to_post({**status, "visibility": "unlisted"}, host="h", feed="f") is not None
 
 
+def test_posts_of_locked_accounts_are_marked_protected() -> None:
+    status = statuses()[0]
+    post = status_to_post(status, host="h", feed="f")
+    assert post is not None and not post.protected
+    locked = {**status, "account": {**status["account"], "locked": True}}
+    post = status_to_post(locked, host="h", feed="f")
+    assert post is not None and post.protected
+
+
 # ---------------------------------------------------------------------------------------------
 # streaming
 

@@ -266,3 +266,18 @@ def test_a_stream_answering_429_backs_off(server: HTTPServer, bearer: str) -> No
     run(run_until(source, recorder, lambda: sum(1 for r, _ in server.log if r.path == STREAM) >= 2))
     assert source.health.state == "degraded"
     assert "rate limited" in (source.health.last_error or "")
+
+
+def test_tweets_of_protected_accounts_are_marked_protected() -> None:
+    from agora.sources.x import tweet_to_post
+
+    tweet = {
+        "id": "123",
+        "text": "Lumen is great",
+        "created_at": "2026-11-20T10:00:00Z",
+        "author_id": "9",
+    }
+    users = {"9": {"username": "kim", "name": "Kim", "protected": True}}
+    assert tweet_to_post(tweet, users, {}, {}, feed="x").protected
+    users["9"]["protected"] = False
+    assert not tweet_to_post(tweet, users, {}, {}, feed="x").protected
