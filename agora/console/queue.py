@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -72,7 +73,9 @@ def _item(text: str, data: object = None) -> QTableWidgetItem:
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
     if data is not None:
         item.setData(Qt.ItemDataRole.UserRole, data)
-    item.setToolTip(text if len(text) < 2_000 else text[:2_000] + "…")
+    # a tooltip is rich text whenever it looks like markup: hand Qt the plain text as HTML
+    shown = text if len(text) < 2_000 else text[:2_000] + "…"
+    item.setToolTip(QtGui.Qt.convertFromPlainText(shown, Qt.WhiteSpaceMode.WhiteSpaceNormal))
     return item
 
 

@@ -675,3 +675,13 @@ def test_a_wall_that_extends_another_shows_what_it_inherits(qtbot: QtBot, tmp_pa
     assert shift.placeholderText() == "inherited: 10m"
     assert transition.placeholderText() == "default: 0.8s"
     qtbot.waitUntil(lambda: worker.busy() == 0, timeout=30_000)
+
+
+def test_queue_tooltips_show_hostile_text_literally(qtbot: QtBot) -> None:
+    from agora.console.queue import _item
+
+    item = _item('<img src="http://x.example/a.png"><b>bold</b> & co')
+    tip = item.toolTip()
+    # Qt renders a tooltip as rich text when it looks like markup: the markup must arrive escaped
+    assert "<img" not in tip and "<b>" not in tip
+    assert "&lt;b&gt;bold&lt;/b&gt;" in tip
