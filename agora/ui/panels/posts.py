@@ -3,6 +3,7 @@ crawl) and ``care`` (questions and complaints nobody has answered yet)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from datetime import datetime
@@ -440,7 +441,9 @@ class _Crawl(QWidget):
 
     def hideEvent(self, event: object) -> None:  # noqa: N802
         """Stop moving when hidden (another page is on screen)."""
-        self._timer.stop()
+        # while a page is torn down Qt may hide the crawl after its timer is already gone
+        with contextlib.suppress(RuntimeError):
+            self._timer.stop()
         super().hideEvent(event)  # type: ignore[arg-type]
 
     def _step(self) -> None:
