@@ -76,9 +76,22 @@ def _size(value: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
+    # SUPPRESS: a flag given before the command (`agora -q bench …`) is not reset by the
+    # command's own copy of the option
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
-    common.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="verbose logs and tracebacks",
+    )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="only warnings and errors",
+    )
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
         "--data-dir",
@@ -640,8 +653,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_CONFIG
-    debug = bool(args.debug or os.environ.get("AGORA_DEBUG"))
-    configure_logging(debug, args.quiet)
+    debug = bool(getattr(args, "debug", False) or os.environ.get("AGORA_DEBUG"))
+    configure_logging(debug, bool(getattr(args, "quiet", False)))
     from agora.config.loader import ConfigError
 
     handler = COMMANDS[args.command]

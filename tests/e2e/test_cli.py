@@ -300,3 +300,13 @@ def test_analyse_engagement_rates_and_care_queue_are_exact(tmp_path: Path) -> No
     assert snap["share_multi_topic"] == 1
     assert snap["share_counts"] == {"brand": 5, "rival": 1}  # the reply (4) names no topic
     assert snap["share_by_source"]["mastodon"] == {"brand": 0.5, "rival": 0.5}
+
+
+def test_quiet_before_or_after_the_command(tmp_path: Path) -> None:
+    write_posts(tmp_path / "posts.jsonl", [post(1, "Lumen is fine", 0), "{not json"])
+    config = archive_config(tmp_path)
+    for args in (("-q", "analyse", config), ("analyse", config, "-q")):
+        result = agora(*args, "--json")
+        assert result.returncode == 0, result.stderr
+        assert " INFO " not in result.stderr
+        assert "WARNING" in result.stderr  # the broken line is still reported
