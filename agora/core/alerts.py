@@ -140,6 +140,10 @@ def expectation(bins: _Bins, index: int) -> Expectation | None:
     return Expectation(expected, max(spread, expected**0.5, 1.0), seasonal)
 
 
+def _told_order(alert: Alert) -> tuple[datetime, bool]:
+    return alert.started_at, alert.topic is not None
+
+
 class SpikeDetector:
     """Evaluates completed bins in order and keeps the active and recent alerts."""
 
@@ -151,10 +155,11 @@ class SpikeDetector:
         self._recent: deque[Alert] = deque(maxlen=history)
 
     def alerts(self) -> tuple[Alert, ...]:
-        """Active alerts first, then recently ended ones, newest first."""
+        """Active alerts first, then recently ended ones, newest first; of alerts that started
+        together a topic's (brand first) comes before "All mentions", which says less."""
         active = [a.alert for a in self._active.values()]
-        active.sort(key=lambda a: a.started_at, reverse=True)
-        ended = sorted(self._recent, key=lambda a: a.started_at, reverse=True)
+        active.sort(key=_told_order, reverse=True)
+        ended = sorted(self._recent, key=_told_order, reverse=True)
         return tuple(active + ended)
 
     def evaluate(self, series: MinuteSeries, now_minute: int) -> None:

@@ -356,6 +356,11 @@ def test_the_daily_rhythm_is_not_a_spike_but_a_launch_is() -> None:
     assert len(spikes) == 1
     assert "for this time of day" in spikes[0].message
     assert not spikes[0].active
+    # the brand's alert and the all-mentions one start together: the brand's is told first
+    together = [
+        a for a in launch.aggregates.snapshot(T0).alerts if a.started_at == spikes[0].started_at
+    ]
+    assert [a.topic for a in together] == ["brand", None]
 
 
 def test_a_fresh_wall_follows_a_gradual_rise() -> None:
