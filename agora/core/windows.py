@@ -50,23 +50,12 @@ class MinuteSeries:
         self.head = minute
 
     def add(self, minute: int, keys: Iterable[str], amount: int = 1) -> bool:
-        """Count ``amount`` for each key at ``minute``. False when the minute is too old to keep."""
-        head = self.head
-        if head is None or minute > head:
-            self._advance(minute)
-            head = minute
-        if minute <= head - self.minutes:
-            return False
-        if self.first is None or minute < self.first:
-            self.first = minute
-        slot = minute % self.minutes
-        rings = self._rings
+        """Count ``amount`` for each key at ``minute`` (a key given twice counts twice). False
+        when the minute is too old to keep."""
+        counts: dict[str, int] = {}
         for key in keys:
-            ring = rings.get(key)
-            if ring is None:
-                ring = rings[key] = array("i", bytes(4 * self.minutes))
-            ring[slot] += amount
-        return True
+            counts[key] = counts.get(key, 0) + amount
+        return self.add_counts(minute, counts)
 
     def add_counts(self, minute: int, counts: Mapping[str, int]) -> bool:
         """Add ``counts`` (key → amount) at ``minute``. False when the minute is too old to keep."""
