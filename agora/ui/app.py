@@ -48,6 +48,10 @@ TICK_BUDGET_MS = 12.0
 #: over, once per call. A shorter interval keeps those waits, and so frame times, short.
 SWITCH_INTERVAL_S = 0.001
 QUIT_CONFIRM_S = 4.0
+#: After a screen is plugged or unplugged the windows are placed again once no further change
+#: came for this long (milliseconds): Qt settles the new geometry first, and a monitor that
+#: reconnects several outputs at once is handled in one go.
+SCREENS_SETTLE_MS = 500
 
 
 def utcnow() -> datetime:
@@ -158,6 +162,10 @@ class Wall(QObject):
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.CoarseTimer)
         self._timer.timeout.connect(self.tick)
+        self._closed = False
+        self._replace = QTimer(self)
+        self._replace.setSingleShot(True)
+        self._replace.timeout.connect(self._place_again)
         app = QGuiApplication.instance()
         assert isinstance(app, QGuiApplication)
         app.screenAdded.connect(self._screens_changed)
@@ -183,7 +191,11 @@ class Wall(QObject):
         )
 
     def place(self) -> None:
-        """Create, move or remove windows to match the configured and present screens."""
+        """Create, move or remove windows to match the configured and present screens; the
+        pages of a configured screen that is absent rotate on the first screen that is there
+        until it comes back."""
+        if self._closed:
+            return
         screens = QGuiApplication.screens()
         configured: list[ScreenConfig] = list(self.config.screens)
         present: dict[int, QScreen | None] = {}
@@ -200,6 +212,8 @@ class Wall(QObject):
             if index not in present:
                 gone = self.windows.pop(index)
                 log.warning("%s was unplugged", gone.name)
+                # closing it must not count as closing the wall's last window (which quits)
+                gone.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
                 gone.close()
                 gone.deleteLater()
         for index, screen in present.items():
@@ -216,9 +230,11 @@ class Wall(QObject):
             self._show(window, screen)
 
         host = self.windows[min(self.windows)] if self.windows else None
+        absent_labels = [screen_label(configured[i].output) for i in self.absent]
         for window in self.windows.values():
             for owner in window.guests:
-                if owner not in [screen_label(configured[i].output) for i in self.absent]:
+                # back on its own screen, or the host changed (a screen before it came back)
+                if owner not in absent_labels or window is not host:
                     window.remove_guest_pages(owner)
         for index in self.absent:
             label = screen_label(configured[index].output)
@@ -247,8 +263,16 @@ class Wall(QObject):
         window.showFullScreen()
 
     def _screens_changed(self, _screen: QScreen) -> None:
-        # let Qt settle the new geometry first
-        QTimer.singleShot(500, self.place)
+        if not self._closed:
+            self._replace.start(SCREENS_SETTLE_MS)  # again: a burst of changes is placed once
+
+    def _place_again(self) -> None:
+        try:
+            self.place()
+        except Exception:  # a screen change must never take the wall down
+            log.exception("placing the windows on the screens failed; trying again")
+            if not self._closed:
+                self._replace.start(SCREENS_SETTLE_MS * 4)
 
     # -- tick -------------------------------------------------------------------------------------
 
@@ -363,8 +387,14 @@ class Wall(QObject):
         return None
 
     def close(self) -> None:
-        """Close every window."""
+        """Close every window (screens plugged in later no longer open any)."""
         self.stop()
+        self._replace.stop()
+        app = QGuiApplication.instance()
+        if not self._closed and isinstance(app, QGuiApplication):
+            app.screenAdded.disconnect(self._screens_changed)
+            app.screenRemoved.disconnect(self._screens_changed)
+        self._closed = True
         logging.getLogger().removeHandler(self.status_log)
         for window in self.windows.values():
             window.close()
