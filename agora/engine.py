@@ -219,6 +219,7 @@ class Engine:
         )
         self._published_version = -1
         self._published_minute = -1
+        self._published_states: dict[str, tuple[str, str | None]] = {}
         self.publish_ms: deque[float] = deque(maxlen=1_000)
         self._build_s = 0.0
         """Smoothed duration of a snapshot build, in seconds (for the publish interval)."""
@@ -247,10 +248,17 @@ class Engine:
         now = self.clock()
         minute = int(now.timestamp() // 60)
         aggregates = self.pipeline.aggregates
+        health = self.health()
+        # a source that fails (or recovers) without a post changing shows at once, not when the
+        # minute turns: the wall's "no data since" badge and the sources panel read it
+        states: dict[str, tuple[str, str | None]] = {
+            name: (h.state, h.last_error) for name, h in health.items()
+        }
         if (
             force
             or aggregates.version != self._published_version
             or minute != self._published_minute
+            or states != self._published_states
         ):
             started = time.perf_counter()
             notes = []
@@ -261,12 +269,13 @@ class Engine:
             self._snapshot = aggregates.snapshot(
                 now,
                 windows=self.windows,
-                sources=self.health(),
+                sources=health,
                 store_status=self.store.status,
                 notes=notes,
             )
             self._published_version = aggregates.version
             self._published_minute = minute
+            self._published_states = states
             with self._published:
                 self._published.notify_all()
             took = time.perf_counter() - started
@@ -485,7 +494,13 @@ class Engine:
             count = 0
         if count:
             log.info("loaded %d stored posts back into the figures", count)
-        self.desk.replay(self.pipeline, decisions, oldest_ts=since.timestamp())
+        replayed = self.desk.replay(self.pipeline, decisions, oldest_ts=since.timestamp())
+        if decisions:
+            log.info(
+                "%d moderation decision(s) read back from the store (%d applied to the figures)",
+                len(decisions),
+                replayed,
+            )
         return count
 
     def start(self) -> None:

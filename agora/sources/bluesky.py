@@ -53,6 +53,7 @@ from agora.sources.http import (
     SourceError,
     TransientError,
     host_of,
+    unresolved,
     wait_or_stop,
 )
 from agora.sources.live import BoundedSet, LiveSource
@@ -604,6 +605,8 @@ class BlueskySource(LiveSource):
                     if isinstance(exc, websockets.ConnectionClosed)
                     else ("no answer" if isinstance(exc, TimeoutError) else "cannot connect")
                 )
+                if unresolved(exc):
+                    reason = f"cannot connect: no such host {self.host} (DNS)"
                 delay = self.fail(TransientError(f"{self.host}: {reason}"))
             if await wait_or_stop(stop, delay):
                 return

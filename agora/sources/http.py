@@ -30,6 +30,7 @@ import contextlib
 import email.utils
 import math
 import random
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ __all__ = [
     "iter_sse",
     "parse_rate_limit",
     "parse_retry_after",
+    "unresolved",
     "wait_or_stop",
 ]
 
@@ -259,6 +261,18 @@ class Backoff:
         self.attempts = 0
 
 
+def unresolved(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) is a host name that does not resolve."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     """Sleep ``seconds`` unless ``stop`` is set first; True when stopping."""
     if stop.is_set():
@@ -449,6 +463,9 @@ class PoliteClient:
         if isinstance(exc, httpx.TimeoutException):
             return TransientError(f"{where}: no answer within {self.timeout:g} s")
         if isinstance(exc, httpx.ConnectError):
+            if unresolved(exc):
+                host = urlsplit(url).hostname or "?"
+                return TransientError(f"{where}: cannot connect: no such host {host} (DNS)")
             return TransientError(f"{where}: cannot connect")
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
             return TransientError(f"{where}: the connection was closed in the middle of the answer")

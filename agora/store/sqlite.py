@@ -93,9 +93,10 @@ class SqliteStore(Store):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreOpenError(
-                f"cannot create {self.path.parent} ({exc.strerror or exc})"
-            ) from None
+            why = exc.strerror or str(exc)
+            if isinstance(exc, FileExistsError | NotADirectoryError):
+                why = "a file is in the way where the directory should be"
+            raise StoreOpenError(f"cannot create {self.path.parent} ({why})") from None
         try:
             self._db = sqlite3.connect(
                 self.path,
