@@ -166,6 +166,11 @@ class SpikeDetector:
         """Evaluate every bin completed since the last call (the last twelve hours the first
         time, or after the clock jumped far)."""
         last_complete = now_minute // BIN_MINUTES - 1
+        if self._last_bin is not None and last_complete < self._last_bin:
+            # the clock went back (an NTP correction): judge from here on again, not only once
+            # the clock has caught up with the time it had shown
+            self._last_bin = last_complete
+            return
         first = (
             self._last_bin + 1
             if self._last_bin is not None

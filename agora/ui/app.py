@@ -148,6 +148,9 @@ class Wall(QObject):
         self.window_size = window_size
         self.theme = wall_theme(self.config)
         self.windows: dict[int, ScreenWindow] = {}
+        self._sizes: dict[int, tuple[int, int] | None] = {}
+        """The screen size each window was built for (``None``: windowed)."""
+        self._watched: set[QScreen] = set()
         """Config screen index → its window (only for screens that are present)."""
         self.absent: list[int] = []
         self.ticks = 0
@@ -197,6 +200,7 @@ class Wall(QObject):
         if self._closed:
             return
         screens = QGuiApplication.screens()
+        self._watched.intersection_update(screens)  # forget screens that were unplugged
         configured: list[ScreenConfig] = list(self.config.screens)
         present: dict[int, QScreen | None] = {}
         for index, screen_config in enumerate(configured):
@@ -218,7 +222,21 @@ class Wall(QObject):
                 gone.deleteLater()
         for index, screen in present.items():
             window = self.windows.get(index)
+            size = (screen.geometry().width(), screen.geometry().height()) if screen else None
+            if window is not None and self._sizes.get(index) != size:
+                # a new resolution, or another screen of another size: sizes are relative to
+                # the screen, so the window is built again for it
+                log.info("%s: the screen is now %s; building it again", window.name, size)
+                window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+                window.close()
+                window.deleteLater()
+                del self.windows[index]
+                window = None
+            if screen is not None and screen not in self._watched:
+                self._watched.add(screen)
+                screen.geometryChanged.connect(self._screens_changed)
             if window is None:
+                self._sizes[index] = size
                 name = screen_label(configured[index].output)
                 window = ScreenWindow(
                     name, configured[index].pages, self._context(screen), clock=self.clock
@@ -262,7 +280,7 @@ class Wall(QObject):
         window.setGeometry(screen.geometry())
         window.showFullScreen()
 
-    def _screens_changed(self, _screen: QScreen) -> None:
+    def _screens_changed(self, _screen: object = None) -> None:
         if not self._closed:
             self._replace.start(SCREENS_SETTLE_MS)  # again: a burst of changes is placed once
 
@@ -437,7 +455,9 @@ def run_wall(
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     app.setApplicationName("agora")
-    app.setQuitOnLastWindowClosed(True)
+    # a kiosk quits when asked (Q twice, a signal), never because its screens went away;
+    # windows on a desktop quit the wall when the last one is closed
+    app.setQuitOnLastWindowClosed(windowed)
     store = open_store(data_dir, config.wall.name, log)
     engine = Engine(config, store, config_dir=loaded.config_dir)
     images = None

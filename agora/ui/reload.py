@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 
 from agora.config.loader import ConfigError, LoadedConfig, load_config
 from agora.config.schema import WallConfig
@@ -140,6 +140,8 @@ class ConfigReloader(QObject):
         wall.theme = wall_theme(config)
         wall.place()
         for window in old_windows.values():
+            # even with no screen present now, closing old windows must not quit the wall
+            window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
             window.close()
             window.deleteLater()
         wall.tick()

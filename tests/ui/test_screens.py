@@ -275,3 +275,20 @@ def test_a_closed_wall_opens_no_window_when_screens_change(
     plug([HDMI["HDMI-1"], HDMI["HDMI-2"]])
     qtbot.waitUntil(lambda: 1 in live.windows, timeout=5_000)  # the running wall reacted
     assert closed.windows == {}
+
+
+def test_a_new_resolution_rebuilds_the_window_at_its_scale(
+    plug: Plug, make_wall: MakeWall, qtbot: QtBot
+) -> None:
+    plug([HDMI["HDMI-1"], HDMI["HDMI-2"]])
+    wall = make_wall(["HDMI-1", "HDMI-2"])
+    wall.start()
+    before, other = wall.windows[0], wall.windows[1]
+    assert before.context.theme == wall.theme.scaled(1920, 1080)
+    # the same monitor, switched to 4K (a new mode; Qt reports a changed geometry)
+    plug([{**HDMI["HDMI-1"], "width": 3840, "height": 2160}, HDMI["HDMI-2"]])
+    qtbot.waitUntil(lambda: wall.windows.get(0) is not before, timeout=5_000)
+    after = wall.windows[0]
+    assert after.context.theme == wall.theme.scaled(3840, 2160)
+    assert_fills_its_screen(after, "HDMI-1")
+    assert wall.windows[1] is other  # the other screen is left alone

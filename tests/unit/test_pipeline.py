@@ -419,3 +419,23 @@ def test_the_brands_own_accounts_are_not_on_the_leaderboard_or_trending() -> Non
     assert {t.term for t in summary.trending} >= {"overheating"}
     assert not {"firmware", "rolling"} & {t.term for t in summary.trending}
     assert summary.owned.posts == 10  # still counted where they belong: the brand's own rates
+
+
+def test_spikes_are_judged_again_soon_after_the_clock_goes_back() -> None:
+    pipeline = build_pipeline(CONFIG, None)
+    start = T0 - timedelta(hours=6)
+    quiet = [
+        post("Lumen news", handle=f"@q{m}-{k}", at=start + timedelta(minutes=m, seconds=k))
+        for m in range(6 * 60)
+        for k in range(3)
+    ]
+    pipeline.ingest(quiet, now=T0)
+    aggregates = pipeline.aggregates
+    aggregates.snapshot(T0 + timedelta(hours=1))  # the clock ran an hour ahead, then NTP fixed it
+    aggregates.snapshot(T0)
+    burst = [
+        post("Lumen news", handle=f"@b{k}", at=T0 + timedelta(seconds=k % 290)) for k in range(200)
+    ]
+    pipeline.ingest(burst, now=T0 + timedelta(minutes=5))
+    alerts = aggregates.snapshot(T0 + timedelta(minutes=11)).alerts
+    assert any(a.kind == "volume-spike" and a.started_at == T0 for a in alerts)
