@@ -46,6 +46,8 @@ from agora.store import database_path, open_store
 from agora.store.memory import MemoryStore
 from agora.ui.app import Wall
 
+from .wallproc import RunningWall
+
 SEARCH = "/api/v1/search_by_date"
 
 
@@ -443,64 +445,6 @@ def archive_line(n: int, at: datetime) -> str:
             "lang": "en",
         }
     )
-
-
-class RunningWall:
-    """``agora run CONFIG --windowed`` in a subprocess with a JSON log file."""
-
-    def __init__(self, config: Path, data_dir: Path, log: Path, *extra: str) -> None:
-        self.log = log
-        self.output = log.with_suffix(".out")
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
-        with self.output.open("wb") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "agora",
-                    "run",
-                    str(config),
-                    "--windowed",
-                    "--data-dir",
-                    str(data_dir),
-                    "--log-file",
-                    str(log),
-                    *extra,
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-
-    def messages(self) -> list[str]:
-        if not self.log.exists():
-            return []
-        found = []
-        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                found.append(str(json.loads(line)["msg"]))
-            except (ValueError, KeyError):
-                continue  # a line being written
-        return found
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        """The first log message containing ``text``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            hits = [m for m in self.messages() if text in m]
-            if hits:
-                return hits[0]
-            if self.process.poll() is not None:
-                output = self.output.read_text(errors="replace")
-                raise AssertionError(f"the wall exited ({self.process.returncode}):\n{output}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no log message with {text!r}:\n{self.messages()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture
