@@ -194,44 +194,24 @@ class RedditSource(LiveSource):
 
     def feed_url(self) -> tuple[str, dict[str, str]]:
         """The Atom feed and its query parameters."""
-        query = (self.config.query or "").strip()
-        if query and self.config.subreddits:
-            return f"{self.base_url}/r/{self._subs()}/search.rss", {
-                "q": query,
-                "restrict_sr": "1",
-                "sort": "new",
-                "include_over_18": "off",
-                "limit": "100",
-            }
-        if query:
-            return f"{self.base_url}/search.rss", {
-                "q": query,
-                "sort": "new",
-                "include_over_18": "off",
-                "limit": "100",
-            }
-        return f"{self.base_url}/r/{self._subs()}/new.rss", {"limit": "100"}
+        return self._listing(self.base_url, ".rss", {"limit": "100"})
 
     def api_request(self) -> tuple[str, dict[str, str]]:
         """The Data API listing and its query parameters."""
+        return self._listing(self.api_url, "", {"limit": "100", "raw_json": "1"})
+
+    def _listing(
+        self, base: str, suffix: str, params: dict[str, str]
+    ) -> tuple[str, dict[str, str]]:
+        """A search (in the subreddits, when there are some) or the subreddits' newest posts:
+        the same request for the Atom feeds (``.rss``) and the Data API."""
         query = (self.config.query or "").strip()
-        common = {"limit": "100", "raw_json": "1"}
-        if query and self.config.subreddits:
-            return f"{self.api_url}/r/{self._subs()}/search", {
-                **common,
-                "q": query,
-                "restrict_sr": "1",
-                "sort": "new",
-                "include_over_18": "off",
-            }
-        if query:
-            return f"{self.api_url}/search", {
-                **common,
-                "q": query,
-                "sort": "new",
-                "include_over_18": "off",
-            }
-        return f"{self.api_url}/r/{self._subs()}/new", common
+        if not query:
+            return f"{base}/r/{self._subs()}/new{suffix}", params
+        search = {**params, "q": query, "sort": "new", "include_over_18": "off"}
+        if self.config.subreddits:
+            return f"{base}/r/{self._subs()}/search{suffix}", {**search, "restrict_sr": "1"}
+        return f"{base}/search{suffix}", search
 
     # -- rounds ---------------------------------------------------------------------------------
 

@@ -176,3 +176,46 @@ def test_a_listing_with_broken_children(server: HTTPServer, keys: dict[str, str]
     source = make(server, **keys)
     assert len(run(source.fetch())) == 2
     assert source.problems.counts == {"not-an-object": 1, "bad-time": 1}
+
+
+@pytest.mark.parametrize(
+    ("query", "subreddits", "feed_path", "api_path", "extra"),
+    [
+        (
+            "lumen",
+            ["phones", "android"],
+            "/r/phones+android/search.rss",
+            "/r/phones+android/search",
+            {"q": "lumen", "sort": "new", "include_over_18": "off", "restrict_sr": "1"},
+        ),
+        (
+            "lumen",
+            [],
+            "/search.rss",
+            "/search",
+            {"q": "lumen", "sort": "new", "include_over_18": "off"},
+        ),
+        (None, ["phones"], "/r/phones/new.rss", "/r/phones/new", {}),
+    ],
+)
+def test_the_same_listing_is_asked_of_the_feeds_and_the_api(
+    query: str | None,
+    subreddits: list[str],
+    feed_path: str,
+    api_path: str,
+    extra: dict[str, str],
+) -> None:
+    config = RedditConfig(
+        name="r",
+        kind="reddit",
+        base_url="https://feeds.example",
+        api_url="https://api.example",
+        query=query,
+        subreddits=subreddits,
+    )
+    source = RedditSource(config, context())
+    assert source.feed_url() == (f"https://feeds.example{feed_path}", {"limit": "100", **extra})
+    assert source.api_request() == (
+        f"https://api.example{api_path}",
+        {"limit": "100", "raw_json": "1", **extra},
+    )
