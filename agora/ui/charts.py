@@ -10,7 +10,7 @@ pushes new data into an existing curve; :class:`LegendRow`, :class:`SplitBar` an
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -470,6 +470,21 @@ class LegendRow(QWidget):
             label.setText(text)
         if host.isVisibleTo(self) != visible:
             host.setVisible(visible)
+
+    def width_for(self, texts: Mapping[str, str]) -> int:
+        """The width the entries would take with ``texts`` (key → text; entries not named keep
+        their current text and visibility), measured without touching a widget, so a panel can
+        choose its labels before it sets them once."""
+        metrics = QFontMetricsF(self._theme.font("small"))
+        gap = self._theme.px(8)
+        widths: list[int] = []
+        for key, (host, swatch, _label) in self.entries.items():
+            if key in texts:
+                advance = metrics.horizontalAdvance(display_text(texts[key]))
+                widths.append(swatch.width() + gap + math.ceil(advance))
+            elif not host.isHidden():
+                widths.append(host.sizeHint().width())
+        return sum(widths) + self._layout.spacing() * max(0, len(widths) - 1)
 
     def needed_width(self) -> int:
         """The width the visible entries take side by side."""

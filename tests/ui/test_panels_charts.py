@@ -372,3 +372,20 @@ def test_chart_panels_on_a_4k_screen(
     panel = make(qtbot, cls, panel_spec(cls.kind), (1280, 1080), screen=(3840, 2160))
     assert panel.apply(real)
     save(panel, render_dir / f"charts-4k-{cls.kind}.png")
+
+
+def test_volume_legend_drops_counts_before_names_when_narrow(
+    qtbot: QtBot, real: Snapshot, panel_spec: Spec
+) -> None:
+    panel = make(qtbot, VolumePanel, panel_spec("volume"), size=(1400, 540))
+    assert isinstance(panel, VolumePanel)
+    panel.apply(real)
+    wide = panel.legend.text()
+    assert any(ch.isdigit() for ch in wide)  # "Lumen 12 · Corvid 5 …"
+    assert panel.legend.width_for({}) == panel.legend.needed_width()  # the measure agrees
+    panel.resize(430, 540)
+    qtbot.waitUntil(lambda: panel.legend.text() != wide)
+    narrow = panel.legend.text()
+    assert not any(ch.isdigit() for ch in narrow)  # counts went, every name stayed
+    names = [real.topics[k] for k in real.topics]
+    assert all(name in narrow for name in names)

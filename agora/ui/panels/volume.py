@@ -354,11 +354,11 @@ class VolumePanel(Panel):
         """Fit the legend line: a narrow panel first drops the bucket caption, then the counts
         after the names; names are never cut."""
         entries = self._legend_entries
-        for key, (name, count, visible) in entries.items():
-            self.legend.set_entry(key, f"{name} {compact_count(count)}", visible=visible)
-        if width > 0 and self.legend.needed_width() > width:
-            for key, (name, _count, visible) in entries.items():
-                self.legend.set_entry(key, name, visible=visible)
+        full = {k: f"{name} {compact_count(n)}" for k, (name, n, shown) in entries.items() if shown}
+        if width > 0 and self.legend.width_for(full) > width:
+            full = {k: name for k, (name, _n, shown) in entries.items() if shown}
+        for key, (_name, _count, visible) in entries.items():
+            self.legend.set_entry(key, full.get(key, ""), visible=visible)
         needed = self.legend.needed_width() + self.theme.px(16) + self.caption.sizeHint().width()
         fits = needed <= width
         if self.caption.isHidden() == fits:
