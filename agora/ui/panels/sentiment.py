@@ -271,11 +271,14 @@ class SentimentPanel(Panel):
         """Names with percentages, or names alone when the row would not fit the width; the
         counts on one line, or two when narrow (never a word cut)."""
         self._fit_counts(width)
-        for key, pct in zip(SPLIT_KEYS, self._percents, strict=True):
-            self.split_legend.set_entry(key, f"{SPLIT_NAMES[key]} {pct}%")
-        if self.split_legend.needed_width() > width:
-            for key in SPLIT_KEYS:
-                self.split_legend.set_entry(key, SPLIT_NAMES[key])
+        labels = {
+            key: f"{SPLIT_NAMES[key]} {pct}%"
+            for key, pct in zip(SPLIT_KEYS, self._percents, strict=True)
+        }
+        if self.split_legend.width_for(labels) > width:
+            labels = {key: SPLIT_NAMES[key] for key in SPLIT_KEYS}
+        for key, label in labels.items():
+            self.split_legend.set_entry(key, label)
 
     def _show_trend(self, net: np.ndarray) -> None:
         n = len(net)
