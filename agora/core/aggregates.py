@@ -248,10 +248,10 @@ class Aggregates:
                     self._hold(post, folded_text)
                 continue
 
-            text = fold(post.text) if folded_text is None else folded_text
             if not is_owned:
                 # the leaderboard and trending are about what people say: the brand's own
                 # accounts (announcements, care replies) are counted in volume and rates only
+                text = fold(post.text) if folded_text is None else folded_text
                 slot = int(ts // slot_s)
                 handle = post.author.handle
                 authors = authors_by_slot.get(slot)
