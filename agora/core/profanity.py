@@ -89,21 +89,35 @@ def normal_word(word: str) -> str:
     return " ".join(words)
 
 
-def _variants(token: str) -> list[str]:
+def _variants(token: str) -> tuple[str, ...]:
     """The words a token with digits or symbols may stand for: the bare word, its leetspeak
-    reading, a mention's name."""
+    reading, a mention's name (remembered: the same odd tokens come back in post after post)."""
+    found = _VARIANTS.get(token)
+    if found is None:
+        found = _read_variants(token)
+        if len(_VARIANTS) >= _VARIANTS_CAP:
+            _VARIANTS.clear()
+        _VARIANTS[token] = found
+    return found
+
+
+_VARIANTS: dict[str, tuple[str, ...]] = {}
+_VARIANTS_CAP = 20_000
+
+
+def _read_variants(token: str) -> tuple[str, ...]:
     if "_" in token:
-        return [v for part in token.split("_") if part for v in _variants(part)]
+        return tuple(v for part in token.split("_") if part for v in _read_variants(part))
     core = token.strip("!|*")
     if not core or core.isdigit():
-        return []
+        return ()
     if core.isalpha():
-        return [core]
+        return (core,)
     leet = _leet(core)
     if core[0] == "@":
         name = core[1:]
-        return [name, leet] if name.isalpha() else [_leet(name), leet]
-    return [leet]
+        return (name, leet) if name.isalpha() else (_leet(name), leet)
+    return (leet,)
 
 
 def _normal_token(token: str) -> str:

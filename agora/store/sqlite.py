@@ -1,8 +1,9 @@
 """The real store: one SQLite database in WAL mode per wall.
 
 One connection shared by the ingest thread and the UI thread, guarded by a lock; every write is
-one short transaction so the wall never waits long for it. Posts are kept as their normalised JSON
-(the shape ``agora fetch`` prints) beside the columns queries need. The schema is versioned with
+one short transaction so the wall never waits long for it. Posts are kept as compact JSON arrays
+(:meth:`~agora.core.post.Post.to_row`; stores of schema 2 hold the objects ``agora fetch`` prints,
+and both are read) beside the columns queries need. The schema is versioned with
 ``PRAGMA user_version`` and upgraded by :data:`MIGRATIONS` in order.
 """
 
@@ -54,6 +55,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX posts_pending ON posts (created) WHERE state = 'pending';
     CREATE INDEX decisions_target ON decisions (target);
     """,
+    # 2 → 3: new rows keep the post as the compact array of Post.to_row (older rows stay objects,
+    # read as before); the version tells an older Agora that it cannot read this store
+    "",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -168,7 +172,7 @@ class SqliteStore(Store):
         for post in posts:
             latest[post.id] = post
         rows = [
-            (p.id, p.timestamp, p.source, p.to_json(), p.moderation.state) for p in latest.values()
+            (p.id, p.timestamp, p.source, p.to_row(), p.moderation.state) for p in latest.values()
         ]
         with self._lock:
             db = self._db
@@ -278,7 +282,7 @@ class SqliteStore(Store):
         post = _decode(row[0]) if row else None
         if post is None:
             return False
-        body = post.with_moderation(moderation).to_json()
+        body = post.with_moderation(moderation).to_row()
         with self._lock:
             cursor = self._db.execute(
                 "UPDATE posts SET body = ?, state = ? WHERE id = ?",
@@ -376,6 +380,6 @@ class SqliteStore(Store):
 def _decode(body: str) -> Post | None:
     """A stored post, or ``None`` when the row cannot be read back (it is skipped)."""
     try:
-        return Post.from_json(body, now=datetime.now(UTC))
+        return Post.from_row(body, now=datetime.now(UTC))
     except (PostError, ValueError, TypeError):
         return None

@@ -22,7 +22,7 @@ from agora.decisions import DecisionDesk
 from agora.engine import Engine, build_pipeline
 from agora.store.base import Decision
 from agora.store.memory import MemoryStore
-from agora.store.sqlite import SqliteStore
+from agora.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 _ids = itertools.count()
@@ -357,7 +357,7 @@ def test_a_store_of_schema_one_gets_the_state_column(tmp_path: Path) -> None:
     db.close()
     store = SqliteStore(path)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         assert [p.id for p in store.posts_in_state("pending")] == [waiting.id]
         assert store.set_moderation(waiting.id, Moderation("approved", ("ok",)))
         assert store.posts_in_state("pending") == []
