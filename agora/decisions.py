@@ -30,7 +30,7 @@ from agora.core.moderation import RuleModeration
 from agora.core.pipeline import Pipeline
 from agora.core.post import APPROVED, Moderation, ModerationState, Post
 from agora.core.text import fold
-from agora.store.base import Decision, DecisionAction, Store
+from agora.store.base import AUTHOR_DECISIONS, Decision, DecisionAction, Store
 
 log = logging.getLogger("agora.decisions")
 
@@ -41,7 +41,7 @@ POST_STATES: Final[dict[str, ModerationState]] = {
     "pin": "pinned",
     "unpin": "approved",
 }
-AUTHOR_ACTIONS: Final = frozenset({"block", "unblock"})
+AUTHOR_ACTIONS: Final = AUTHOR_DECISIONS
 ACTIONS: Final[tuple[DecisionAction, ...]] = ("approve", "hide", "pin", "unpin", "block", "unblock")
 
 

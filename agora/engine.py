@@ -604,6 +604,13 @@ class Engine:
             log.error("store: retention failed: %s", exc)
         if removed:
             log.info("retention: removed %d posts older than %s", removed, cutoff.isoformat())
+        try:
+            forgotten = self.store.prune_decisions(cutoff)
+        except Exception as exc:
+            log.error("store: retention of decisions failed: %s", exc)
+        else:
+            if forgotten:
+                log.info("retention: forgot %d decisions about posts no longer kept", forgotten)
 
     def _source_loop(self) -> None:
         loop = asyncio.new_event_loop()

@@ -155,6 +155,9 @@ class FallbackStore(Store):
     def decisions(self, after_seq: int = 0) -> list[Decision]:
         return self._call(lambda s: s.decisions(after_seq))
 
+    def prune_decisions(self, before: datetime) -> int:
+        return self._call(lambda s: s.prune_decisions(before))
+
     def get_state(self, key: str) -> str | None:
         return self._call(lambda s: s.get_state(key))
 

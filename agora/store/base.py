@@ -16,6 +16,8 @@ from typing import Literal
 from agora.core.post import Moderation, ModerationState, Post
 
 DecisionAction = Literal["approve", "hide", "pin", "unpin", "block", "unblock"]
+#: The decisions about an author rather than a post: kept for as long as the store lives.
+AUTHOR_DECISIONS: frozenset[str] = frozenset({"block", "unblock"})
 
 
 @dataclass(slots=True, frozen=True)
@@ -105,6 +107,11 @@ class Store(ABC):
     @abstractmethod
     def decisions(self, after_seq: int = 0) -> list[Decision]:
         """Decisions with ``seq > after_seq`` in the order they were made."""
+
+    @abstractmethod
+    def prune_decisions(self, before: datetime) -> int:
+        """Forget post decisions made before ``before`` about posts no longer stored (retention
+        removed them); author decisions (block, unblock) are kept. Returns how many."""
 
     # -- named state ---------------------------------------------------------------------------
 

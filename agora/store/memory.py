@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from agora.core.post import Moderation, ModerationState, Post
-from agora.store.base import Decision, Store
+from agora.store.base import AUTHOR_DECISIONS, Decision, Store
 
 
 class MemoryStore(Store):
@@ -25,6 +25,7 @@ class MemoryStore(Store):
         self._posts: dict[str, Post] = {}
         self._cursors: dict[str, str] = {}
         self._decisions: list[Decision] = []
+        self._last_seq = 0
         self._state: dict[str, str] = {}
 
     def add_posts(self, posts: Sequence[Post]) -> int:
@@ -111,14 +112,26 @@ class MemoryStore(Store):
                 decision.actor,
                 decision.at,
                 decision.reason,
-                len(self._decisions) + 1,
+                self._last_seq + 1,
             )
+            self._last_seq = saved.seq
             self._decisions.append(saved)
         return saved
 
     def decisions(self, after_seq: int = 0) -> list[Decision]:
         with self._lock:
             return [d for d in self._decisions if d.seq > after_seq]
+
+    def prune_decisions(self, before: datetime) -> int:
+        with self._lock:
+            kept = [
+                d
+                for d in self._decisions
+                if d.action in AUTHOR_DECISIONS or d.at >= before or d.target in self._posts
+            ]
+            removed = len(self._decisions) - len(kept)
+            self._decisions = kept
+        return removed
 
     def get_state(self, key: str) -> str | None:
         with self._lock:

@@ -338,6 +338,15 @@ class SqliteStore(Store):
             decision.action, decision.target, decision.actor, decision.at, decision.reason, seq
         )
 
+    def prune_decisions(self, before: datetime) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM decisions WHERE at < ? AND action NOT IN ('block', 'unblock') "
+                "AND NOT EXISTS (SELECT 1 FROM posts WHERE posts.id = decisions.target)",
+                (before.timestamp(),),
+            )
+        return cursor.rowcount
+
     def decisions(self, after_seq: int = 0) -> list[Decision]:
         with self._lock:
             rows = self._db.execute(

@@ -366,3 +366,23 @@ def test_a_store_of_schema_one_gets_the_state_column(tmp_path: Path) -> None:
         assert json.loads(again.to_json())["moderation"]["state"] == "approved"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_retention_forgets_decisions_about_posts_no_longer_kept(kind: str, tmp_path: Path) -> None:
+    store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "wall.sqlite3")
+    kept, gone = post("Lumen kept"), post("Lumen gone")
+    store.add_posts([kept, gone])
+    old = T0 - timedelta(days=10)
+    for action, target in [("hide", gone.id), ("pin", kept.id), ("block", "@troll")]:
+        store.add_decision(dataclasses.replace(decision(action, target), at=old))
+    recent = store.add_decision(decision("hide", "jsonl:not-yet-arrived"))
+    store.delete_posts([gone.id])  # as retention does with posts older than the window
+
+    assert store.prune_decisions(T0 - timedelta(days=7)) == 1
+    left = [(d.action, d.target) for d in store.decisions()]
+    assert left == [("pin", kept.id), ("block", "@troll"), ("hide", "jsonl:not-yet-arrived")]
+    assert store.prune_decisions(T0 - timedelta(days=7)) == 0
+    # sequence numbers keep growing after a prune: pollers never miss a new decision
+    assert store.add_decision(decision("approve", kept.id)).seq > recent.seq
+    store.close()
