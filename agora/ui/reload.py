@@ -139,6 +139,10 @@ class ConfigReloader(QObject):
         wall.config = config
         wall.theme = wall_theme(config)
         wall.place()
+        for index, window in wall.windows.items():
+            before = old_windows.get(index)
+            if before is not None:
+                window.resume(before)  # an edit must not send every screen back to page one
         for window in old_windows.values():
             # even with no screen present now, closing old windows must not quit the wall
             window.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)

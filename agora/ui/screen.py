@@ -235,6 +235,27 @@ class ScreenWindow(QWidget):
             self.current = self.pages.index(current)
         self._arm()
 
+    def resume(self, old: ScreenWindow) -> None:
+        """Carry on where ``old`` (this screen before a config reload) was: on the page of the
+        same name, else at the same position, and paused if it was paused."""
+        page = old.current_page()
+        if page is None or not self.pages:
+            return
+        target: int | None = None
+        if page.config.name:
+            target = next(
+                (i for i, p in enumerate(self.pages) if p.config.name == page.config.name), None
+            )
+        elif old.current < len(self.pages) and self.pages[old.current].config.name is None:
+            target = old.current
+        if target is not None and target != self.current:
+            self.current = target
+            self.stack.setCurrentWidget(self.pages[target])
+        if old.paused:
+            self.set_paused(True)
+        else:
+            self._arm()
+
     @property
     def guests(self) -> list[str]:
         """Names of absent screens whose pages are shown here."""

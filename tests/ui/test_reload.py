@@ -72,3 +72,70 @@ def test_a_saved_change_rebuilds_the_screens_and_a_bad_one_is_refused(
         reloader.stop()
         wall.close()
         engine.close()
+
+
+PAGES = """\
+[wall]
+name = "Pages"
+
+[topics.brand]
+label = "Lumen"
+terms = ["lumen"]
+
+[[screens]]
+output = 0
+[[screens.pages]]
+name = "one"
+panels = [{ kind = "kpis", at = "0,0" }]
+[[screens.pages]]
+name = "two"
+panels = [{ kind = "trending", at = "0,0" }]
+[[screens.pages]]
+panels = [{ kind = "share", at = "0,0" }]
+"""
+
+
+def test_a_rebuilt_screen_carries_on_at_the_page_it_was_showing(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tmp_path / "wall.toml"
+    path.write_text(PAGES, encoding="utf-8")
+    loaded = load_config(path)
+    engine = Engine(loaded.config, MemoryStore(), config_dir=tmp_path, sources=[])
+    wall = Wall(engine, windowed=True, window_size=(640, 360))
+    reloader = ConfigReloader(wall, loaded, interval_s=0.05)
+    try:
+        window = wall.windows[0]
+        window.next_page()
+        window.set_paused(True)
+        assert window.current_page().config.name == "two"
+
+        # a page added in front: the screen stays on "two" (now the third page), still paused
+        grown = PAGES.replace(
+            '[[screens.pages]]\nname = "one"',
+            '[[screens.pages]]\nname = "zero"\npanels = [{ kind = "kpis", at = "0,0" }]\n'
+            '[[screens.pages]]\nname = "one"',
+        )
+        save_text(path, grown)
+        qtbot.waitUntil(lambda: reloader.reloads == 1, timeout=3000)
+        window = wall.windows[0]
+        assert window.current == 2 and window.current_page().config.name == "two"
+        assert window.paused
+        assert window.stack.currentWidget() is window.current_page()
+
+        # an unnamed page keeps its position; a page whose name is gone starts at the first
+        window.set_paused(False)
+        window.next_page()
+        assert window.current_page().config.name is None
+        save_text(path, grown.replace('"trending"', '"authors"'))
+        qtbot.waitUntil(lambda: reloader.reloads == 2, timeout=3000)
+        window = wall.windows[0]
+        assert window.current == 3 and not window.paused
+        window.next_page(-1)
+        save_text(path, grown.replace('name = "two"', 'name = "deux"'))
+        qtbot.waitUntil(lambda: reloader.reloads == 3, timeout=3000)
+        assert wall.windows[0].current == 0
+    finally:
+        reloader.stop()
+        wall.close()
+        engine.close()
