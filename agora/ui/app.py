@@ -464,9 +464,13 @@ def run_wall(
     # avatars and pictures come from the network: a wall of offline sources (the demo) never asks
     if any(source.kind not in ("simulator", "jsonl") for source in config.sources):
         try:
+            from platformdirs import user_cache_path
+
             from agora.ui.images import ImageLoader
 
-            images = ImageLoader()
+            # downloaded pictures are kept on disk (bounded) so a restart does not fetch them again
+            cache = (data_dir or user_cache_path("agora", appauthor=False)) / "images"
+            images = ImageLoader(cache_dir=cache)
         except Exception as exc:  # images are a nicety; the wall runs without them
             log.warning("images disabled: %s", exc)
     # a GUI thread or loop that stops is logged; under systemd the service is then restarted

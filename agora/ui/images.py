@@ -6,6 +6,9 @@ the newest images in an LRU cache bounded by count and bytes, and announces each
 :attr:`ImageLoader.image_ready` (delivered on the GUI thread, since the loader lives there).
 Only ``http``/``https`` URLs are fetched; a response larger than 5 MiB, a timeout or an
 undecodable body marks the URL failed for a while, so a broken avatar never causes a retry storm.
+With a ``cache_dir`` the downloaded bytes are also kept on disk (bounded by
+:attr:`ImageLoader.max_disk_bytes`, least recently used files go first), so a restarted wall does
+not fetch the same avatars again.
 
 :class:`Avatar` and :class:`PostImage` are the widgets that show them; without a loader
 (``context.images is None``) an avatar is a coloured circle with the author's initials and a post
@@ -18,11 +21,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -125,8 +131,14 @@ class ImageLoader(QObject):
         workers: int = 3,
         fetcher: Fetcher | None = None,
         user_agent: str = "Agora wall (image loader)",
+        cache_dir: Path | None = None,
+        max_disk_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         super().__init__(parent)
+        self.cache_dir = cache_dir
+        self.max_disk_bytes = max_disk_bytes
+        self._disk_bytes: int | None = None  # counted on first write
+        self._disk_lock = threading.Lock()
         self.max_entries = max_entries
         self.max_cache_bytes = max_cache_bytes
         self.max_side = max_side
@@ -228,16 +240,109 @@ class ImageLoader(QObject):
         try:
             if self._closed:
                 return
-            data = self._fetcher(url)
-            if len(data) > self.max_bytes:
-                raise ImageError("too large")
-            result = decode_image(data, self.max_side)
+            image = None
+            kept = self._from_disk(url)
+            if kept is not None:
+                try:
+                    image = decode_image(kept, self.max_side)
+                except ImageError:  # a damaged file: fetched again below
+                    self._forget_on_disk(url)
+            if image is None:
+                data = self._fetcher(url)
+                if len(data) > self.max_bytes:
+                    raise ImageError("too large")
+                image = decode_image(data, self.max_side)
+                self._to_disk(url, data)
+            result = image
         except Exception as error:  # every failure is remembered, none is raised
             result = error
         if not self._closed:
             # RuntimeError: the loader was deleted meanwhile
             with contextlib.suppress(RuntimeError):
                 self._arrived.emit(url, result)
+
+    # -- disk cache (worker side; a disk problem only costs a download) -------------------------
+
+    def disk_path(self, url: str) -> Path | None:
+        """Where the bytes of ``url`` are kept on disk (``None`` without a cache directory)."""
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / (hashlib.sha256(url.encode("utf-8")).hexdigest()[:40] + ".img")
+
+    def _from_disk(self, url: str) -> bytes | None:
+        path = self.disk_path(url)
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()
+            os.utime(path)  # recently used: pruned last
+        except OSError:
+            return None
+        return data if 0 < len(data) <= self.max_bytes else None
+
+    def _forget_on_disk(self, url: str) -> None:
+        path = self.disk_path(url)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def _to_disk(self, url: str, data: bytes) -> None:
+        path = self.disk_path(url)
+        if path is None or len(data) > self.max_disk_bytes:
+            return
+        part: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, part = tempfile.mkstemp(dir=path.parent, suffix=".part")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(part, path)
+        except OSError as exc:  # full, read-only, removed: the image is simply not kept
+            log.debug("image cache: could not keep %s on disk: %s", url, exc)
+            if part is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(part)
+            return
+        with self._disk_lock:
+            if self._disk_bytes is None:
+                self._disk_bytes = sum(size for _, size, _ in self._disk_files())
+            else:
+                self._disk_bytes += len(data)
+            if self._disk_bytes > self.max_disk_bytes:
+                self._prune_disk(keep=path)
+
+    def _disk_files(self) -> list[tuple[float, int, Path]]:
+        files: list[tuple[float, int, Path]] = []
+        if self.cache_dir is None:
+            return files
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.cache_dir):
+                if entry.name.endswith((".img", ".part")) and entry.is_file():
+                    with contextlib.suppress(OSError):
+                        info = entry.stat()
+                        files.append((info.st_mtime, info.st_size, Path(entry.path)))
+        return files
+
+    def _prune_disk(self, keep: Path) -> None:
+        """Remove the least recently used files (``keep``, just written, stays) until the cache
+        is at 80 % of its bound."""
+        files = sorted(self._disk_files())
+        total = sum(size for _, size, _ in files)
+        goal = self.max_disk_bytes * 0.8
+        for _, size, path in files:
+            if total <= goal:
+                break
+            if path == keep:
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
+                total -= size
+        self._disk_bytes = total
+
+    @property
+    def disk_bytes(self) -> int:
+        """Bytes of the files in the disk cache (counted now)."""
+        return sum(size for _, size, _ in self._disk_files())
 
     # -- GUI side ----------------------------------------------------------------------------
 
@@ -393,7 +498,8 @@ def _cover(image: QImage, target: QRectF) -> QRectF:
 
 
 class PostImage(QWidget):
-    """A post's picture in a rounded box (centre-cropped to fill it); nothing until it arrives."""
+    """A post's picture in a rounded box (centre-cropped to fill it); a placeholder until it
+    arrives, and for good when it cannot be had."""
 
     def __init__(
         self, theme: Theme, loader: ImageLoader | None = None, parent: QWidget | None = None
@@ -422,6 +528,11 @@ class PostImage(QWidget):
         self.update()
 
     @property
+    def url(self) -> str | None:
+        """The URL of the picture this widget shows (or waits for)."""
+        return self._url
+
+    @property
     def broken(self) -> bool:
         """True when the picture could not be had (a placeholder is shown instead)."""
         return (
@@ -443,9 +554,10 @@ class PostImage(QWidget):
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """The cropped picture with rounded corners; a quiet placeholder when it is broken."""
+        """The cropped picture with rounded corners; a quiet placeholder while it loads and
+        when it cannot be had."""
         if not self.has_image:
-            if self.broken:
+            if self._url is not None:
                 self._paint_placeholder()
             return
         assert self._image is not None

@@ -12,6 +12,7 @@ from typing import ClassVar
 from PySide6.QtCore import QEasingCurve, QPointF, Qt, QTimer
 from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGraphicsOpacityEffect,
     QHBoxLayout,
@@ -21,10 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from agora.config.schema import PanelConfig
-from agora.core.post import Post
+from agora.core.post import Media, Post
 from agora.core.snapshot import Featured, Snapshot
 from agora.core.text import elide
 from agora.ui import perf
+from agora.ui.images import PostImage
 from agora.ui.motion import OpacityFade
 from agora.ui.panels.base import Panel, PanelContext
 from agora.ui.panels.parts import (
@@ -82,8 +84,14 @@ class FeaturedPanel(Panel):
     def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
         super().__init__(spec, context, parent)
         theme = self.theme
-        layout = QVBoxLayout(self.body)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self._content = QWidget(self.body)
+        outer = QVBoxLayout(self.body)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._content, 1)
+        # text beside the picture on a wide panel, above it on a tall one (see resizeEvent)
+        self._split = QBoxLayout(QBoxLayout.Direction.LeftToRight, self._content)
+        self._split.setContentsMargins(0, 0, 0, 0)
+        self._split.setSpacing(theme.px(24))
         self.card = PostCard(
             theme,
             text_size=54,
@@ -92,10 +100,16 @@ class FeaturedPanel(Panel):
             images=context.images,
             keep_mentions=kept_mentions(context.wall),
         )
-        layout.addWidget(self.card, 1)
-        self._effect = QGraphicsOpacityEffect(self.card)
+        self._split.addWidget(self.card, 11)
+        # the post's own picture, only where the wall loads images (a network wall)
+        self.picture: PostImage | None = None
+        if context.images is not None:
+            self.picture = PostImage(theme, context.images)
+            self.picture.hide()
+            self._split.addWidget(self.picture, 9)
+        self._effect = QGraphicsOpacityEffect(self._content)
         self._effect.setOpacity(1.0)
-        self.card.setGraphicsEffect(self._effect)
+        self._content.setGraphicsEffect(self._effect)
         self._fade = OpacityFade(self._effect, 700, kind="carousel", parent=self)
         self._candidates: tuple[Featured, ...] = ()
         self._current: Featured | None = None
@@ -182,8 +196,20 @@ class FeaturedPanel(Panel):
         if self._current is None or self._snapshot is None:
             return
         post = self._current.post
+        if self.picture is not None:
+            url = picture_url(post.media)
+            self.picture.set_url(url)
+            if self.picture.isHidden() == bool(url):
+                self.picture.setVisible(bool(url))
+                self._split.activate()  # the text is fitted to the room the picture leaves
         self.card.text.setFont(self.theme.font(self.fitting_size(post.text)))
         self.card.show_post(post, self._snapshot.now)
+
+    def picture_shown(self) -> str | None:
+        """The URL of the picture beside the post on screen, if any."""
+        if self.picture is None or self.picture.isHidden():
+            return None
+        return self.picture.url
 
     def fitting_size(self, text: str) -> float:
         """The largest reference text size (96 down to 36) at which ``text`` fits the card."""
@@ -202,9 +228,26 @@ class FeaturedPanel(Panel):
         return 36
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        """Refit the text to the new size."""
+        """Put the picture beside or under the text, and refit the text to the new size."""
         super().resizeEvent(event)
+        size = event.size()
+        wide = size.width() >= size.height() * 1.25
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._split.direction() != direction:
+            self._split.setDirection(direction)
+            self._split.activate()
         self._draw()
+
+
+def picture_url(media: tuple[Media, ...]) -> str | None:
+    """The picture a post card shows: its first image, else its first video's preview."""
+    for item in media:
+        if item.kind == "image" and item.url:
+            return item.url
+    for item in media:
+        if item.kind == "video" and item.preview_url:
+            return item.preview_url
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""Pictures on the wall: the image loader against a real local HTTP server, its bounded disk
+cache across a restart, and the featured card showing a post's own picture."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QColor, QImage
+from pytest_httpserver import HTTPServer
+from pytestqt.qtbot import QtBot
+
+from agora.config.schema import PanelConfig
+from agora.core.post import Media
+from agora.core.snapshot import Snapshot
+from agora.ui.images import ImageLoader
+from agora.ui.panels import PanelContext
+from agora.ui.panels.posts import FeaturedPanel, picture_url
+from agora.ui.theme import theme_for
+
+from .conftest import NOW, UI_CONFIG, make_post
+
+Build = Callable[..., Snapshot]
+Spec = Callable[..., PanelConfig]
+
+
+def png(color: str, size: tuple[int, int] = (64, 48)) -> bytes:
+    image = QImage(size[0], size[1], QImage.Format.Format_RGB32)
+    image.fill(QColor(color))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+def never(url: str) -> bytes:
+    raise AssertionError(f"fetched {url} from the network")
+
+
+def load(qtbot: QtBot, loader: ImageLoader, url: str) -> QImage:
+    with qtbot.waitSignal(loader.image_ready, timeout=5_000) as arrived:
+        assert loader.image(url) is None  # not yet: it is being fetched
+    assert arrived.args is not None and arrived.args[0] == url
+    image = arrived.args[1]
+    assert isinstance(image, QImage)
+    return image
+
+
+def test_images_come_from_a_real_server_and_from_disk_after_a_restart(
+    qtbot: QtBot, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_ordered_request("/a.png").respond_with_data(
+        png("#3366cc"), content_type="image/png"
+    )
+    url = httpserver.url_for("/a.png")
+    first = ImageLoader(cache_dir=tmp_path / "images")
+    try:
+        image = load(qtbot, first, url)
+        assert image.pixelColor(10, 10).name() == "#3366cc"
+        kept = first.disk_path(url)
+        assert kept is not None and kept.is_file()
+    finally:
+        first.close()
+    httpserver.check_assertions()
+
+    # the restarted wall reads it back from disk and never asks the network
+    again = ImageLoader(cache_dir=tmp_path / "images", fetcher=never)
+    try:
+        assert load(qtbot, again, url).pixelColor(10, 10).name() == "#3366cc"
+    finally:
+        again.close()
+
+
+def test_a_damaged_file_on_disk_is_fetched_again(qtbot: QtBot, tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        calls.append(url)
+        return png("#118844")
+
+    loader = ImageLoader(cache_dir=tmp_path, fetcher=fetch)
+    try:
+        url = "https://img.example/b.png"
+        path = loader.disk_path(url)
+        assert path is not None
+        path.write_bytes(b"\x89PNG not really")
+        assert load(qtbot, loader, url).pixelColor(1, 1).name() == "#118844"
+        assert calls == [url]
+        assert path.read_bytes() == png("#118844")
+    finally:
+        loader.close()
+
+
+def test_the_disk_cache_stays_within_its_bound_and_keeps_the_recent_files(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    picture = png("#336699", (200, 200))
+    one = len(picture)
+    loader = ImageLoader(cache_dir=tmp_path, fetcher=lambda url: picture, max_disk_bytes=one * 3)
+    try:
+        urls = [f"https://img.example/p{i:02d}.png" for i in range(8)]
+        for index, url in enumerate(urls):
+            load(qtbot, loader, url)
+            path = loader.disk_path(url)
+            assert path is not None
+            os.utime(path, (time.time() - 100 + index,) * 2)  # a clear order of use
+            assert loader.disk_bytes <= one * 3
+        assert loader.disk_path(urls[-1]).is_file()  # type: ignore[union-attr]
+        assert not loader.disk_path(urls[0]).exists()  # type: ignore[union-attr]
+        assert not list(tmp_path.glob("*.part"))
+    finally:
+        loader.close()
+
+
+def test_too_large_and_non_image_answers_fail_without_being_kept(
+    qtbot: QtBot, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/huge.png").respond_with_data(b"x" * 2_048, content_type="image/png")
+    httpserver.expect_request("/page.png").respond_with_data(
+        "<html>not found</html>", content_type="text/html"
+    )
+    loader = ImageLoader(cache_dir=tmp_path, max_bytes=1_024)
+    try:
+        for name in ("/huge.png", "/page.png"):
+            url = httpserver.url_for(name)
+            with qtbot.waitSignal(loader.image_failed, timeout=5_000):
+                loader.image(url)
+            assert loader.failed(url)
+        assert not list(tmp_path.iterdir())
+    finally:
+        loader.close()
+
+
+def test_the_picture_a_card_shows() -> None:
+    image = Media("image", "https://img.example/big.jpg", "https://img.example/small.jpg")
+    video = Media("video", "https://v.example/a.mp4", "https://img.example/still.jpg")
+    link = Media("link", "https://news.example/story")
+    assert picture_url((video, image)) == "https://img.example/big.jpg"
+    assert picture_url((link, video)) == "https://img.example/still.jpg"
+    assert picture_url((link,)) is None
+    assert picture_url(()) is None
+
+
+@pytest.mark.parametrize("size", [(1200, 600), (600, 900)], ids=["wide", "tall"])
+def test_the_featured_card_shows_the_post_picture_beside_or_under_the_text(
+    qtbot: QtBot, size: tuple[int, int], snapshot_of: Build, panel_spec: Spec
+) -> None:
+    loader = ImageLoader(fetcher=lambda url: png("#dd3311", (400, 300)))
+    theme = theme_for("dark").scaled(1920, 1080)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW, images=loader)
+    panel = FeaturedPanel(panel_spec("featured"), context)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    try:
+        with_picture = make_post("Lumen at sunset, what a camera", likes=900, image=True)
+        snapshot = snapshot_of([with_picture])
+        with qtbot.waitSignal(loader.image_ready, timeout=5_000):
+            panel.apply(snapshot)
+        assert panel.picture_shown() == "https://img.example/a.jpg"
+        picture = panel.picture
+        assert picture is not None
+        qtbot.waitUntil(lambda: picture.has_image, timeout=2_000)
+        frame = picture.geometry()
+        text = panel.card.text.geometry()
+        if size[0] > size[1]:
+            assert frame.left() > panel.card.geometry().right()  # beside the text
+        else:
+            assert frame.top() > panel.card.geometry().top() + text.top()  # under it
+        assert frame.width() > size[0] * 0.3 and frame.height() > size[1] * 0.25
+        shot = panel.grab().toImage()
+        centre = picture.mapTo(panel, picture.rect().center())
+        ratio = shot.devicePixelRatio()
+        colour = shot.pixelColor(int(centre.x() * ratio), int(centre.y() * ratio))
+        assert colour.name() == "#dd3311"
+
+        # a post without a picture gives the text the whole card again
+        plain = make_post("Lumen support answered in minutes", likes=5_000, handle="@bo@x.example")
+        panel.apply(snapshot_of([plain]))
+        assert panel.current_post_id() == plain.id
+        assert panel.picture_shown() is None and picture.isHidden()
+    finally:
+        loader.close()
+
+
+def test_a_wall_without_an_image_loader_shows_no_picture_area(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    theme = theme_for("dark").scaled(1920, 1080)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    panel = FeaturedPanel(panel_spec("featured"), context)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 600)
+    panel.show()
+    panel.apply(snapshot_of([make_post("Lumen photo", image=True)]))
+    assert panel.picture is None and panel.picture_shown() is None
