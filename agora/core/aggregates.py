@@ -24,7 +24,7 @@ import statistics
 from bisect import insort
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from itertools import chain
 
@@ -96,6 +96,10 @@ HELP_PHRASES = (
 )
 
 _HELP_RE = re.compile("|".join(re.escape(p) for p in HELP_PHRASES))
+#: words as people write them, to find how a trending (folded) term is written
+_WORD_RE = re.compile(r"#?[^\W_]+(?:['’\-][^\W_]+)*")
+#: labels remembered (folded word → how it is written) before the memory is cleared
+_LABELS_CAP = 5_000
 
 
 def owned_handle(handle: str) -> str:
@@ -168,6 +172,8 @@ class Aggregates:
         self._featured_cap = featured_pool
         self._newest: list[tuple[float, str]] = []
         self._newest_posts: dict[str, Post] = {}
+        self._labels: dict[str, str] = {}
+        """How trending words are written (folded word → label), learnt from the newest posts."""
         self._newest_cap = newest_size
         self._care_open: OrderedDict[str, Post] = OrderedDict()
         self._care_cap = care_size
@@ -740,7 +746,49 @@ class Aggregates:
                 continue
             trends.append(TermTrend(term, round(score, 3), n, round(expected, 2)))
         trends.sort(key=lambda t: (-t.score, -t.count, t.term))
-        return tuple(trends[:limit])
+        return self._labelled(trends[:limit])
+
+    def _labelled(self, trends: Sequence[TermTrend]) -> tuple[TermTrend, ...]:
+        """The trends with the words written as people write them (see :meth:`_learn_labels`)."""
+        labels = self._labels
+        words = {w for t in trends for w in t.term.split(" ")}
+        missing = words - labels.keys()
+        if missing:
+            self._learn_labels(missing)
+        out: list[TermTrend] = []
+        for trend in trends:
+            parts = trend.term.split(" ")
+            if all(w in labels for w in parts):
+                out.append(replace(trend, label=" ".join(labels[w] for w in parts)))
+            else:
+                out.append(trend)
+        return tuple(out)
+
+    def _learn_labels(self, wanted: set[str]) -> None:
+        """Find how the newest posts write each folded word of ``wanted``: the commonest
+        lower-case spelling when there is one ("almoço" for *almoco*, whatever the capitals at the
+        start of a sentence), else the commonest capitalised one ("Berlin"); for a hashtag, its
+        commonest spelling ("#LumenX1")."""
+        forms: dict[str, Counter[str]] = {}
+        for post in self._newest_posts.values():
+            for token in _WORD_RE.findall(post.text):
+                key = fold(token)
+                if key in wanted:
+                    seen = forms.get(key)
+                    if seen is None:
+                        seen = forms[key] = Counter()
+                    seen[token] += 1
+        if len(self._labels) + len(forms) > _LABELS_CAP:
+            self._labels.clear()
+        for key, seen in forms.items():
+            if key.startswith("#"):  # capitals help read a hashtag: the commonest spelling
+                self._labels[key] = max(
+                    (n, form != form.lower(), form) for form, n in seen.items()
+                )[2]
+                continue
+            lower = [(n, form) for form, n in seen.items() if form == form.lower()]
+            pool = lower or [(n, form) for form, n in seen.items()]
+            self._labels[key] = max(pool)[1]
 
     def _top_authors(
         self, window: float | None, now_ts: float, limit: int = 20

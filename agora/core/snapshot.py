@@ -77,6 +77,14 @@ class TermTrend:
     score: float
     count: int
     baseline: float
+    label: str = ""
+    """How people write it ("almoço", "#LumenX1", "Berlin"); ``term`` is the folded form
+    counted. Empty when no recent post shows the term (then show ``term``)."""
+
+    @property
+    def shown(self) -> str:
+        """What the wall shows: the label, else the folded term."""
+        return self.label or self.term
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +283,13 @@ class Snapshot:
                 "sources": {k: list(v[cut:]) for k, v in self.volume.by_source.items()},
             },
             "trending": [
-                {"term": t.term, "score": t.score, "count": t.count, "baseline": t.baseline}
+                {
+                    "term": t.term,
+                    "label": t.shown,
+                    "score": t.score,
+                    "count": t.count,
+                    "baseline": t.baseline,
+                }
                 for t in summary.trending
             ],
             "authors": [

@@ -242,6 +242,35 @@ def test_trending_finds_a_rising_term() -> None:
     assert "lumen" not in {t.term for t in trending}
 
 
+def test_trending_words_are_shown_as_people_write_them() -> None:
+    pipeline = build_pipeline(CONFIG, None)
+    texts = [
+        "Almoço com o Lumen novo, que câmera",  # capital only at the start of the sentence
+        "almoço e Lumen, câmera incrível",
+        "Lumen launch party in Berlin tonight #LumenX1",
+        "Berlin queue for the Lumen #LumenX1 #lumenx1",
+        "Lumen #LumenX1 in Berlin: battery life is great, battery life!",
+    ]
+    posts = [
+        post(text, handle=f"@p{i}{k}", at=T0 - timedelta(minutes=k))
+        for k in range(4)
+        for i, text in enumerate(texts)
+    ]
+    pipeline.ingest(posts, now=T0)
+    trending = {t.term: t for t in pipeline.aggregates.snapshot(T0).summary(3600).trending}
+    assert trending["almoco"].shown == "almoço"  # accents back, sentence capitals not
+    assert trending["camera"].shown == "câmera"
+    assert trending["berlin"].shown == "Berlin"  # always capitalised: a name
+    assert trending["#lumenx1"].shown == "#LumenX1"
+    assert trending["battery life"].shown == "battery life"
+    # a term no recent post shows (every post of it withdrawn) keeps its folded form
+    assert dataclasses.replace(trending["berlin"], label="").shown == "berlin"
+    summary = pipeline.aggregates.snapshot(T0).to_dict()["trending"]
+    assert {"term": "almoco", "label": "almoço"}.items() <= next(
+        t for t in summary if t["term"] == "almoco"
+    ).items()
+
+
 def test_one_spike_raises_one_alert() -> None:
     pipeline = build_pipeline(CONFIG, None)
     rng = random.Random(1)

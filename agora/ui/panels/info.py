@@ -96,7 +96,7 @@ class TrendingPanel(Panel):
 
     def data_key(self, snapshot: Snapshot) -> object:
         """The ranked terms."""
-        return tuple((t.term, t.count) for t in snapshot.summary(self.span_s).trending)
+        return tuple((t.shown, t.count) for t in snapshot.summary(self.span_s).trending)
 
     def refresh(self, snapshot: Snapshot) -> None:
         """Fill the rows in place."""
@@ -111,7 +111,7 @@ class TrendingPanel(Panel):
                 widget.setVisible(visible)
             if visible:
                 trend = trends[index]
-                term.set_full_text(trend.term)
+                term.set_full_text(trend.shown)
                 rise.setText(f"▲ {rise_text(trend)}   {compact(trend.count)}")
 
 
