@@ -399,7 +399,10 @@ def scan(folded_text: str, stop: frozenset[str] = STOPWORDS, phrases: bool = Tru
         text = _URL_RE.sub(" ", text)
     out: list[str] = []
     prev: str | None = None
-    for token in _TOKEN_RE.findall(text):
+    possessive = "'s" in text or "’s" in text
+    for raw in _TOKEN_RE.findall(text):
+        # "partner's battery": the partner trends, not the possessive
+        token = raw[:-2] if possessive and raw.endswith(("'s", "’s")) else raw
         # the common cases first: a stopword, or a short token (punctuation is one character)
         if token in stop or len(token) < 3:
             prev = None

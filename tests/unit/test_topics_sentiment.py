@@ -80,6 +80,13 @@ def test_trending_terms_drop_stopwords_mentions_and_urls() -> None:
     assert not any("http" in t or "example" in t for t in found)
 
 
+def test_trending_terms_drop_the_english_possessive() -> None:
+    found = terms(fold("My partner's Lumen camera, it's the Corvid’s battery life"))
+    assert {"partner", "corvid", "partner lumen", "corvid battery"} <= found
+    assert not {t for t in found if "'" in t or "’" in t}
+    assert "it" not in found and "its" not in found
+
+
 def test_trending_phrases_are_adjacent_words_within_a_sentence() -> None:
     found = terms(fold("I took it to the shop, battery life! “Great camera” (really)"))
     assert "great camera" in found and "battery life" in found
