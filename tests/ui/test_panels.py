@@ -153,6 +153,31 @@ def test_river_and_care_refresh_in_place(
     assert river.cards[0].post_id == later.newest[0].id
 
 
+def test_new_posts_slide_in_on_top_of_the_river(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    river = build(qtbot, panel_spec("river"), size=(700, 1000))
+    assert isinstance(river, RiverPanel)
+    first = [make_post(f"Lumen post {i}", at=NOW - timedelta(minutes=10 + i)) for i in range(6)]
+    river.apply(snapshot_of(first))
+    before = list(river._shown_ids)
+    assert len(before) >= 3 and not river.sliding
+    fresh = [make_post(f"Lumen news {i}", at=NOW - timedelta(seconds=i)) for i in range(2)]
+    river.apply(snapshot_of([*first, *fresh], now=NOW + timedelta(minutes=1)))
+    assert river._shown_ids[:2] == [fresh[0].id, fresh[1].id]
+    assert river._shown_ids[2:] == before[: len(river._shown_ids) - 2]
+    assert river.sliding and river._strip.y() < 0  # starts above, two cards' height up
+    qtbot.waitUntil(lambda: not river.sliding, timeout=3_000)
+    assert river._strip.y() == 0
+
+    # a post that disappears is no arrival on top: nothing slides
+    assert RiverPanel.arrived_on_top(["a", "b", "c"], ["x", "a", "b"]) == 1
+    assert RiverPanel.arrived_on_top(["a", "b", "c"], ["x", "y", "a"]) == 2
+    assert RiverPanel.arrived_on_top(["a", "b", "c"], ["a", "c", "d"]) == 0
+    assert RiverPanel.arrived_on_top(["a", "b", "c"], ["x", "y", "z"]) == 0
+    assert RiverPanel.arrived_on_top([], ["x"]) == 0
+
+
 def test_care_lists_oldest_unanswered_first(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:

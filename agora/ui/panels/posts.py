@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 from typing import ClassVar
 
-from PySide6.QtCore import QEasingCurve, QPointF, Qt, QTimer
+from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPointF, Qt, QTimer
 from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -27,7 +27,7 @@ from agora.core.snapshot import Featured, Snapshot
 from agora.core.text import elide
 from agora.ui import perf
 from agora.ui.images import PostImage
-from agora.ui.motion import OpacityFade
+from agora.ui.motion import OpacityFade, frame_timeline
 from agora.ui.panels.base import Panel, PanelContext
 from agora.ui.panels.parts import (
     ElidedLabel,
@@ -255,7 +255,8 @@ def picture_url(media: tuple[Media, ...]) -> str | None:
 
 
 class RiverPanel(Panel):
-    """The newest posts, newest on top; a new post fades in calmly.
+    """The newest posts, newest on top; new posts slide in from the top (the others move down
+    to make room) and fade in calmly.
 
     The river moves at most once every :attr:`min_interval_s` seconds: at twenty posts a second
     every card would otherwise change (and fade) at every snapshot, which nobody can read from
@@ -270,9 +271,18 @@ class RiverPanel(Panel):
     def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
         super().__init__(spec, context, parent)
         theme = self.theme
-        layout = QVBoxLayout(self.body)
+        # the cards sit on a strip placed by hand inside the body (which clips it), so that the
+        # strip can slide down when new posts arrive on top
+        self._strip = QWidget(self.body)
+        layout = QVBoxLayout(self._strip)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(theme.px(14))
+        self.body.installEventFilter(self)
+        self._offset = 0.0
+        self._slide_from = 0.0
+        self._slide = frame_timeline(900, self, easing=QEasingCurve.Type.OutCubic)
+        self._slide.valueChanged.connect(self._slide_step)
+        self._slide.finished.connect(self._slide_done)  # a bound method: no reference cycle
         self.cards: list[PostCard] = []
         self._frames: list[QFrame] = []
         self._effects: list[QGraphicsOpacityEffect] = []
@@ -314,7 +324,6 @@ class RiverPanel(Panel):
             self._frames.append(frame)
             self._effects.append(effect)
             self._fades.append(fade)
-        layout.addStretch(1)
         self._shown_ids: list[str] = []
         self._posts: tuple[Post, ...] = ()
         self._now: datetime | None = None
@@ -392,7 +401,8 @@ class RiverPanel(Panel):
         if self._now is None:
             return
         count = self.fitting()
-        previous = set(self._shown_ids)
+        before = self._shown_ids
+        previous = set(before)
         shown: list[str] = []
         for index, frame in enumerate(self._frames):
             if index < min(count, len(self._posts)):
@@ -405,6 +415,62 @@ class RiverPanel(Panel):
             else:
                 frame.hide()
         self._shown_ids = shown
+        arrived = self.arrived_on_top(before, shown)
+        if animate and arrived and self.isVisible():
+            # the cards already show the new order: start them lower by the new cards' height
+            # and let the whole strip glide up into place, so the old posts seem to move down
+            self._slide.stop()
+            self._slide_from = -float(arrived * self._card_step())
+            self._offset = self._slide_from
+            self._slide.setCurrentTime(0)
+            self._slide.start()
+        elif not self.sliding:
+            self._offset = 0.0
+        self._place_strip()
+
+    @staticmethod
+    def arrived_on_top(before: list[str], after: list[str]) -> int:
+        """How many posts came in on top when ``after`` is ``before`` pushed down by them (else
+        0: a hidden post, a new page of posts, nothing shown before)."""
+        if not before or not after:
+            return 0
+        try:
+            start = after.index(before[0])
+        except ValueError:
+            return 0
+        kept = after[start:]
+        if start == 0 or kept != before[: len(kept)]:
+            return 0
+        return start
+
+    def _card_step(self) -> int:
+        return self.theme.px(self.card_height) + self.theme.px(14)
+
+    def _slide_step(self, value: float) -> None:
+        self._offset = self._slide_from * (1.0 - value)
+        self._place_strip()
+        probe = perf.active()
+        if probe is not None:
+            probe.step(self.window(), "river")
+
+    def _slide_done(self) -> None:
+        self._slide_step(1.0)
+
+    def _place_strip(self) -> None:
+        shown = sum(1 for frame in self._frames if not frame.isHidden())
+        height = max(0, shown * self._card_step() - self.theme.px(14))
+        self._strip.setGeometry(0, round(self._offset), self.body.width(), height)
+
+    @property
+    def sliding(self) -> bool:
+        """True while new posts slide in."""
+        return self._slide.state() == self._slide.State.Running
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Keep the strip as wide as the body."""
+        if watched is self.body and event.type() == QEvent.Type.Resize:
+            self._place_strip()
+        return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         """Show as many cards as fit."""
