@@ -100,6 +100,10 @@ _HELP_RE = re.compile("|".join(re.escape(p) for p in HELP_PHRASES))
 _WORD_RE = re.compile(r"#?[^\W_]+(?:['’\-][^\W_]+)*")
 #: labels remembered (folded word → how it is written) before the memory is cleared
 _LABELS_CAP = 5_000
+#: how many recent texts labels are learnt from
+_LABEL_TEXTS = 2_000
+#: where a sentence starts: its first word's capital says nothing about how the word is written
+_SENTENCE_END = frozenset(".!?…\n")
 
 
 def owned_handle(handle: str) -> str:
@@ -173,7 +177,12 @@ class Aggregates:
         self._newest: list[tuple[float, str]] = []
         self._newest_posts: dict[str, Post] = {}
         self._labels: dict[str, str] = {}
-        """How trending words are written (folded word → label), learnt from the newest posts."""
+        """How trending words are written (folded word → label), learnt from recent posts."""
+        self._recent_texts: deque[str] = deque(maxlen=_LABEL_TEXTS)
+        """The texts of the latest shown posts (cut to 500 characters), to learn labels from."""
+        self._texts_added = 0
+        self._label_misses: dict[str, int] = {}
+        """Words no recent text showed, and ``_texts_added`` then: looked for again later."""
         self._newest_cap = newest_size
         self._care_open: OrderedDict[str, Post] = OrderedDict()
         self._care_cap = care_size
@@ -275,6 +284,8 @@ class Aggregates:
                         bucket_terms.extend(set(found))
                 self._feature(post, ts)
                 self._care(post, text, ts)
+                self._recent_texts.append(post.text[:500])
+                self._texts_added += 1
             self._push_newest(post, ts)
         self.newest_ts = newest
 
@@ -752,9 +763,15 @@ class Aggregates:
         """The trends with the words written as people write them (see :meth:`_learn_labels`)."""
         labels = self._labels
         words = {w for t in trends for w in t.term.split(" ")}
-        missing = words - labels.keys()
+        misses = self._label_misses
+        fresh = self._texts_added - _LABEL_TEXTS // 4
+        missing = {w for w in words - labels.keys() if misses.get(w, fresh) <= fresh}
         if missing:
             self._learn_labels(missing)
+            for word in missing - labels.keys():  # looked for again after 500 more posts
+                misses[word] = self._texts_added
+            if len(misses) > _LABELS_CAP:
+                misses.clear()
         out: list[TermTrend] = []
         for trend in trends:
             parts = trend.term.split(" ")
@@ -765,30 +782,36 @@ class Aggregates:
         return tuple(out)
 
     def _learn_labels(self, wanted: set[str]) -> None:
-        """Find how the newest posts write each folded word of ``wanted``: the commonest
-        lower-case spelling when there is one ("almoço" for *almoco*, whatever the capitals at the
-        start of a sentence), else the commonest capitalised one ("Berlin"); for a hashtag, its
-        commonest spelling ("#LumenX1")."""
-        forms: dict[str, Counter[str]] = {}
-        for post in self._newest_posts.values():
-            for token in _WORD_RE.findall(post.text):
+        """Find how recent posts write each folded word of ``wanted``: the commonest lower-case
+        spelling when there is one ("almoço" for *almoco*), else the commonest capitalised one
+        inside a sentence ("Berlin"), else the first-word-of-a-sentence spelling without its
+        capital; for a hashtag, its commonest spelling ("#LumenX1")."""
+        inside: dict[str, Counter[str]] = {}
+        initial: dict[str, Counter[str]] = {}
+        for text in self._recent_texts:
+            for match in _WORD_RE.finditer(text):
+                token = match.group()
                 key = fold(token)
-                if key in wanted:
-                    seen = forms.get(key)
-                    if seen is None:
-                        seen = forms[key] = Counter()
-                    seen[token] += 1
-        if len(self._labels) + len(forms) > _LABELS_CAP:
+                if key not in wanted:
+                    continue
+                start = match.start()
+                before = text[:start].rstrip()
+                if key[0] != "#" and (not before or before[-1] in _SENTENCE_END):
+                    counts = initial.setdefault(key, Counter())
+                    counts[token[:1].lower() + token[1:]] += 1
+                else:
+                    inside.setdefault(key, Counter())[token] += 1
+        if len(self._labels) + len(wanted) > _LABELS_CAP:
             self._labels.clear()
-        for key, seen in forms.items():
-            if key.startswith("#"):  # capitals help read a hashtag: the commonest spelling
-                self._labels[key] = max(
-                    (n, form != form.lower(), form) for form, n in seen.items()
-                )[2]
-                continue
-            lower = [(n, form) for form, n in seen.items() if form == form.lower()]
-            pool = lower or [(n, form) for form, n in seen.items()]
-            self._labels[key] = max(pool)[1]
+        for key in wanted:
+            seen = inside.get(key)
+            if seen and key.startswith("#"):  # capitals help read a hashtag
+                self._labels[key] = max((n, f != f.lower(), f) for f, n in seen.items())[2]
+            elif seen:
+                lower = [(n, form) for form, n in seen.items() if form == form.lower()]
+                self._labels[key] = max(lower or [(n, f) for f, n in seen.items()])[1]
+            elif key in initial:
+                self._labels[key] = max((n, f) for f, n in initial[key].items())[1]
 
     def _top_authors(
         self, window: float | None, now_ts: float, limit: int = 20

@@ -250,6 +250,7 @@ def test_trending_words_are_shown_as_people_write_them() -> None:
         "Lumen launch party in Berlin tonight #LumenX1",
         "Berlin queue for the Lumen #LumenX1 #lumenx1",
         "Lumen #LumenX1 in Berlin: battery life is great, battery life!",
+        "Näyttö välkkyy taas, Lumen. Näyttö pimenee",  # only ever first in a sentence
     ]
     posts = [
         post(text, handle=f"@p{i}{k}", at=T0 - timedelta(minutes=k))
@@ -263,6 +264,7 @@ def test_trending_words_are_shown_as_people_write_them() -> None:
     assert trending["berlin"].shown == "Berlin"  # always capitalised: a name
     assert trending["#lumenx1"].shown == "#LumenX1"
     assert trending["battery life"].shown == "battery life"
+    assert trending["naytto"].shown == "näyttö"  # a sentence's capital is not the word's
     # a term no recent post shows (every post of it withdrawn) keeps its folded form
     assert dataclasses.replace(trending["berlin"], label="").shown == "berlin"
     summary = pipeline.aggregates.snapshot(T0).to_dict()["trending"]
