@@ -125,6 +125,19 @@ class _Candidate:
     ts: float
 
 
+def _without_repeats(trends: list[TermTrend]) -> list[TermTrend]:
+    """The trends without a word that a rising phrase already says: "overheats" goes when
+    "overheats charging" rises with (nearly) every one of its mentions."""
+    phrases = [t for t in trends if " " in t.term]
+    if not phrases:
+        return trends
+    covered: dict[str, int] = {}
+    for phrase in phrases:
+        for word in phrase.term.split(" "):
+            covered[word] = max(covered.get(word, 0), phrase.count)
+    return [t for t in trends if " " in t.term or covered.get(t.term, 0) < 0.8 * t.count]
+
+
 class Aggregates:
     """All incremental figures of one wall.
 
@@ -757,7 +770,7 @@ class Aggregates:
                 continue
             trends.append(TermTrend(term, round(score, 3), n, round(expected, 2)))
         trends.sort(key=lambda t: (-t.score, -t.count, t.term))
-        return self._labelled(trends[:limit])
+        return self._labelled(_without_repeats(trends)[:limit])
 
     def _labelled(self, trends: Sequence[TermTrend]) -> tuple[TermTrend, ...]:
         """The trends with the words written as people write them (see :meth:`_learn_labels`)."""

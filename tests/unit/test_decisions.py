@@ -103,7 +103,7 @@ def test_a_pending_post_is_approved_later_and_shows_everywhere() -> None:
     assert {p.id for p in chatter} <= {f.post.id for f in after.featured}
     assert {p.id for p in [question, *chatter]} <= {p.id for p in after.newest}
     assert "@cy" in authors(after)
-    assert "zoomlens" in terms(after)
+    assert any("zoomlens" in t for t in terms(after))  # alone or in a phrase
     assert after.summary(None).posts.pending == 0
     assert after.summary(None).posts.shown == 5
     assert store.posts_in_state("pending", 10) == []
@@ -126,7 +126,7 @@ def test_hide_takes_a_post_off_every_list_and_out_of_the_counts() -> None:
     pipeline = build_pipeline(config(), None)
     desk, _ = desk_for(pipeline)
     rude = post("How do I fix my Lumen? broken again, terrible, gizmoquux", "@rude")
-    others = [post(f"Lumen gizmoquux take {i} is lovely", f"@o{i}") for i in range(3)]
+    others = [post(f"Lumen gizmoquux, take {i} is lovely", f"@o{i}") for i in range(3)]
     pipeline.ingest([rude, *others], now=T0)
     snap = pipeline.aggregates.snapshot(T0)
     assert rude.id in everywhere(snap) and "@rude" in authors(snap)

@@ -264,13 +264,29 @@ def test_trending_words_are_shown_as_people_write_them() -> None:
     assert trending["berlin"].shown == "Berlin"  # always capitalised: a name
     assert trending["#lumenx1"].shown == "#LumenX1"
     assert trending["battery life"].shown == "battery life"
-    assert trending["naytto"].shown == "näyttö"  # a sentence's capital is not the word's
+    assert trending["naytto valkkyy"].shown == "näyttö välkkyy"  # not a sentence's capital
     # a term no recent post shows (every post of it withdrawn) keeps its folded form
     assert dataclasses.replace(trending["berlin"], label="").shown == "berlin"
     summary = pipeline.aggregates.snapshot(T0).to_dict()["trending"]
     assert {"term": "almoco", "label": "almoço"}.items() <= next(
         t for t in summary if t["term"] == "almoco"
     ).items()
+
+
+def test_a_word_that_a_rising_phrase_says_is_not_listed_twice() -> None:
+    pipeline = build_pipeline(CONFIG, None)
+    rng = random.Random(7)
+    posts = [
+        post(f"Lumen overheats charging {rng.choice(['again', 'today', 'badly'])}", handle=f"@o{i}")
+        for i in range(20)
+    ] + [post(f"Lumen overheats {i}", handle=f"@p{i}") for i in range(2)]
+    posts += [post("Lumen camera sharp", handle=f"@c{i}") for i in range(10)]
+    posts += [post("Lumen camera", handle=f"@d{i}") for i in range(10)]
+    pipeline.ingest(posts, now=T0)
+    terms = [t.term for t in pipeline.aggregates.snapshot(T0).summary(3600).trending]
+    assert "overheats charging" in terms
+    assert "overheats" not in terms and "charging" not in terms  # the phrase says them
+    assert "camera" in terms and "camera sharp" in terms  # half the camera posts say more
 
 
 def test_one_spike_raises_one_alert() -> None:
