@@ -579,7 +579,8 @@ class ModerationConfig(Strict):
     hidden, and so are untagged posts mostly in another script. Empty: every language."""
     hide_sensitive: bool = True
     """Hide posts the source marks sensitive (Mastodon ``sensitive``/content warning, Reddit
-    ``over_18``, X ``possibly_sensitive``, Bluesky adult labels)."""
+    ``over_18``, X ``possibly_sensitive``, Bluesky adult labels). With ``false`` they are shown
+    without their pictures."""
     hide_untrusted_media: bool = False
     """Drop the pictures (images, video previews, avatars) of authors not in ``allow_authors``;
     their text is still shown."""

@@ -6,7 +6,8 @@
 
 1. the author: blocked (config or an operator's ``block``), or a locked / private account;
 2. the source: a blocked feed name or source kind;
-3. the source's sensitivity flag (hidden unless ``hide_sensitive = false``);
+3. the source's sensitivity flag (hidden unless ``hide_sensitive = false``, and even then
+   without its pictures);
 4. the language allow-list;
 5. blocked terms (one regular expression over the folded text, plus terms inside hashtags),
    blocked patterns (one regular expression over the text), profanity and blocked words in
@@ -173,8 +174,13 @@ class RuleModeration:
         if self._sources and (post.source in self._sources or fold(post.feed) in self._sources):
             which = post.source if post.source in self._sources else post.feed
             return Moderation("hidden", (f"blocked source: {which}",))
-        if post.sensitive and self._hide_sensitive:
-            return Moderation("hidden", ("marked sensitive by the source",))
+        if post.sensitive:
+            if self._hide_sensitive:
+                return Moderation("hidden", ("marked sensitive by the source",))
+            if post.media:  # shown, but never its pictures: the flag is most often about them
+                post.media = tuple(
+                    replace(m, preview_url=None) for m in post.media if m.kind == "link"
+                )
         if self._languages:
             why = self._language_problem(post)
             if why:

@@ -189,6 +189,14 @@ def test_language_allow_list() -> None:
 def test_sensitive_hidden_by_default_protected_always() -> None:
     assert verdict(hook(), post("cw", sensitive=True)).state == "hidden"
     assert verdict(hook(hide_sensitive=False), post("cw", sensitive=True)).state == "approved"
+    pictures = (
+        Media("image", "https://img.example/nsfw.jpg"),
+        Media("video", "https://v.example/a.mp4", preview_url="https://img.example/still.jpg"),
+        Media("link", "https://news.example/a", preview_url="https://img.example/card.jpg"),
+    )
+    flagged = post("cw", sensitive=True, media=pictures)
+    assert verdict(hook(hide_sensitive=False), flagged).state == "approved"
+    assert [(m.kind, m.preview_url) for m in flagged.media] == [("link", None)]  # text only
     locked = verdict(hook(hide_sensitive=False), post("mine", protected=True))
     assert locked == Moderation("hidden", ("private or locked account",))
 
