@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -16,34 +18,51 @@ from agora.ui.reload import STATUS_KEY, ConfigReloader
 
 from .conftest import sample_posts
 
-CONFIG = """\
-[wall]
-name = "Reload"
 
-[topics.brand]
-label = "Lumen"
-terms = ["lumen"]
+def wall_file(name: str, pages: str) -> str:
+    """A wall of one topic and one screen with ``pages`` (its ``[[screens.pages]]`` tables)."""
+    return (
+        f'[wall]\nname = "{name}"\n\n[topics.brand]\nlabel = "Lumen"\nterms = ["lumen"]\n\n'
+        f"[[screens]]\noutput = 0\n{pages}"
+    )
 
-[[screens]]
-output = 0
+
+@contextmanager
+def running(
+    path: Path, text: str, size: tuple[int, int], posts: int = 0
+) -> Iterator[tuple[Wall, ConfigReloader]]:
+    """A windowed wall on the config file ``path`` (written with ``text``), its file watched."""
+    path.write_text(text, encoding="utf-8")
+    loaded = load_config(path)
+    engine = Engine(loaded.config, MemoryStore(), config_dir=path.parent, sources=[])
+    if posts:
+        engine.ingest_now(sample_posts(posts))
+        engine.publish(force=True)
+    wall = Wall(engine, windowed=True, window_size=size)
+    reloader = ConfigReloader(wall, loaded, interval_s=0.05)
+    try:
+        yield wall, reloader
+    finally:
+        reloader.stop()
+        wall.close()
+        engine.close()
+
+
+CONFIG = wall_file(
+    "Reload",
+    """\
 [[screens.pages]]
 grid = "2x1"
 panels = [{ kind = "featured", at = "0,0" }, { kind = "kpis", at = "1,0" }]
-"""
+""",
+)
 
 
 def test_a_saved_change_rebuilds_the_screens_and_a_bad_one_is_refused(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     path = tmp_path / "wall.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    loaded = load_config(path)
-    engine = Engine(loaded.config, MemoryStore(), config_dir=tmp_path, sources=[])
-    engine.ingest_now(sample_posts(50))
-    engine.publish(force=True)
-    wall = Wall(engine, windowed=True, window_size=(960, 540))
-    reloader = ConfigReloader(wall, loaded, interval_s=0.05)
-    try:
+    with running(path, CONFIG, (960, 540), posts=50) as (wall, reloader):
         first = wall.windows[0]
         assert [p.kind for p in first.pages[0].panels] == ["featured", "kpis"]
 
@@ -68,22 +87,11 @@ def test_a_saved_change_rebuilds_the_screens_and_a_bad_one_is_refused(
         window = wall.windows[0]
         assert STATUS_KEY not in window._status_messages
         assert window.windowTitle().startswith("Reloaded")
-    finally:
-        reloader.stop()
-        wall.close()
-        engine.close()
 
 
-PAGES = """\
-[wall]
-name = "Pages"
-
-[topics.brand]
-label = "Lumen"
-terms = ["lumen"]
-
-[[screens]]
-output = 0
+PAGES = wall_file(
+    "Pages",
+    """\
 [[screens.pages]]
 name = "one"
 panels = [{ kind = "kpis", at = "0,0" }]
@@ -92,19 +100,15 @@ name = "two"
 panels = [{ kind = "trending", at = "0,0" }]
 [[screens.pages]]
 panels = [{ kind = "share", at = "0,0" }]
-"""
+""",
+)
 
 
 def test_a_rebuilt_screen_carries_on_at_the_page_it_was_showing(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     path = tmp_path / "wall.toml"
-    path.write_text(PAGES, encoding="utf-8")
-    loaded = load_config(path)
-    engine = Engine(loaded.config, MemoryStore(), config_dir=tmp_path, sources=[])
-    wall = Wall(engine, windowed=True, window_size=(640, 360))
-    reloader = ConfigReloader(wall, loaded, interval_s=0.05)
-    try:
+    with running(path, PAGES, (640, 360)) as (wall, reloader):
         window = wall.windows[0]
         window.next_page()
         window.set_paused(True)
@@ -135,7 +139,3 @@ def test_a_rebuilt_screen_carries_on_at_the_page_it_was_showing(
         save_text(path, grown.replace('name = "two"', 'name = "deux"'))
         qtbot.waitUntil(lambda: reloader.reloads == 3, timeout=3000)
         assert wall.windows[0].current == 0
-    finally:
-        reloader.stop()
-        wall.close()
-        engine.close()
