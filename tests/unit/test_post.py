@@ -62,6 +62,8 @@ def test_stored_row_round_trip_keeps_every_field_and_reads_old_objects() -> None
     assert Post.from_row(row, now=NOW) == post
     assert Post.from_row(make_post().to_row(), now=NOW) == make_post()
     assert Post.from_row(make_post(media=()).to_row(), now=NOW).media == ()
+    precise = make_post(created_at=datetime(2026, 11, 22, 9, 59, 58, 123457, tzinfo=UTC))
+    assert Post.from_row(precise.to_row(), now=NOW).created_at == precise.created_at
     # a store written before the compact form holds the objects of to_json
     assert Post.from_row(post.to_json(), now=NOW) == post
 
