@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -19,6 +20,7 @@ from agora.core.health import SourceHealth
 from agora.core.snapshot import Alert, Snapshot
 from agora.ui.panels import Panel, PanelContext, panel_class
 from agora.ui.panels.info import AlertPanel, SourcesPanel
+from agora.ui.panels.parts import ElidedLabel
 from agora.ui.panels.posts import CarePanel, FeaturedPanel, RiverPanel, TickerPanel
 from agora.ui.panels.volume import VolumePanel
 from agora.ui.theme import theme_for
@@ -280,3 +282,22 @@ def test_panels_fit_a_4k_screen_at_device_pixel_ratio_two(
         image = panel.grab().toImage()
         assert not image.isNull()
     assert labels_text  # helper kept for debugging
+
+
+def test_a_long_word_shrinks_before_it_is_cut(qtbot: QtBot) -> None:
+    theme = theme_for("dark").scaled(1920, 1080)
+    label = ElidedLabel(shrink=0.7)
+    qtbot.addWidget(label)
+    label.show()
+    label.set_base_font(theme.font(30, bold=True))
+    base = label.font().pixelSize()
+    word = "comparando"
+    needed = QFontMetricsF(label.font()).horizontalAdvance(word)
+    label.resize(int(needed * 0.85), 60)
+    label.set_full_text(word)
+    assert label.text() == word  # whole, in a smaller font
+    assert base * 0.7 <= label.font().pixelSize() < base
+    label.resize(int(needed * 0.3), 60)
+    assert label.text().endswith("…") and label.font().pixelSize() == round(base * 0.7)
+    label.resize(int(needed * 2), 60)
+    assert label.text() == word and label.font().pixelSize() == base  # room again: full size

@@ -167,14 +167,26 @@ class Avatar(QWidget):
 
 
 class ElidedLabel(QLabel):
-    """A one-line plain-text label elided at a word boundary to its width."""
+    """A one-line plain-text label elided at a word boundary to its width.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    With ``shrink`` (a fraction, e.g. ``0.7``) a text too wide for its font is first drawn in a
+    smaller font, down to that fraction of the label's font, and only elided if it still does not
+    fit: a single long word ("comparando") is shown whole rather than cut."""
+
+    def __init__(self, parent: QWidget | None = None, *, shrink: float = 1.0) -> None:
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._full = ""
+        self._shrink = shrink
+        self._base_px = 0
+
+    def set_base_font(self, font: QFont) -> None:
+        """Set the label's largest font (the one ``shrink`` is a fraction of)."""
+        self._base_px = font.pixelSize()
+        self.setFont(font)
+        self._fit()
 
     def set_full_text(self, text: str) -> None:
         """The whole text; what is shown is elided to fit."""
@@ -193,8 +205,21 @@ class ElidedLabel(QLabel):
         self._fit()
 
     def _fit(self) -> None:
-        metrics = QFontMetricsF(self.font())
         width = max(10.0, float(self.width()) - 2)
+        font = self.font()
+        if self._shrink < 1.0 and self._base_px > 0 and self.width() > 10:
+            # the largest of a few sizes at which the whole text fits (steps of a tenth)
+            wanted = self._base_px
+            smallest = max(8, round(self._base_px * self._shrink))
+            while wanted > smallest:
+                font.setPixelSize(wanted)
+                if QFontMetricsF(font).horizontalAdvance(self._full) <= width:
+                    break
+                wanted = max(smallest, round(wanted * 0.9))
+            font.setPixelSize(wanted)
+            if font.pixelSize() != self.font().pixelSize():
+                self.setFont(font)
+        metrics = QFontMetricsF(font)
         text = elide_words(self._full, metrics, width) if self.width() > 10 else self._full
         if text != self.text():
             self.setText(text)

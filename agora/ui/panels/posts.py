@@ -284,6 +284,7 @@ class RiverPanel(Panel):
         self._slide.valueChanged.connect(self._slide_step)
         self._slide.finished.connect(self._slide_done)  # a bound method: no reference cycle
         self.cards: list[PostCard] = []
+        self._card_px = theme.px(self.card_height)
         self._frames: list[QFrame] = []
         self._effects: list[QGraphicsOpacityEffect] = []
         self._fades: list[OpacityFade] = []
@@ -349,6 +350,20 @@ class RiverPanel(Panel):
         per = self.theme.px(self.card_height) + self.theme.px(14)
         return max(1, min(len(self.cards), int((height + self.theme.px(14)) // per)))
 
+    def _fit_cards(self, count: int) -> None:
+        """Share the body's height between the ``count`` cards that fit (up to half as tall
+        again as the reference height), so the river ends at the bottom of its panel instead of
+        leaving a strip of empty space under the last card."""
+        base = self.theme.px(self.card_height)
+        gap = self.theme.px(14)
+        height = self.body.height()
+        room = (height - gap * (count - 1)) // count if count and height > 0 else base
+        card = max(base, min(int(base * 1.5), room))
+        if card != self._card_px:
+            self._card_px = card
+            for frame in self._frames:
+                frame.setFixedHeight(card)
+
     def refresh(self, snapshot: Snapshot) -> None:
         """Fill the card pool in place; fade in posts that were not shown before. Within
         :attr:`min_interval_s` of the previous change (snapshot time) the snapshot waits."""
@@ -401,6 +416,7 @@ class RiverPanel(Panel):
         if self._now is None:
             return
         count = self.fitting()
+        self._fit_cards(count)
         before = self._shown_ids
         previous = set(before)
         shown: list[str] = []
@@ -444,7 +460,7 @@ class RiverPanel(Panel):
         return start
 
     def _card_step(self) -> int:
-        return self.theme.px(self.card_height) + self.theme.px(14)
+        return self._card_px + self.theme.px(14)
 
     def _slide_step(self, value: float) -> None:
         self._offset = self._slide_from * (1.0 - value)
