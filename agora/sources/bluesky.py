@@ -43,6 +43,7 @@ from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
 from agora.core.text import clean_name, clean_text
 from agora.core.topics import TopicMatcher
 from agora.sources.base import Sink, SourceContext
+from agora.sources.fields import count_field, text_field, web_url
 from agora.sources.http import (
     USER_AGENT,
     AuthError,
@@ -81,31 +82,12 @@ def post_uri(did: str, rkey: str) -> str:
     return f"at://{did}/{POST_COLLECTION}/{rkey}"
 
 
-def web_url(uri: str, handle: str | None = None) -> str | None:
+def post_url(uri: str, handle: str | None = None) -> str | None:
     """``https://bsky.app/profile/<handle or did>/post/<rkey>`` for a post URI."""
     parts = uri.removeprefix("at://").split("/")
     if len(parts) != 3 or parts[1] != POST_COLLECTION:
         return None
     return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
-
-
-def _s(obj: object, key: str) -> str:
-    if isinstance(obj, Mapping):
-        value = obj.get(key)
-        if isinstance(value, str):
-            return value
-    return ""
-
-
-def _count(obj: Mapping[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return max(0, value)
-    return None
-
-
-def _https(value: str) -> str | None:
-    return value[:2048] if value.startswith("https://") else None
 
 
 def _labels(*sources: object) -> bool:
@@ -121,7 +103,9 @@ def _labels(*sources: object) -> bool:
 
 def _blob_cid(blob: object) -> str:
     if isinstance(blob, Mapping):
-        return _s(blob.get("ref"), "$link") or _s(blob, "cid")  # "cid": legacy blobs
+        return text_field(blob.get("ref"), "$link") or text_field(
+            blob, "cid"
+        )  # "cid": legacy blobs
     return ""
 
 
@@ -129,7 +113,7 @@ def record_media(did: str, embed: object) -> tuple[Media, ...]:
     """Media of a raw post record's ``embed`` (images, video, link card), with CDN URLs."""
     if not isinstance(embed, Mapping):
         return ()
-    kind = _s(embed, "$type")
+    kind = text_field(embed, "$type")
     if kind == "app.bsky.embed.recordWithMedia":
         return record_media(did, embed.get("media"))
     out: list[Media] = []
@@ -142,7 +126,7 @@ def record_media(did: str, embed: object) -> tuple[Media, ...]:
                         kind="image",
                         url=f"{CDN}/feed_fullsize/plain/{did}/{cid}@jpeg",
                         preview_url=f"{CDN}/feed_thumbnail/plain/{did}/{cid}@jpeg",
-                        alt=clean_text(_s(image, "alt"), 1_000),
+                        alt=clean_text(text_field(image, "alt"), 1_000),
                     )
                 )
     elif kind == "app.bsky.embed.video":
@@ -153,16 +137,20 @@ def record_media(did: str, embed: object) -> tuple[Media, ...]:
                     kind="video",
                     url=f"{VIDEO}/{did}/{cid}/playlist.m3u8",
                     preview_url=f"{VIDEO}/{did}/{cid}/thumbnail.jpg",
-                    alt=clean_text(_s(embed, "alt"), 1_000),
+                    alt=clean_text(text_field(embed, "alt"), 1_000),
                 )
             )
     elif kind == "app.bsky.embed.external":
         external = embed.get("external")
-        url = _https(_s(external, "uri")) or (
-            _s(external, "uri") if _s(external, "uri").startswith("http://") else None
+        url = web_url(text_field(external, "uri")) or (
+            text_field(external, "uri")
+            if text_field(external, "uri").startswith("http://")
+            else None
         )
         if url:
-            out.append(Media(kind="link", url=url, alt=clean_text(_s(external, "title"), 300)))
+            out.append(
+                Media(kind="link", url=url, alt=clean_text(text_field(external, "title"), 300))
+            )
     return tuple(out[:8])
 
 
@@ -170,50 +158,50 @@ def view_media(embed: object) -> tuple[Media, ...]:
     """Media of a post view's hydrated ``embed`` (``…#view`` types)."""
     if not isinstance(embed, Mapping):
         return ()
-    kind = _s(embed, "$type")
+    kind = text_field(embed, "$type")
     if kind == "app.bsky.embed.recordWithMedia#view":
         return view_media(embed.get("media"))
     out: list[Media] = []
     if kind == "app.bsky.embed.images#view":
         for image in embed.get("images") or []:
-            url = _https(_s(image, "fullsize"))
+            url = web_url(text_field(image, "fullsize"))
             if url:
                 out.append(
                     Media(
                         kind="image",
                         url=url,
-                        preview_url=_https(_s(image, "thumb")),
-                        alt=clean_text(_s(image, "alt"), 1_000),
+                        preview_url=web_url(text_field(image, "thumb")),
+                        alt=clean_text(text_field(image, "alt"), 1_000),
                     )
                 )
     elif kind == "app.bsky.embed.video#view":
-        url = _https(_s(embed, "playlist"))
+        url = web_url(text_field(embed, "playlist"))
         if url:
             out.append(
                 Media(
                     kind="video",
                     url=url,
-                    preview_url=_https(_s(embed, "thumbnail")),
-                    alt=clean_text(_s(embed, "alt"), 1_000),
+                    preview_url=web_url(text_field(embed, "thumbnail")),
+                    alt=clean_text(text_field(embed, "alt"), 1_000),
                 )
             )
     elif kind == "app.bsky.embed.external#view":
         external = embed.get("external")
-        url = _s(external, "uri")
+        url = text_field(external, "uri")
         if url.startswith(("http://", "https://")):
             out.append(
                 Media(
                     kind="link",
                     url=url[:2048],
-                    preview_url=_https(_s(external, "thumb")),
-                    alt=clean_text(_s(external, "title"), 300),
+                    preview_url=web_url(text_field(external, "thumb")),
+                    alt=clean_text(text_field(external, "title"), 300),
                 )
             )
     return tuple(out[:8])
 
 
 def _text(record: Mapping[str, Any], media: Sequence[Media]) -> str:
-    text = clean_text(_s(record, "text"))
+    text = clean_text(text_field(record, "text"))
     if not text:
         text = " ".join(m.alt for m in media if m.alt)
     return text
@@ -222,7 +210,7 @@ def _text(record: Mapping[str, Any], media: Sequence[Media]) -> str:
 def _reply_to(record: Mapping[str, Any]) -> str | None:
     reply = record.get("reply")
     parent = reply.get("parent") if isinstance(reply, Mapping) else None
-    uri = _s(parent, "uri")
+    uri = text_field(parent, "uri")
     return f"bluesky:{uri}" if uri.startswith("at://") else None
 
 
@@ -254,7 +242,7 @@ def record_to_post(
         text=text,
         created_at=parse_time(record.get("createdAt")),
         author=who,
-        url=web_url(uri, who.handle if not who.handle.startswith("did:") else None),
+        url=post_url(uri, who.handle if not who.handle.startswith("did:") else None),
         lang=_lang(record),
         media=media,
         reply_to=_reply_to(record),
@@ -264,17 +252,17 @@ def record_to_post(
 
 def profile_to_author(profile: Mapping[str, Any]) -> Author | None:
     """An :class:`Author` from a ``profileView`` (basic or detailed)."""
-    handle = clean_name(_s(profile, "handle"))
+    handle = clean_name(text_field(profile, "handle"))
     if not handle or handle == "handle.invalid":
-        handle = clean_name(_s(profile, "did"))
+        handle = clean_name(text_field(profile, "did"))
     if not handle:
         return None
     return Author(
         handle=handle,
-        name=clean_name(_s(profile, "displayName")) or handle,
+        name=clean_name(text_field(profile, "displayName")) or handle,
         url=f"https://bsky.app/profile/{handle}",
-        avatar_url=_https(_s(profile, "avatar")),
-        followers=_count(profile, "followersCount"),
+        avatar_url=web_url(text_field(profile, "avatar")),
+        followers=count_field(profile, "followersCount"),
     )
 
 
@@ -282,7 +270,7 @@ def postview_to_post(view: object, *, feed: str, followers: int | None = None) -
     """A hydrated ``postView`` (searchPosts, getPosts) as a :class:`Post`."""
     if not isinstance(view, Mapping):
         raise PostError("not-an-object", "post view is not an object")
-    uri = _s(view, "uri")
+    uri = text_field(view, "uri")
     if not uri.startswith("at://"):
         raise PostError("missing-id", "post view has no at:// uri")
     record = view.get("record")
@@ -295,7 +283,7 @@ def postview_to_post(view: object, *, feed: str, followers: int | None = None) -
     if followers is not None and author.followers is None:
         author = replace(author, followers=followers)
     media = view_media(view.get("embed")) or record_media(
-        _s(author_view, "did"), record.get("embed")
+        text_field(author_view, "did"), record.get("embed")
     )
     text = _text(record, media)
     if not text:
@@ -307,13 +295,13 @@ def postview_to_post(view: object, *, feed: str, followers: int | None = None) -
         text=text,
         created_at=parse_time(record.get("createdAt") or view.get("indexedAt")),
         author=author,
-        url=web_url(uri, author.handle),
+        url=post_url(uri, author.handle),
         lang=_lang(record),
         metrics=Metrics(
-            likes=_count(view, "likeCount"),
-            reposts=_count(view, "repostCount"),
-            replies=_count(view, "replyCount"),
-            quotes=_count(view, "quoteCount"),
+            likes=count_field(view, "likeCount"),
+            reposts=count_field(view, "repostCount"),
+            replies=count_field(view, "replyCount"),
+            quotes=count_field(view, "quoteCount"),
         ),
         media=media,
         reply_to=_reply_to(record),
@@ -337,7 +325,7 @@ class KeywordFilter:
         if isinstance(embed, Mapping):
             external = embed.get("external")
             if isinstance(external, Mapping):
-                haystack = f"{haystack} {_s(external, 'title')} {_s(external, 'description')}"
+                haystack = f"{haystack} {text_field(external, 'title')} {text_field(external, 'description')}"
         return bool(haystack) and bool(self._matcher.match_text(haystack))
 
 
@@ -487,7 +475,7 @@ class BlueskySource(LiveSource):
                             profile_to_author(profile) if isinstance(profile, Mapping) else None
                         )
                         if author is not None:
-                            self.profiles.put(_s(profile, "did"), author)
+                            self.profiles.put(text_field(profile, "did"), author)
                 uris = [post_uri(did, rkey) for did, rkey, _ in batch]
                 data, _ = await client.get_json(
                     f"{self.base_url}/xrpc/app.bsky.feed.getPosts",
@@ -664,7 +652,7 @@ class BlueskySource(LiveSource):
                 ) from None
             raise
         data = reply.json()
-        access, refresh = _s(data, "accessJwt"), _s(data, "refreshJwt")
+        access, refresh = text_field(data, "accessJwt"), text_field(data, "refreshJwt")
         if not access:
             raise AuthError(f"{self.host}: the login answer has no session token")
         return {"access": access, "refresh": refresh}
@@ -682,8 +670,8 @@ class BlueskySource(LiveSource):
         except (AuthError, RequestError):
             return None
         data = reply.json()
-        access = _s(data, "accessJwt")
-        return {"access": access, "refresh": _s(data, "refreshJwt")} if access else None
+        access = text_field(data, "accessJwt")
+        return {"access": access, "refresh": text_field(data, "refreshJwt")} if access else None
 
     async def _search_page(self, client: PoliteClient, params: dict[str, Any]) -> Any:
         url = f"{self.base_url}/xrpc/app.bsky.feed.searchPosts"
@@ -733,7 +721,9 @@ class BlueskySource(LiveSource):
                 except PostError as exc:
                     self.report_item(exc.kind, str(exc))
                     continue
-                indexed = _s(view, "indexedAt") or _s(view.get("record"), "createdAt")
+                indexed = text_field(view, "indexedAt") or text_field(
+                    view.get("record"), "createdAt"
+                )
                 if post.id in seen or (isinstance(since, str) and indexed < since):
                     continue  # seen, or older than asked for
                 posts.append(post)

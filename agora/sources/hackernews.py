@@ -23,6 +23,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import SourceContext
+from agora.sources.fields import count_value
 from agora.sources.http import PayloadError, host_of
 from agora.sources.live import LiveSource, to_epoch
 
@@ -30,12 +31,6 @@ __all__ = ["HackerNewsSource", "hit_to_post"]
 
 ITEM_URL = "https://news.ycombinator.com/item?id="
 USER_URL = "https://news.ycombinator.com/user?id="
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return max(0, value)
-    return None
 
 
 def hit_to_post(hit: object, *, feed: str) -> Post:
@@ -90,9 +85,9 @@ def hit_to_post(hit: object, *, feed: str) -> Post:
         url=ITEM_URL + object_id.strip(),
         lang=None,
         metrics=Metrics(
-            likes=None if is_comment else _int(hit.get("points")),
+            likes=None if is_comment else count_value(hit.get("points")),
             reposts=None,
-            replies=_int(hit.get("num_comments")),
+            replies=count_value(hit.get("num_comments")),
             quotes=None,
         ),
         media=media,

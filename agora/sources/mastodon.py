@@ -37,6 +37,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import Sink, SourceContext
+from agora.sources.fields import count_field, id_order, text_field, url_field
 from agora.sources.http import (
     AuthError,
     DisabledError,
@@ -56,38 +57,14 @@ __all__ = ["MastodonSource", "status_to_post"]
 _MEDIA_KINDS = {"image": "image", "gifv": "video", "video": "video"}
 
 
-def _id_key(value: str) -> tuple[int, str]:
-    """Sort key of Mastodon ids (numeric strings of growing length)."""
-    return len(value), value
-
-
 def newest_id(ids: Sequence[str]) -> str | None:
     """The largest of some status ids."""
-    return max(ids, key=_id_key) if ids else None
-
-
-def _str(obj: Mapping[str, Any], key: str) -> str:
-    value = obj.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _count(obj: Mapping[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return max(0, value)
-    return None
-
-
-def _url(obj: Mapping[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        return value[:2048]
-    return None
+    return max(ids, key=id_order) if ids else None
 
 
 def account_handle(account: Mapping[str, Any], host: str) -> str:
     """``@user@host`` for a local account, ``@user@other.host`` for a remote one."""
-    acct = _str(account, "acct") or _str(account, "username")
+    acct = text_field(account, "acct") or text_field(account, "username")
     if not acct:
         raise PostError("missing-author", "status has no account")
     return f"@{acct}" if "@" in acct else f"@{acct}@{host}"
@@ -116,21 +93,21 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
     if not isinstance(content, str):
         raise PostError("missing-text", f"status {raw_id} has no content")
     text = html_to_text(content)
-    spoiler = clean_text(_str(shown, "spoiler_text"))
+    spoiler = clean_text(text_field(shown, "spoiler_text"))
     media: list[Media] = []
     attachments = shown.get("media_attachments")
     for item in attachments if isinstance(attachments, list) else []:
         if not isinstance(item, Mapping):
             continue
-        url = _url(item, "url") or _url(item, "remote_url")
+        url = url_field(item, "url") or url_field(item, "remote_url")
         if url is None:
             continue
         media.append(
             Media(
-                kind=_MEDIA_KINDS.get(_str(item, "type"), "link"),  # type: ignore[arg-type]
+                kind=_MEDIA_KINDS.get(text_field(item, "type"), "link"),  # type: ignore[arg-type]
                 url=url,
-                preview_url=_url(item, "preview_url"),
-                alt=clean_text(_str(item, "description"), 1_000),
+                preview_url=url_field(item, "preview_url"),
+                alt=clean_text(text_field(item, "description"), 1_000),
             )
         )
     if not text:
@@ -138,7 +115,9 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
     if not text:
         raise PostError("empty-text", f"status {raw_id} has no text")
     created = parse_time(status.get("created_at"))
-    name = clean_name(_str(account, "display_name")) or clean_name(_str(account, "username"))
+    name = clean_name(text_field(account, "display_name")) or clean_name(
+        text_field(account, "username")
+    )
     handle = account_handle(account, host)
     reply_to = status.get("in_reply_to_id")
     lang = shown.get("language")
@@ -151,17 +130,17 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
         author=Author(
             handle=handle,
             name=name or handle,
-            url=_url(account, "url"),
-            avatar_url=_url(account, "avatar"),
-            followers=_count(account, "followers_count"),
+            url=url_field(account, "url"),
+            avatar_url=url_field(account, "avatar"),
+            followers=count_field(account, "followers_count"),
         ),
-        url=_url(status, "url") or _url(shown, "url") or _url(shown, "uri"),
+        url=url_field(status, "url") or url_field(shown, "url") or url_field(shown, "uri"),
         lang=lang if isinstance(lang, str) and lang else None,
         metrics=Metrics(
-            likes=_count(shown, "favourites_count"),
-            reposts=_count(shown, "reblogs_count"),
-            replies=_count(shown, "replies_count"),
-            quotes=_count(shown, "quotes_count"),
+            likes=count_field(shown, "favourites_count"),
+            reposts=count_field(shown, "reblogs_count"),
+            replies=count_field(shown, "replies_count"),
+            quotes=count_field(shown, "quotes_count"),
         ),
         media=tuple(media[:8]),
         reply_to=f"mastodon:{host}:{reply_to}" if isinstance(reply_to, str) and reply_to else None,
@@ -317,7 +296,7 @@ class MastodonSource(LiveSource):
                 if post is not None:
                     posts.append(post)
             newest = newest_id(ids)
-            if newest is not None and (cursor is None or _id_key(newest) > _id_key(cursor)):
+            if newest is not None and (cursor is None or id_order(newest) > id_order(cursor)):
                 cursor = cursors[tag] = newest
             if len(data) < self.page_limit or (limit and len(posts) >= limit):
                 break
@@ -425,6 +404,6 @@ class MastodonSource(LiveSource):
             status_id = post.id.rsplit(":", 1)[-1]
             cursors = self._tag_cursors()
             current = cursors.get(tag)
-            if current is None or _id_key(status_id) > _id_key(current):
+            if current is None or id_order(status_id) > id_order(current):
                 cursors[tag] = status_id
                 self.save_state_soon(self.save_every)

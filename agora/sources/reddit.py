@@ -34,6 +34,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError
 from agora.core.text import clean_name, clean_text
 from agora.sources.base import SourceContext
+from agora.sources.fields import count_value
 from agora.sources.http import AuthError, PayloadError, PoliteClient, host_of
 from agora.sources.live import LiveSource, to_epoch
 from agora.sources.rss import entry_to_post, parse_feed
@@ -84,14 +85,6 @@ def atom_entry_to_post(entry: Mapping[str, Any], *, feed: str, feed_url: str) ->
         lang=None,
         sensitive=bool(sub and sub.lower().startswith("nsfw")),
     )
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return max(0, int(value))
-    return None
 
 
 def listing_item_to_post(child: object, *, feed: str) -> Post | None:
@@ -148,8 +141,8 @@ def listing_item_to_post(child: object, *, feed: str) -> Post | None:
         ),
         url=url,
         metrics=Metrics(
-            likes=_int(data.get("score")),
-            replies=_int(data.get("num_comments")) if kind != "t1" else None,
+            likes=count_value(data.get("score")),
+            replies=count_value(data.get("num_comments")) if kind != "t1" else None,
         ),
         media=tuple(media),
         reply_to=f"reddit:{parent}" if kind == "t1" and isinstance(parent, str) else None,

@@ -30,6 +30,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Post, PostError
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import SourceContext
+from agora.sources.fields import text_field, web_url
 from agora.sources.http import (
     PayloadError,
     PoliteClient,
@@ -52,11 +53,6 @@ _EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
 FeedEntry = Mapping[str, Any]
 
 
-def _s(entry: Mapping[str, Any], key: str) -> str:
-    value = entry.get(key)
-    return value if isinstance(value, str) else ""
-
-
 def entry_time(entry: Mapping[str, Any]) -> datetime | None:
     """``published_parsed`` (else ``updated_parsed``) as aware UTC."""
     for key in ("published_parsed", "updated_parsed"):
@@ -69,21 +65,15 @@ def entry_time(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _http(url: object) -> str | None:
-    if isinstance(url, str) and url.startswith(("http://", "https://")) and " " not in url:
-        return url[:2048]
-    return None
-
-
 def entry_media(entry: Mapping[str, Any]) -> tuple[Media, ...]:
     """Thumbnails, ``media:content`` and image or video enclosures."""
     media: list[Media] = []
     thumbs = entry.get("media_thumbnail")
     thumb = None
     if isinstance(thumbs, list):
-        thumb = next((_http(t.get("url")) for t in thumbs if isinstance(t, Mapping)), None)
+        thumb = next((web_url(t.get("url")) for t in thumbs if isinstance(t, Mapping)), None)
     for item in entry.get("media_content") or []:
-        if not isinstance(item, Mapping) or (url := _http(item.get("url"))) is None:
+        if not isinstance(item, Mapping) or (url := web_url(item.get("url"))) is None:
             continue
         medium = str(item.get("medium") or item.get("type") or "")
         kind = "video" if medium.startswith("video") else "image" if "image" in medium else None
@@ -92,7 +82,7 @@ def entry_media(entry: Mapping[str, Any]) -> tuple[Media, ...]:
     for link in entry.get("links") or []:
         if not isinstance(link, Mapping) or link.get("rel") != "enclosure":
             continue
-        url = _http(link.get("href"))
+        url = web_url(link.get("href"))
         kind_text = str(link.get("type") or "")
         if url and kind_text.startswith(("image/", "video/")):
             kind = "image" if kind_text.startswith("image/") else "video"
@@ -107,15 +97,15 @@ def entry_media(entry: Mapping[str, Any]) -> tuple[Media, ...]:
 
 def _author(entry: Mapping[str, Any], feed_title: str, feed_link: str | None) -> Author:
     detail = entry.get("author_detail")
-    name = _s(detail, "name") if isinstance(detail, Mapping) else ""
-    url = _http(detail.get("href")) if isinstance(detail, Mapping) else None
+    name = text_field(detail, "name") if isinstance(detail, Mapping) else ""
+    url = web_url(detail.get("href")) if isinstance(detail, Mapping) else None
     name = _EMAIL_RE.sub("", name).strip(" ()<>")
     if not name:
-        name = _EMAIL_RE.sub("", _s(entry, "author")).strip(" ()<>")
+        name = _EMAIL_RE.sub("", text_field(entry, "author")).strip(" ()<>")
     source = entry.get("source")
     if not name and isinstance(source, Mapping):
-        name = _s(source, "title")
-        url = url or _http(source.get("href"))
+        name = text_field(source, "title")
+        url = url or web_url(source.get("href"))
     name = clean_name(name or feed_title or "unknown")
     return Author(handle=name, name=name, url=url or feed_link)
 
@@ -133,21 +123,21 @@ def entry_to_post(
 ) -> Post:
     """A feed entry (as parsed by feedparser) as a :class:`Post`. Raises
     :class:`~agora.core.post.PostError` when it has neither id nor link, or no text."""
-    native = _s(entry, "id") or _s(entry, "link")
+    native = text_field(entry, "id") or text_field(entry, "link")
     if not native:
         raise PostError("missing-id", "entry has neither id nor link")
     native = native.strip()
     post_id = f"{kind}:{native}" if ":" in native else f"{kind}:{host_of(feed_url)}:{native}"
-    title = clean_text(html_to_text(_s(entry, "title")), 1_000)
+    title = clean_text(html_to_text(text_field(entry, "title")), 1_000)
     source = entry.get("source")
-    publisher = _s(source, "title") if isinstance(source, Mapping) else ""
+    publisher = text_field(source, "title") if isinstance(source, Mapping) else ""
     if publisher and title.endswith(f" - {publisher}"):
         title = title[: -len(publisher) - 3].rstrip()
     body = ""
     contents = entry.get("content")
     if isinstance(contents, list) and contents and isinstance(contents[0], Mapping):
-        body = _s(contents[0], "value")
-    body = html_to_text(body or _s(entry, "summary"))
+        body = text_field(contents[0], "value")
+    body = html_to_text(body or text_field(entry, "summary"))
     if body and title and body.startswith(title):
         extra = body[len(title) :].strip(" -–—·|")
         if not extra or extra == publisher:
@@ -167,7 +157,7 @@ def entry_to_post(
         text=clean_text(text),
         created_at=created,
         author=_author(entry, feed_title, feed_link),
-        url=_http(entry.get("link")),
+        url=web_url(entry.get("link")),
         lang=lang,
         media=entry_media(entry),
     )
@@ -253,7 +243,7 @@ class RssSource(LiveSource):
             )
         feed_info = parsed.feed
         feed_title = clean_name(str(feed_info.get("title") or ""))
-        feed_link = _http(feed_info.get("link"))
+        feed_link = web_url(feed_info.get("link"))
         lang = feed_info.get("language")
         seen: list[str] = list(state.get("seen") or [])
         seen_set = set(seen)

@@ -29,6 +29,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
 from agora.core.text import clean_name, clean_text
 from agora.sources.base import Sink, SourceContext
+from agora.sources.fields import count_field, id_order
 from agora.sources.http import (
     AuthError,
     PayloadError,
@@ -50,18 +51,6 @@ FIELDS: dict[str, str] = {
     "user.fields": "name,username,profile_image_url,public_metrics,protected",
     "media.fields": "url,preview_image_url,type,alt_text,variants",
 }
-
-
-def _id_key(value: str) -> tuple[int, str]:
-    return len(value), value
-
-
-def _count(obj: object, key: str) -> int | None:
-    if isinstance(obj, Mapping):
-        value = obj.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return max(0, value)
-    return None
 
 
 def _by(items: object, key: str) -> dict[str, Mapping[str, Any]]:
@@ -187,7 +176,7 @@ def tweet_to_post(
             avatar_url=avatar
             if isinstance(avatar, str) and avatar.startswith("https://")
             else None,
-            followers=_count(user.get("public_metrics"), "followers_count"),
+            followers=count_field(user.get("public_metrics"), "followers_count"),
         ),
         url=(
             f"https://x.com/{username}/status/{tweet_id}"
@@ -196,10 +185,10 @@ def tweet_to_post(
         ),
         lang=lang if isinstance(lang, str) and lang and lang != "und" else None,
         metrics=Metrics(
-            likes=_count(metrics, "like_count"),
-            reposts=_count(metrics, "retweet_count"),
-            replies=_count(metrics, "reply_count"),
-            quotes=_count(metrics, "quote_count"),
+            likes=count_field(metrics, "like_count"),
+            reposts=count_field(metrics, "retweet_count"),
+            replies=count_field(metrics, "reply_count"),
+            quotes=count_field(metrics, "quote_count"),
         ),
         media=_media(
             attachments.get("media_keys") if isinstance(attachments, Mapping) else None, media
@@ -265,7 +254,7 @@ class XSource(LiveSource):
     def _advance(self, ids: Sequence[str]) -> None:
         current = self.state.get("since_id")
         for tweet_id in ids:
-            if not isinstance(current, str) or _id_key(tweet_id) > _id_key(current):
+            if not isinstance(current, str) or id_order(tweet_id) > id_order(current):
                 current = tweet_id
         if isinstance(current, str):
             self.state["since_id"] = current

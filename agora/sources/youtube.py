@@ -28,6 +28,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError, format_time, parse_time
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import SourceContext
+from agora.sources.fields import count_field, text_field, web_url
 from agora.sources.http import (
     AuthError,
     PayloadError,
@@ -56,51 +57,31 @@ _KEY_REASONS = frozenset(
 )
 
 
-def _s(obj: object, key: str) -> str:
-    if isinstance(obj, Mapping):
-        value = obj.get(key)
-        if isinstance(value, str):
-            return value
-    return ""
-
-
-def _count(obj: object, key: str) -> int | None:
-    if isinstance(obj, Mapping):
-        value = obj.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return max(0, value)
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-    return None
-
-
-def _https(value: str) -> str | None:
-    return value if value.startswith(("https://", "http://")) else None
-
-
 def video_to_post(item: object, *, feed: str) -> Post:
     """A ``search.list`` result (``youtube#searchResult`` of a video) as a :class:`Post`."""
     if not isinstance(item, Mapping):
         raise PostError("not-an-object", "search result is not an object")
     ident = item.get("id")
-    video_id = _s(ident, "videoId") if isinstance(ident, Mapping) else _s(item, "id")
+    video_id = (
+        text_field(ident, "videoId") if isinstance(ident, Mapping) else text_field(item, "id")
+    )
     if not video_id:
         raise PostError("missing-id", "search result has no videoId")
     snippet = item.get("snippet")
     if not isinstance(snippet, Mapping):
         raise PostError("missing-snippet", f"video {video_id} has no snippet")
-    title = clean_text(html.unescape(_s(snippet, "title")), 500)
-    description = clean_text(html.unescape(_s(snippet, "description")), 2_000)
+    title = clean_text(html.unescape(text_field(snippet, "title")), 500)
+    description = clean_text(html.unescape(text_field(snippet, "description")), 2_000)
     text = " ".join(p for p in (title, description) if p)
     if not text:
         raise PostError("empty-text", f"video {video_id} has no title")
-    channel = clean_name(html.unescape(_s(snippet, "channelTitle"))) or "unknown channel"
-    channel_id = _s(snippet, "channelId")
+    channel = clean_name(html.unescape(text_field(snippet, "channelTitle"))) or "unknown channel"
+    channel_id = text_field(snippet, "channelId")
     thumbs = snippet.get("thumbnails")
     thumb = None
     for size in ("high", "medium", "default"):
-        url = _s(thumbs.get(size) if isinstance(thumbs, Mapping) else None, "url")
-        if url and _https(url):
+        url = text_field(thumbs.get(size) if isinstance(thumbs, Mapping) else None, "url")
+        if url and web_url(url):
             thumb = url
             break
     watch = f"https://www.youtube.com/watch?v={video_id}"
@@ -127,16 +108,18 @@ def thread_to_post(item: object, *, feed: str) -> Post:
     snippet = item.get("snippet")
     top = snippet.get("topLevelComment") if isinstance(snippet, Mapping) else None
     comment = top.get("snippet") if isinstance(top, Mapping) else None
-    comment_id = _s(top, "id") or _s(item, "id")
+    comment_id = text_field(top, "id") or text_field(item, "id")
     if not comment_id:
         raise PostError("missing-id", "comment thread has no id")
     if not isinstance(comment, Mapping):
         raise PostError("missing-snippet", f"comment {comment_id} has no snippet")
-    text = clean_text(_s(comment, "textOriginal")) or html_to_text(_s(comment, "textDisplay"))
+    text = clean_text(text_field(comment, "textOriginal")) or html_to_text(
+        text_field(comment, "textDisplay")
+    )
     if not text:
         raise PostError("empty-text", f"comment {comment_id} has no text")
-    name = clean_name(_s(comment, "authorDisplayName")) or "unknown"
-    video_id = _s(comment, "videoId") or _s(snippet, "videoId")
+    name = clean_name(text_field(comment, "authorDisplayName")) or "unknown"
+    video_id = text_field(comment, "videoId") or text_field(snippet, "videoId")
     return Post(
         id=f"youtube:{comment_id}",
         source="youtube",
@@ -146,13 +129,13 @@ def thread_to_post(item: object, *, feed: str) -> Post:
         author=Author(
             handle=name,
             name=name.removeprefix("@"),
-            url=_https(_s(comment, "authorChannelUrl")),
-            avatar_url=_https(_s(comment, "authorProfileImageUrl")),
+            url=web_url(text_field(comment, "authorChannelUrl")),
+            avatar_url=web_url(text_field(comment, "authorProfileImageUrl")),
         ),
         url=(f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else None),
         metrics=Metrics(
-            likes=_count(comment, "likeCount"),
-            replies=_count(snippet, "totalReplyCount"),
+            likes=count_field(comment, "likeCount"),
+            replies=count_field(snippet, "totalReplyCount"),
         ),
     )
 

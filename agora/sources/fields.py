@@ -1,0 +1,71 @@
+"""Reading fields of an untrusted payload: every source's JSON or feed entry is read through these,
+so a missing key, a value of the wrong type or a non-web link never raises and never gets through.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+#: The longest link kept (longer ones are cut; nothing on a wall needs more).
+MAX_URL_CHARS = 2048
+
+
+def text_field(obj: object, key: str) -> str:
+    """``obj[key]`` when ``obj`` is a mapping and the value a string, else ``""``."""
+    if isinstance(obj, Mapping):
+        value = obj.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def count_value(value: object) -> int | None:
+    """A non-negative count from a number or a string of digits; ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return max(0, value)
+    if isinstance(value, float):
+        return max(0, int(value)) if math.isfinite(value) else None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def count_field(obj: object, key: str) -> int | None:
+    """``count_value(obj[key])`` when ``obj`` is a mapping, else ``None``."""
+    return count_value(obj.get(key)) if isinstance(obj, Mapping) else None
+
+
+def web_url(value: object) -> str | None:
+    """``value`` when it is an ``http``/``https`` link without spaces (cut to
+    :data:`MAX_URL_CHARS`), else ``None``: no ``javascript:``, ``file:`` or ``data:`` link passes."""
+    if (
+        isinstance(value, str)
+        and value.startswith(("https://", "http://"))
+        and not any(c.isspace() for c in value)
+    ):
+        return value[:MAX_URL_CHARS]
+    return None
+
+
+def url_field(obj: object, key: str) -> str | None:
+    """``web_url(obj[key])`` when ``obj`` is a mapping, else ``None``."""
+    return web_url(obj.get(key)) if isinstance(obj, Mapping) else None
+
+
+def id_order(value: str) -> tuple[int, str]:
+    """Sort key of numeric string ids that grow in length (Mastodon, X): newest last."""
+    return len(value), value
+
+
+__all__ = [
+    "MAX_URL_CHARS",
+    "count_field",
+    "count_value",
+    "id_order",
+    "text_field",
+    "url_field",
+    "web_url",
+]
