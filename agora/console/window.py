@@ -62,6 +62,16 @@ def _heading(text: str) -> QLabel:
     return label
 
 
+def _page(*sections: tuple[str, QWidget]) -> QWidget:
+    """A tab page of forms, each under its heading."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    for heading, form in sections:
+        layout.addWidget(_heading(heading))
+        layout.addWidget(form)
+    return page
+
+
 class ConsoleWindow(QMainWindow):
     """The operator console for one config file."""
 
@@ -81,28 +91,21 @@ class ConsoleWindow(QMainWindow):
 
         self.root_form = SectionForm(self.model, WallConfig, (), skip=ROOT_SECTIONS)
         self.wall_form = SectionForm(self.model, WallSection, ("wall",))
-        wall_page = QWidget()
-        wall_layout = QVBoxLayout(wall_page)
-        wall_layout.addWidget(_heading("This file"))
-        wall_layout.addWidget(self.root_form)
-        wall_layout.addWidget(_heading("[wall]: name, look, privacy, quiet hours"))
-        wall_layout.addWidget(self.wall_form)
+        wall_page = _page(
+            ("This file", self.root_form),
+            ("[wall]: name, look, privacy, quiet hours", self.wall_form),
+        )
         self.topics = TopicsTab(self.model)
         self.sources = SourcesTab(self.model)
         self.rules_form = SectionForm(self.model, ModerationConfig, ("moderation",))
-        rules_page = QWidget()
-        rules_layout = QVBoxLayout(rules_page)
-        rules_layout.addWidget(_heading("[moderation]: what may be shown"))
-        rules_layout.addWidget(self.rules_form)
+        rules_page = _page(("[moderation]: what may be shown", self.rules_form))
         self.screens = ScreensTab(self.model, self.wall_data)
         self.analytics_form = SectionForm(self.model, AnalyticsConfig, ("analytics",))
         self.store_form = SectionForm(self.model, StoreConfig, ("store",))
-        analytics_page = QWidget()
-        analytics_layout = QVBoxLayout(analytics_page)
-        analytics_layout.addWidget(_heading("[analytics]: how figures are computed"))
-        analytics_layout.addWidget(self.analytics_form)
-        analytics_layout.addWidget(_heading("[store]: what the wall remembers"))
-        analytics_layout.addWidget(self.store_form)
+        analytics_page = _page(
+            ("[analytics]: how figures are computed", self.analytics_form),
+            ("[store]: what the wall remembers", self.store_form),
+        )
         self.raw = RawTab(self.model)
         self.queue = ModerationTab(self.model, self.wall_data)
         self.health = HealthTab(self.model)
