@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from agora.config.schema import (
     AnalyticsConfig,
@@ -18,6 +19,8 @@ from agora.config.schema import (
 from agora.core.post import Author, Media, Metrics, Post
 from agora.core.snapshot import Snapshot
 from agora.engine import build_pipeline
+from agora.ui.panels import Panel, PanelContext, panel_class
+from agora.ui.theme import theme_for
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -55,6 +58,23 @@ HOSTILE_TEXTS: tuple[str, ...] = (
 )
 
 _ids = iter(range(10**9))
+
+
+def build_panel(
+    qtbot: QtBot,
+    spec: PanelConfig,
+    wall: WallConfig = UI_CONFIG,
+    size: tuple[int, int] = (960, 720),
+) -> Panel:
+    """A panel of ``spec`` on a 1920×1080 dark theme, shown at ``size`` (closed by qtbot)."""
+    theme = theme_for("dark").scaled(1920, 1080)
+    context = PanelContext(wall=wall, theme=theme, clock=lambda: NOW)
+    panel = panel_class(spec.kind)(spec, context)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
 
 
 def make_post(

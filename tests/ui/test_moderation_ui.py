@@ -14,38 +14,22 @@ from PySide6.QtGui import QFontMetricsF, QImage
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from agora.config.schema import PanelConfig, WallConfig, WallSection
+from agora.config.schema import PanelConfig, WallSection
 from agora.core.snapshot import Snapshot
 from agora.engine import build_pipeline
 from agora.ui.images import ImageLoader, PostImage, allowed_url
-from agora.ui.panels import Panel, PanelContext, panel_class
+from agora.ui.panels import Panel
 from agora.ui.panels.parts import ElidedLabel, PostCard
 from agora.ui.panels.posts import TickerPanel
 from agora.ui.theme import theme_for
 from agora.ui.widgets import TextBlock
 
-from .conftest import HOSTILE_TEXTS, NOW, UI_CONFIG, make_post, sample_posts
+from .conftest import HOSTILE_TEXTS, NOW, UI_CONFIG, build_panel, make_post, sample_posts
 
 Build = Callable[..., Snapshot]
 Spec = Callable[..., PanelConfig]
 TEXT_PANELS = ("featured", "river", "ticker", "care", "authors", "trending")
 ANONYMOUS = UI_CONFIG.model_copy(update={"wall": WallSection(privacy="anonymous")})
-
-
-def build(
-    qtbot: QtBot,
-    spec: PanelConfig,
-    wall: WallConfig = UI_CONFIG,
-    size: tuple[int, int] = (960, 720),
-) -> Panel:
-    theme = theme_for("dark").scaled(1920, 1080)
-    context = PanelContext(wall=wall, theme=theme, clock=lambda: NOW)
-    panel = panel_class(spec.kind)(spec, context)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
 
 
 def label_texts(panel: Panel) -> list[str]:
@@ -94,7 +78,7 @@ def test_hostile_text_stays_plain_and_inside_every_text_panel(
     ]
     snapshot = snapshot_of(posts)
     for kind in TEXT_PANELS:
-        panel = build(qtbot, panel_spec(kind))
+        panel = build_panel(qtbot, panel_spec(kind))
         panel.apply(snapshot)
         for label in panel.findChildren(QLabel):
             assert label.textFormat() == Qt.TextFormat.PlainText, kind
@@ -126,7 +110,7 @@ def test_an_anonymous_wall_shows_no_names_handles_or_avatars(
     ]
     snapshot = snapshot_of([*posts, *sample_posts(40)], config=ANONYMOUS)
     for kind in TEXT_PANELS:
-        panel = build(qtbot, panel_spec(kind), wall=ANONYMOUS)
+        panel = build_panel(qtbot, panel_spec(kind), wall=ANONYMOUS)
         panel.apply(snapshot)
         panel.grab()
         joined = "\n".join(drawn_texts(panel))
@@ -146,7 +130,9 @@ def test_a_hidden_post_leaves_every_panel_at_once(
     star = make_post("Lumen star post that everyone likes a lot", likes=90_000, handle="@star")
     pipeline.ingest([*posts, star], now=NOW)
     first = pipeline.aggregates.snapshot(NOW)
-    panels = {kind: build(qtbot, panel_spec(kind)) for kind in ("featured", "river", "ticker")}
+    panels = {
+        kind: build_panel(qtbot, panel_spec(kind)) for kind in ("featured", "river", "ticker")
+    }
     for panel in panels.values():
         panel.apply(first)
     ticker = panels["ticker"]

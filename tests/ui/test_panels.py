@@ -25,21 +25,10 @@ from agora.ui.panels.posts import CarePanel, FeaturedPanel, RiverPanel, TickerPa
 from agora.ui.panels.volume import VolumePanel
 from agora.ui.theme import theme_for
 
-from .conftest import HOSTILE_TEXTS, NOW, UI_CONFIG, make_post, sample_posts
+from .conftest import HOSTILE_TEXTS, NOW, UI_CONFIG, build_panel, make_post, sample_posts
 
 Build = Callable[..., Snapshot]
 Spec = Callable[..., PanelConfig]
-
-
-def build(qtbot: QtBot, spec: PanelConfig, size: tuple[int, int] = (960, 720)) -> Panel:
-    theme = theme_for("dark").scaled(1920, 1080)
-    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
-    panel = panel_class(spec.kind)(spec, context)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
 
 
 def labels_text(panel: Panel) -> str:
@@ -50,7 +39,7 @@ def labels_text(panel: Panel) -> str:
 def test_every_kind_draws_a_real_snapshot(
     qtbot: QtBot, kind: str, snapshot_of: Build, panel_spec: Spec, render_dir: Path
 ) -> None:
-    panel = build(qtbot, panel_spec(kind))
+    panel = build_panel(qtbot, panel_spec(kind))
     question = make_post("How do I fix my Lumen? It broke again, terrible support", at=NOW)
     snapshot = snapshot_of([*sample_posts(), question])
     assert panel.apply(snapshot)
@@ -65,7 +54,7 @@ def test_every_kind_draws_a_real_snapshot(
 def test_every_kind_says_calmly_when_there_is_nothing(
     qtbot: QtBot, kind: str, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    panel = build(qtbot, panel_spec(kind))
+    panel = build_panel(qtbot, panel_spec(kind))
     panel.apply(snapshot_of([]))
     assert panel.showing_empty, kind
     assert panel._empty.text().strip()
@@ -81,12 +70,12 @@ def test_hostile_text_is_shown_literally(
     ]
     snapshot = snapshot_of(posts)
     for kind in ("featured", "river", "ticker", "care", "authors", "trending"):
-        panel = build(qtbot, panel_spec(kind))
+        panel = build_panel(qtbot, panel_spec(kind))
         panel.apply(snapshot)
         for label in panel.findChildren(QLabel):
             assert label.textFormat() == Qt.TextFormat.PlainText, (kind, label.text()[:40])
         panel.grab()  # paints without raising
-    featured = build(qtbot, panel_spec("featured"))
+    featured = build_panel(qtbot, panel_spec("featured"))
     featured.apply(snapshot)
     assert isinstance(featured, FeaturedPanel)
     if "<b>" in text:
@@ -100,7 +89,7 @@ def test_featured_never_shows_the_same_author_twice_in_a_row(
         make_post(f"Lumen post number {i} is a long enough text", handle=f"@a{i % 3}", likes=50 - i)
         for i in range(30)
     ]
-    panel = build(qtbot, panel_spec("featured"))
+    panel = build_panel(qtbot, panel_spec("featured"))
     assert isinstance(panel, FeaturedPanel)
     snapshot = snapshot_of(posts)
     assert len(snapshot.featured) >= 3
@@ -123,7 +112,7 @@ def test_featured_keeps_its_place_when_the_snapshot_changes(
     posts = [
         make_post(f"Lumen text {i} long enough", handle=f"@u{i}", likes=40 - i) for i in range(10)
     ]
-    panel = build(qtbot, panel_spec("featured"))
+    panel = build_panel(qtbot, panel_spec("featured"))
     assert isinstance(panel, FeaturedPanel)
     panel.apply(snapshot_of(posts))
     panel.advance(animate=False)
@@ -136,8 +125,8 @@ def test_featured_keeps_its_place_when_the_snapshot_changes(
 def test_river_and_care_refresh_in_place(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    river = build(qtbot, panel_spec("river"))
-    care = build(qtbot, panel_spec("care"))
+    river = build_panel(qtbot, panel_spec("river"))
+    care = build_panel(qtbot, panel_spec("care"))
     assert isinstance(river, RiverPanel)
     assert isinstance(care, CarePanel)
     first = sample_posts(100, seed=1)
@@ -158,7 +147,7 @@ def test_river_and_care_refresh_in_place(
 def test_new_posts_slide_in_on_top_of_the_river(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    river = build(qtbot, panel_spec("river"), size=(700, 1000))
+    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
     assert isinstance(river, RiverPanel)
     first = [make_post(f"Lumen post {i}", at=NOW - timedelta(minutes=10 + i)) for i in range(6)]
     river.apply(snapshot_of(first))
@@ -191,7 +180,7 @@ def test_care_lists_oldest_unanswered_first(
         )
         for i, m in enumerate((5, 50, 20))
     ]
-    panel = build(qtbot, panel_spec("care"), size=(960, 1000))
+    panel = build_panel(qtbot, panel_spec("care"), size=(960, 1000))
     assert isinstance(panel, CarePanel)
     snapshot = snapshot_of(questions)
     panel.apply(snapshot)
@@ -205,7 +194,7 @@ def test_care_lists_oldest_unanswered_first(
 def test_ticker_moves_and_swaps_text_only_at_the_wrap(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    panel = build(qtbot, panel_spec("ticker"), size=(1600, 120))
+    panel = build_panel(qtbot, panel_spec("ticker"), size=(1600, 120))
     assert isinstance(panel, TickerPanel)
     panel.apply(snapshot_of(sample_posts(30, seed=2)))
     crawl = panel.crawl
@@ -224,7 +213,7 @@ def test_ticker_moves_and_swaps_text_only_at_the_wrap(
 def test_volume_updates_its_curves_in_place(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec, options: dict[str, str]
 ) -> None:
-    panel = build(qtbot, panel_spec("volume", **options))
+    panel = build_panel(qtbot, panel_spec("volume", **options))
     assert isinstance(panel, VolumePanel)
     panel.apply(snapshot_of(sample_posts(150, seed=4)))
     curves = dict(panel.curves)
@@ -238,7 +227,7 @@ def test_volume_updates_its_curves_in_place(
 def test_sources_show_when_a_source_went_stale(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    panel = build(qtbot, panel_spec("sources"))
+    panel = build_panel(qtbot, panel_spec("sources"))
     assert isinstance(panel, SourcesPanel)
     stale = SourceHealth(
         name="fedi",
@@ -257,7 +246,7 @@ def test_sources_show_when_a_source_went_stale(
 def test_alert_banner_shows_an_active_alert(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    panel = build(qtbot, panel_spec("alert"), size=(1800, 120))
+    panel = build_panel(qtbot, panel_spec("alert"), size=(1800, 120))
     assert isinstance(panel, AlertPanel)
     calm = snapshot_of(sample_posts(20))
     panel.apply(calm)
