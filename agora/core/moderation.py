@@ -177,10 +177,7 @@ class RuleModeration:
         if post.sensitive:
             if self._hide_sensitive:
                 return Moderation("hidden", ("marked sensitive by the source",))
-            if post.media:  # shown, but never its pictures: the flag is most often about them
-                post.media = tuple(
-                    replace(m, preview_url=None) for m in post.media if m.kind == "link"
-                )
+            _drop_media(post)  # shown, but never its pictures: the flag is most often about them
         if self._languages:
             why = self._language_problem(post)
             if why:
@@ -317,10 +314,15 @@ def _blocked(host: str, domains: frozenset[str]) -> str:
     return ""
 
 
-def _drop_pictures(post: Post) -> None:
-    """Remove images, videos, link previews and the avatar from ``post`` (in place)."""
+def _drop_media(post: Post) -> None:
+    """Remove images, videos and link previews from ``post`` (in place); links stay."""
     if post.media:
         post.media = tuple(replace(m, preview_url=None) for m in post.media if m.kind == "link")
+
+
+def _drop_pictures(post: Post) -> None:
+    """Remove images, videos, link previews and the avatar from ``post`` (in place)."""
+    _drop_media(post)
     if post.author.avatar_url:
         post.author = replace(post.author, avatar_url=None)
 
