@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
+
+from agora.core.post import PostError, parse_time
 
 #: The longest link kept (longer ones are cut; nothing on a wall needs more).
 MAX_URL_CHARS = 2048
@@ -55,6 +58,21 @@ def url_field(obj: object, key: str) -> str | None:
     return web_url(obj.get(key)) if isinstance(obj, Mapping) else None
 
 
+def epoch_time(value: object) -> datetime | None:
+    """POSIX seconds (a number or numeric text) as an aware UTC time, or ``None``."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, int | float):
+        return None
+    try:
+        return parse_time(value)
+    except PostError:
+        return None
+
+
 def id_order(value: str) -> tuple[int, str]:
     """Sort key of numeric string ids that grow in length (Mastodon, X): newest last."""
     return len(value), value
@@ -64,6 +82,7 @@ __all__ = [
     "MAX_URL_CHARS",
     "count_field",
     "count_value",
+    "epoch_time",
     "id_order",
     "text_field",
     "url_field",

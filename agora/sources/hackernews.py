@@ -23,9 +23,9 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import SourceContext
-from agora.sources.fields import count_value
+from agora.sources.fields import count_value, epoch_time
 from agora.sources.http import PayloadError, host_of
-from agora.sources.live import LiveSource, to_epoch
+from agora.sources.live import LiveSource
 
 __all__ = ["HackerNewsSource", "hit_to_post"]
 
@@ -43,7 +43,7 @@ def hit_to_post(hit: object, *, feed: str) -> Post:
         object_id = str(object_id)
     if not isinstance(object_id, str) or not object_id.strip():
         raise PostError("missing-id", "hit has no objectID")
-    created = to_epoch(hit.get("created_at_i"))
+    created = epoch_time(hit.get("created_at_i"))
     if created is None:
         created = parse_time(hit.get("created_at"))
     title = hit.get("title")

@@ -34,7 +34,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from types import TracebackType
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
@@ -44,6 +44,7 @@ import orjson
 
 from agora import __version__
 from agora.core.health import HealthState
+from agora.core.post import PostError, parse_time
 
 __all__ = [
     "PROJECT_URL",
@@ -169,16 +170,10 @@ def _reset_time(text: str | None, now: float) -> float | None:
     if value is not None:
         # epoch seconds are > 1e9; anything smaller is a delay (Reddit, the IETF draft)
         return value if value > 1e9 else now + max(0.0, value)
-    candidate = text.strip()
-    if candidate.endswith(("Z", "z")):
-        candidate = candidate[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(candidate)
-    except ValueError:
+        return parse_time(text).timestamp()
+    except PostError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def parse_rate_limit(headers: Mapping[str, str], now: float) -> RateLimit | None:

@@ -30,7 +30,6 @@ from abc import abstractmethod
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import orjson
@@ -48,7 +47,7 @@ from agora.sources.http import (
     wait_or_stop,
 )
 
-__all__ = ["BoundedSet", "LiveSource", "parse_iso", "to_epoch"]
+__all__ = ["BoundedSet", "LiveSource"]
 
 
 class BoundedSet:
@@ -81,39 +80,6 @@ class BoundedSet:
         """The ``count`` most recently added members, oldest first."""
         items = list(self._items)
         return items[-count:] if count else []
-
-
-def parse_iso(value: object) -> datetime | None:
-    """An ISO-8601 time as aware UTC, or ``None`` when it is missing or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def to_epoch(value: object) -> datetime | None:
-    """POSIX seconds (int, float or numeric text) as aware UTC, or ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    if not isinstance(value, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 class LiveSource(Source):

@@ -34,9 +34,9 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError
 from agora.core.text import clean_name, clean_text
 from agora.sources.base import SourceContext
-from agora.sources.fields import count_value
+from agora.sources.fields import count_value, epoch_time
 from agora.sources.http import AuthError, PayloadError, PoliteClient, host_of
-from agora.sources.live import LiveSource, to_epoch
+from agora.sources.live import LiveSource
 from agora.sources.rss import entry_to_post, parse_feed
 
 __all__ = ["RedditSource", "atom_entry_to_post", "listing_item_to_post"]
@@ -110,7 +110,7 @@ def listing_item_to_post(child: object, *, feed: str) -> Post | None:
         )
     if not text or text in ("[deleted]", "[removed]"):
         raise PostError("empty-text", f"{name} has no text")
-    created = to_epoch(data.get("created_utc"))
+    created = epoch_time(data.get("created_utc"))
     if created is None:
         raise PostError("bad-time", f"{name} has no created_utc")
     user = data.get("author")

@@ -8,6 +8,7 @@ from agora.sources.fields import (
     MAX_URL_CHARS,
     count_field,
     count_value,
+    epoch_time,
     id_order,
     text_field,
     url_field,
@@ -40,3 +41,10 @@ def test_only_web_links_pass() -> None:
 
 def test_numeric_ids_sort_by_length_first() -> None:
     assert sorted(["100", "99", "1000", "101"], key=id_order) == ["99", "100", "101", "1000"]
+
+
+def test_epoch_times_from_numbers_and_numeric_text() -> None:
+    assert epoch_time(1_700_000_000) == epoch_time("1700000000.0")
+    assert epoch_time(1_700_000_000).isoformat() == "2023-11-14T22:13:20+00:00"  # type: ignore[union-attr]
+    for bad in (True, "soon", math.inf, 1e300, None, [1]):
+        assert epoch_time(bad) is None
