@@ -9,10 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from agora.config.loader import load_config
-from agora.config.schema import PageConfig, WallConfig
+from agora.config.schema import PageConfig, ScreenConfig, WallConfig
 from agora.core.snapshot import Snapshot
 from agora.engine import Engine
 from agora.store import open_store
@@ -21,6 +22,7 @@ from agora.ui.app import Wall, wall_theme
 from agora.ui.page import UnavailablePanel
 from agora.ui.panels import PanelContext
 from agora.ui.panels.posts import FeaturedPanel
+from agora.ui.render import page_picture
 from agora.ui.screen import ScreenWindow
 
 from .conftest import NOW, UI_CONFIG, sample_posts
@@ -155,3 +157,19 @@ def test_operator_keys_and_hiding_the_featured_post_persists(qtbot: QtBot, tmp_p
     finally:
         wall.close()
         engine.close()
+
+
+def test_a_snapshot_at_dpr_2_is_the_same_picture_sharper(qtbot: QtBot, snapshot_of: Build) -> None:
+    config = UI_CONFIG.model_copy(update={"screens": [ScreenConfig(pages=[page("river")])]})
+    snapshot = snapshot_of(sample_posts(60))
+    plain = page_picture(config, snapshot, screen=0, page=0, size=(960, 540)).toImage()
+    sharp = page_picture(config, snapshot, screen=0, page=0, size=(960, 540), dpr=2.0).toImage()
+    assert (sharp.width(), sharp.height()) == (1920, 1080)
+    card = QColor(wall_theme(config).scaled(960, 540).surface_alt)
+    # the river's cards (faded in through graphics effects) sit where they sit at dpr 1, not at
+    # twice their offset
+    spots = [(x, y) for x in range(40, 900, 60) for y in range(80, 520, 40)]
+    on_card = [(x, y) for x, y in spots if plain.pixelColor(x, y) == card]
+    assert len(on_card) > len(spots) // 4
+    for x, y in on_card:
+        assert sharp.pixelColor(2 * x, 2 * y) == card, (x, y)
