@@ -22,7 +22,7 @@ from typing import TypeVar
 from agora.core.post import Moderation, ModerationState, Post
 from agora.store.base import Decision, Store
 from agora.store.memory import MemoryStore
-from agora.store.sqlite import SqliteStore, StoreOpenError
+from agora.store.sqlite import SqliteStore, StoreOpenError, describe_failure
 
 T = TypeVar("T")
 
@@ -92,10 +92,9 @@ class FallbackStore(Store):
         except (sqlite3.Error, OSError) as exc:
             with self._switch_lock:
                 if self._active is store and isinstance(store, SqliteStore):
-                    self._log.error(
-                        "store: %s failed while running (%s); %s", store.path, exc, _LOST
-                    )
-                    self._active = MemoryStore(status=f"memory ({store.path} failed: {exc})")
+                    why = describe_failure(exc, store.path)
+                    self._log.error("store: %s; %s", why, _LOST)
+                    self._active = MemoryStore(status=f"memory ({why})")
                     with contextlib.suppress(Exception):
                         store.close()
             return operation(self._active)

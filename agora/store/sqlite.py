@@ -10,6 +10,7 @@ and both are read) beside the columns queries need. The schema is versioned with
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -65,6 +66,36 @@ _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 _PAGE = 2_000  # posts per page when iterating
 
 
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]:
+    """One explicit transaction: committed, or rolled back on any error. The error raised is
+    the original one: SQLite rolls a transaction back by itself on some errors (a full disk),
+    and a ``ROLLBACK`` then would fail with "no transaction is active" and hide why."""
+    db.execute(begin)
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise
+
+
+def describe_failure(exc: BaseException, path: Path) -> str:
+    """What went wrong with the database at ``path``, in plain words (a full disk said so)."""
+    if isinstance(exc, sqlite3.Error) and (
+        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or "disk is full" in str(exc).lower()
+    ):
+        return f"the disk is full: {path} cannot grow ({exc})"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the disk is full: {path} cannot grow ({exc.strerror or exc})"
+    if isinstance(exc, OSError) and str(path) in str(exc):
+        return str(exc)  # it names the file already ("… was removed or replaced …")
+    return f"{path} failed while running ({exc})"
+
+
 class StoreOpenError(Exception):
     """The database cannot be used; the message says why in plain words."""
 
@@ -80,41 +111,61 @@ def _plain(exc: sqlite3.Error, path: Path) -> str:
         return f"{path} is read-only"
     if "unable to open" in lowered:
         return f"{path} cannot be opened ({text})"
+    if "disk is full" in lowered:
+        return f"the disk is full: {path} cannot grow ({text})"
     return f"{path}: {text}"
 
 
 class SqliteStore(Store):
     """Posts, cursors, decisions and state in one SQLite file. Raises :class:`StoreOpenError`
-    from the constructor when the file cannot be used for reading *and* writing."""
+    from the constructor when the file cannot be used for reading *and* writing.
+
+    ``readonly``: open an existing database for reading only (``mode=ro``), as the commands that
+    look at a running wall's store do: nothing is created, migrated or written (SQLite refuses
+    every write), and the wall may go on writing meanwhile (WAL readers never block it)."""
 
     kind = "sqlite"
 
-    def __init__(self, path: Path | str, *, busy_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, path: Path | str, *, busy_timeout_s: float = 2.0, readonly: bool = False
+    ) -> None:
         self.path = Path(path)
-        self.status = f"sqlite: {self.path}"
+        self.readonly = readonly
+        self.status = f"sqlite: {self.path}" + (" (read-only)" if readonly else "")
         self._lock = threading.RLock()
         self._closed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            why = exc.strerror or str(exc)
-            if isinstance(exc, FileExistsError | NotADirectoryError):
-                why = "a file is in the way where the directory should be"
-            raise StoreOpenError(f"cannot create {self.path.parent} ({why})") from None
+        if readonly:
+            if not self.path.is_file():
+                raise StoreOpenError(f"{self.path}: no such database")
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                why = exc.strerror or str(exc)
+                if isinstance(exc, FileExistsError | NotADirectoryError):
+                    why = "a file is in the way where the directory should be"
+                raise StoreOpenError(f"cannot create {self.path.parent} ({why})") from None
         try:
             self._db = sqlite3.connect(
-                self.path,
+                f"{self.path.resolve().as_uri()}?mode=ro" if readonly else self.path,
                 timeout=busy_timeout_s,
                 check_same_thread=False,
                 isolation_level=None,  # explicit BEGIN/COMMIT
+                uri=readonly,
             )
         except sqlite3.Error as exc:
             raise StoreOpenError(_plain(exc, self.path)) from None
         try:
-            self._prepare()
+            if readonly:
+                self._check_version()
+            else:
+                self._prepare()
         except sqlite3.Error as exc:
             self._db.close()
             raise StoreOpenError(_plain(exc, self.path)) from None
+        except StoreOpenError:
+            self._db.close()
+            raise
         self._identity = self._file_identity()
 
     def _file_identity(self) -> tuple[int, int] | None:
@@ -138,24 +189,24 @@ class SqliteStore(Store):
         check = db.execute("PRAGMA quick_check").fetchone()
         if check is None or check[0] != "ok":
             raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
-        version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreOpenError(
-                f"{self.path} was written by a newer Agora (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); it is left untouched"
-            )
+        version = self._check_version()
         # proves the file is writable and not locked, and applies pending migrations atomically
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db, "BEGIN IMMEDIATE"):
             for step in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
                         db.execute(statement)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+
+    def _check_version(self) -> int:
+        """The schema version; raises when a newer Agora wrote the file."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreOpenError(
+                f"{self.path} was written by a newer Agora (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); it is left untouched"
+            )
+        return version
 
     @property
     def schema_version(self) -> int:
@@ -176,8 +227,7 @@ class SqliteStore(Store):
         ]
         with self._lock:
             db = self._db
-            db.execute("BEGIN")
-            try:
+            with _transaction(db):
                 before = db.total_changes
                 db.executemany(
                     "INSERT OR IGNORE INTO posts (id, created, source, body, state) "
@@ -190,10 +240,6 @@ class SqliteStore(Store):
                         "UPDATE posts SET body = ?, state = ? WHERE id = ?",
                         [(r[3], r[4], r[0]) for r in rows],
                     )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         return new
 
     def get_post(self, post_id: str) -> Post | None:
@@ -222,15 +268,10 @@ class SqliteStore(Store):
         removed = 0
         with self._lock:
             db = self._db
-            db.execute("BEGIN")
-            try:
+            with _transaction(db):
                 before = db.total_changes
                 db.executemany("DELETE FROM posts WHERE id = ?", [(i,) for i in ids])
                 removed = db.total_changes - before
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         return removed
 
     def iter_posts(self, since: datetime | None = None) -> Iterator[Post]:
@@ -263,17 +304,12 @@ class SqliteStore(Store):
     def prune(self, before: datetime, batch: int = 2_000) -> int:
         with self._lock:
             db = self._db
-            db.execute("BEGIN")
-            try:
+            with _transaction(db):
                 cursor = db.execute(
                     "DELETE FROM posts WHERE id IN "
                     "(SELECT id FROM posts WHERE created < ? ORDER BY created LIMIT ?)",
                     (before.timestamp(), batch),
                 )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
             return cursor.rowcount
 
     def set_moderation(self, post_id: str, moderation: Moderation) -> bool:
@@ -381,8 +417,9 @@ class SqliteStore(Store):
             if self._closed:
                 return
             self._closed = True
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("PRAGMA optimize")
+            if not self.readonly:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA optimize")
             self._db.close()
 
 

@@ -232,10 +232,32 @@ def test_a_full_disk_while_running_switches_to_memory(
         assert store.add_posts(big) == 200
         store.add_posts([make(999)])
     assert store.kind == "memory"
-    assert "full" in store.status
+    # (tmp_path holds the test's name, "…full_disk…": look for the words, not for "full")
+    assert f"the disk is full: {active.path} cannot grow" in store.status
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
+    said = errors[0].getMessage()
+    assert f"the disk is full: {active.path} cannot grow (database or disk is full)" in said
+    assert "rollback" not in said  # the error reported is the original one
     assert store.count_posts() == 201
+    store.close()
+
+
+def test_a_write_that_fills_the_disk_raises_the_original_error(tmp_path: Path) -> None:
+    """SQLite rolls the transaction back by itself on a full disk; the store must not then
+    replace the error with "cannot rollback - no transaction is active"."""
+    store = SqliteStore(tmp_path / "w.sqlite3")
+    store.add_posts([make(i) for i in range(3)])
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count={pages}")
+    big = [replace(make(100 + i), text="Lumen " * 500) for i in range(200)]
+    with pytest.raises(sqlite3.Error) as raised:
+        store.add_posts(big)
+    assert raised.value.sqlite_errorcode == sqlite3.SQLITE_FULL
+    assert not store._db.in_transaction
+    assert store.count_posts() == 3  # nothing of the failed batch, and the store still reads
+    store._db.execute("PRAGMA max_page_count=1073741823")
+    assert store.add_posts([make(7)]) == 1  # and writes again once there is room
     store.close()
 
 
@@ -308,3 +330,43 @@ def test_open_error_is_plain_words(tmp_path: Path) -> None:
         SqliteStore(path)
     assert str(path) in str(caught.value)
     assert "Traceback" not in str(caught.value)
+
+
+def test_a_read_only_store_reads_a_wall_that_writes_and_never_writes_itself(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wall.sqlite3"
+    wall = SqliteStore(path)
+    wall.add_posts([make(i) for i in range(3)])
+    wall.set_cursor("fedi", '{"min_id": "9"}')
+    reader = SqliteStore(path, readonly=True)
+    try:
+        assert reader.count_posts() == 3
+        wall.add_posts([make(10)])  # the wall goes on writing while it is read (WAL)
+        assert reader.count_posts() == 4
+        assert {p.id for p in reader.iter_posts()} == {p.id for p in wall.iter_posts()}
+        for write in (
+            lambda: reader.set_cursor("fedi", "moved"),
+            lambda: reader.add_posts([make(11)]),
+            lambda: reader.add_decision(Decision("hide", "jsonl:1", "kim", datetime.now(UTC), "")),
+        ):
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                write()
+        assert wall.get_cursor("fedi") == '{"min_id": "9"}'
+        assert wall.add_posts([make(12)]) == 1  # a reader never blocks the wall
+    finally:
+        reader.close()
+        wall.close()
+    # a stopped wall's file: read, and its bytes left as they were
+    before = path.read_bytes()
+    reader = SqliteStore(path, readonly=True)
+    assert reader.count_posts() == 5
+    reader.close()
+    assert path.read_bytes() == before
+
+
+def test_a_read_only_store_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "wall.sqlite3"
+    with pytest.raises(StoreOpenError, match="no such database"):
+        SqliteStore(missing, readonly=True)
+    assert not missing.parent.exists()
