@@ -377,7 +377,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 async def _fetch_one(source: Source, limit: int | None, seconds: float) -> list[Post]:
-    return await asyncio.wait_for(source.fetch(limit), timeout=max(seconds, 1.0) + 30.0)
+    from agora.sources.identity import stamp
+
+    posts = await asyncio.wait_for(source.fetch(limit), timeout=max(seconds, 1.0) + 30.0)
+    return stamp(source, posts)
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:

@@ -43,6 +43,7 @@ from agora.core.topics import TopicMatcher
 from agora.decisions import DecisionDesk
 from agora.service import Watchdog
 from agora.sources.base import Source, SourceContext
+from agora.sources.identity import stamp
 from agora.store.base import Decision, DecisionAction, Store
 
 log = logging.getLogger("agora.engine")
@@ -92,11 +93,13 @@ def wall_timezone(config: WallConfig) -> ZoneInfo | None:
 def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
     """The pipeline and aggregates a config describes."""
     topic_terms = {key: topic.terms for key, topic in config.topics.items()}
-    moderation = RuleModeration(config.moderation)
+    relays = config.relays()
+    moderation = RuleModeration(config.moderation, relays=relays)
     blocked_words = [t for t in config.moderation.block_terms if " " not in t.strip()]
     aggregates = Aggregates(
         {key: config.topic_label(key) for key in config.topics},
         owned_accounts=config.analytics.owned_accounts,
+        relays=relays,
         topic_terms=topic_terms,
         stopwords=[*config.analytics.stopwords, *blocked_words],
         timezone=wall_timezone(config),
@@ -110,7 +113,6 @@ def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
         aggregates=aggregates,
         store=store,
         moderation=moderation,
-        owned_accounts=config.analytics.owned_accounts,
     )
 
 
@@ -124,6 +126,64 @@ class _Deletion:
     """Ids of posts deleted at the source, queued for the ingest thread."""
 
     ids: tuple[str, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class _Batch:
+    """Posts a source delivered, and the saved places (cursors) that cover them: written to the
+    store only once the posts are stored, so a restart never skips a post that was not kept."""
+
+    posts: list[Post]
+    cursors: dict[str, str | None]
+
+
+class CursorBook:
+    """Where each source has got to, held back until the posts before it are stored.
+
+    Sources save their place (``context.set_cursor``) at the end of a round, just before they
+    hand over its posts; the engine's ingest thread stores those posts later. Writing the place
+    at once would let a crash in between skip them for good. The book keeps each new place
+    *staged*: the next batch a source delivers carries every staged place along, and the ingest
+    thread writes them after storing that batch. Places staged without posts (a round with
+    nothing new, a stream's resume point) are flushed every second from the source loop, behind
+    the posts that went before. Reading a place gives the newest one, written or not.
+
+    Staging and delivering happen on the source loop's thread with no await in between, so a
+    flush (on the same loop) never lands between a place and the posts it covers.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._staged: dict[str, str | None] = {}
+        self._latest: dict[str, str | None] = {}
+
+    def get(self, name: str) -> str | None:
+        """The newest place saved under ``name`` (staged, else stored)."""
+        with self._lock:
+            if name in self._latest:
+                return self._latest[name]
+        return self._store.get_cursor(name)
+
+    def stage(self, name: str, value: str | None) -> None:
+        """Keep a source's new place until the posts before it are stored."""
+        with self._lock:
+            self._staged[name] = value
+            self._latest[name] = value
+
+    def take(self) -> dict[str, str | None]:
+        """Every staged place (and forget them: the caller writes them)."""
+        with self._lock:
+            staged, self._staged = self._staged, {}
+        return staged
+
+    def write(self, cursors: dict[str, str | None]) -> None:
+        """Store places whose posts are stored (on the ingest thread)."""
+        for name, value in cursors.items():
+            try:
+                self._store.set_cursor(name, value)
+            except Exception as exc:  # the next round saves it again
+                log.warning("store: could not save the place of %s: %s", name, exc)
 
 
 @dataclass(slots=True, frozen=True)
@@ -186,11 +246,13 @@ class Engine:
         self.pipeline = build_pipeline(config, store)
         self.windows = panel_windows(config)
         self.problems = ProblemLog(logging.getLogger("agora.sources"))
+        self.cursors = CursorBook(store)
+        """Sources' saved places, written only after the posts before them are stored."""
         context = SourceContext(
             wall=config,
             config_dir=config_dir,
-            get_cursor=store.get_cursor,
-            set_cursor=store.set_cursor,
+            get_cursor=self.cursors.get,
+            set_cursor=self.cursors.stage,
             clock=clock,
             delete=self.delete,
         )
@@ -204,8 +266,10 @@ class Engine:
         self.watchdog: Watchdog | None = None
         """Set by the wall before :meth:`start`: the ingest thread and source loop beat on it."""
         self._queue: queue.SimpleQueue[
-            Sequence[Post] | Decision | _Deletion | _Reconfigure | None
+            Sequence[Post] | _Batch | Decision | _Deletion | _Reconfigure | None
         ] = queue.SimpleQueue()
+        self._loop_thread: int | None = None
+        """The source loop's thread: only batches delivered on it carry staged places."""
         self._source_tasks: dict[str, asyncio.Task[None]] = {}
         self._applied_config = config
         """The config the pipeline was built for (a reload's config waits in the queue)."""
@@ -302,9 +366,21 @@ class Engine:
     # -- input ------------------------------------------------------------------------------------
 
     def submit(self, posts: Sequence[Post]) -> None:
-        """Hand a batch of posts to the ingest thread (thread-safe, never blocks)."""
-        if posts:
+        """Hand a batch of posts to the ingest thread (thread-safe, never blocks). On the source
+        loop the batch carries the places sources saved for it (see :class:`CursorBook`)."""
+        if not posts:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._queue.put(_Batch(list(posts), self.cursors.take()))
+        else:
             self._queue.put(list(posts))
+
+    def flush_cursors(self) -> None:
+        """Queue the places saved without posts, behind what sources delivered before them
+        (called on the source loop)."""
+        cursors = self.cursors.take()
+        if cursors:
+            self._queue.put(_Batch([], cursors))
 
     def delete(self, post_ids: Sequence[str]) -> None:
         """Posts deleted at the source: the ingest thread removes them from the store and the
@@ -544,6 +620,7 @@ class Engine:
             if watchdog is not None:
                 watchdog.beat("the ingest thread")
             batch: list[Post] = []
+            cursors: dict[str, str | None] = {}
             try:
                 item = self._queue.get(timeout=WAKE_EVERY)
                 while True:
@@ -551,17 +628,17 @@ class Engine:
                         self.apply_decision(item)
                         self._urgent = True
                     elif isinstance(item, _Deletion | _Reconfigure):
-                        if batch:  # posts that came before go in first
-                            try:
-                                self.ingest_now(batch)
-                            except Exception:
-                                log.exception("ingest: a batch of %d posts failed", len(batch))
-                            batch = []
+                        if batch or cursors:  # posts that came before go in first
+                            self._ingest_batch(batch, cursors)
+                            batch, cursors = [], {}
                         if isinstance(item, _Deletion):
                             self.delete_now(item.ids)
                         else:
                             self.apply_config_now(item.config)
                         self._urgent = True
+                    elif isinstance(item, _Batch):
+                        batch.extend(item.posts)
+                        cursors.update(item.cursors)
                     elif item is not None:
                         batch.extend(item)
                     if len(batch) >= 5_000:
@@ -570,12 +647,9 @@ class Engine:
             except queue.Empty:
                 pass
             if self._stop.is_set():
-                break
-            if batch:
-                try:
-                    self.ingest_now(batch)
-                except Exception:  # never let one bad batch stop the wall
-                    log.exception("ingest: a batch of %d posts failed and was dropped", len(batch))
+                break  # what was not stored keeps its place unsaved: fetched again at start
+            if batch or cursors:
+                self._ingest_batch(batch, cursors)
             if self.poll_decisions():  # made by another process (agora moderation, the console)
                 self._urgent = True
             now = time.monotonic()
@@ -590,6 +664,20 @@ class Engine:
                 except Exception:
                     log.exception("could not build a snapshot; keeping the previous one")
                 self.save_health()
+
+    def _ingest_batch(self, batch: list[Post], cursors: dict[str, str | None]) -> None:
+        """Ingest posts, then save the places that cover them (unless they could not be kept)."""
+        stored = True
+        if batch:
+            try:
+                result = self.pipeline.ingest(batch, now=self.clock())
+                self.ingested += len(batch)
+                stored = not result.store_failed
+            except Exception:  # never let one bad batch stop the wall
+                log.exception("ingest: a batch of %d posts failed and was dropped", len(batch))
+                stored = False
+        if cursors and stored:
+            self.cursors.write(cursors)
 
     def _retention(self) -> None:
         cutoff = self.clock() - timedelta(seconds=self.config.store.retention)
@@ -615,6 +703,7 @@ class Engine:
     def _source_loop(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
+        self._loop_thread = threading.get_ident()
         try:
             loop.run_until_complete(self._run_sources())
         except Exception:
@@ -629,7 +718,7 @@ class Engine:
             return
         for source in self.sources:
             self._start_source(source, stop)
-        tasks = []
+        tasks = [asyncio.create_task(self._flush_cursors_every_second(stop))]
         if self.watchdog is not None:
             tasks.append(asyncio.create_task(self._heartbeat(self.watchdog, stop)))
         await stop.wait()
@@ -658,6 +747,12 @@ class Engine:
         for source in starting:
             self._start_source(source, stop)
 
+    async def _flush_cursors_every_second(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            self.flush_cursors()
+
     async def _heartbeat(self, watchdog: Watchdog, stop: asyncio.Event) -> None:
         """Beats while the source loop runs freely: a source that blocks the loop stops it."""
         name = "the source loop"
@@ -672,7 +767,7 @@ class Engine:
 
     async def _guarded(self, source: Source, stop: asyncio.Event) -> None:
         try:
-            await source.run(self.submit, stop)
+            await source.run(lambda posts: self.submit(stamp(source, posts)), stop)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -16,6 +16,7 @@ from agora.core.pipeline import Pipeline
 from agora.core.snapshot import Snapshot
 from agora.engine import build_pipeline, panel_windows
 from agora.sources.base import Source, SourceContext
+from agora.sources.identity import stamp
 from agora.sources.registry import build_sources
 from agora.store.memory import MemoryStore
 
@@ -48,7 +49,7 @@ def offline_snapshot(
     sources = [s for s in build_sources(config, context) if s.offline]
     for source in sources:
         try:
-            posts = asyncio.run(source.fetch())
+            posts = stamp(source, asyncio.run(source.fetch()))
         except Exception as exc:  # one broken source must not hide the others
             source.mark_error(f"{source.name}: {exc}")
             continue

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from agora.config.locate import KeyPath, key_lines, line_of
 from agora.config.schema import WallConfig
 from agora.config.theme import ThemeFileError, is_theme_file, read_theme_file
+from agora.core.accounts import canonical_handle, parse_account
 
 #: a chain of ``extends`` longer than this is surely a mistake
 MAX_EXTENDS_DEPTH = 8
@@ -381,6 +382,25 @@ def _cross_checks(config: WallConfig, origins: Origins, path: Path) -> list[Conf
                             ("screens", s, "pages", p, "panels", n, "topics", t),
                             f'unknown topic "{name}"{hint} (topics: {known})',
                         )
+    # "webhook:@a" trusts nobody unless a webhook entry vouches for @a (its trusted_authors)
+    vouched = {
+        canonical_handle(h)
+        for source in config.sources
+        if source.kind == "webhook"
+        for h in getattr(source, "trusted_authors", ())
+    }
+    for section, key, entries in (
+        ("moderation", "allow_authors", config.moderation.allow_authors),
+        ("analytics", "owned_accounts", config.analytics.owned_accounts),
+    ):
+        for i, entry in enumerate(entries):
+            ref = parse_account(entry)
+            if ref.kind == "webhook" and ref.handle not in vouched:
+                issue(
+                    (section, key, i),
+                    f"{entry!r}: no webhook source lists @{ref.handle} in its trusted_authors, "
+                    "so this entry would match nothing (a webhook's callers can write any name)",
+                )
     return issues
 
 

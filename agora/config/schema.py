@@ -23,8 +23,33 @@ from pydantic import (
     model_validator,
 )
 
+from agora.core.accounts import account_problem
+
 # ------------------------------------------------------------------------------------------------
 # value types
+
+
+def _account(value: str) -> str:
+    problem = account_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
+
+
+#: An account with the source kind it belongs to (``"x:@nokia"``), see :mod:`agora.core.accounts`.
+Account = Annotated[str, AfterValidator(_account)]
+
+
+def _handle(value: str) -> str:
+    problem = account_problem(value, qualified=False)
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
+
+
+#: A handle as a source writes it (``"@nokiacare"``).
+Handle = Annotated[str, AfterValidator(_handle)]
+
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
 _UNITS = {
@@ -175,6 +200,17 @@ class WallSection(Strict):
     burn_in_pixels: int = Field(default=4, ge=0, le=40)
     transition: Duration = 0.8
     """Length of the cross-fade between pages."""
+    picture_hosts: list[str] = Field(default_factory=list)
+    """Hosts whose pictures are shown even from a private address (an office's own CDN):
+    ``"cdn.intranet.example"``, ``"*.intranet.example"`` or an IP address. Every other picture
+    comes from public addresses only."""
+
+    @field_validator("picture_hosts")
+    @classmethod
+    def _picture_hosts(cls, value: list[str]) -> list[str]:
+        from agora.netguard import host_rule  # the guard itself is only needed by the wall
+
+        return [host_rule(entry) for entry in value]
 
     @field_validator("theme")
     @classmethod
@@ -466,6 +502,10 @@ class WebhookSource(SourceBase):
     """Bearer token every request must carry (``Authorization: Bearer …``)."""
     max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     """Largest request body accepted (413 beyond)."""
+    trusted_authors: list[Handle] = Field(default_factory=list)
+    """Authors whose posts this webhook's callers may send (``"@nokiacare"`` for a care desk
+    tool): only they can match ``"webhook:…"`` entries of ``allow_authors`` and
+    ``owned_accounts``. Empty: the webhook vouches for no one."""
 
 
 SourceConfig = Annotated[
@@ -562,15 +602,18 @@ class ModerationConfig(Strict):
     """Regular expressions (Python syntax, case-insensitive) searched in the post's text; a match
     hides the post, e.g. ``"free\\s+(followers|likes)"``."""
     block_authors: list[NonBlank] = Field(default_factory=list)
-    """Handles whose posts are never shown (``"@spam@example.org"``, ``"bot.bsky.social"``);
-    a change of display name changes nothing."""
+    """Handles whose posts are never shown (``"@spam@example.org"``, ``"bot.bsky.social"``) on
+    any source, or on one kind of source only (``"reddit:u/spammer"``); a change of display name
+    changes nothing."""
     block_domains: list[Domain] = Field(default_factory=list)
     """Hosts whose links or media hide a post (``"example.com"`` also covers its subdomains):
     the post's permalink, its media and the links in its text."""
     block_sources: list[NonBlank] = Field(default_factory=list)
     """Source entries (their ``name``) or kinds (``"reddit"``) whose posts are never shown."""
-    allow_authors: list[NonBlank] = Field(default_factory=list)
-    """Trusted authors: shown at once in every approval mode, and their media always shown."""
+    allow_authors: list[Account] = Field(default_factory=list)
+    """Trusted authors, each with the source kind it is theirs on (``"x:@nokia"``,
+    ``"mastodon:@nokia@mastodon.social"``): shown at once in every approval mode, and their media
+    always shown. An account of the same name on another source is not trusted."""
     approval: Literal["auto", "manual", "trusted-only"] = "auto"
     """``auto``: shown unless a filter hides it; ``manual``: nothing is shown until an operator
     approves it; ``trusted-only``: ``allow_authors`` are shown at once, others wait."""
@@ -593,8 +636,10 @@ MAX_LEXICON_WORDS = 6
 class AnalyticsConfig(Strict):
     """``[analytics]``: how figures are computed."""
 
-    owned_accounts: list[str] = Field(default_factory=list)
-    """The brand's own accounts (``"@nokia"``): their replies answer the care queue."""
+    owned_accounts: list[Account] = Field(default_factory=list)
+    """The brand's own accounts, each with the source kind it is theirs on (``"x:@nokia"``,
+    ``"bluesky:@nokia.com"``): their replies answer the care queue, their posts feed the "owned"
+    rates and never the leaderboard or trending."""
     stopwords: list[str] = Field(default_factory=list)
     """Extra words never shown as trending."""
     sentiment: Literal["social", "vader", "none"] = "social"
@@ -794,6 +839,13 @@ class WallConfig(Strict):
     def source(self, name: str) -> SourceBase | None:
         """The source entry with this name."""
         return next((s for s in self.sources if s.name == name), None)
+
+    def relays(self) -> dict[str, list[str]]:
+        """The entries whose authors are what strangers say (``webhook``), by name, with the
+        handles each vouches for (its ``trusted_authors``)."""
+        return {
+            s.name: list(s.trusted_authors) for s in self.sources if isinstance(s, WebhookSource)
+        }
 
 
 def schema_keys(model: type[BaseModel]) -> list[str]:

@@ -273,6 +273,7 @@ def fetch_once(
     enriched with ``wall``'s topics and rules, or the error in plain words. Cursors stay in
     memory: testing never moves the running wall's place in a feed."""
     from agora.sources.base import SourceContext
+    from agora.sources.identity import stamp
     from agora.sources.registry import build_source
     from agora.store.memory import MemoryStore
 
@@ -301,7 +302,7 @@ def fetch_once(
         return SourceTrial(name, [], "failing", str(exc), time.monotonic() - started)
 
     async def one_round() -> list[Post]:
-        return await asyncio.wait_for(source.fetch(limit), timeout=timeout)
+        return stamp(source, await asyncio.wait_for(source.fetch(limit), timeout=timeout))
 
     try:
         posts = asyncio.run(one_round())

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from itertools import chain
 
+from agora.core.accounts import AccountSet
 from agora.core.alerts import SpikeDetector
 from agora.core.health import SourceHealth
 from agora.core.post import Moderation, Post
@@ -152,6 +153,7 @@ class Aggregates:
         *,
         brand: str | None = None,
         owned_accounts: Iterable[str] = (),
+        relays: Mapping[str, Iterable[str]] | None = None,
         topic_terms: Mapping[str, Sequence[str]] | None = None,
         stopwords: Iterable[str] = (),
         timezone: tzinfo | None = None,
@@ -165,11 +167,13 @@ class Aggregates:
     ) -> None:
         self.topics = dict(topics)
         self.brand = brand if brand is not None else next(iter(self.topics), None)
-        self.owned = frozenset(owned_handle(h) for h in owned_accounts)
-        excluded = _topic_words(topic_terms or {}) | {owned_handle(h) for h in owned_accounts}
+        self.owned = AccountSet(owned_accounts, relays=relays)
+        """The brand's own accounts, each on the source it belongs to (see
+        :mod:`agora.core.accounts`)."""
+        excluded = _topic_words(topic_terms or {}) | set(self.owned.handles)
         #: words that never trend: built-in stopwords, the config's, and the topics' own terms
         self._term_stop = stopword_set(excluded | {fold(w).lstrip("#") for w in stopwords})
-        self._owned_mentions = tuple(f"@{h}" for h in sorted(self.owned))
+        self._owned_mentions = tuple(f"@{h}" for h in sorted(self.owned.handles))
         self._keys_for: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[str, ...]] = {}
         self._tz = timezone
         self.version = 0
@@ -253,7 +257,7 @@ class Aggregates:
                 by_minute[minute] = [keys]
             else:
                 bucket.append(keys)
-            is_owned = owned_handle(post.author.handle) in owned if owned else False
+            is_owned = owned.matches(post) if owned else False
             if not post.is_repost:
                 m = post.metrics
                 eng = engagement.get(minute)
@@ -507,7 +511,7 @@ class Aggregates:
 
     def _uncount(self, post: Post) -> None:
         """Take back what a shown post added to the author and term counters."""
-        if owned_handle(post.author.handle) in self.owned:
+        if self.owned.matches(post):
             return  # the brand's own posts are not in them (see add_many)
         slot = int(post.timestamp // self.terms.slot_s)
         self.authors.remove(slot, (post.author.handle,))
@@ -544,7 +548,7 @@ class Aggregates:
             return
         ts = post.timestamp
         handle = post.author.handle
-        if owned_handle(handle) not in self.owned:
+        if not self.owned.matches(post):
             slot = int(ts // self.terms.slot_s)
             self.authors.add_slot(slot, [handle])
             self._remember_author(post, handle)

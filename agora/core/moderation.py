@@ -22,11 +22,12 @@ post (it is still shown). Everything is compiled once; a typical post costs a fe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from agora.config.schema import ModerationConfig
+from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
 from agora.core.post import APPROVED, Moderation, Post
 from agora.core.profanity import (
@@ -101,12 +102,23 @@ class RuleModeration:
     operator's decision); :meth:`blocks_term` tells the aggregates which words may never trend.
     """
 
-    def __init__(self, config: ModerationConfig) -> None:
+    def __init__(
+        self, config: ModerationConfig, *, relays: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
         self.config = config
         self.mode = config.approval
-        self._config_blocked = frozenset(owned_handle(a) for a in config.block_authors)
+        blocks = [parse_account(a) for a in config.block_authors]
+        self._config_blocked = frozenset(
+            owned_handle(a)
+            for a, ref in zip(config.block_authors, blocks, strict=True)
+            if not ref.kind
+        )
+        # "x:@troll" blocks that account on X only; a plain handle is blocked on every source
+        self._blocked_on = frozenset((ref.kind, ref.handle) for ref in blocks if ref.kind)
         self._blocked_authors = set(self._config_blocked)
-        self._allowed = frozenset(owned_handle(a) for a in config.allow_authors)
+        # trusted authors, each on the source kind it belongs to (relays vouch through their
+        # entry's trusted_authors; see agora.core.accounts)
+        self._allowed = AccountSet(config.allow_authors, relays=relays)
         self._sources = frozenset(fold(s) for s in config.block_sources)
         self._domains = frozenset(config.block_domains)
         self._languages = frozenset(config.languages)
@@ -167,7 +179,9 @@ class RuleModeration:
         """The initial moderation state of a new post (may drop its media, see the module)."""
         author = post.author
         handle = owned_handle(author.handle)
-        if handle in self._blocked_authors:
+        if handle in self._blocked_authors or (
+            self._blocked_on and (post.source, canonical_handle(author.handle)) in self._blocked_on
+        ):
             return Moderation("hidden", (BLOCKED_AUTHOR,))
         if post.protected:
             return Moderation("hidden", (PRIVATE_ACCOUNT,))
@@ -199,7 +213,7 @@ class RuleModeration:
             host = self._blocked_host(post, folded)
             if host:
                 return Moderation("hidden", (f"blocked domain: {host}",))
-        trusted = handle in self._allowed
+        trusted = self._allowed.matches(post)
         if self._strip_media and not trusted:
             _drop_pictures(post)
         if trusted:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from agora.core.aggregates import Aggregates, owned_handle
+from agora.core.aggregates import Aggregates
 from agora.core.post import (
     EARLIEST_PLAUSIBLE,
     FUTURE_TOLERANCE,
+    MAX_COUNT,
+    Metrics,
     Moderation,
     Post,
+    count_of,
     format_time,
 )
 from agora.core.problems import ProblemLog
@@ -80,18 +83,27 @@ class Normaliser:
                 author.avatar_url,
                 author.followers,
             )
+        metrics = post.metrics
+        counts = (metrics.likes, metrics.reposts, metrics.replies, metrics.quotes)
+        if not all(c is None or 0 <= c <= MAX_COUNT for c in counts):
+            self._problems.report("bad-count", f"{post.id}: a count out of range was clamped")
+            post.metrics = Metrics(*(count_of(c) for c in counts))
+        followers = post.author.followers
+        if followers is not None and not 0 <= followers <= MAX_COUNT:
+            self._problems.report("bad-count", f"{post.id}: a count out of range was clamped")
+            post.author = replace(post.author, followers=count_of(followers))
         return post
 
 
 class Deduper:
     """Recognises posts seen before by id.
 
-    A bounded LRU of recent ids answers most questions in memory. The store is asked (one query
-    per batch) only about posts it could hold that the LRU may not know: posts dated at or before
-    the newest post the store held when the wall started (a restart), and posts more than
-    :attr:`LOOKBACK_S` older than the newest post seen since (the LRU may have forgotten them).
-    Fresh posts of a running wall never cost a query. A post seen again is an *update* (fresh
-    metrics), not a new mention.
+    A bounded LRU of recent ids (with their times) answers most questions in memory. The store is
+    asked (one query per batch) only about posts it could hold that the LRU may not know: posts
+    dated at or before the newest post the store held when the wall started (a restart), posts at
+    or before the newest post the LRU has forgotten, and posts more than :attr:`LOOKBACK_S` older
+    than the newest post seen since. Fresh posts of a running wall never cost a query. A post seen
+    again is an *update* (fresh metrics), not a new mention.
     """
 
     #: posts this much older than the newest one seen are checked against the store
@@ -99,18 +111,20 @@ class Deduper:
 
     def __init__(self, store: Store | None, capacity: int = 50_000) -> None:
         self._store = store
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._capacity = capacity
         newest = store.newest_time() if store is not None else None
         self._horizon = newest.timestamp() if newest is not None else float("-inf")
         self._latest = float("-inf")
+        self._forgotten = float("-inf")
+        """The newest time of a post the LRU has let go: older posts may be in the store."""
 
     def split(self, posts: Sequence[Post]) -> tuple[list[Post], list[Post]]:
         """``(new, seen_before)``; duplicates inside the batch keep the last copy as an update."""
         seen = self._seen
         if posts:
             self._latest = max(self._latest, *(p.timestamp for p in posts))
-        limit = max(self._horizon, self._latest - self.LOOKBACK_S)
+        limit = max(self._horizon, self._forgotten, self._latest - self.LOOKBACK_S)
         unknown = [p.id for p in posts if p.id not in seen and p.timestamp <= limit]
         stored: set[str] = set()
         if unknown and self._store is not None:
@@ -119,25 +133,33 @@ class Deduper:
         updates: list[Post] = []
         for post in posts:
             pid = post.id
-            if pid in seen or pid in stored:
+            known = pid in seen
+            seen[pid] = post.timestamp
+            if known:
                 seen.move_to_end(pid)
                 updates.append(post)
-                continue
-            seen[pid] = None
-            new.append(post)
-        while len(seen) > self._capacity:
-            seen.popitem(last=False)
+            elif pid in stored:
+                updates.append(post)
+            else:
+                new.append(post)
+        self._trim()
         return new, updates
 
-    def remember(self, post_id: str) -> None:
+    def remember(self, post_id: str, timestamp: float) -> None:
         """Mark an id as seen without asking the store (warming up from the store itself)."""
-        self._seen[post_id] = None
-        if len(self._seen) > self._capacity:
-            self._seen.popitem(last=False)
+        self._seen[post_id] = timestamp
+        self._trim()
 
     def forget(self, post_id: str) -> None:
-        """A deleted post may come back (e.g. undeleted); forget that it was seen."""
+        """A deleted post may come back (e.g. undeleted), and a post that could not be stored
+        is not known: forget that it was seen."""
         self._seen.pop(post_id, None)
+
+    def _trim(self) -> None:
+        seen = self._seen
+        while len(seen) > self._capacity:
+            _, ts = seen.popitem(last=False)
+            self._forgotten = max(self._forgotten, ts)
 
 
 class ModerationHook(Protocol):
@@ -167,6 +189,11 @@ class SentimentStage:
         """Set ``post.sentiment`` in place."""
         post.sentiment = self.scorer.score(post.text, post.lang)
 
+    def score_all(self, posts: Sequence[Post]) -> None:
+        """Set ``sentiment`` of every post of a batch in place."""
+        for post in posts:
+            self(post)
+
 
 class TopicStage:
     """Sets ``post.topics`` from the configured terms."""
@@ -186,13 +213,21 @@ class IngestResult:
     new: int = 0
     updated: int = 0
     skipped: int = 0
+    """Posts left out: invalid, or a stage failed on them (each logged with its id)."""
     stored: int = 0
+    store_failed: bool = False
+    """The store could not take the batch: its posts are counted, but not kept (a source's
+    saved place must not move past them)."""
     posts: list[Post] = field(default_factory=list)
     """The new posts, enriched (for ``agora fetch``)."""
 
 
 class Pipeline:
-    """Runs batches of posts through every stage into the store and the aggregates."""
+    """Runs batches of posts through every stage into the store and the aggregates.
+
+    A failure on one post costs that post only: it is logged with its id and left out (and
+    forgotten by the deduper, so a later copy counts as new); the rest of the batch goes on.
+    """
 
     def __init__(
         self,
@@ -202,7 +237,6 @@ class Pipeline:
         aggregates: Aggregates,
         store: Store | None = None,
         moderation: ModerationHook | None = None,
-        owned_accounts: Iterable[str] = (),
         problems: ProblemLog | None = None,
     ) -> None:
         self.problems = problems or ProblemLog(log)
@@ -213,7 +247,6 @@ class Pipeline:
         self.topics = TopicStage(matcher)
         self.store = store
         self.aggregates = aggregates
-        self._owned = frozenset(owned_handle(h) for h in owned_accounts)
 
     def ingest(
         self, posts: Sequence[Post], *, now: datetime | None = None, keep: bool = False
@@ -223,40 +256,130 @@ class Pipeline:
         moment = now or datetime.now(UTC)
         normalised: list[Post] = []
         for post in posts:
-            fixed = self.normalise(post, moment)
+            try:
+                fixed = self.normalise(post, moment)
+            except Exception as exc:
+                self._failed(post, "could not be read", exc)
+                fixed = None
             if fixed is None:
                 result.skipped += 1
             else:
                 normalised.append(fixed)
         new, updates = self.dedupe.split(normalised)
-        folded_texts: list[str] = []
-        for post in new:
-            folded = fold(post.text)
-            folded_texts.append(folded)
-            post.moderation = self.moderate(post, folded)
-            self.sentiment(post)
-            self.topics(post, folded)
-        aggregates = self.aggregates
-        for post in updates:
-            # an update carries fresh metrics (or an edited text): enriched again; a decision
-            # taken meanwhile stays unless the edit now trips a filter
-            folded = fold(post.text)
-            verdict = self.moderate(post, folded)
-            known = aggregates.state_of(post.id)
-            hidden_now = verdict.state == "hidden"
-            post.moderation = known if known is not None and not hidden_now else verdict
-            self.sentiment(post)
-            self.topics(post, folded)
+        new, folded_texts = self._enrich(new, result, updating=False)
+        updates, _ = self._enrich(updates, result, updating=True)
         if self.store is not None and (new or updates):
-            result.stored = self.store.add_posts(new + updates)
-        aggregates.add_many(new, folded_texts)
+            self._store(new, updates, result)
+        self._count(new, folded_texts, result)
         for post in updates:
-            aggregates.update(post)
+            try:
+                self.aggregates.update(post)
+            except Exception as exc:
+                self._failed(post, "could not be counted again", exc, forget=False)
         result.new = len(new)
         result.updated = len(updates)
         if keep:
             result.posts = new
         return result
+
+    # -- the stages of a batch, each failing one post at a time -----------------------------------
+
+    def _failed(self, post: Post, what: str, exc: BaseException, *, forget: bool = True) -> None:
+        """One log line for a post a stage failed on (with the post's id, never its text)."""
+        pid = str(getattr(post, "id", "?"))[:120]
+        log.error("post %s %s and was left out: %s: %s", pid, what, type(exc).__name__, exc)
+        if forget:
+            self.dedupe.forget(pid)
+
+    def _enrich(
+        self, posts: list[Post], result: IngestResult, *, updating: bool
+    ) -> tuple[list[Post], list[str]]:
+        """Moderation, topics and sentiment for new posts (or updates of known ones)."""
+        kept: list[Post] = []
+        folded_texts: list[str] = []
+        aggregates = self.aggregates
+        for post in posts:
+            try:
+                folded = fold(post.text)
+                verdict = self.moderate(post, folded)
+                if updating:
+                    # an update carries fresh metrics (or an edited text): enriched again; a
+                    # decision taken meanwhile stays unless the edit now trips a filter
+                    known = aggregates.state_of(post.id)
+                    hidden_now = verdict.state == "hidden"
+                    verdict = known if known is not None and not hidden_now else verdict
+                post.moderation = verdict
+                self.topics(post, folded)
+            except Exception as exc:
+                self._failed(post, "could not be enriched", exc, forget=not updating)
+                result.skipped += 1
+                continue
+            kept.append(post)
+            folded_texts.append(folded)
+        try:
+            self.sentiment.score_all(kept)
+        except Exception:  # find the post at fault; the others are scored
+            scored: list[Post] = []
+            scored_texts: list[str] = []
+            for post, folded in zip(kept, folded_texts, strict=True):
+                try:
+                    self.sentiment(post)
+                except Exception as exc:
+                    self._failed(post, "could not be scored", exc, forget=not updating)
+                    result.skipped += 1
+                    continue
+                scored.append(post)
+                scored_texts.append(folded)
+            kept, folded_texts = scored, scored_texts
+        return kept, folded_texts
+
+    def _store(self, new: list[Post], updates: list[Post], result: IngestResult) -> None:
+        """Keep the batch in the store; a post the store refuses is left out alone."""
+        assert self.store is not None
+        try:
+            result.stored = self.store.add_posts(new + updates)
+            return
+        except Exception as exc:
+            first_error: Exception = exc
+        refused: set[str] = set()
+        stored = 0
+        for post in new + updates:
+            try:
+                stored += self.store.add_posts([post])
+            except Exception as exc:
+                refused.add(post.id)
+                first_error = exc
+        if refused and len(refused) == len(new) + len(updates):
+            # nothing could be written: the store is at fault, not the posts. They are still
+            # shown (the wall keeps running), but the caller must not move a source's place.
+            log.error(
+                "store: could not keep %d post(s): %s: %s",
+                len(refused),
+                type(first_error).__name__,
+                first_error,
+            )
+            result.store_failed = True
+            return
+        for post in new + updates:
+            if post.id in refused:
+                self._failed(post, "could not be stored", first_error)
+        new[:] = [p for p in new if p.id not in refused]
+        updates[:] = [p for p in updates if p.id not in refused]
+        result.skipped += len(refused)
+        result.stored = stored
+
+    def _count(self, new: list[Post], folded_texts: list[str], result: IngestResult) -> None:
+        """Count new posts in the figures (one at a time when the batch fails)."""
+        try:
+            self.aggregates.add_many(new, folded_texts)
+            return
+        except Exception:
+            log.exception("aggregates: a batch of %d posts failed; counting one by one", len(new))
+        for post, folded in zip(new, folded_texts, strict=True):
+            try:
+                self.aggregates.add_many([post], [folded])
+            except Exception as exc:
+                self._failed(post, "could not be counted", exc, forget=False)
 
     def delete(self, post_ids: Iterable[str]) -> int:
         """Posts deleted at the source: removed from the store and from the wall."""
@@ -267,15 +390,29 @@ class Pipeline:
         return self.store.delete_posts(ids) if self.store is not None else 0
 
     def warm(self, posts: Iterable[Post]) -> int:
-        """Feed stored posts back into the aggregates after a restart (no re-scoring, no store)."""
+        """Feed stored posts back into the aggregates after a restart (no re-scoring, no store).
+        A stored post the figures cannot take is left out with a log line; the others count."""
         count = 0
         batch: list[Post] = []
         for post in posts:
-            self.dedupe.remember(post.id)
+            self.dedupe.remember(post.id, post.timestamp)
             batch.append(post)
             if len(batch) == 1_000:
-                self.aggregates.add_many(batch)
-                count += len(batch)
+                count += self._warm_batch(batch)
                 batch = []
-        self.aggregates.add_many(batch)
-        return count + len(batch)
+        return count + self._warm_batch(batch)
+
+    def _warm_batch(self, batch: list[Post]) -> int:
+        try:
+            self.aggregates.add_many(batch)
+            return len(batch)
+        except Exception:
+            log.exception("aggregates: %d stored posts failed; counting one by one", len(batch))
+        count = 0
+        for post in batch:
+            try:
+                self.aggregates.add_many([post])
+                count += 1
+            except Exception as exc:
+                self._failed(post, "(stored) could not be counted", exc, forget=False)
+        return count

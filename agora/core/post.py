@@ -88,6 +88,9 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 MAX_ID_CHARS = 512
 MAX_URL_CHARS = 2_048
 MAX_MEDIA = 8
+#: The largest count kept (likes, followers…): far above any real one, and small enough for every
+#: sum the figures make to stay exact in a float and inside a 64-bit integer.
+MAX_COUNT: Final = 10**12
 
 
 class PostError(ValueError):
@@ -434,17 +437,24 @@ def _opt_url(obj: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _opt_count(obj: Mapping[str, Any], key: str) -> int | None:
-    value = obj.get(key)
+def count_of(value: object) -> int | None:
+    """A count from an untrusted number or string of digits, clamped to ``0…MAX_COUNT``;
+    ``None`` for anything else (booleans, fractions that are not finite, text)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return max(0, value)
-    if isinstance(value, float) and math.isfinite(value):
-        return max(0, int(value))
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+        return min(MAX_COUNT, max(0, value))
+    if isinstance(value, float):
+        return min(MAX_COUNT, max(0, int(value))) if math.isfinite(value) else None
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isascii() and digits.isdigit():
+            return MAX_COUNT if len(digits) > 13 else min(MAX_COUNT, int(digits))
     return None
+
+
+def _opt_count(obj: Mapping[str, Any], key: str) -> int | None:
+    return count_of(obj.get(key))
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -4,11 +4,10 @@ so a missing key, a value of the wrong type or a non-web link never raises and n
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime
 
-from agora.core.post import PostError, parse_time
+from agora.core.post import PostError, count_of, parse_time
 
 #: The longest link kept (longer ones are cut; nothing on a wall needs more).
 MAX_URL_CHARS = 2048
@@ -24,16 +23,9 @@ def text_field(obj: object, key: str) -> str:
 
 
 def count_value(value: object) -> int | None:
-    """A non-negative count from a number or a string of digits; ``None`` for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return max(0, value)
-    if isinstance(value, float):
-        return max(0, int(value)) if math.isfinite(value) else None
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    """A non-negative count from a number or a string of digits (clamped to
+    :data:`~agora.core.post.MAX_COUNT`); ``None`` for anything else."""
+    return count_of(value)
 
 
 def count_field(obj: object, key: str) -> int | None:

@@ -47,11 +47,12 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import itemgetter
 from typing import Any, ClassVar, Final
 
 from agora.config import schema
+from agora.core.accounts import parse_account
 from agora.core.post import Author, Media, Metrics, Post
 from agora.core.text import fold
 from agora.sources.base import Sink, Source, SourceContext
@@ -563,7 +564,18 @@ class _Engine:
         self.topic_cumulative = list(accumulate(w for _, w in choices))
 
     def _setup_brand_accounts(self, owned: Sequence[str], rng: random.Random) -> None:
-        self.owned = tuple(a for a in owned if a.strip())
+        """The brand's own accounts on each imitated network, from ``owned_accounts`` entries
+        of those kinds (``"x:@lumencare"``, ``"mastodon:@lumencare@social.example"``)."""
+        refs = [parse_account(a) for a in owned if a.strip()]
+        by_platform: dict[str, list[str]] = {}
+        for ref in refs:
+            if ref.kind in _SOCIAL and ref.handle:
+                by_platform.setdefault(ref.kind, []).append(ref.handle)
+        # how people address the brand in text: "@lumencare" (the name before any server)
+        names = list(
+            dict.fromkeys(h.split("@")[0].split(".")[0] for h in chain(*by_platform.values()))
+        )
+        self.owned = tuple(f"@{n}" for n in names if n)
         self.care_handle: str | None = None
         self.main_handle: str | None = None
         self.brand_authors: dict[str, tuple[Author, str]] = {}
@@ -575,27 +587,35 @@ class _Engine:
         others = [a for a in self.owned if a != self.care_handle]
         self.main_handle = others[0] if others else self.care_handle
         label = self.brand.refs[0].lstrip("#@")
-        for handle, display, target in (
-            (self.care_handle, f"{label} Support", self.brand_authors),
-            (self.main_handle, label, self.announcer),
-        ):
-            slug = _ascii(handle.split("@")[1] if handle.startswith("@") else handle) or "brand"
-            followers = int(20_000 + rng.random() * 180_000)
-            for platform in _SOCIAL:
+        followers = {h: int(20_000 + rng.random() * 180_000) for h in self.owned}
+        for platform in sorted(by_platform):
+            handles = by_platform[platform]
+            for mention, display, target in (
+                (self.care_handle, f"{label} Support", self.brand_authors),
+                (self.main_handle, label, self.announcer),
+            ):
+                name = mention.lstrip("@")
+                handle = next(
+                    (h for h in handles if h.split("@")[0].split(".")[0] == name), handles[0]
+                )
+                slug = _ascii(name) or "brand"
                 if platform == "x":
                     url, prefix = f"https://x.example/{slug}", f"https://x.example/{slug}/status/"
+                    shown = f"@{handle}"
                 elif platform == "mastodon":
                     url = f"https://social.example/@{slug}"
                     prefix = f"https://social.example/@{slug}/"
+                    shown = f"@{handle}"
                 else:
-                    url = f"https://bsky.example/profile/{slug}.example"
-                    prefix = f"https://bsky.example/profile/{slug}.example/post/"
+                    url = f"https://bsky.example/profile/{handle}"
+                    prefix = f"https://bsky.example/profile/{handle}/post/"
+                    shown = handle
                 author = Author(
-                    handle=handle,
+                    handle=shown,
                     name=display,
                     url=url,
                     avatar_url=f"https://avatars.example/brand/{slug}.png",
-                    followers=followers,
+                    followers=followers[mention],
                 )
                 target[platform] = (author, prefix)
 
@@ -851,7 +871,7 @@ class _Engine:
             at = base_second + second
             if (
                 kind in ("ask", "bad")
-                and self.brand_authors
+                and platform in self.brand_authors
                 and rng.random() < (0.62 if addressed else 0.12)
             ):
                 index = self._reply(
@@ -992,6 +1012,8 @@ class _Engine:
         text = " ".join(" ".join((text, *tags)).split())
         index = 0
         for platform in ("x", "mastodon", "bluesky"):
+            if platform not in self.announcer:
+                continue  # the brand has no account there
             author, prefix = self.announcer[platform]
             token = self.token(minute, index)
             serial = self.serial(minute, index)

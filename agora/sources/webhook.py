@@ -14,9 +14,13 @@ compared in constant time (:func:`hmac.compare_digest`). Answers:
 
 The server is the standard library's threading HTTP server, bound to ``host`` (127.0.0.1 unless
 configured otherwise) and ``port``; each request has a socket timeout, so a slow client cannot hold
-a thread. Posts are handed to the wall on the source loop's thread. Ids without a known
-``<kind>:`` prefix get ``webhook:``; ``feed`` defaults to the source's name and ``source`` to
-``webhook``. Stopping the wall closes the endpoint within a fraction of a second.
+a thread. Posts are handed to the wall on the source loop's thread. A caller speaks only for
+itself: every post gets ``source = "webhook"``, ``feed`` = this entry's name and an id in this
+entry's namespace (``"webhook:<name>:<id given>"``, whatever prefix the caller wrote), and its
+moderation state and ``protected`` flag are the wall's to decide (see
+:mod:`agora.sources.identity`). Its authors count as trusted or as the brand's own only when this
+entry lists them in ``trusted_authors``. Stopping the wall closes the endpoint within a fraction
+of a second.
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ import orjson
 
 from agora import __version__
 from agora.config import schema
-from agora.core.post import SOURCE_KINDS, Post, PostError, parse_post
+from agora.core.post import Post, PostError, parse_post
 from agora.sources.base import Sink, SourceContext
 from agora.sources.http import wait_or_stop
+from agora.sources.identity import stamp
 from agora.sources.live import LiveSource
 
 __all__ = ["WebhookSource"]
@@ -175,15 +180,10 @@ class WebhookSource(LiveSource):
                 rejected.append({"index": index, "error": str(exc)})
                 self.report_item(exc.kind, f"item {index}: {exc}")
                 continue
-            prefix = post.id.split(":", 1)[0] if ":" in post.id else ""
-            if prefix not in SOURCE_KINDS:
-                post = replace(post, id=f"webhook:{post.id}")
-            if not isinstance(raw, dict) or not raw.get("source"):
-                post = replace(post, source="webhook")
-            if not post.feed:
-                post = replace(post, feed=self.name)
             posts.append(post)
-        return posts, rejected, None
+        # the caller's ids, kinds and moderation claims do not count: its posts live in this
+        # entry's own namespace (the wall stamps every batch again on delivery)
+        return stamp(self, posts), rejected, None
 
     def ingest(self, body: bytes) -> tuple[int, dict[str, Any]]:
         """Handle one request body: ``(status, answer)``."""

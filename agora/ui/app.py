@@ -470,7 +470,10 @@ def run_wall(
 
             # downloaded pictures are kept on disk (bounded) so a restart does not fetch them again
             cache = (data_dir or user_cache_path("agora", appauthor=False)) / "images"
-            images = ImageLoader(cache_dir=cache)
+            # picture_hosts is read at each download, so a hot reload applies to the next one
+            images = ImageLoader(
+                cache_dir=cache, picture_hosts=lambda: engine.config.wall.picture_hosts
+            )
         except Exception as exc:  # images are a nicety; the wall runs without them
             log.warning("images disabled: %s", exc)
     # a GUI thread or loop that stops is logged; under systemd the service is then restarted

@@ -4,8 +4,12 @@
 ``QImage`` there (scaled down on decode, never bigger than :attr:`ImageLoader.max_side`), keeps
 the newest images in an LRU cache bounded by count and bytes, and announces each arrival with
 :attr:`ImageLoader.image_ready` (delivered on the GUI thread, since the loader lives there).
-Only ``http``/``https`` URLs are fetched; a response larger than 5 MiB, a timeout or an
-undecodable body marks the URL failed for a while, so a broken avatar never causes a retry storm.
+Picture URLs are written by strangers: every download goes through
+:class:`agora.netguard.GuardedFetcher` (public addresses only unless ``[wall] picture_hosts``
+lists the host, the address checked is the one connected to, every redirect checked, one deadline
+of a few seconds for the whole download, at most 5 MiB read). A refused URL, a response larger
+than 5 MiB, a download past its deadline or an undecodable body marks the URL failed for a while,
+so a broken avatar never causes a retry storm.
 With a ``cache_dir`` the downloaded bytes are also kept on disk (bounded by
 :attr:`ImageLoader.max_disk_bytes`, least recently used files go first), so a restarted wall does
 not fetch the same avatars again.
@@ -29,9 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import httpx
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -45,6 +47,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from agora.netguard import GuardedFetcher, HostSource, RefusedError, split_web_url
 from agora.ui.theme import Theme
 from agora.ui.timefmt import initials
 
@@ -63,14 +66,9 @@ class ImageError(Exception):
 
 
 def allowed_url(url: str | None) -> bool:
-    """Only absolute ``http``/``https`` URLs with a host are ever fetched."""
-    if not url or len(url) > 2048:
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    """Only absolute ``http``/``https`` URLs with a host are ever fetched (where they lead is
+    checked at download time)."""
+    return split_web_url(url) is not None
 
 
 def decode_image(data: bytes, max_side: int) -> QImage:
@@ -126,7 +124,9 @@ class ImageLoader(QObject):
         max_cache_bytes: int = 96 * 1024 * 1024,
         max_side: int = 1024,
         max_bytes: int = MAX_BYTES,
-        timeout_s: float = 10.0,
+        deadline_s: float = 5.0,
+        max_redirects: int = 3,
+        picture_hosts: HostSource = (),
         retry_after_s: float = 600.0,
         workers: int = 3,
         fetcher: Fetcher | None = None,
@@ -143,18 +143,25 @@ class ImageLoader(QObject):
         self.max_cache_bytes = max_cache_bytes
         self.max_side = max_side
         self.max_bytes = max_bytes
-        self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
         self.retry_after_s = retry_after_s
         self._cache: OrderedDict[str, QImage] = OrderedDict()
         self._cache_bytes = 0
         self._failed: OrderedDict[str, float] = OrderedDict()
         self._pending: set[str] = set()
-        self._lock = threading.Lock()
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agora-images")
-        self._client: httpx.Client | None = None
-        self._fetcher = fetcher or self._http_get
-        self._user_agent = user_agent
+        # a slow server costs one worker for at most ``deadline_s`` (the whole download, not a read)
+        self._guard = GuardedFetcher(
+            hosts=picture_hosts,
+            deadline_s=deadline_s,
+            max_bytes=max_bytes,
+            max_redirects=max_redirects,
+            user_agent=user_agent,
+            accept="image/*",
+        )
+        self._refused_hosts: OrderedDict[str, None] = OrderedDict()
+        self._fetcher = fetcher or self._guard.get
         # a queued connection: the worker emits, the GUI thread stores and announces
         self._arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)
 
@@ -198,42 +205,12 @@ class ImageLoader(QObject):
         return len(self._cache)
 
     def close(self) -> None:
-        """Stop: pending downloads are dropped, the HTTP client is closed."""
+        """Stop: pending downloads are dropped, those under way are cut."""
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._guard.close()
 
     # -- worker side -------------------------------------------------------------------------
-
-    def _http_get(self, url: str) -> bytes:
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self.timeout_s,
-                    follow_redirects=True,
-                    max_redirects=3,
-                    headers={"User-Agent": self._user_agent, "Accept": "image/*"},
-                )
-            client = self._client
-        with client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise ImageError(f"HTTP {response.status_code}")
-            if not allowed_url(str(response.url)):
-                raise ImageError("redirected to a non-http URL")
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                raise ImageError(f"too large ({declared} bytes)")
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > self.max_bytes:
-                    raise ImageError(f"too large (over {self.max_bytes} bytes)")
-                chunks.append(chunk)
-        return b"".join(chunks)
 
     def _work(self, url: str) -> None:
         result: QImage | Exception
@@ -267,7 +244,10 @@ class ImageLoader(QObject):
         """Where the bytes of ``url`` are kept on disk (``None`` without a cache directory)."""
         if self.cache_dir is None:
             return None
-        return self.cache_dir / (hashlib.sha256(url.encode("utf-8")).hexdigest()[:40] + ".img")
+        # salted: bytes kept before downloads were guarded (possibly from the wall's own network)
+        # are never read back
+        key = hashlib.sha256(b"guarded\0" + url.encode("utf-8")).hexdigest()[:40]
+        return self.cache_dir / (key + ".img")
 
     def _from_disk(self, url: str) -> bytes | None:
         path = self.disk_path(url)
@@ -349,7 +329,7 @@ class ImageLoader(QObject):
     def _on_arrived(self, url: str, result: object) -> None:
         self._pending.discard(url)
         if not isinstance(result, QImage):
-            log.debug("image %s failed: %s", url, result)
+            self._log_failure(url, result)
             self._failed[url] = time.monotonic()
             self._failed.move_to_end(url)
             while len(self._failed) > 1024:
@@ -359,6 +339,19 @@ class ImageLoader(QObject):
         self._failed.pop(url, None)
         self._store(url, result)
         self.image_ready.emit(url, result)
+
+    def _log_failure(self, url: str, error: object) -> None:
+        """Refusals are logged once per host at info level (an operator whose own CDN is refused
+        learns of ``picture_hosts``); every other failure at debug level."""
+        host = split_web_url(url)
+        if isinstance(error, RefusedError) and host is not None:
+            if host.host not in self._refused_hosts:
+                log.info("picture refused: %s", error)
+                self._refused_hosts[host.host] = None
+                while len(self._refused_hosts) > 256:
+                    self._refused_hosts.popitem(last=False)
+            return
+        log.debug("image %s failed: %s", url, error)
 
     def _store(self, url: str, image: QImage) -> None:
         old = self._cache.pop(url, None)

@@ -68,7 +68,7 @@ kind = "jsonl"
 path = "{posts_file}"
 
 [analytics]
-owned_accounts = ["@lumencare"]
+owned_accounts = ["jsonl:@lumencare"]
 {extra}
 [[screens]]
 output = 0

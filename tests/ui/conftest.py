@@ -30,7 +30,7 @@ UI_CONFIG = WallConfig(
         "rival": TopicConfig(label="Corvid", terms=["corvid", "#corvid"]),
         "other": TopicConfig(label="Halcyon", terms=["halcyon"]),
     },
-    analytics=AnalyticsConfig(owned_accounts=["@lumencare"]),
+    analytics=AnalyticsConfig(owned_accounts=["jsonl:@lumencare"]),
 )
 
 #: Text that must never break a panel: markup shown literally, bidi, zalgo, emoji, huge lines.

@@ -58,7 +58,7 @@ block_terms = ["giveaway"]   # never on screen
 approval = "auto"
 
 [analytics]
-owned_accounts = ["@lumencare"]
+owned_accounts = ["jsonl:@lumencare"]
 
 [store]
 retention = "7d"

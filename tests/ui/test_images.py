@@ -1,11 +1,12 @@
 """Pictures on the wall: the image loader against a real local HTTP server, its bounded disk
-cache across a restart, and the featured card showing a post's own picture."""
+cache across a restart, the featured card showing a post's own picture, and hostile picture URLs
+(the wall's own machine, redirects into it, slow and endless bodies)."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,14 @@ from PySide6.QtGui import QColor, QImage
 from pytest_httpserver import HTTPServer
 from pytestqt.qtbot import QtBot
 
-from agora.config.schema import PanelConfig
+from agora.config.schema import PanelConfig, WallSection
 from agora.core.post import Media
 from agora.core.snapshot import Snapshot
 from agora.ui.images import ImageLoader
 from agora.ui.panels import PanelContext
 from agora.ui.panels.posts import FeaturedPanel, picture_url
 from agora.ui.theme import theme_for
+from tests.unit.picturekit import PictureServer, picture_server
 
 from .conftest import NOW, UI_CONFIG, make_post
 
@@ -58,7 +60,8 @@ def test_images_come_from_a_real_server_and_from_disk_after_a_restart(
         png("#3366cc"), content_type="image/png"
     )
     url = httpserver.url_for("/a.png")
-    first = ImageLoader(cache_dir=tmp_path / "images")
+    # the test server is on this machine: listed as an office would list its own CDN
+    first = ImageLoader(cache_dir=tmp_path / "images", picture_hosts=[httpserver.host])
     try:
         image = load(qtbot, first, url)
         assert image.pixelColor(10, 10).name() == "#3366cc"
@@ -124,7 +127,7 @@ def test_too_large_and_non_image_answers_fail_without_being_kept(
     httpserver.expect_request("/page.png").respond_with_data(
         "<html>not found</html>", content_type="text/html"
     )
-    loader = ImageLoader(cache_dir=tmp_path, max_bytes=1_024)
+    loader = ImageLoader(cache_dir=tmp_path, max_bytes=1_024, picture_hosts=[httpserver.host])
     try:
         for name in ("/huge.png", "/page.png"):
             url = httpserver.url_for(name)
@@ -200,3 +203,125 @@ def test_a_wall_without_an_image_loader_shows_no_picture_area(
     panel.show()
     panel.apply(snapshot_of([make_post("Lumen photo", image=True)]))
     assert panel.picture is None and panel.picture_shown() is None
+
+
+# -- hostile picture URLs ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pictures() -> Iterator[PictureServer]:
+    with picture_server() as server:
+        server.body("/a.png", png("#3366cc"))
+        server.body("/b.png", png("#cc6633"))
+        yield server
+
+
+def wait_failed(qtbot: QtBot, loader: ImageLoader, urls: list[str], timeout: int = 30_000) -> None:
+    for url in urls:
+        assert loader.image(url) is None
+    qtbot.waitUntil(lambda: all(loader.failed(url) for url in urls), timeout=timeout)
+
+
+def test_a_picture_on_the_wall_s_own_machine_is_never_fetched(
+    qtbot: QtBot, pictures: PictureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = [
+        pictures.url("/a.png"),
+        pictures.url("/b.png"),
+        pictures.url("/a.png", host="localhost"),
+        pictures.url("/a.png", host="2130706433"),
+        pictures.url("/a.png", host="[::ffff:127.0.0.1]"),
+        "http://169.254.169.254/latest/meta-data/",
+    ]
+    loader = ImageLoader()
+    caplog.set_level("INFO", logger="agora.ui.images")
+    try:
+        wait_failed(qtbot, loader, urls)
+        assert not any(loader.cached(url) for url in urls)
+    finally:
+        loader.close()
+    assert pictures.paths() == []
+    refusals = [r.getMessage() for r in caplog.records if "picture refused" in r.getMessage()]
+    # once per host, with the way out for an office's own server
+    assert len(refusals) == 5
+    assert all("[wall] picture_hosts" in line for line in refusals)
+
+
+def test_picture_hosts_lets_the_office_cdn_in_and_a_reload_takes_it_back(
+    qtbot: QtBot, pictures: PictureServer
+) -> None:
+    """``localhost`` resolves to 127.0.0.1 on this machine: the key lets it in, and the loader
+    reads the key at each download (the wall hands it the running config's value)."""
+    config = {"wall": WallSection(picture_hosts=["localhost"])}
+    loader = ImageLoader(picture_hosts=lambda: config["wall"].picture_hosts)
+    try:
+        url = pictures.url("/a.png", host="localhost")
+        assert load(qtbot, loader, url).pixelColor(5, 5).name() == "#3366cc"
+        config["wall"] = WallSection()  # the key removed by a hot reload
+        wait_failed(qtbot, loader, [pictures.url("/b.png", host="localhost")])
+    finally:
+        loader.close()
+    assert pictures.paths() == ["/a.png"]
+
+
+def test_a_redirect_into_the_wall_s_network_is_not_followed(
+    qtbot: QtBot, pictures: PictureServer
+) -> None:
+    targets = [
+        f"http://127.0.0.2:{pictures.port}/a.png",
+        f"http://[::1]:{pictures.port}/a.png",
+        f"http://2130706433:{pictures.port}/a.png",
+        "http://169.254.169.254/latest/meta-data/",
+    ]
+    for index, target in enumerate(targets):
+        pictures.redirect(f"/r{index}", target)
+    loader = ImageLoader(picture_hosts=["127.0.0.1"])
+    try:
+        wait_failed(qtbot, loader, [pictures.url(f"/r{i}") for i in range(len(targets))])
+    finally:
+        loader.close()
+    assert sorted(pictures.paths()) == [f"/r{i}" for i in range(len(targets))]
+
+
+def test_three_slow_pictures_do_not_stall_the_others(qtbot: QtBot, pictures: PictureServer) -> None:
+    """Each slow server sends one byte a second of a 120 byte picture: with a timeout per read
+    they would hold all three loader threads for two minutes."""
+    for name in ("/slow1.png", "/slow2.png", "/slow3.png"):
+        pictures.drip(name, length=120, every=1.0)
+    loader = ImageLoader(picture_hosts=["127.0.0.1"], workers=3, deadline_s=2.0)
+    try:
+        slow = [pictures.url(f"/slow{i}.png") for i in (1, 2, 3)]
+        for url in slow:
+            assert loader.image(url) is None
+        qtbot.waitUntil(lambda: len(pictures.paths()) == 3, timeout=30_000)  # all three held
+        started = time.monotonic()
+        image = load_within(qtbot, loader, pictures.url("/a.png"), timeout=30_000)
+        waited = time.monotonic() - started
+        assert image.pixelColor(5, 5).name() == "#3366cc"
+        assert all(loader.failed(url) for url in slow)
+        assert waited < 25, waited
+    finally:
+        loader.close()
+    assert all(pictures.seen.sent.get(f"/slow{i}.png", 0) < 25 for i in (1, 2, 3))
+
+
+def test_an_endless_picture_is_cut_at_the_cap(qtbot: QtBot, pictures: PictureServer) -> None:
+    pictures.endless("/endless.png")
+    loader = ImageLoader(picture_hosts=["127.0.0.1"], max_bytes=512 * 1024)
+    try:
+        wait_failed(qtbot, loader, [pictures.url("/endless.png")])
+    finally:
+        loader.close()
+    qtbot.waitUntil(lambda: "/endless.png" in pictures.seen.finished, timeout=30_000)
+    assert pictures.seen.sent["/endless.png"] < 32 * 1024 * 1024
+
+
+def load_within(qtbot: QtBot, loader: ImageLoader, url: str, timeout: int) -> QImage:
+    with qtbot.waitSignal(
+        loader.image_ready, timeout=timeout, check_params_cb=lambda u, _: u == url
+    ) as arrived:
+        assert loader.image(url) is None
+    assert arrived.args is not None
+    image = arrived.args[1]
+    assert isinstance(image, QImage)
+    return image

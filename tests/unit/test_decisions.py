@@ -32,7 +32,7 @@ def config(**moderation: object) -> WallConfig:
     return WallConfig(
         topics={"brand": TopicConfig(label="Lumen", terms=["lumen", "#lumen", "@lumen"])},
         moderation=ModerationConfig.model_validate(moderation),
-        analytics=AnalyticsConfig(owned_accounts=["@lumencare"]),
+        analytics=AnalyticsConfig(owned_accounts=["jsonl:@lumencare"]),
     )
 
 

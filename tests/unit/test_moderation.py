@@ -202,7 +202,7 @@ def test_sensitive_hidden_by_default_protected_always() -> None:
 
 
 def test_untrusted_media_dropped_trusted_kept() -> None:
-    rules = hook(hide_untrusted_media=True, allow_authors=["@brand"])
+    rules = hook(hide_untrusted_media=True, allow_authors=["jsonl:@brand"])
     media = (
         Media("image", "https://img.example/p.jpg"),
         Media("link", "https://news.example/a", preview_url="https://img.example/card.jpg"),
@@ -229,10 +229,10 @@ def test_approval_modes_and_the_allow_list() -> None:
     plain = post("Lumen is nice")
     trusted = post("Lumen is nice", author=Author("@lumen", "Lumen"))
     assert verdict(hook(approval="auto"), plain).state == "approved"
-    manual = hook(approval="manual", allow_authors=["lumen"])
+    manual = hook(approval="manual", allow_authors=["jsonl:lumen"])
     assert verdict(manual, plain) == Moderation("pending", ("manual approval",))
     assert verdict(manual, trusted).state == "approved"  # allow-listed: skips the queue
-    only = hook(approval="trusted-only", allow_authors=["@lumen"])
+    only = hook(approval="trusted-only", allow_authors=["jsonl:@lumen"])
     assert verdict(only, plain).state == "pending"
     assert verdict(only, trusted).state == "approved"
     # the allow-list never overrides a filter
@@ -290,7 +290,7 @@ block_patterns = ["buy\\\\s+now"]
 block_authors = ["@spam@example.org"]
 block_domains = ["evil.example"]
 block_sources = ["reddit"]
-allow_authors = ["@lumen"]
+allow_authors = ["x:@lumen"]
 approval = "trusted-only"
 languages = ["en", "FI"]
 hide_sensitive = false

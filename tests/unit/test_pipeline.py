@@ -22,7 +22,7 @@ CONFIG = WallConfig(
         "rival": TopicConfig(label="Corvid", terms=["corvid"]),
     },
     moderation=ModerationConfig(block_terms=["giveaway"], block_authors=["@spammer"]),
-    analytics=AnalyticsConfig(owned_accounts=["@lumencare"]),
+    analytics=AnalyticsConfig(owned_accounts=["jsonl:@lumencare"]),
 )
 
 _counter = 0

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from agora.config.schema import WallConfig
+from agora.core.accounts import AccountSet
 from agora.core.post import Post, parse_post
 from agora.core.text import fold
 from agora.sources.base import SourceContext
@@ -32,7 +33,15 @@ TOPICS = {
     "rival2": {"label": "Kestrel Mobile", "terms": ["kestrel*"]},
     "launch": {"label": "Lumen X launch", "terms": ["#lumenx", "lumen x"]},
 }
-OWNED = ["@lumen", "@lumencare"]
+OWNED = [
+    "x:@lumen",
+    "x:@lumencare",
+    "mastodon:@lumen@social.example",
+    "mastodon:@lumencare@social.example",
+    "bluesky:@lumen.bsky.example",
+    "bluesky:@lumencare.bsky.example",
+]
+BRAND = AccountSet(OWNED)
 LANGUAGES = {"en", "fi", "de", "es", "fr", "pt-BR", "ja"}
 
 
@@ -187,7 +196,7 @@ def test_launch_spike_is_visible(day: tuple[SimulatorSource, list[Post]]) -> Non
     assert len(about_campaign) > 0.2 * len(spike)
     assert launch_factor(-1) == launch_factor(3 * 3600) == 1.0
     assert launch_factor(600) > 4
-    announcements = [p for p in posts if p.author.handle == "@lumen"]
+    announcements = [p for p in posts if p.author.name == "Lumen" and BRAND.matches(p)]
     assert {p.source for p in announcements} == {"x", "mastodon", "bluesky"}
     assert all(p.created_at == launch for p in announcements)
 
@@ -223,7 +232,7 @@ def test_questions_complaints_and_brand_replies(day: tuple[SimulatorSource, list
     assert replies
     start = NOW - timedelta(days=1) + timedelta(minutes=LOOKBACK_MINUTES)
     for reply in replies:
-        assert reply.author.handle in OWNED
+        assert BRAND.matches(reply)
         assert reply.source == reply.id.split(":", 1)[0]
         question = by_id.get(reply.reply_to or "")
         if question is None:
@@ -231,7 +240,7 @@ def test_questions_complaints_and_brand_replies(day: tuple[SimulatorSource, list
             continue
         assert question.created_at + timedelta(minutes=1) <= reply.created_at
         assert reply.created_at <= question.created_at + timedelta(minutes=LOOKBACK_MINUTES)
-        assert question.author.handle not in OWNED
+        assert not BRAND.matches(question)
     addressed = [p for p in posts if p.text.startswith("@lumencare ")]
     answered = {r.reply_to for r in replies}
     assert any(p.id in answered for p in addressed)
@@ -300,7 +309,7 @@ def test_platform_shapes(day: tuple[SimulatorSource, list[Post]]) -> None:
     assert all(
         p.author.handle.endswith(".bsky.example")
         for p in by_source["bluesky"]
-        if p.author.handle not in OWNED
+        if not BRAND.matches(p)
     )
     for p in by_source["hackernews"]:
         assert p.author.followers is None
@@ -311,7 +320,7 @@ def test_platform_shapes(day: tuple[SimulatorSource, list[Post]]) -> None:
         assert p.metrics.likes is p.metrics.reposts is p.metrics.replies is p.metrics.quotes is None
     x_posts = [p for p in by_source["x"] if not p.is_repost]
     assert all(isinstance(p.metrics.likes, int) for p in x_posts)
-    authors = Counter(p.author.handle for p in posts if p.author.handle not in OWNED)
+    authors = Counter(p.author.handle for p in posts if not BRAND.matches(p))
     assert 150 <= len(authors) <= 500
     top = authors.most_common(5)
     assert top[0][1] > 8 * (len(posts) / len(authors)) / 4  # a few very active authors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from tests.unit.sourcekit import context, load
 KINDS = ("mastodon", "bluesky", "hackernews", "reddit", "rss", "x", "youtube", "webhook")
 
 
-def wait_for(check: object, timeout: float = 5.0) -> None:
+def wait_for(check: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if callable(check) and check():
@@ -76,6 +77,9 @@ def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
     monkeypatch.setenv("AGORA_TEST_MASTODON_TOKEN", "tok")
     base = server.url_for("/").rstrip("/")
     status = load("mastodon_tag_timeline.json")[0]
+    # a post of today: the recorded one is older than the store's retention, which would remove
+    # it (and so "delete" it) as soon as retention first runs
+    status["created_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     host = describe_url(server.url_for("/"))
     post_id = f"mastodon:{host}:{status['id']}"
     server.expect_request("/api/v2/instance").respond_with_json(
@@ -87,7 +91,7 @@ def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
     def stream(_request: Request) -> Response:
         def body() -> Iterator[bytes]:
             yield f"event: update\ndata: {json.dumps(status)}\n\n".encode()
-            deadline = time.monotonic() + 3
+            deadline = time.monotonic() + 90  # the test says when (a busy machine is slow)
             while not deleted["go"] and time.monotonic() < deadline:
                 time.sleep(0.02)
                 yield b":thump\n"
@@ -123,6 +127,6 @@ def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
         started = time.monotonic()
         engine.stop(timeout=1.0)
         took = time.monotonic() - started
-    assert took < 1.0
+    assert took < 3.0  # stop waits 1 s at most; the rest is slack for a busy machine
     assert all(not t.is_alive() for t in engine._threads)
     assert engine.health()["fedi"].posts == 1

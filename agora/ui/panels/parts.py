@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from agora.core.accounts import parse_account
 from agora.core.aggregates import owned_handle
 from agora.core.post import Post
 from agora.core.text import mask_mentions
@@ -103,7 +104,9 @@ def anonymous(context_wall: Any) -> bool:
 def kept_mentions(context_wall: Any) -> frozenset[str]:
     """Handles an anonymous wall still shows in post text: the brand's own accounts."""
     analytics = getattr(context_wall, "analytics", None)
-    return frozenset(owned_handle(h) for h in getattr(analytics, "owned_accounts", ()))
+    return frozenset(
+        owned_handle(parse_account(h).handle) for h in getattr(analytics, "owned_accounts", ())
+    )
 
 
 def private_text(text: str, hide_authors: bool, keep: frozenset[str] = frozenset()) -> str:
