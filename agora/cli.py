@@ -315,11 +315,12 @@ def _load(path: Path) -> LoadedConfig:
 def cmd_check(args: argparse.Namespace) -> int:
     """``agora check CONFIG``."""
     from agora.config.loader import check_config, summary
+    from agora.core.redact import redact
 
     loaded, issues = check_config(args.config)
     if loaded is None or issues:
         for issue in issues:
-            print(issue.format(), file=sys.stderr)
+            print(redact(issue.format()), file=sys.stderr)
         return EXIT_CONFIG
     print(summary(loaded))
     return EXIT_OK
@@ -643,12 +644,13 @@ COMMANDS = {
 
 
 def configure_logging(debug: bool, quiet: bool) -> None:
-    """Log lines on stderr, one per event."""
+    """Log lines on stderr, one per event; every record and uncaught traceback redacted."""
+    from agora import service
+
+    service.install_redaction()
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [service.stderr_log_handler()]
     root.setLevel(level)
 
 
@@ -667,13 +669,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(GC_THRESHOLD, 20, 20)
     configure_logging(debug, bool(getattr(args, "quiet", False)))
     from agora.config.loader import ConfigError
+    from agora.core.redact import redact
+    from agora.service import format_error
 
     handler = COMMANDS[args.command]
     try:
         return handler(args)
     except ConfigError as exc:
         for issue in exc.issues:
-            print(issue.format(), file=sys.stderr)
+            print(redact(issue.format()), file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
@@ -683,10 +687,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK
     except CommandError as exc:
-        print(f"agora: {exc}", file=sys.stderr)
+        print(f"agora: {format_error(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:
+        # a message or traceback may quote a URL or an answer that carries a token
         if debug:
-            raise
-        print(f"agora: error: {exc} (run with --debug for details)", file=sys.stderr)
+            sys.stderr.write(format_error(exc, trace=True))
+            print(f"agora: error: {format_error(exc)}", file=sys.stderr)
+        else:
+            print(
+                f"agora: error: {format_error(exc)} (run with --debug for details)", file=sys.stderr
+            )
         return EXIT_ERROR

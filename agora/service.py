@@ -3,8 +3,9 @@
 Qt-free. ``agora install-autostart`` writes a systemd user unit (restarted on failure, started with
 the graphical session, watched with ``WatchdogSec``) or, where there is no systemd, an XDG autostart
 entry that runs the wall under :func:`supervise` (restart on a crash, with backoff). The wall logs
-one JSON object a line to a rotating file (:func:`file_log_handler`), with every secret value of its
-config redacted. :class:`Watchdog` notices a UI thread that stops ticking or a loop that hangs, logs
+one JSON object a line to a rotating file (:func:`file_log_handler`) and plain lines on stderr (the
+journal under systemd); :func:`install_redaction` keeps secrets out of both, out of any other
+handler and out of uncaught tracebacks (see :mod:`agora.core.redact`). :class:`Watchdog` notices a UI thread that stops ticking or a loop that hangs, logs
 it once, and stops confirming liveness to systemd so the service manager restarts the wall.
 """
 
@@ -23,11 +24,18 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal
+
+from agora.core.redact import redact, remember_secrets
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 log = logging.getLogger("agora.service")
 
@@ -50,27 +58,58 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, the fields given with ``extra=``
-    (numbers a script can read, such as ``first_frame_s``) and an exception's type and trace."""
+    (numbers a script can read, such as ``first_frame_s``) and an exception's type and trace.
+    Every text in it is redacted (:func:`~agora.core.redact.redact`)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "t": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and isinstance(value, str | int | float | bool):
-                entry[key] = value
+                entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-            entry["trace"] = self.formatException(record.exc_info)
+            entry["error"] = redact(f"{type(exc).__name__}: {exc}")
+            entry["trace"] = redact(record.exc_text or self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """The stderr (and so the journal's) line: ``time LEVEL logger: message``, redacted whole,
+    traceback and stack included."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact a record's message, traceback and stack in place, for every handler it reaches."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: logging reports it when a handler formats it
+        return
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = redact(_TRACE_FORMATTER.formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+_TRACE_FORMATTER = logging.Formatter()
+
+
 class RedactSecrets(logging.Filter):
-    """Replaces every known secret value in a record's message with ``«redacted»``.
+    """Redacts a record before a handler writes it: the given secret values (remembered for the
+    whole process), every secret the config has read, and credentials of any value.
 
     Sources never put secrets in their messages; this is the second line of defence (a server
     that echoes a token back in an error body, a URL with a key in it)."""
@@ -80,17 +119,76 @@ class RedactSecrets(logging.Filter):
         self.set_secrets(secrets)
 
     def set_secrets(self, secrets: Iterable[str]) -> None:
-        """The values to hide (short values are ignored: they would blank ordinary words)."""
-        values = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
+        """More values to hide (short values are ignored: they would blank ordinary words)."""
+        remember_secrets(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is not None:
-            message = record.getMessage()
-            redacted = self._pattern.sub("«redacted»", message)
-            if redacted != message:
-                record.msg, record.args = redacted, None
+        redact_record(record)
         return True
+
+
+class _RedactingFactory:
+    """A log record factory that redacts each record as it is made, before any handler."""
+
+    def __init__(self, previous: Callable[..., logging.LogRecord]) -> None:
+        self.previous = previous
+
+    def __call__(self, *args: object, **kwargs: object) -> logging.LogRecord:
+        record = self.previous(*args, **kwargs)
+        redact_record(record)
+        return record
+
+
+def _write_trace(
+    heading: str,
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> None:
+    text = heading + "".join(traceback.format_exception(exc_type, exc, tb))
+    with contextlib.suppress(Exception):  # no stderr left: nothing more to do
+        sys.stderr.write(redact(text))
+        sys.stderr.flush()
+
+
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    _write_trace("", exc_type, exc, tb)
+
+
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    _write_trace(
+        f"Exception in thread {name}:\n", args.exc_type, args.exc_value, args.exc_traceback
+    )
+
+
+def _unraisablehook(unraisable: UnraisableHookArgs) -> None:
+    where = f"{unraisable.err_msg or 'Exception ignored in'}: {unraisable.object!r}\n"
+    _write_trace(where, unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback)
+
+
+def install_redaction() -> None:
+    """Redact every log record this process makes, whichever handler writes it (stderr and so
+    the journal, the log file, the wall's status line), and tracebacks nobody caught (the main
+    thread, other threads, ``__del__``): Python's own hooks would print them as they are.
+    Idempotent."""
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _RedactingFactory):
+        logging.setLogRecordFactory(_RedactingFactory(current))
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
+    sys.unraisablehook = _unraisablehook
+
+
+def format_error(exc: BaseException, *, trace: bool = False) -> str:
+    """An exception as one redacted line (``trace``: its redacted traceback)."""
+    if trace:
+        return redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return redact(str(exc))
 
 
 def file_log_handler(
@@ -108,6 +206,14 @@ def file_log_handler(
     )
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactSecrets(secrets))
+    return handler
+
+
+def stderr_log_handler() -> logging.Handler:
+    """Log lines on stderr (under systemd: the journal), redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(TextFormatter())
+    handler.addFilter(RedactSecrets())
     return handler
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from agora.core.accounts import account_problem
+from agora.core.redact import remember_secrets
 
 # ------------------------------------------------------------------------------------------------
 # value types
@@ -93,6 +94,9 @@ class Secret:
     def __init__(self, reference: str, value: str) -> None:
         self.reference = reference
         self._value = value
+        # hidden from every output of the process from the moment it is read (a secret that a
+        # hot reload adds too), before any request can carry it
+        remember_secrets([value])
 
     def get(self) -> str:
         """The secret value (for the request that needs it, never for a log line)."""

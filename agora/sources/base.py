@@ -22,6 +22,7 @@ from agora.config.schema import WallConfig
 from agora.core.health import HealthState, SourceHealth
 from agora.core.post import Post
 from agora.core.problems import ProblemLog
+from agora.core.redact import redact
 
 #: Receives every batch of posts a source produces (the pipeline's queue in the wall).
 Sink = Callable[[Sequence[Post]], None]
@@ -119,11 +120,15 @@ class Source(ABC):
         )
 
     def mark_error(self, message: str, state: HealthState = "failing") -> None:
-        """Record a failed round with a one-line, secret-free message."""
+        """Record a failed round with a one-line, secret-free message (redacted here as well:
+        the message reaches the wall's screen, the store and ``agora fetch``'s stderr, and may
+        quote what a server answered)."""
+        text = message.strip()
+        line = redact(text.splitlines()[0])[:300] if text else "unknown error"
         self.health = replace(
             self.health,
             state=state,
-            last_error=message.splitlines()[0][:300] if message else "unknown error",
+            last_error=line,
             last_error_at=self.context.clock(),
             skipped=self.problems.total,
         )

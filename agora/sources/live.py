@@ -36,6 +36,7 @@ import orjson
 
 from agora.core.health import HealthState
 from agora.core.post import Post
+from agora.core.redact import redact
 from agora.sources.base import Sink, Source, SourceContext
 from agora.sources.http import (
     AuthError,
@@ -337,5 +338,6 @@ class LiveSource(Source):
     def report_item(self, kind: str, message: str) -> None:
         """A malformed item was skipped (logged once per kind of problem)."""
         text = message if message.startswith(f"{self.where}") else f"{self.where}: {message}"
-        self._last_problem = text.splitlines()[0] if text else None
+        # kept as the health's last error (screen, store): an item may quote what a server sent
+        self._last_problem = redact(text.splitlines()[0]) if text else None
         self.problems.report(kind, text, level=logging.WARNING)
