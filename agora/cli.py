@@ -39,6 +39,11 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
 
+#: ``agora fetch``: how long a stream is listened to, and the longest ``Retry-After`` waited
+#: out within the round (``--seconds`` sets both).
+FETCH_LISTEN_S = 10.0
+FETCH_RETRY_S = 60.0
+
 
 class CommandError(Exception):
     """An error the user can act on: printed as one line, exit status 1."""
@@ -122,7 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="only the source with this name")
     p.add_argument("--limit", type=int, default=None, help="at most N posts per source")
     p.add_argument(
-        "--seconds", type=float, default=10.0, help="how long to listen to a stream (default 10)"
+        "--seconds",
+        type=float,
+        default=None,
+        help=f"how long to listen to a stream (default {FETCH_LISTEN_S:g}), and the longest wait "
+        f"for a server's Retry-After before trying again (default {FETCH_RETRY_S:g})",
     )
 
     p = sub.add_parser(
@@ -340,12 +349,14 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         raise CommandError(f"no source named {args.source!r} in {args.config} (sources: {names})")
     # fetch never changes what the wall remembers: cursors and posts stay in memory
     store = MemoryStore()
+    seconds = args.seconds
     context = SourceContext(
         wall=config,
         config_dir=loaded.config_dir,
         get_cursor=store.get_cursor,
         set_cursor=store.set_cursor,
-        listen_seconds=args.seconds,
+        listen_seconds=FETCH_LISTEN_S if seconds is None else seconds,
+        retry_within=FETCH_RETRY_S if seconds is None else seconds,
     )
     sources = [
         s for s in build_sources(config, context) if not args.source or s.name == args.source
@@ -353,9 +364,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(config, store)
     out = sys.stdout
     total = 0
+    budget = max(context.listen_seconds, context.retry_within)
     for source in sources:
         try:
-            posts = asyncio.run(_fetch_one(source, args.limit, args.seconds))
+            posts = asyncio.run(_fetch_one(source, args.limit, budget))
         except Exception as exc:
             source.mark_error(f"{source.name}: {exc}")
             posts = []

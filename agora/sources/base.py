@@ -49,6 +49,10 @@ class SourceContext:
     engine removes them from the store and the wall. Thread-safe in the engine."""
     listen_seconds: float = 10.0
     """How long :meth:`Source.fetch` listens to a stream (``agora fetch --seconds``)."""
+    retry_within: float = 10.0
+    """How long one :meth:`Source.fetch` round may wait for a server's ``Retry-After`` and try
+    again before it gives up (``agora fetch``: 60 s, or ``--seconds``). The wall's own polling
+    does not use it: it waits out any ``Retry-After`` between rounds."""
 
 
 class Source(ABC):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import random
@@ -220,13 +221,36 @@ class LiveSource(Source):
             return await self._fetch_round(limit)
 
     async def _fetch_round(self, limit: int | None) -> list[Post]:
-        try:
-            posts = await self.poll(limit)
-        except SourceError as exc:
-            self.fail(exc)
-            return []
-        self.succeed(len(posts))
-        return posts[:limit] if limit else posts
+        # a one-shot round waits out a short Retry-After and asks again (a 429 with
+        # "Retry-After: 1" is not an empty feed); a long one ends the round and says so
+        budget = max(0.0, self.context.retry_within)
+        deadline = time.monotonic() + budget
+        while True:
+            before = copy.deepcopy(self.state)
+            try:
+                posts = await self.poll(limit)
+            except RateLimitedError as exc:
+                wait = max(self.min_retry, exc.retry_after or 60.0)
+                if time.monotonic() + wait > deadline:
+                    self.mark_error(
+                        f"{exc.message.split(';', 1)[0]}; the server asks to wait "
+                        f"{wait:.0f} s, longer than one fetch waits ({budget:.0f} s): "
+                        "try again later",
+                        "degraded",
+                    )
+                    return []
+                self.logger.info("%s; trying again in %.0f s", exc.message.split(";", 1)[0], wait)
+                # the retry starts from the cursors the round started with: what a first,
+                # interrupted attempt read (one hashtag of several) is read again, not lost
+                self._state = before
+                self.save_state()
+                await asyncio.sleep(wait)
+                continue
+            except SourceError as exc:
+                self.fail(exc)
+                return []
+            self.succeed(len(posts))
+            return posts[:limit] if limit else posts
 
     async def listen(self, limit: int | None = None) -> list[Post]:
         """Run the source for ``context.listen_seconds`` (or until ``limit`` posts) and return

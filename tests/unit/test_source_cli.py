@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from agora.bench.sources import make_events, run_sources_bench
 from agora.cli import main
@@ -85,3 +86,72 @@ def test_bench_events_are_jetstream_shaped() -> None:
     event = json.loads(make_events(1, 1.0)[0])
     assert event["kind"] == "commit" and event["commit"]["collection"] == "app.bsky.feed.post"
     assert "lumen" in event["commit"]["record"]["text"].lower()
+
+
+def hackernews_config(tmp_path: Path, server: HTTPServer) -> Path:
+    return write_config(
+        tmp_path,
+        f'[[sources]]\nname = "hn"\nkind = "hackernews"\nbase_url = "{server.url_for("/")}"\n'
+        'query = "lumen"\n',
+    )
+
+
+def test_fetch_waits_out_a_short_retry_after_and_prints_the_posts(
+    server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 429 with ``Retry-After: 1`` is not an empty feed: one round waits and asks again."""
+    asked: list[float] = []
+
+    def answer(status: int, body: bytes, headers: dict[str, str]) -> Callable[..., Response]:
+        def handler(_request: object) -> Response:
+            asked.append(time.monotonic())
+            return Response(body, status=status, headers=headers)
+
+        return handler
+
+    hits = (DATA / "hackernews_search_by_date.json").read_bytes()
+    search = "/api/v1/search_by_date"
+    server.expect_ordered_request(search).respond_with_handler(
+        answer(429, b"slow down", {"Retry-After": "1"})
+    )
+    server.expect_ordered_request(search).respond_with_handler(
+        answer(200, hits, {"Content-Type": "application/json"})
+    )
+    assert main(["fetch", str(hackernews_config(tmp_path, server))]) == 0
+    out, err = capsys.readouterr()
+    posts = [json.loads(line) for line in out.splitlines()]
+    assert len(posts) == 3 and {p["source"] for p in posts} == {"hackernews"}
+    assert "hn (hackernews): ok, 3 posts" in err
+    assert len(asked) == 2
+    assert asked[1] - asked[0] >= 0.9  # it waited as asked before asking again
+
+
+def test_fetch_ends_the_round_on_a_long_retry_after_and_says_so(
+    server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.expect_request("/api/v1/search_by_date").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "3600"}
+    )
+    started = time.monotonic()
+    assert main(["fetch", str(hackernews_config(tmp_path, server))]) == 1
+    assert time.monotonic() - started < 60  # it did not wait the hour
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "hn (hackernews): degraded, 0 posts, last error: 127.0.0.1:" in err
+    assert (
+        "rate limited (429); the server asks to wait 3600 s, longer than one fetch waits "
+        "(60 s): try again later" in err
+    )
+    assert len(server.log) == 1
+
+
+def test_fetch_seconds_bounds_the_wait_for_a_retry_after(
+    server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.expect_request("/api/v1/search_by_date").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "5"}
+    )
+    assert main(["fetch", str(hackernews_config(tmp_path, server)), "--seconds", "2"]) == 1
+    _, err = capsys.readouterr()
+    assert "the server asks to wait 5 s, longer than one fetch waits (2 s)" in err
+    assert len(server.log) == 1
