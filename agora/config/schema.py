@@ -506,6 +506,11 @@ class WebhookSource(SourceBase):
     """Bearer token every request must carry (``Authorization: Bearer …``)."""
     max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     """Largest request body accepted (413 beyond)."""
+    max_connections: int = Field(default=64, ge=1, le=4096)
+    """Most connections open at once; when all are taken, a new one replaces the one that has
+    waited longest for its request."""
+    request_timeout: Duration = Field(default=10.0, gt=0, le=300)
+    """Time a client has to send a whole request, headers and body (408 and closed after)."""
     trusted_authors: list[Handle] = Field(default_factory=list)
     """Authors whose posts this webhook's callers may send (``"@nokiacare"`` for a care desk
     tool): only they can match ``"webhook:…"`` entries of ``allow_authors`` and

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import http.client
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -47,9 +50,10 @@ async def request(
     method: str = "POST",
     path: str = "/ingest",
     headers: dict[str, str] | None = None,
+    timeout: float = 2,
 ) -> tuple[int, dict[str, Any]]:
     def go() -> tuple[int, dict[str, Any]]:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         try:
             send = {"Content-Type": "application/json"}
             if token is not None:
@@ -254,3 +258,242 @@ def test_a_port_in_use_is_reported_and_retried(token: str) -> None:
 
     error = asyncio.run(go())
     assert error is not None and "cannot listen" in error
+
+
+# -- slow and many clients -----------------------------------------------------------------------
+
+
+class SlowClients:
+    """``count`` connections that each send ``head`` and then one more byte every ``every``
+    seconds, never finishing their request (a slowloris attack). ``close()`` ends them all."""
+
+    def __init__(
+        self,
+        port: int,
+        count: int,
+        head: bytes = b"POST /ingest HTTP/1.1\r\nHost: wall\r\nX-Slow: ",
+        every: float = 1.0,
+    ) -> None:
+        self.sockets: list[socket.socket] = []
+        self.answers: dict[int, bytes] = {}
+        """What the server sent each connection that it has closed."""
+        self.rounds = 0
+        self._received: dict[int, bytes] = {}
+        self._every = every
+        self._stop = threading.Event()
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(head)
+            sock.setblocking(False)
+            self.sockets.append(sock)
+        self._thread = threading.Thread(target=self._drip, name="slow-clients")
+        self._thread.start()
+
+    def _drip(self) -> None:
+        while not self._stop.wait(self._every):  # paces the clients; ends with the test
+            for index, sock in enumerate(self.sockets):
+                if index in self.answers:
+                    continue
+                with contextlib.suppress(OSError):
+                    sock.send(b"a")
+            self.rounds += 1
+
+    def ended(self) -> int:
+        """How many connections the server has closed (reading what it said before)."""
+        for index, sock in enumerate(self.sockets):
+            if index in self.answers:
+                continue
+            try:
+                while data := sock.recv(65536):
+                    self._received[index] = self._received.get(index, b"") + data
+            except BlockingIOError:
+                continue  # still open
+            except OSError:
+                pass  # reset: closed too
+            self.answers[index] = self._received.get(index, b"")
+        return len(self.answers)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        for sock in self.sockets:
+            sock.close()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll ``condition`` (letting the loop run) until it holds or ``timeout`` passes."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def open_connections(source: WebhookSource) -> int:
+    return len(source.endpoint.connections) if source.endpoint is not None else 0
+
+
+def test_fifty_slow_clients_hold_no_thread_and_a_good_request_is_still_served(token: str) -> None:
+    recorder = Recorder()
+    source = make(token, recorder, request_timeout=120)
+    figures: dict[str, float] = {}
+
+    async def go() -> SlowClients:
+        async with running(source, recorder) as port:
+            assert (await request(port, json.dumps(post(0)).encode()))[0] == 202  # warm up
+            before = threading.active_count()
+            slow = SlowClients(port, 50)
+            assert await until(lambda: open_connections(source) >= 50)
+            assert await until(lambda: slow.rounds >= 3)  # three bytes each, a few seconds
+            figures["added threads"] = threading.active_count() - before
+            started = time.monotonic()
+            status, answer = await request(port, json.dumps(post(1)).encode(), timeout=30)
+            figures["good request s"] = time.monotonic() - started
+            assert (status, answer["accepted"]) == (202, 1)
+            assert slow.ended() == 0 and open_connections(source) >= 50  # all still there
+            # leaving the block stops the wall with the 50 still connected (within a second)
+            return slow
+
+    slow = asyncio.run(go())
+    try:
+        # the drip thread itself is one; the old threading server added one per connection
+        assert figures["added threads"] <= 2, figures
+        assert figures["good request s"] < 10, figures
+        assert [p.id for p in recorder.posts] == ["webhook:push:crm-0", "webhook:push:crm-1"]
+        assert slow.ended() == 50  # stopping closed them
+    finally:
+        slow.close()
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_request_must_arrive_whole_within_the_request_timeout(token: str, part: str) -> None:
+    """One byte a second never trips a timeout per read; the deadline for the whole request
+    does (the body below would take 200 s)."""
+    head = b"POST /ingest HTTP/1.1\r\nHost: wall\r\n"
+    if part == "body":
+        head += f"Authorization: Bearer {TOKEN}\r\nContent-Length: 200\r\n\r\n".encode()
+    else:
+        head += b"X-Slow: "
+    recorder = Recorder()
+    source = make(token, recorder, request_timeout=1)
+
+    async def go() -> tuple[float, bytes]:
+        async with running(source, recorder) as port:
+            slow = SlowClients(port, 1, head=head)
+            try:
+                started = time.monotonic()
+                assert await until(lambda: slow.ended() == 1, timeout=60)
+                return time.monotonic() - started, slow.answers[0]
+            finally:
+                slow.close()
+
+    took, answer = asyncio.run(go())
+    assert took < 15, took
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert recorder.posts == []
+
+
+def test_when_every_place_is_taken_the_longest_waiting_client_makes_room(token: str) -> None:
+    recorder = Recorder()
+    source = make(token, recorder, max_connections=8, request_timeout=120)
+    seen: list[int] = []
+
+    async def go() -> None:
+        async with running(source, recorder) as port:
+            slow = SlowClients(port, 50)
+            try:
+                assert await until(lambda: slow.ended() >= 42)
+                seen.append(open_connections(source))
+                status, _ = await request(port, json.dumps(post(1)).encode(), timeout=30)
+                assert status == 202
+                seen.append(open_connections(source))
+                assert await until(lambda: slow.ended() >= 43)
+                # the first ones made room (oldest first); the newest are still connected
+                assert set(slow.answers) == set(range(43))
+            finally:
+                slow.close()
+
+    asyncio.run(go())
+    assert max(seen) <= 8
+    assert [p.id for p in recorder.posts] == ["webhook:push:crm-1"]
+
+
+def test_when_every_place_is_being_answered_a_new_connection_is_closed_at_once(
+    token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder()
+    source = make(token, recorder, max_connections=2)
+    release = threading.Event()
+    real = source.ingest
+
+    def held(body: bytes) -> tuple[int, dict[str, Any]]:
+        release.wait(60)
+        return real(body)
+
+    monkeypatch.setattr(source, "ingest", held)
+
+    async def go() -> bytes:
+        async with running(source, recorder) as port:
+            first = asyncio.create_task(request(port, json.dumps(post(1)).encode(), timeout=60))
+            second = asyncio.create_task(request(port, json.dumps(post(2)).encode(), timeout=60))
+            endpoint = source.endpoint
+            assert endpoint is not None
+            busy = lambda: len([h for h in endpoint.connections if not h.waiting]) == 2  # noqa: E731
+            assert await until(busy)
+            third = SlowClients(port, 1, head=b"GET / HTTP/1.1\r\nHost: wall\r\n\r\n")
+            try:
+                assert await until(lambda: third.ended() == 1, timeout=30)
+            finally:
+                third.close()
+            assert endpoint.refused == 1
+            release.set()
+            assert [(await first)[0], (await second)[0]] == [202, 202]
+            return third.answers[0]
+
+    try:
+        assert asyncio.run(go()) == b""  # no thread, no answer: closed
+    finally:
+        release.set()
+
+
+def test_a_client_that_asks_to_continue_and_keeps_the_connection_is_served(token: str) -> None:
+    """``Expect: 100-continue`` (curl sends it for bodies over 1 KiB) and two requests on one
+    connection."""
+    recorder = Recorder()
+    source = make(token, recorder)
+
+    def talk(port: int) -> list[bytes]:
+        heard: list[bytes] = []
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            reader = sock.makefile("rb")
+            for n in (1, 2):
+                data = json.dumps(post(n)).encode()
+                sock.sendall(
+                    b"POST /ingest HTTP/1.1\r\nHost: wall\r\nExpect: 100-continue\r\n"
+                    + f"Authorization: Bearer {TOKEN}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                )
+                heard.append(reader.readline())
+                reader.readline()  # the blank line after "100 Continue"
+                sock.sendall(data)
+                heard.append(reader.readline())
+                length = 0
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                reader.read(length)
+        return heard
+
+    async def go() -> list[bytes]:
+        async with running(source, recorder) as port:
+            return await asyncio.to_thread(talk, port)
+
+    heard = asyncio.run(go())
+    assert [line.split(b" ")[1] for line in heard] == [b"100", b"202", b"100", b"202"]
+    assert len(recorder.posts) == 2
+
+
+def test_connection_bounds_have_sensible_defaults() -> None:
+    fields = WebhookConfig.model_fields
+    assert fields["max_connections"].default == 64
+    assert fields["request_timeout"].default == 10.0
