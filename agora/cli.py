@@ -16,10 +16,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from agora import __version__
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from agora.core.post import Post
     from agora.core.sentiment import Scorer
     from agora.core.sentiment_eval import Example
+    from agora.core.snapshot import Snapshot
     from agora.sources.base import Source
 
 log = logging.getLogger("agora")
@@ -338,6 +339,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     """``agora fetch CONFIG``: one round of each (or the named) source, JSON Lines on stdout."""
     from agora.engine import build_pipeline
+    from agora.offline import apply_decisions, stored_decisions
     from agora.sources.base import SourceContext
     from agora.sources.registry import build_sources
     from agora.store.memory import MemoryStore
@@ -347,6 +349,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if args.source and config.source(args.source) is None:
         names = ", ".join(s.name for s in config.sources) or "none"
         raise CommandError(f"no source named {args.source!r} in {args.config} (sources: {names})")
+    # with --data-dir, the wall's operators' decisions show in the printed moderation state
+    decisions = []
+    if _wall_store(args, loaded, "no operator decisions to apply"):
+        decisions = _stored(lambda: stored_decisions(config, args.data_dir))
     # fetch never changes what the wall remembers: cursors and posts stay in memory
     store = MemoryStore()
     seconds = args.seconds
@@ -372,7 +378,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             source.mark_error(f"{source.name}: {exc}")
             posts = []
         result = pipeline.ingest(posts, keep=True)
-        for post in result.posts[: args.limit] if args.limit else result.posts:
+        shown = apply_decisions(result.posts, decisions) if decisions else result.posts
+        for post in shown[: args.limit] if args.limit else shown:
             out.write(post.to_json())
             out.write("\n")
             total += 1
@@ -396,12 +403,50 @@ async def _fetch_one(source: Source, limit: int | None, seconds: float) -> list[
     return stamp(source, posts)
 
 
-def cmd_analyse(args: argparse.Namespace) -> int:
-    """``agora analyse CONFIG --json``: the snapshot of what the offline sources hold."""
-    from agora.offline import offline_snapshot
+T = TypeVar("T")
 
-    result = offline_snapshot(_load(args.config), now=args.now, window=args.window)
-    json.dump(result.snapshot.to_dict(args.window), sys.stdout, ensure_ascii=False, indent=2)
+
+def _stored(read: Callable[[], T]) -> T:
+    """``read()`` of the wall's store, its failure as one line."""
+    from agora.offline import StoreReadError
+
+    try:
+        return read()
+    except StoreReadError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _wall_store(args: argparse.Namespace, loaded: LoadedConfig, instead: str) -> bool:
+    """Whether ``--data-dir`` holds the wall's store; when it names a directory without one
+    (the wall has not run there yet), stderr says what the command does ``instead``."""
+    from agora.store import database_path
+
+    if args.data_dir is None:
+        return False
+    path = database_path(args.data_dir, loaded.config.wall.name)
+    if path.is_file():
+        return True
+    print(f"agora: no store at {path} yet; {instead}", file=sys.stderr)
+    return False
+
+
+def _snapshot(args: argparse.Namespace, loaded: LoadedConfig) -> Snapshot:
+    """What ``analyse`` and ``snapshot`` show: with ``--data-dir``, what the wall's store holds
+    (read-only); else, or while there is no store, what the offline sources hold."""
+    from agora.offline import offline_snapshot, stored_snapshot
+
+    window = getattr(args, "window", None)
+    if _wall_store(args, loaded, "showing what the offline sources hold"):
+        data_dir = args.data_dir
+        return _stored(lambda: stored_snapshot(loaded, data_dir, now=args.now, window=window))
+    return offline_snapshot(loaded, now=args.now, window=window).snapshot
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """``agora analyse CONFIG --json``: the snapshot of what the offline sources hold, or with
+    ``--data-dir`` what the wall's store holds."""
+    snapshot = _snapshot(args, _load(args.config))
+    json.dump(snapshot.to_dict(args.window), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return EXIT_OK
 
@@ -575,15 +620,17 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """``agora snapshot CONFIG --screen N --out FILE.png``."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from agora.ui.render import snapshot_command
+    loaded = _load(args.config)
+    snapshot = _snapshot(args, loaded)
+    from agora.ui.render import render_page
 
-    out = snapshot_command(
-        _load(args.config),
+    out = render_page(
+        loaded,
+        snapshot,
         screen=args.screen,
         page=args.page,
         size=args.size,
         out=args.out,
-        now=args.now,
         dpr=args.dpr,
     )
     print(out)

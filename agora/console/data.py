@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 from agora.config.loader import LoadedConfig
 from agora.config.schema import SourceConfig, WallConfig
 from agora.core.aggregates import HORIZON_MINUTES, owned_handle
+from agora.core.health import SourceHealth
 from agora.core.post import Moderation, ModerationState, Post
 from agora.core.snapshot import Snapshot
 from agora.engine import HEALTH_STATE_KEY, build_pipeline, panel_windows, reenrich
@@ -96,8 +97,10 @@ class StoreView:
 class WallData:
     """The wall's store as the console sees it: opened only if the wall has one."""
 
-    def __init__(self, data_dir: Path | None, wall_name: str) -> None:
+    def __init__(self, data_dir: Path | None, wall_name: str, *, readonly: bool = False) -> None:
         self.path = database_path(data_dir, wall_name)
+        self.readonly = readonly
+        """Open the database for reading only (``agora analyse --data-dir``): no decisions."""
         self.store: Store | None = None
         self.error = ""
         self._posts: dict[str, Post] = {}
@@ -123,7 +126,7 @@ class WallData:
         from agora.store.sqlite import SqliteStore, StoreOpenError
 
         try:
-            self.store = SqliteStore(self.path)
+            self.store = SqliteStore(self.path, readonly=self.readonly)
         except StoreOpenError as exc:
             self.error = str(exc)
             return False
@@ -213,9 +216,14 @@ def preview_snapshot(
     decisions: Sequence[Decision] = (),
     *,
     now: datetime | None = None,
+    windows: Sequence[float | None] = (),
+    sources: Mapping[str, SourceHealth] | None = None,
+    store_status: str = "the wall's store (read by the console)",
 ) -> PreviewData:
     """The snapshot a page preview shows: ``posts`` (the wall's store) enriched with the
-    config being edited, or, without posts, what the config's offline sources hold."""
+    config being edited, or, without posts, what the config's offline sources hold.
+    ``windows`` are measured besides the panels' own; ``sources`` is the wall's last report of
+    its sources' health (``agora analyse --data-dir`` and ``snapshot --data-dir`` use this too)."""
     config = loaded.config
     if not posts:
         from agora.offline import offline_snapshot
@@ -234,10 +242,13 @@ def preview_snapshot(
             pipeline.aggregates.set_moderation(post.id, Moderation(state, (why,)))
     newest = max(p.created_at for p in copies)
     moment = now or datetime.now(UTC)
-    if moment - newest > timedelta(hours=1):
+    if now is None and moment - newest > timedelta(hours=1):
         moment = newest  # an idle wall's store renders as it looked last
     snapshot = pipeline.aggregates.snapshot(
-        moment, windows=panel_windows(config), store_status="the wall's store (read by the console)"
+        moment,
+        windows=[*panel_windows(config), *windows],
+        sources=sources,
+        store_status=store_status,
     )
     return PreviewData(snapshot, f"{count} posts from the wall's store")
 

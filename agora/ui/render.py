@@ -1,13 +1,13 @@
 """``agora snapshot``: render one page of one screen offscreen to a PNG.
 
-The page is built exactly as the wall builds it, fed the snapshot of what the configured offline
-sources hold, laid out at the requested size and device pixel ratio, and grabbed.
+The page is built exactly as the wall builds it, fed the snapshot the command made (what the
+configured offline sources hold, or with ``--data-dir`` what the wall's store holds; see
+:mod:`agora.offline`), laid out at the requested size and device pixel ratio, and grabbed.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, Qt
@@ -109,22 +109,3 @@ def _grab_scaled(widget: PageWidget, dpr: float) -> QPixmap:
         for effect in effects:
             effect.setEnabled(True)
     return pixmap
-
-
-def snapshot_command(
-    loaded: LoadedConfig,
-    *,
-    screen: int,
-    page: int,
-    size: tuple[int, int],
-    out: Path,
-    now: datetime | None = None,
-    dpr: float = 1.0,
-) -> Path:
-    """Ingest the offline sources and render the page."""
-    from agora.offline import offline_snapshot
-
-    result = offline_snapshot(loaded, now=now)
-    return render_page(
-        loaded, result.snapshot, screen=screen, page=page, size=size, out=out, dpr=dpr
-    )
