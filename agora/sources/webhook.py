@@ -66,6 +66,8 @@ WRITE_TIMEOUT = 5.0
 
 
 class _Reply(NamedTuple):
+    """An answer: status, JSON body and extra headers."""
+
     status: int
     body: dict[str, Any]
     headers: tuple[tuple[str, str], ...] = ()
