@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from agora.config.schema import PanelConfig
 from agora.core.snapshot import SentimentSummary, Snapshot
@@ -35,6 +35,10 @@ from agora.ui.panels.base import Panel, PanelContext
 from agora.ui.safetext import elide_words, plain_label
 
 SPLIT_KEYS = ("positive", "neutral", "negative")
+#: The scale beside the figure: on one line, or on two when one would be too wide.
+SCALE_NOTES = ("net, −100 to +100", "net, −100\nto +100")
+#: The figure's font may shrink to this fraction of its size so its word fits beside it.
+NUMBER_SHRINK = 0.6
 SPLIT_NAMES = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"}
 TREND_HOURS = 24
 
@@ -62,6 +66,10 @@ def hourly_net(
         net = np.where(scored > 0, (pos - neg) * 100.0 / np.maximum(scored, 1.0), np.nan)
     result: np.ndarray = net.astype(np.float64)
     return result
+
+
+#: Every word :func:`sign_word` gives (the figure leaves room for the widest).
+WORDS = ("Positive", "Negative", "Balanced", "No score")
 
 
 def sign_word(net: float | None) -> str:
@@ -97,20 +105,24 @@ class SentimentPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(theme.px(12))
 
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.setSpacing(theme.px(24))
+        # the figure, and beside it its word over the scale ("net, −100 to +100", on two lines
+        # when one is too wide); the figure shrinks a little to leave them room, and when even
+        # that is not enough they go under it. Beside a three-digit figure the scale used to be
+        # cut ("net, −100 to +")
+        self.top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.top.setContentsMargins(0, 0, 0, 0)
+        self.top.setSpacing(theme.px(24))
         self.number = plain_label("—")
         self.number.setFont(self._big_font)
         self.number.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.number.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        top.addWidget(self.number, 0)
+        self.top.addWidget(self.number, 0)
         facts = QVBoxLayout()
         facts.setContentsMargins(0, 0, 0, 0)
         facts.setSpacing(theme.px(4))
         self.word = plain_label("")
         self.word.setFont(theme.font("heading", bold=True))
-        self.scale_note = plain_label("net, −100 to +100")
+        self.scale_note = plain_label(SCALE_NOTES[0])
         self.scale_note.setFont(theme.font("small"))
         self.scale_note.setStyleSheet(f"color: {theme.muted};")
         facts.addStretch(1)
@@ -118,8 +130,9 @@ class SentimentPanel(Panel):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             facts.addWidget(label)
         facts.addStretch(1)
-        top.addLayout(facts, 1)
-        layout.addLayout(top)
+        self.top.addLayout(facts, 1)
+        layout.addLayout(self.top)
+        self._number_px = self._big_font.pixelSize()
         # how many posts the figure rests on, and how many it leaves out (other languages)
         self.counts = plain_label("")
         self.counts.setFont(theme.font("small"))
@@ -232,6 +245,7 @@ class SentimentPanel(Panel):
             color = theme.muted
         if self.number.text() != text:
             self.number.setText(text)
+            self._fit_figure(self._inner_width(self.width()))
         style = f"color: {color};"
         if self.number.styleSheet() != style:
             self.number.setStyleSheet(style)
@@ -310,17 +324,68 @@ class SentimentPanel(Panel):
         else:
             self.trend_now.setData(x=[], y=[])
 
+    def _inner_width(self, panel_width: int) -> int:
+        """The body's width for a panel this wide (its layout may not have run yet)."""
+        return panel_width - self.theme.px(22) * 2
+
+    def _fit_figure(self, width: int) -> None:
+        """The figure as large as its size allows while its word and scale fit beside it, in
+        room for the widest word (so nothing moves as the figure or the word change); when even
+        a figure shrunk to :data:`NUMBER_SHRINK` leaves them no room, they go under it."""
+        if width <= 0:
+            return
+        spare = self.theme.px(4)  # a label is as wide as its text's integer bounds
+        words = QFontMetricsF(self.word.font())
+        notes = QFontMetricsF(self.scale_note.font())
+
+        def widest(text: str) -> float:
+            return max(notes.horizontalAdvance(line) for line in text.split("\n")) + spare
+
+        column = max(words.horizontalAdvance(w) for w in WORDS) + spare
+        note = next((n for n in SCALE_NOTES if widest(n) <= column), SCALE_NOTES[-1])
+        column = max(column, widest(note))
+        px = self._figure_px(width - self.top.spacing() - column)
+        direction = QBoxLayout.Direction.LeftToRight
+        if px is None:  # word and scale under the figure, which has the whole width
+            direction = QBoxLayout.Direction.TopToBottom
+            px = self._figure_px(width) or round(self._number_px * NUMBER_SHRINK)
+            note = next((n for n in SCALE_NOTES if widest(n) <= width), SCALE_NOTES[-1])
+        if px != self.number.font().pixelSize():
+            font = QFont(self.number.font())
+            font.setPixelSize(px)
+            self.number.setFont(font)
+        if self.top.direction() != direction:
+            self.top.setDirection(direction)
+        if self.scale_note.text() != note:
+            self.scale_note.setText(note)
+
+    def _figure_px(self, room: float) -> int | None:
+        """The largest pixel size, down to :data:`NUMBER_SHRINK` of the panel's figure size, at
+        which the figure is at most ``room`` wide; ``None`` when even the smallest is wider."""
+        font = QFont(self.number.font())
+        smallest = max(8, round(self._number_px * NUMBER_SHRINK))
+        px = self._number_px
+        while True:
+            font.setPixelSize(px)
+            # (a label is as wide as its text's integer bounds: a pixel or two over the advance)
+            needed = QFontMetricsF(font).horizontalAdvance(self.number.text()) + self.theme.px(4)
+            if needed <= room:
+                return px
+            if px <= smallest:
+                return None
+            px = max(smallest, math.floor(px * 0.95))
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         # a short panel takes the smaller big-number size so the trend keeps some height
         tall = event.size().height() >= self.theme.px(500)
-        font = self._big_font if tall else self._mid_font
-        if self.number.font() != font:
-            self.number.setFont(font)
+        self._number_px = (self._big_font if tall else self._mid_font).pixelSize()
         # a short panel gives the trend caption's line to the trend itself
         if self.trend_caption.isHidden() == tall:
             self.trend_caption.setVisible(tall)
-        self._set_legend(event.size().width() - self.theme.px(22) * 2)
+        width = self._inner_width(event.size().width())
+        self._fit_figure(width)
+        self._set_legend(width)
 
 
 __all__ = ["SentimentPanel", "hourly_net", "sign_word"]
