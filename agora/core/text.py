@@ -27,13 +27,27 @@ _UNSAFE_RE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b"
     "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]"
 )
+# Terminal escape sequences, whole: removing only their ESC would leave "[0;31m" on screen.
+# CSI (ESC [ or U+009B, parameters, intermediates, a final byte); OSC, DCS, SOS, PM and APC (ESC ],
+# P, X, ^, _ or their C1 forms) up to BEL or ST (ESC backslash or U+009C), or up to the end of the
+# line when unterminated; an escape with intermediates ("ESC ( B") or a private one ("ESC 7").
+# A letter after a lone ESC stays: the ESC most likely only split a word ("N<ESC>ame").
+_ESCAPE_RE = re.compile(
+    "(?:\x1b\\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\\\|\x9c)?"
+    "|\x1b[\x20-\x2f]+[\x30-\x7e]?|\x1b[\x30-\x3f]?"
+)
+_ESCAPE_START_RE = re.compile("[\x1b\x90\x98\x9b\x9d-\x9f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u2028\u2029\u3000]+")
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 
 
 def strip_unsafe(text: str) -> str:
-    """Remove control, bidi-override and unpaired-surrogate characters."""
+    """Remove terminal escape sequences, control, bidi-override and unpaired-surrogate
+    characters."""
+    if _ESCAPE_START_RE.search(text):
+        text = _ESCAPE_RE.sub("", text)
     text = _UNSAFE_RE.sub("", text)
     if _SURROGATE_RE.search(text):
         text = _SURROGATE_RE.sub("\ufffd", text)
