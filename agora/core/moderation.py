@@ -34,7 +34,7 @@ from agora.core.profanity import (
     EVERYDAY_WORDS,
     LANGUAGES,
     Lexicon,
-    hashtag_words,
+    list_words,
     mask_word,
     profanity_entries,
 )
@@ -200,10 +200,10 @@ class RuleModeration:
         if why:
             return Moderation("hidden", (why,))
         name = author.name
-        if name and name != author.handle:
+        if name:  # shown beside the post even when it is the handle
             known = self._names.get(name)
             if known is None:  # authors post again and again: each name is checked once
-                known = self._text_problem(name, fold(name), None)
+                known = self._text_problem(name, fold(name), None, glued=True)
                 if len(self._names) > 50_000:
                     self._names.clear()
                 self._names[name] = known
@@ -237,8 +237,13 @@ class RuleModeration:
             return "written in a script this wall's languages do not use"
         return ""
 
-    def _text_problem(self, text: str, folded: str, lang: str | None) -> str:
-        """Why ``text`` may not be shown (a blocked term, pattern or profanity), else ``""``."""
+    def _text_problem(
+        self, text: str, folded: str, lang: str | None, *, glued: bool = False
+    ) -> str:
+        """Why ``text`` may not be shown (a blocked term, pattern or profanity), else ``""``.
+        ``glued``: every word may be glued words (a display name, a trending term)."""
+        if not folded.islower():  # letters without a case of their own fold to capitals ("𝐅")
+            folded = folded.casefold()
         if "\u200d" in folded or "\u200c" in folded:
             folded = folded.translate(_ZERO_WIDTH)
         if self._terms is not None and (match := self._terms.search(folded)):
@@ -252,11 +257,7 @@ class RuleModeration:
             return f"blocked pattern: {match.group(0)[:40]}"
         lexicon = self._lexicon(lang)
         if lexicon is not None:
-            hit = lexicon.find(folded)
-            if hit is None and "#" in text:
-                words = hashtag_words(text)
-                if words:
-                    hit = lexicon.find(words)
+            hit = lexicon.scan(text, folded, glued=glued)
             if hit is not None:
                 word, reason = hit
                 return reason if reason != "profanity" else f"profanity: {mask_word(word)}"
@@ -272,7 +273,11 @@ class RuleModeration:
             if key is not None:
                 languages.add(key)
             entries = profanity_entries(languages) if self._profanity else []
-            lexicon = Lexicon.build([*self._own_words, *entries], self._allow_words)
+            # the English list is also found inflected and backwards ("fucks", "kcuf")
+            english = list_words("en") if self._profanity and "en" in languages else ()
+            lexicon = Lexicon.build(
+                [*self._own_words, *entries], self._allow_words, english_words=english
+            )
             self._lexicons[key] = lexicon
         return lexicon if len(lexicon) else None
 
@@ -302,7 +307,8 @@ class RuleModeration:
         verdict = self._term_verdicts.get(term)
         if verdict is None:
             text = term.replace("#", " ")
-            verdict = bool(self._text_problem(text, fold(text), None))
+            # a term may be glued words ("#shitphone", "whatthefuck"): read as a display name
+            verdict = bool(self._text_problem(text, fold(text), None, glued=True))
             if len(self._term_verdicts) > 20_000:
                 self._term_verdicts.clear()
             self._term_verdicts[term] = verdict
