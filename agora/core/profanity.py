@@ -322,7 +322,7 @@ class Lexicon:
     _inner: frozenset[str] = frozenset()
     """Listed words of three letters or more that may hide inside a glued word."""
     _inner_lengths: tuple[int, ...] = ()
-    _glued: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    _glued: dict[tuple[str, bool], tuple[str, str] | None] = field(default_factory=dict)
     """Glued words looked at (a hashtag, a name) → what was found in them (remembered)."""
     _ambiguous: dict[str, bool] = field(default_factory=dict)
     _tags: dict[str, tuple[str, str] | None] = field(default_factory=dict)
@@ -439,7 +439,10 @@ class Lexicon:
         if words:
             hit = self.find(words)
         if hit is None and not _cased_words(tag):
-            hit = self._glued_tag(fold(tag))
+            # a capitalised word is most often a name ("Leacock", "Alcock"): only an unambiguous
+            # listed word is looked for inside it
+            proper = tag[:1].isupper() and tag[1:].islower()
+            hit = self._glued_tag(fold(tag), proper=proper)
         if len(self._tags) >= _VARIANTS_CAP:
             self._tags.clear()
         self._tags[tag] = hit
@@ -535,32 +538,34 @@ class Lexicon:
                     return hit
         return None
 
-    def _glued_tag(self, tag: str) -> tuple[str, str] | None:
+    def _glued_tag(self, tag: str, *, proper: bool = False) -> tuple[str, str] | None:
         """A listed word glued to others in a folded hashtag or name word (letters only: the
         digits and underscores between them part words)."""
         for letters in _LETTERS_RE.findall(tag):
-            hit = self.glued(letters)
+            hit = self.glued(letters, proper=proper)
             if hit is not None:
                 return hit
         return None
 
-    def glued(self, letters: str) -> tuple[str, str] | None:
+    def glued(self, letters: str, *, proper: bool = False) -> tuple[str, str] | None:
         """A listed word inside a glued word of lower-case ASCII letters ("shitphone",
         "whatthefuck"), as the most likely split into English words reads it; ``None`` for a word
-        of its own ("therapist", "scunthorpe", "cocktail"). Answers are remembered."""
-        if letters in self._glued:
-            return self._glued[letters]
-        hit = self._read_glued(letters)
+        of its own ("therapist", "scunthorpe", "cocktail"). ``proper``: a name, where a listed
+        word that begins or ends common words is not looked for ("Alcock"). Remembered."""
+        key = (letters, proper)
+        if key in self._glued:
+            return self._glued[key]
+        hit = self._read_glued(letters, proper)
         if len(self._glued) >= _VARIANTS_CAP:
             self._glued.clear()
-        self._glued[letters] = hit
+        self._glued[key] = hit
         return hit
 
-    def _read_glued(self, letters: str) -> tuple[str, str] | None:
+    def _read_glued(self, letters: str, proper: bool) -> tuple[str, str] | None:
         words = self.words
         if letters in words:
             return letters, words[letters]
-        if len(letters) < _GLUED_MIN or not self._hides_word(letters):
+        if len(letters) < _GLUED_MIN or letters in INNOCENT_FORMS or not self._hides_word(letters):
             return None
         dictionary = english()
         if letters in dictionary:
@@ -572,7 +577,9 @@ class Lexicon:
             others = parts[:index] + parts[index + 1 :]
             if any(_junk(p) for p in others):
                 return None  # a poor split: more likely a word the dictionary lacks
-            if self._is_ambiguous(part) and not all(dictionary.common(p, _COMMON) for p in others):
+            if self._is_ambiguous(part) and (
+                proper or not all(dictionary.common(p, _COMMON) for p in others)
+            ):
                 return None  # "cockatiel": "cock a tiel" (a rare word beside a common prefix)
             return part, words[part]
         return None

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from agora.core.langid import post_language
 from agora.core.post import Sentiment, SentimentLabel
 
 #: Languages the VADER lexicon handles.
@@ -70,17 +71,21 @@ def mostly_non_latin(text: str) -> bool:
 
 
 def english_scorable(text: str, lang: str | None) -> bool:
-    """Whether an English lexicon can score this post honestly.
+    """Whether an English scorer can score this post honestly.
 
-    A post tagged with a language is scorable only when that language is English; an untagged post
-    is scorable unless most of its letters are outside the Latin script.
+    The post's language is its tag, corrected on long posts, or detected when it has none
+    (:func:`agora.core.langid.post_language`); a post whose language stays unknown (a few words,
+    emoji only) is scorable unless most of its letters are outside the Latin script.
     """
-    if lang is None:
+    language = post_language(text, lang)
+    if language is None:
         return not mostly_non_latin(text)
-    primary = primary_language(lang)
-    if primary is not None:
-        return primary in VADER_LANGUAGES
-    return not mostly_non_latin(text)
+    return language in VADER_LANGUAGES
+
+
+def english_scorable_many(texts: Sequence[str], langs: Sequence[str | None]) -> list[bool]:
+    """:func:`english_scorable` of each post of a batch."""
+    return [english_scorable(t, lang) for t, lang in zip(texts, langs, strict=True)]
 
 
 class VaderScorer:

@@ -261,6 +261,15 @@ CLEAN: dict[str, list[str]] = {
         "#scrapbook",
         "#Cockburn",
     ],
+    # names and brands that begin or end with a listed word (in a display name: proper nouns)
+    "names": [
+        "Stephen Leacock",
+        "Ann Alcock",
+        "Titleist Golf",
+        "Lisa Glasscock",
+        "Ruth Babcock",
+        "#Titrate",
+    ],
     # single letters in a row that spell nothing listed
     "letters": [
         "I a m here",
@@ -369,11 +378,15 @@ def test_no_evasion_can_trend(rules: RuleModeration, variant: str) -> None:
 
 
 #: Clean texts the trending filter may still refuse: it sees a term alone and folded, without
-#: the case that shows a hashtag's words or the text around a word of another script ("ρακί" is
-#: a drink in a Greek post, but "ρακι" alone reads "paki"). Their posts are shown.
+#: the case that shows a hashtag's words or a name ("PenIsland", "Leacock") or the text around a
+#: word of another script ("ρακί" is a drink in a Greek post, but "ρακι" alone reads "paki").
+#: Their posts and names are shown.
 TRENDING_MAY_REFUSE = frozenset(
     {
         "#PenIsland",
+        "Stephen Leacock",
+        "Lisa Glasscock",
+        "#Titrate",
         "Ρακί και μεζέδες",
         "Тіт сказав, що телефон гарний",
     }
