@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from agora.config.schema import ModerationConfig
 from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
+from agora.core.langid import post_language
 from agora.core.post import APPROVED, Moderation, Post
 from agora.core.profanity import (
     EVERYDAY_WORDS,
@@ -228,10 +229,13 @@ class RuleModeration:
         return APPROVED  # a source can never pin a post
 
     def _language_problem(self, post: Post) -> str:
-        language = primary_language(post.lang)
+        """Why a post is in a language this wall does not show: its tag (corrected on long posts)
+        or, untagged, the language detected (the detection sentiment uses too)."""
+        language = post_language(post.text, post.lang)
         if language is not None:
             if language not in self._languages:
-                return f"language {language} is not shown on this wall"
+                how = "" if post.lang else " (detected)"
+                return f"language {language}{how} is not shown on this wall"
             return ""
         if self._latin_only and mostly_non_latin(post.text):
             return "written in a script this wall's languages do not use"
