@@ -386,3 +386,145 @@ def test_retention_forgets_decisions_about_posts_no_longer_kept(kind: str, tmp_p
     # sequence numbers keep growing after a prune: pollers never miss a new decision
     assert store.add_decision(decision("approve", kept.id)).seq > recent.seq
     store.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# unblocking shows again what only the block hid
+
+
+def counts(snapshot: Snapshot) -> tuple[int, int, int]:
+    posts = snapshot.summary(None).posts
+    return posts.shown, posts.hidden, posts.pending
+
+
+def test_unblocking_shows_again_what_only_the_block_hid() -> None:
+    store = MemoryStore()
+    pipeline = build_pipeline(config(), store)
+    desk = DecisionDesk(store)
+    shown_before = post("Lumen screen is bright and fine", "@troll")
+    pinned = post("Lumen pinned announcement by the troll", "@troll")
+    rude = post("Lumen is shit", "@troll")  # hidden by the profanity filter all along
+    bystander = post("Lumen bystander post", "@ok")
+    pipeline.ingest([shown_before, pinned, rude, bystander], now=T0)
+    apply(pipeline, desk, "pin", pinned.id)
+    start = counts(pipeline.aggregates.snapshot(T0))
+
+    apply(pipeline, desk, "block", "@Troll")
+    during = post("Lumen posted during the block", "@troll")
+    hidden_by_hand = post("Lumen an operator hides this one", "@troll")
+    pipeline.ingest([during, hidden_by_hand], now=T0)
+    apply(pipeline, desk, "hide", hidden_by_hand.id)
+    blocked = pipeline.aggregates.snapshot(T0)
+    assert not {shown_before.id, pinned.id, during.id} & everywhere(blocked)
+    assert counts(blocked) == (start[0] - 2, start[1] + 4, 0)
+
+    apply(pipeline, desk, "unblock", "troll")
+    snap = pipeline.aggregates.snapshot(T0)
+    assert {shown_before.id, during.id, pinned.id} <= everywhere(snap)
+    assert snap.featured[0].post.id == pinned.id
+    assert snap.featured[0].post.moderation.state == "pinned"
+    assert not {rude.id, hidden_by_hand.id} & everywhere(snap)
+    assert "@troll" in authors(snap)
+    # the figures follow: three posts back among the shown ones, the other two still hidden
+    assert counts(snap) == (start[0] + 1, start[1] + 1, 0)
+    # the store records what the wall shows (the console and `agora moderation` read it)
+    again = store.get_post(during.id)
+    assert again is not None and again.moderation.state == "approved"
+    hand = store.get_post(hidden_by_hand.id)
+    assert hand is not None and hand.moderation.state == "hidden"
+
+
+def test_an_author_blocked_in_the_config_stays_blocked_after_an_unblock(tmp_path: Path) -> None:
+    wall = config(block_authors=["@spam"])
+    spam = post("Lumen spam from a config block", "@spam")
+    path = stored_wall(tmp_path, wall, [spam])
+    engine = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    engine.warm(enrich=True)
+    engine.apply_decision(decision("block", "@spam"))
+    engine.apply_decision(decision("unblock", "@spam"))
+    engine.ingest_now([later := post("Lumen spam after the unblock", "@spam")])
+    engine.publish(force=True)
+    assert not {spam.id, later.id} & everywhere(engine.snapshot)
+    engine.store.close()
+
+    again = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    again.warm(enrich=True)
+    again.publish(force=True)
+    assert not {spam.id, later.id} & everywhere(again.snapshot)
+    stored = again.store.get_post(spam.id)
+    assert stored is not None and stored.moderation.state == "hidden"
+    again.store.close()
+
+
+def test_an_unblock_made_while_no_wall_ran_shows_the_posts_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    wall = config()
+    before = post("Lumen troll post before the block", "@troll")
+    path = stored_wall(tmp_path, wall, [before, post("Lumen bystander", "@ok")])
+    engine = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    engine.warm(enrich=True)
+    engine.apply_decision(decision("block", "@troll"))
+    during = post("Lumen troll post during the block", "@troll")
+    hidden_by_hand = post("Lumen troll post an operator hides", "@troll")
+    engine.ingest_now([during, hidden_by_hand])
+    engine.apply_decision(decision("hide", hidden_by_hand.id))
+    engine.store.close()
+    # `agora moderation unblock` while the wall is stopped: the decision is only recorded
+    other = SqliteStore(path)
+    DecisionDesk(other).record(decision("unblock", "troll"))
+    other.close()
+
+    again = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    again.warm(enrich=True)
+    again.publish(force=True)
+    snap = again.snapshot
+    assert {before.id, during.id} <= everywhere(snap)
+    assert hidden_by_hand.id not in everywhere(snap)
+    # the stored states were brought up to date (the console reads them), once
+    stored = again.store.get_post(during.id)
+    assert stored is not None and stored.moderation.state == "approved"
+    assert again.store.get_state("decisions.unblocks_shown") is not None
+    again.store.close()
+
+
+def test_unblocking_on_a_manual_wall_puts_the_posts_back_in_the_queue(tmp_path: Path) -> None:
+    wall = config(approval="manual")
+    waiting = post("Lumen waiting when the author was blocked", "@troll")
+    path = stored_wall(tmp_path, wall, [waiting])
+    engine = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    engine.warm(enrich=True)
+    engine.apply_decision(decision("block", "@troll"))
+    during = post("Lumen posted during the block", "@troll")
+    engine.ingest_now([during])
+    engine.apply_decision(decision("unblock", "@troll"))
+    queue = {p.id for p in engine.store.posts_in_state("pending")}
+    assert {waiting.id, during.id} <= queue
+    engine.publish(force=True)
+    assert counts(engine.snapshot) == (0, 2, 0)  # counted as hidden until approved
+    for target in (waiting.id, during.id):
+        engine.apply_decision(decision("approve", target))
+    engine.publish(force=True)
+    assert {waiting.id, during.id} <= everywhere(engine.snapshot)
+    assert counts(engine.snapshot) == (2, 0, 0)
+    engine.store.close()
+
+
+def test_a_live_unblock_survives_a_restart(tmp_path: Path) -> None:
+    wall = config()
+    path = stored_wall(tmp_path, wall, [post("Lumen bystander", "@ok")])
+    engine = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    engine.warm(enrich=True)
+    engine.apply_decision(decision("block", "@troll"))
+    during = post("Lumen troll post during the block", "@troll")
+    engine.ingest_now([during])
+    engine.apply_decision(decision("unblock", "@troll"))
+    engine.publish(force=True)
+    assert during.id in everywhere(engine.snapshot)
+    engine.store.close()
+
+    again = Engine(wall, SqliteStore(path), config_dir=tmp_path, clock=lambda: T0, sources=[])
+    again.warm()  # as stored: the live unblock wrote the post's new state
+    again.publish(force=True)
+    assert during.id in everywhere(again.snapshot)
+    again.store.close()
