@@ -320,7 +320,7 @@ class Lexicon:
     _unspaced_reasons: dict[str, str] = field(default_factory=dict)
     _size: int = 0
     _inner: frozenset[str] = frozenset()
-    """Listed words of three letters or more that may hide inside a glued word."""
+    """Listed English words of three letters or more that may hide inside a glued word."""
     _inner_lengths: tuple[int, ...] = ()
     _glued: dict[tuple[str, bool], tuple[str, str] | None] = field(default_factory=dict)
     """Glued words looked at (a hashtag, a name) → what was found in them (remembered)."""
@@ -383,7 +383,8 @@ class Lexicon:
         """Add the inflections and backwards forms of the listed ``english_words``."""
         words = self.words
         listed = [w for w in english_words if w in words]
-        inner = {w for w in words if len(w) >= 3 and w.isascii() and w.isalpha()}
+        # glued words are read with an English dictionary: only English words are looked for
+        inner = {w for w in listed if len(w) >= 3 and w.isascii() and w.isalpha()}
         for word in listed:
             reason = words[word]
             for form in inflections(word):
@@ -604,7 +605,7 @@ class Lexicon:
         if known is None:
             words = self.words
             count = 0
-            for other in itertools.islice(english().words(), _COMMON):
+            for other in english().words(_COMMON):
                 if (other.startswith(word) or other.endswith(word)) and other not in words:
                     count += 1
                     if count >= 2:

@@ -5,7 +5,7 @@ Zipf's law a word of frequency rank ``r`` costs ``log(r · log N)``, and the spl
 total cost wins ("therapist" stays whole: one frequent word beats "the" + "rapist"). The words and
 their ranks are the English word list of the ``wordninja`` package (126,000 words from Wikipedia,
 most frequent first; shipped in its wheel, nothing is downloaded). The list is read once, the
-first time a glued word needs it (about 0.1 s, 11 MB); each split costs a few tens of µs, so
+first time a glued word needs it (about 0.2 s, 2 MB); a split costs about a millisecond, so
 callers split only what may hide a listed word, and remember the answers.
 """
 
@@ -15,61 +15,94 @@ import functools
 import gzip
 import importlib.util
 import math
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
 #: longest word looked for (longer dictionary words are rare compounds)
 MAX_WORD = 24
 #: the cost of a letter no dictionary word covers: a split always exists, and a poor one
 _UNKNOWN = 40.0
-#: costs are kept in steps of 1/8: small integers, shared by every entry (memory)
-_STEP = 8
 
 
 class WordList:
-    """English words by frequency: look-ups and the most likely split of glued words."""
+    """English words by frequency: look-ups and the most likely split of glued words.
+
+    Kept compact (about 2 MB instead of the 15 a dictionary of 126,000 strings takes): the words
+    of each length sorted in one string, their ranks in an array beside it; a look-up is a binary
+    search (a few µs), a split a few hundred of them."""
 
     def __init__(self, words: list[str]) -> None:
-        scale = math.log(len(words))
-        costs: dict[str, int] = {}
+        self._scale = math.log(max(len(words), 2))
+        by_length: dict[int, dict[str, int]] = {}
         for rank, word in enumerate(words):
-            if word.isalpha() and word.isascii() and word not in costs:
-                costs[word] = round(math.log((rank + 1) * scale) * _STEP)
-        self._costs = costs
+            if word.isalpha() and word.isascii() and len(word) <= MAX_WORD:
+                by_length.setdefault(len(word), {}).setdefault(word, rank)
+        self._tables: dict[int, tuple[str, array[int]]] = {}
+        for length, ranks in by_length.items():
+            ordered = sorted(ranks)
+            self._tables[length] = ("".join(ordered), array("I", (ranks[w] for w in ordered)))
+        self._size = sum(len(r) for r in by_length.values())
 
     def __contains__(self, word: object) -> bool:
-        return word in self._costs
+        return isinstance(word, str) and self.rank(word) is not None
 
     def __len__(self) -> int:
-        return len(self._costs)
+        return self._size
 
-    def words(self) -> Iterable[str]:
-        """Every word, most frequent first."""
-        return self._costs.keys()
+    def rank(self, word: str) -> int | None:
+        """How frequent ``word`` is (0: the most frequent), ``None`` when it is not a word."""
+        n = len(word)
+        table = self._tables.get(n)
+        if table is None:
+            return None
+        text, ranks = table
+        low, high = 0, len(ranks)
+        while low < high:
+            middle = (low + high) // 2
+            if text[middle * n : middle * n + n] < word:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(ranks) and text[low * n : low * n + n] == word:
+            return ranks[low]
+        return None
+
+    def words(self, limit: int | None = None) -> Iterator[str]:
+        """Every word (in no particular order), or the ``limit`` most frequent."""
+        for length, (text, ranks) in self._tables.items():
+            for index, rank in enumerate(ranks):
+                if limit is None or rank < limit:
+                    yield text[index * length : index * length + length]
 
     def common(self, word: str, rank: int) -> bool:
         """True when ``word`` is among the ``rank`` most frequent words."""
-        cost = self._costs.get(word)
-        return cost is not None and cost <= math.log(rank * math.log(len(self))) * _STEP
+        found = self.rank(word)
+        return found is not None and found < rank
+
+    def cost(self, word: str) -> float | None:
+        """The price of ``word`` in a split (rarer words cost more), ``None`` for a non-word."""
+        rank = self.rank(word)
+        return None if rank is None else math.log((rank + 1) * self._scale)
 
     def split(self, letters: str) -> list[str]:
         """The most likely words of ``letters`` (lower-case ASCII letters), in order."""
         n = len(letters)
         if not n:
             return []
-        costs = self._costs
         best = [0.0] * (n + 1)
         start = [0] * (n + 1)
         for end in range(1, n + 1):
             # one letter alone always fits, at a high price unless it is a word ("a", "i"); the
             # list's other letters (abbreviations) would read "assclown" as "as s clown"
             letter = letters[end - 1]
-            found = best[end - 1] + (costs[letter] / _STEP if letter in "ai" else _UNKNOWN)
+            single = self.cost(letter) if letter in "ai" else None
+            found = best[end - 1] + (_UNKNOWN if single is None else single)
             begin = end - 1
             for length in range(2, min(end, MAX_WORD) + 1):
-                cost = costs.get(letters[end - length : end])
-                if cost is not None and best[end - length] + cost / _STEP < found:
-                    found = best[end - length] + cost / _STEP
+                cost = self.cost(letters[end - length : end])
+                if cost is not None and best[end - length] + cost < found:
+                    found = best[end - length] + cost
                     begin = end - length
             best[end] = found
             start[end] = begin
