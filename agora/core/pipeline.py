@@ -269,7 +269,13 @@ class Pipeline:
         new, folded_texts = self._enrich(new, result, updating=False)
         updates, _ = self._enrich(updates, result, updating=True)
         if self.store is not None and (new or updates):
-            self._store(new, updates, result)
+            refused = self._store(new + updates, result)
+            if refused:
+                kept = [
+                    (p, f) for p, f in zip(new, folded_texts, strict=True) if p.id not in refused
+                ]
+                new, folded_texts = [p for p, _ in kept], [f for _, f in kept]
+                updates = [p for p in updates if p.id not in refused]
         self._count(new, folded_texts, result)
         for post in updates:
             try:
@@ -333,23 +339,24 @@ class Pipeline:
             kept, folded_texts = scored, scored_texts
         return kept, folded_texts
 
-    def _store(self, new: list[Post], updates: list[Post], result: IngestResult) -> None:
-        """Keep the batch in the store; a post the store refuses is left out alone."""
+    def _store(self, posts: list[Post], result: IngestResult) -> set[str]:
+        """Keep a batch in the store; a post the store refuses is left out alone. Returns the
+        ids of the posts left out."""
         assert self.store is not None
         try:
-            result.stored = self.store.add_posts(new + updates)
-            return
+            result.stored = self.store.add_posts(posts)
+            return set()
         except Exception as exc:
             first_error: Exception = exc
         refused: set[str] = set()
         stored = 0
-        for post in new + updates:
+        for post in posts:
             try:
                 stored += self.store.add_posts([post])
             except Exception as exc:
                 refused.add(post.id)
                 first_error = exc
-        if refused and len(refused) == len(new) + len(updates):
+        if refused and len(refused) == len({p.id for p in posts}):
             # nothing could be written: the store is at fault, not the posts. They are still
             # shown (the wall keeps running), but the caller must not move a source's place.
             log.error(
@@ -359,14 +366,13 @@ class Pipeline:
                 first_error,
             )
             result.store_failed = True
-            return
-        for post in new + updates:
+            return set()
+        for post in posts:
             if post.id in refused:
                 self._failed(post, "could not be stored", first_error)
-        new[:] = [p for p in new if p.id not in refused]
-        updates[:] = [p for p in updates if p.id not in refused]
         result.skipped += len(refused)
         result.stored = stored
+        return refused
 
     def _count(self, new: list[Post], folded_texts: list[str], result: IngestResult) -> None:
         """Count new posts in the figures (one at a time when the batch fails)."""

@@ -72,7 +72,8 @@ class MinuteSeries:
         for key, amount in counts.items():
             ring = rings.get(key)
             if ring is None:
-                ring = rings[key] = array("i", bytes(4 * self.minutes))
+                # 64-bit: engagement sums (likes a minute) may pass 2**31 — or be made to
+                ring = rings[key] = array("q", bytes(8 * self.minutes))
             ring[slot] += amount
         return True
 
