@@ -331,6 +331,13 @@ class Watchdog:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _last_ping: float = 0.0
+    _ready: threading.Event = field(default_factory=threading.Event)
+
+    def ready(self) -> None:
+        """The wall is up (``READY=1`` was sent): start pinging. A ping before it would tell
+        systemd nothing (its watchdog starts with the service) and reads as a wall that skipped
+        being ready."""
+        self._ready.set()
 
     def watch(self, name: str, limit: float) -> None:
         """Start expecting beats from ``name`` at least every ``limit`` seconds."""
@@ -367,7 +374,12 @@ class Watchdog:
             elif beat.stalled:
                 beat.stalled = False
                 log.warning("watchdog: %s is ticking again", name)
-        if not stalled and self.ping_every is not None and now - self._last_ping >= self.ping_every:
+        if (
+            not stalled
+            and self.ping_every is not None
+            and self._ready.is_set()
+            and now - self._last_ping >= self.ping_every
+        ):
             self._last_ping = now
             self.notify("WATCHDOG=1")
         return stalled

@@ -499,9 +499,11 @@ def run_wall(
     if seconds is not None:
         QTimer.singleShot(int(seconds * 1000), QApplication.quit)
     # once the first frame is painted: say how long start-up took, and tell systemd it is up
-    first_frame = FirstFrame(
-        lambda: sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}"),
-    )
+    def up() -> None:
+        sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}")
+        watchdog.ready()  # pings only after READY=1
+
+    first_frame = FirstFrame(up)
     for window in wall.windows.values():
         window.installEventFilter(first_frame)
     log.info("wall %r running on %d screen(s)", config.wall.name, len(wall.windows))

@@ -10,7 +10,14 @@ from pathlib import Path
 import agora
 
 CORE_PACKAGES = ("core", "config", "sources", "store", "bench")
-CORE_MODULES = ("agora.cli", "agora.engine", "agora.service", "agora.offline")
+CORE_MODULES = (
+    "agora.cli",
+    "agora.engine",
+    "agora.service",
+    "agora.offline",
+    "agora.netguard",
+    "agora.decisions",
+)
 
 BLOCKER = """
 import importlib.abc, sys

@@ -85,6 +85,8 @@ def test_watchdog_logs_a_stall_once_and_stops_confirming_liveness(
     dog.watch("the UI tick", 5.0)
     now[0] = 3.0
     dog.beat("the UI tick")
+    assert dog.check() == [] and pings == []  # not before the wall said READY=1
+    dog.ready()
     assert dog.check() == [] and pings == ["WATCHDOG=1"]
     with caplog.at_level(logging.WARNING, "agora.service"):
         for t in (9.0, 10.0, 11.0):

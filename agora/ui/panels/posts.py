@@ -566,9 +566,12 @@ class _Crawl(QWidget):
 
     def hideEvent(self, event: object) -> None:  # noqa: N802
         """Stop moving when hidden (another page is on screen)."""
-        # while a page is torn down Qt may hide the crawl after its timer is already gone
-        with contextlib.suppress(RuntimeError):
-            self._timer.stop()
+        # while a page is torn down Qt may hide the crawl after its timer is already gone, and
+        # while it is built (QWidget.__init__) before the timer exists
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            with contextlib.suppress(RuntimeError):
+                timer.stop()
         super().hideEvent(event)  # type: ignore[arg-type]
 
     def _step(self) -> None:
