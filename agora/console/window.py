@@ -45,6 +45,7 @@ from agora.console.queue import HealthTab, ModerationTab
 from agora.console.raw import RawTab
 from agora.console.screens import ScreensTab
 from agora.console.sections import SourcesTab, TopicsTab
+from agora.ui.qtlog import route_qt_messages
 
 log = logging.getLogger("agora.console")
 
@@ -330,6 +331,7 @@ class ConsoleWindow(QMainWindow):
 
 def run_console(config_path: Path, *, data_dir: Path | None = None) -> int:
     """Open the console until it is closed. Returns the exit status."""
+    route_qt_messages()
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     app.setApplicationName("agora console")

@@ -28,6 +28,7 @@ from agora.engine import Engine
 from agora.service import Watchdog, process_age_s, sd_notify, watchdog_interval
 from agora.ui import perf
 from agora.ui.panels import PanelContext
+from agora.ui.qtlog import route_qt_messages
 from agora.ui.screen import ScreenWindow
 from agora.ui.theme import Theme, theme_for
 
@@ -452,6 +453,7 @@ def run_wall(
     config = loaded.config
     if not config.screens:
         raise ValueError(f"{config_path}: no [[screens]] configured; nothing to show")
+    route_qt_messages()  # Qt's own warnings are logged (and redacted) like everything else
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     app.setApplicationName("agora")
@@ -498,6 +500,7 @@ def run_wall(
     poke.start(200)
     if seconds is not None:
         QTimer.singleShot(int(seconds * 1000), QApplication.quit)
+
     # once the first frame is painted: say how long start-up took, and tell systemd it is up
     def up() -> None:
         sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}")

@@ -20,6 +20,7 @@ from agora.core.snapshot import Snapshot
 from agora.ui.app import wall_theme
 from agora.ui.page import PageWidget
 from agora.ui.panels import PanelContext
+from agora.ui.qtlog import route_qt_messages
 
 log = logging.getLogger("agora.ui.render")
 
@@ -68,6 +69,7 @@ def page_picture(
     pages = config.screens[screen].pages
     if not 0 <= page < len(pages):
         raise ValueError(f"screen {screen} has no page {page} (0–{len(pages) - 1})")
+    route_qt_messages()
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     theme = wall_theme(config).scaled(*size)

@@ -1,0 +1,36 @@
+"""Qt's own messages go through logging: kept in the JSON log and redacted like every line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_a_qt_warning_is_logged_and_redacted() -> None:
+    # a fresh process: pytest-qt installs its own message handler in this one
+    script = textwrap.dedent(
+        """
+        import logging, sys
+        logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(name)s %(message)s")
+        from agora.core.redact import remember_secrets
+        from agora.service import install_redaction
+        from agora.ui.qtlog import route_qt_messages
+        install_redaction()  # as every command does
+        from PySide6.QtCore import qWarning
+        remember_secrets(["qt-secret-5e1b7a90c4d2"])
+        route_qt_messages()
+        qWarning("could not load https://cdn.example/a.png?token=qt-secret-5e1b7a90c4d2")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agora.qt could not load https://cdn.example/a.png" in done.stdout
+    assert "qt-secret-5e1b7a90c4d2" not in done.stdout + done.stderr
