@@ -99,28 +99,39 @@ def readings(text: str, folded: str) -> list[str]:
 def _worth_reading(text: str, tables: _Tables) -> bool:
     """True when ``text`` has a letter the reading changes, or invisible code points or
     symbols inside a word (elsewhere they part words as they are: "❤\ufe0f" in an emoji)."""
+    first = tables.changes.search(text)
+    astral = _ASTRAL_RE.search(text)
+    if first is None and astral is None:
+        return False
     plain = tables.plain
     latin = tables.latin
-    spans: list[tuple[int, int]] = []
-    for found in (tables.changes.finditer(text), _ASTRAL_RE.finditer(text)):
+    for found in (
+        tables.changes.finditer(text, first.start()) if first is not None else (),
+        _ASTRAL_RE.finditer(text, astral.start()) if astral is not None else (),
+    ):
         for match in found:
-            point = ord(match.group(0))
-            if point in latin or plain.get(point, _SYMBOL) not in (None, _SYMBOL):
+            start, end = match.span()
+            point = ord(text[start])
+            value = plain.get(point, _SYMBOL)
+            if point in latin or (value is not None and value != _SYMBOL):
                 return True  # a look-alike, a Latin letter-like, a regional indicator
-            spans.append(match.span())
-    if not spans:
-        return False
-    spans.sort()
-    last = len(text) - 1
-    start, end = spans[0]
-    for next_start, next_end in [*spans[1:], (-1, -1)]:
-        if next_start == end:  # one run: "👨\u200d👩" between two letters is inside a word
-            end = next_end
-            continue
-        if start > 0 and end <= last and text[start - 1].isalpha() and text[end].isalpha():
-            return True
-        start, end = next_start, next_end
+            if _inside_word(text, start, end):
+                return True
     return False
+
+
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` has a letter on each side, past other symbols and
+    invisible code points ("fu👨\u200d👩ck")."""
+    before = start - 1
+    while before >= 0 and not text[before].isalnum() and not text[before].isspace():
+        before -= 1
+    if before < 0 or not text[before].isalpha():
+        return False
+    after, size = end, len(text)
+    while after < size and not text[after].isalnum() and not text[after].isspace():
+        after += 1
+    return after < size and text[after].isalpha()
 
 
 def _has_look_alike(text: str, tables: _Tables) -> bool:
@@ -172,6 +183,8 @@ def _tables() -> _Tables:
     for ch in regex.findall(r"\p{Default_Ignorable_Code_Point}", every):
         plain[ord(ch)] = None
     for ch in regex.findall(r"[\p{Latin}\p{Regional_Indicator}]", every):
+        if fold(ch).isascii():
+            continue  # folding reads it already ("é", "ｆ"): the common case stays fast
         letters = "".join(c for c in anyascii(ch) if c.isascii() and c.isalpha()).lower()
         if 1 <= len(letters) <= 2 and ord(ch) not in plain:
             plain[ord(ch)] = letters
@@ -214,7 +227,7 @@ def _look_alikes(taken: set[int]) -> tuple[dict[int, str], dict[int, str]]:
     data: dict[str, list[dict[str, str]]] = json.loads(source.read_text(encoding="utf-8"))
     found: dict[str, set[str]] = {}
     for ch, glyphs in data.items():
-        if len(ch) != 1 or ch.isascii() or not ch.isalpha() or ord(ch) in taken:
+        if len(ch) != 1 or not ch.isalpha() or ord(ch) in taken or fold(ch).isascii():
             continue
         letters = {g["c"].lower() for g in glyphs if len(g["c"]) == 1 and g["c"].isascii()}
         letters = {c for c in letters if c.isalpha()}
