@@ -224,15 +224,22 @@ def _look_alikes(taken: set[int]) -> tuple[dict[int, str], dict[int, str]]:
     (folded: lower case), from the ``confusable-homoglyphs`` package's data file; and the second
     reading of those that have two."""
     source = resources.files("confusable_homoglyphs").joinpath("confusables.json")
-    data: dict[str, list[dict[str, str]]] = json.loads(source.read_text(encoding="utf-8"))
+    # each homoglyph is {"c": character, "n": its name}: kept as the character alone while the
+    # file is read (the names would be most of the memory it takes)
+    data: dict[str, list[str]] = json.loads(
+        source.read_text(encoding="utf-8"),
+        object_pairs_hook=lambda pairs: (
+            pairs[0][1] if pairs and pairs[0][0] == "c" else dict(pairs)
+        ),
+    )
     found: dict[str, set[str]] = {}
     for ch, glyphs in data.items():
         if len(ch) != 1 or not ch.isalpha() or ord(ch) in taken or fold(ch).isascii():
             continue
-        letters = {g["c"].lower() for g in glyphs if len(g["c"]) == 1 and g["c"].isascii()}
-        letters = {c for c in letters if c.isalpha()}
+        letters = {g.lower() for g in glyphs if len(g) == 1 and g.isascii() and g.isalpha()}
         if letters:
             found[ch] = letters
+    del data
     latin: dict[int, str] = {}
     second: dict[int, str] = {}
     for ch, letters in found.items():
