@@ -122,7 +122,9 @@ def fold(text: str) -> str:
     text = text.casefold()
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
+    # case once more after compatibility decomposition: "𝐅𝐔𝐋𝐋" (mathematical bold) and "🄵"
+    # have no case of their own and only become "FULL" / "F" here
+    return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING).casefold()
 
 
 class _TextExtractor(HTMLParser):

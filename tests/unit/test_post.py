@@ -206,6 +206,8 @@ def test_html_to_text_and_fold() -> None:
         "<p>Hello&nbsp;<b>world</b></p><p>again &amp; <script>x()</script></p>"
     ) == ("Hello world again &")
     assert fold("Café NOKIA Ünïcödé") == "cafe nokia unicode"
+    # letters without a case of their own fold to the plain lower-case letter too
+    assert fold("𝐍𝐎𝐊𝐈𝐀 ＮＯＫＩＡ 𝙽𝙾𝙺𝙸𝙰") == "nokia nokia nokia"
     assert clean_text("a\n\n  b\tc") == "a b c"
 
 
