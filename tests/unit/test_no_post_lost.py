@@ -99,34 +99,39 @@ def counted(pipeline: Pipeline) -> int:
 def test_every_distinct_post_is_stored_once_and_counted_once(
     steps: list[list[Spec] | None], capacity: int
 ) -> None:
-    logging.getLogger("agora").setLevel(logging.CRITICAL)  # hypothesis repeats a lot
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "wall.sqlite"
-        pipeline = open_pipeline(path, capacity)
-        seen: set[str] = set()
-        for step in steps:
-            if step is None:
-                assert pipeline.store is not None
-                pipeline.store.close()
-                pipeline = open_pipeline(path, capacity)
-                continue
-            posts = [parse_post(raw_post(spec), now=NOW) for spec in step]
-            pipeline.ingest(posts, now=NOW)
-            seen.update(p.id for p in posts)
+    agora_log = logging.getLogger("agora")
+    level = agora_log.level
+    agora_log.setLevel(logging.CRITICAL)  # hypothesis repeats a lot
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "wall.sqlite"
+            pipeline = open_pipeline(path, capacity)
+            seen: set[str] = set()
+            for step in steps:
+                if step is None:
+                    assert pipeline.store is not None
+                    pipeline.store.close()
+                    pipeline = open_pipeline(path, capacity)
+                    continue
+                posts = [parse_post(raw_post(spec), now=NOW) for spec in step]
+                pipeline.ingest(posts, now=NOW)
+                seen.update(p.id for p in posts)
+                assert counted(pipeline) == len(seen)
+            store = pipeline.store
+            assert store is not None
+            assert store.count_posts() == len(seen)
+            assert {p.id for p in store.iter_posts()} == seen
+            for post in store.iter_posts():
+                for value in (post.metrics.likes, post.metrics.reposts, post.author.followers):
+                    assert value is None or 0 <= value <= MAX_COUNT
+            store.close()
+            # and a last restart reads every one of them back into the figures
+            pipeline = open_pipeline(path, capacity)
             assert counted(pipeline) == len(seen)
-        store = pipeline.store
-        assert store is not None
-        assert store.count_posts() == len(seen)
-        assert {p.id for p in store.iter_posts()} == seen
-        for post in store.iter_posts():
-            for value in (post.metrics.likes, post.metrics.reposts, post.author.followers):
-                assert value is None or 0 <= value <= MAX_COUNT
-        store.close()
-        # and a last restart reads every one of them back into the figures
-        pipeline = open_pipeline(path, capacity)
-        assert counted(pipeline) == len(seen)
-        assert pipeline.store is not None
-        pipeline.store.close()
+            assert pipeline.store is not None
+            pipeline.store.close()
+    finally:
+        agora_log.setLevel(level)  # the tests that follow read agora's warnings
 
 
 def test_an_id_the_store_knows_but_the_recent_list_forgot_is_an_update(tmp_path: Path) -> None:
