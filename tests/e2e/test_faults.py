@@ -74,12 +74,13 @@ class RecordingBackoff(Backoff):
 
 
 def quick(source: Source) -> RecordingBackoff:
-    """Test pacing for a live source: no polite floor, short timeouts, recorded backoff."""
+    """Test pacing for a live source: no polite floor, recorded backoff; requests time out after
+    30 s (a busy machine may answer slowly; a stopped server refuses at once)."""
     assert isinstance(source, LiveSource)
     backoff = RecordingBackoff()
     source.backoff = backoff
     source.min_every = 0.0
-    source.timeout = 2.0
+    source.timeout = 30.0
     return backoff
 
 
@@ -184,13 +185,13 @@ def test_a_server_that_goes_away_and_comes_back(
         window = next(iter(wall.windows.values()))
         first = {"hackernews:1", "hackernews:2", "hackernews:3"}
         assert engine.wait_for(
-            lambda s: shown_ids(s) == first and s.sources["hn"].state == "ok", timeout=10
+            lambda s: shown_ids(s) == first and s.sources["hn"].state == "ok", timeout=60
         )
         assert json.loads(store.get_cursor("hn") or "{}")["since"] == t0 + 3
 
         server.stop()  # the server goes away
-        assert engine.wait_for(lambda s: s.sources["hn"].state == "failing", timeout=10)
-        wait_until(lambda: len(backoff.delays) >= 5, 10, "five retries")
+        assert engine.wait_for(lambda s: s.sources["hn"].state == "failing", timeout=60)
+        wait_until(lambda: len(backoff.delays) >= 5, 60, "five retries")
         health = engine.snapshot.sources["hn"]
         assert health.last_error == f"127.0.0.1:{port}{SEARCH}: cannot connect"
         assert backoff.delays[:4] == sorted(set(backoff.delays[:4]))  # growing
@@ -211,7 +212,7 @@ def test_a_server_that_goes_away_and_comes_back(
                 shown_ids(s) == first | {"hackernews:4", "hackernews:5"}
                 and s.sources["hn"].state == "ok"
             ),
-            timeout=10,
+            timeout=60,
         )
         # it resumed from its cursor (the newest time it had seen), not from scratch
         assert algolia.filters[asked] == f"created_at_i>={t0 + 3}"
@@ -264,11 +265,11 @@ def test_a_host_name_that_does_not_resolve(kind: str, message: str, tmp_path: Pa
     async def scenario() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(source.run(posts.extend, stop))
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a safety net: the test goes on at the fourth retry
         while len(backoff.delays) < 4 and not task.done() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         stop.set()
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, 60)
 
     asyncio.run(scenario())
     assert len(backoff.delays) >= 4, "the source stopped retrying"
@@ -363,7 +364,7 @@ def test_the_clock_jumping_forwards_and_backwards(
     )
     engine = Engine(config, MemoryStore(), config_dir=tmp_path, clock=clock, sources=[])
     engine.start()
-    assert engine.ready.wait(10)
+    assert engine.ready.wait(60)
     wall = Wall(engine, windowed=True, clock=clock, window_size=(960, 540))
     wall.start()
     window = next(iter(wall.windows.values()))
@@ -372,7 +373,7 @@ def test_the_clock_jumping_forwards_and_backwards(
         """Posts arrive at the clock's time; the snapshot and the wall follow."""
         engine.submit(mentions(clock.now, posts, spread))
         assert engine.wait_for(
-            lambda s: s.now == clock.now and s.windows["all"].posts.total == all_, timeout=10
+            lambda s: s.now == clock.now and s.windows["all"].posts.total == all_, timeout=60
         ), f"no snapshot at {clock.now}"
         snapshot = engine.snapshot
         assert_sane(snapshot)
@@ -395,7 +396,7 @@ def test_the_clock_jumping_forwards_and_backwards(
         step(7, timedelta(minutes=5), hour=7, day=7, all_=52, night="dim")
         assert engine.snapshot.kpis.mentions_today == 7
         turns = window.turns
-        qtbot.waitUntil(lambda: window.turns > turns, timeout=5_000)  # and rotation turns
+        qtbot.waitUntil(lambda: window.turns > turns, timeout=60_000)  # and rotation turns
         assert all(thread.is_alive() for thread in engine._threads)
     finally:
         wall.close()
@@ -505,7 +506,7 @@ def test_kill_9_of_the_running_wall_then_a_restart(
     database = database_path(data, "Kill test wall")
 
     first = walls(config, data, tmp_path / "first.log")
-    wait_until(lambda: count_where(database, "jsonl") == 20, 60, "the archive to be stored")
+    wait_until(lambda: count_where(database, "jsonl") == 20, 120, "the archive to be stored")
     hidden = subprocess.run(
         [
             sys.executable,
@@ -514,13 +515,13 @@ def test_kill_9_of_the_running_wall_then_a_restart(
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert hidden.returncode == 0, hidden.stderr
     first.wait_for("decision from elsewhere: hide jsonl:k-3")
     simulated = count_where(database, "simulator")
-    wait_until(lambda: count_where(database, "simulator") > simulated, 30, "more posts")
+    wait_until(lambda: count_where(database, "simulator") > simulated, 120, "more posts")
     before = cursors(database)
     assert set(before) == {"archive", "sim"}
 
@@ -540,7 +541,7 @@ def test_kill_9_of_the_running_wall_then_a_restart(
     # the archive's cursor came back: only the three new lines are read, not all 23 again
     wait_until(
         lambda: health_record(database).get("sources", {}).get("archive", {}).get("posts") == 3,
-        30,
+        120,
         "the archive to read its three new lines",
     )
     assert count_where(database, "jsonl") == 23
@@ -550,7 +551,7 @@ def test_kill_9_of_the_running_wall_then_a_restart(
     assert query(database, "SELECT state FROM posts WHERE id = 'jsonl:k-3'") == [("hidden",)]
 
     second.process.send_signal(signal.SIGTERM)  # a clean stop this time
-    assert second.process.wait(timeout=30) == 0
+    assert second.process.wait(timeout=120) == 0
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert "Traceback" not in second.output.read_text(errors="replace")
@@ -599,7 +600,7 @@ def test_an_unusable_data_directory_at_start(
         if kind == "file":
             assert "a file is in the way where the directory should be" in said
         wall.wait_for("first frame painted")
-        assert wall.process.wait(timeout=60) == 0  # it ran its three seconds and quit cleanly
+        assert wall.process.wait(timeout=120) == 0  # it ran its three seconds and quit cleanly
         assert "Traceback" not in wall.output.read_text(errors="replace")
 
         # ... and the wall says so on its status line

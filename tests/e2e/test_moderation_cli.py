@@ -116,7 +116,7 @@ def running(wall: tuple[Path, Path]) -> Iterator[tuple[Engine, Path, Path]]:
     engine = Engine(loaded.config, store, config_dir=config.parent, clock=lambda: NOW, sources=[])
     engine.start()
     try:
-        assert engine.ready.wait(10)
+        assert engine.ready.wait(60)
         yield engine, config, data
     finally:
         engine.close()
@@ -127,19 +127,23 @@ def test_a_decision_made_with_the_cli_reaches_the_running_wall(
     running: tuple[Engine, Path, Path],
 ) -> None:
     engine, config, data = running
-    assert engine.wait_for(lambda s: len(s.pending) == 3)
+    assert engine.wait_for(lambda s: len(s.pending) == 3, timeout=60)
     approved = agora("moderation", config, "approve", "jsonl:mod-1", "--data-dir", data)
     assert approved.returncode == 0, approved.stderr
-    assert engine.wait_for(lambda s: "jsonl:mod-1" in {p.id for p in s.newest})
+    assert engine.wait_for(lambda s: "jsonl:mod-1" in {p.id for p in s.newest}, timeout=60)
     pinned = agora("moderation", config, "pin", "jsonl:mod-1", "--data-dir", data)
     assert pinned.returncode == 0, pinned.stderr
-    assert engine.wait_for(lambda s: bool(s.featured) and s.featured[0].post.id == "jsonl:mod-1")
+    assert engine.wait_for(
+        lambda s: bool(s.featured) and s.featured[0].post.id == "jsonl:mod-1", timeout=60
+    )
     blocked = agora("moderation", config, "block", "@troll", "--data-dir", data)
     assert blocked.returncode == 0, blocked.stderr
-    assert engine.wait_for(lambda s: s.blocked_authors == ("troll",) and len(s.pending) == 0)
+    assert engine.wait_for(
+        lambda s: s.blocked_authors == ("troll",) and len(s.pending) == 0, timeout=60
+    )
     hidden = agora("moderation", config, "hide", "jsonl:mod-1", "--data-dir", data)
     assert hidden.returncode == 0, hidden.stderr
-    assert engine.wait_for(lambda s: not s.featured and not s.newest)
+    assert engine.wait_for(lambda s: not s.featured and not s.newest, timeout=60)
 
 
 # ---------------------------------------------------------------------------------------------

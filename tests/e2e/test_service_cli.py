@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -83,8 +84,10 @@ def test_the_wall_tells_systemd_it_is_ready(tmp_path: Path) -> None:
                 "agora",
                 "demo",
                 "--windowed",
+                # a safety net only: the test stops it once it has heard what it waits for (a
+                # fixed run could end, on a busy machine, before the first frame and its ping)
                 "--seconds",
-                "4",
+                "120",
                 "--data-dir",
                 str(tmp_path),
                 "--log-file",
@@ -100,6 +103,7 @@ def test_the_wall_tells_systemd_it_is_ready(tmp_path: Path) -> None:
                 messages.append(server.recv(200).decode())
             assert messages[0].startswith("READY=1")
             assert "STATUS=showing Lumen" in messages[0]
+            wall.send_signal(signal.SIGTERM)  # as systemd stops it
             assert wall.wait(60) == 0
         finally:
             wall.kill()

@@ -46,11 +46,12 @@ class RunningWall:
                 continue
         return found
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        """The first log message containing ``text``."""
+    def wait_for(self, text: str, timeout: float = 120.0) -> str:
+        """The first log message containing ``text`` (``timeout`` is only a safety net: a wall
+        starting on a busy machine may take a while)."""
         return self._wait(lambda m: text in m, 1, timeout, repr(text))[0]
 
-    def wait_for_all(self, pattern: str, count: int = 1, timeout: float = 30.0) -> list[str]:
+    def wait_for_all(self, pattern: str, count: int = 1, timeout: float = 120.0) -> list[str]:
         """The messages matching the regular expression ``pattern``, once there are ``count``."""
         regex = re.compile(pattern)
         return self._wait(lambda m: bool(regex.search(m)), count, timeout, f"{count} × {pattern!r}")

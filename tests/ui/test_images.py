@@ -45,7 +45,7 @@ def never(url: str) -> bytes:
 
 
 def load(qtbot: QtBot, loader: ImageLoader, url: str) -> QImage:
-    with qtbot.waitSignal(loader.image_ready, timeout=5_000) as arrived:
+    with qtbot.waitSignal(loader.image_ready, timeout=60_000) as arrived:
         assert loader.image(url) is None  # not yet: it is being fetched
     assert arrived.args is not None and arrived.args[0] == url
     image = arrived.args[1]
@@ -131,7 +131,7 @@ def test_too_large_and_non_image_answers_fail_without_being_kept(
     try:
         for name in ("/huge.png", "/page.png"):
             url = httpserver.url_for(name)
-            with qtbot.waitSignal(loader.image_failed, timeout=5_000):
+            with qtbot.waitSignal(loader.image_failed, timeout=60_000):
                 loader.image(url)
             assert loader.failed(url)
         assert not list(tmp_path.iterdir())
@@ -164,12 +164,12 @@ def test_the_featured_card_shows_the_post_picture_beside_or_under_the_text(
     try:
         with_picture = make_post("Lumen at sunset, what a camera", likes=900, image=True)
         snapshot = snapshot_of([with_picture])
-        with qtbot.waitSignal(loader.image_ready, timeout=5_000):
+        with qtbot.waitSignal(loader.image_ready, timeout=60_000):
             panel.apply(snapshot)
         assert panel.picture_shown() == "https://img.example/a.jpg"
         picture = panel.picture
         assert picture is not None
-        qtbot.waitUntil(lambda: picture.has_image, timeout=2_000)
+        qtbot.waitUntil(lambda: picture.has_image, timeout=60_000)
         frame = picture.geometry()
         text = panel.card.text.geometry()
         if size[0] > size[1]:

@@ -164,7 +164,7 @@ def test_a_broken_picture_shows_a_placeholder(qtbot: QtBot) -> None:
     qtbot.addWidget(picture)
     picture.resize(200, 120)
     picture.show()
-    with qtbot.waitSignal(loader.image_failed, timeout=5_000):
+    with qtbot.waitSignal(loader.image_failed, timeout=60_000):
         picture.set_url("https://img.example/broken.jpg")
     assert picture.broken
     image = picture.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)

@@ -158,7 +158,7 @@ def test_new_posts_slide_in_on_top_of_the_river(
     assert river._shown_ids[:2] == [fresh[0].id, fresh[1].id]
     assert river._shown_ids[2:] == before[: len(river._shown_ids) - 2]
     assert river.sliding and river._strip.y() < 0  # starts above, two cards' height up
-    qtbot.waitUntil(lambda: not river.sliding, timeout=3_000)
+    qtbot.waitUntil(lambda: not river.sliding, timeout=60_000)
     assert river._strip.y() == 0
 
     # a post that disappears is no arrival on top: nothing slides

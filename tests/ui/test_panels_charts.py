@@ -384,7 +384,7 @@ def test_volume_legend_drops_counts_before_names_when_narrow(
     assert any(ch.isdigit() for ch in wide)  # "Lumen 12 · Corvid 5 …"
     assert panel.legend.width_for({}) == panel.legend.needed_width()  # the measure agrees
     panel.resize(430, 540)
-    qtbot.waitUntil(lambda: panel.legend.text() != wide)
+    qtbot.waitUntil(lambda: panel.legend.text() != wide, timeout=60_000)
     narrow = panel.legend.text()
     assert not any(ch.isdigit() for ch in narrow)  # counts went, every name stayed
     names = [real.topics[k] for k in real.topics]

@@ -173,10 +173,10 @@ def test_a_screen_unplugged_and_plugged_back_while_the_wall_runs(
 
     with caplog.at_level(logging.WARNING, logger="agora.ui"):
         plug([HDMI["HDMI-1"], HDMI["HDMI-3"]])  # HDMI-2 unplugged
-        qtbot.waitUntil(lambda: 1 not in wall.windows, timeout=5_000)
+        qtbot.waitUntil(lambda: 1 not in wall.windows, timeout=60_000)
     assert "HDMI-2 was unplugged" in caplog.text
     assert "HDMI-2 is not connected; its pages rotate on HDMI-1 until it is" in caplog.text
-    qtbot.waitUntil(lambda: not shiboken6.isValid(second), timeout=5_000)  # closed, deleted
+    qtbot.waitUntil(lambda: not shiboken6.isValid(second), timeout=60_000)  # closed, deleted
     assert wall.windows[0] is first and wall.windows[2] is third  # the others are left alone
     assert first.guests == ["HDMI-2"]
     assert names(first) == ["HDMI-1/0", "HDMI-1/1", "HDMI-2/0", "HDMI-2/1"]
@@ -184,17 +184,17 @@ def test_a_screen_unplugged_and_plugged_back_while_the_wall_runs(
     assert_fills_its_screen(third, "HDMI-3")
     assert turn_through(first) == sorted(names(first))
     ticks = wall.ticks
-    qtbot.waitUntil(lambda: wall.ticks > ticks + 1, timeout=5_000)  # the UI tick goes on
+    qtbot.waitUntil(lambda: wall.ticks > ticks + 1, timeout=60_000)  # the UI tick goes on
 
     plug([HDMI["HDMI-1"], HDMI["HDMI-2"], HDMI["HDMI-3"]])  # and plugged back
-    qtbot.waitUntil(lambda: 1 in wall.windows, timeout=5_000)
+    qtbot.waitUntil(lambda: 1 in wall.windows, timeout=60_000)
     back = wall.windows[1]
     assert_fills_its_screen(back, "HDMI-2")
     assert names(back) == ["HDMI-2/0", "HDMI-2/1"]
     assert first.guests == [] and names(first) == ["HDMI-1/0", "HDMI-1/1"]
     assert first.current in (0, 1)
     assert wall.absent == []
-    qtbot.waitUntil(lambda: back.last_snapshot is wall.engine.snapshot, timeout=5_000)
+    qtbot.waitUntil(lambda: back.last_snapshot is wall.engine.snapshot, timeout=60_000)
 
 
 def test_pages_of_a_screen_still_absent_move_to_the_first_screen_there(
@@ -204,7 +204,7 @@ def test_pages_of_a_screen_still_absent_move_to_the_first_screen_there(
     wall = make_wall(["HDMI-1", "HDMI-2", "HDMI-3"])
     assert wall.windows[2].guests == ["HDMI-1", "HDMI-2"]
     plug([HDMI["HDMI-1"], HDMI["HDMI-3"]])  # HDMI-1 comes: it hosts HDMI-2's pages now
-    qtbot.waitUntil(lambda: 0 in wall.windows, timeout=5_000)
+    qtbot.waitUntil(lambda: 0 in wall.windows, timeout=60_000)
     assert wall.windows[0].guests == ["HDMI-2"]
     assert wall.windows[2].guests == []
     shown = [name for window in wall.windows.values() for name in names(window)]
@@ -219,7 +219,7 @@ def test_screens_matched_by_index_follow_the_screens_that_remain(
     first = wall.windows[0]
     assert [screen_of(w) for w in wall.windows.values()] == ["HDMI-1", "HDMI-2"]
     plug([HDMI["HDMI-2"]])  # the first screen goes: index 0 is HDMI-2 now, index 1 is absent
-    qtbot.waitUntil(lambda: 1 not in wall.windows, timeout=5_000)
+    qtbot.waitUntil(lambda: 1 not in wall.windows, timeout=60_000)
     assert wall.windows[0] is first
     assert_fills_its_screen(first, "HDMI-2")
     assert first.guests == ["screen 1"]
@@ -248,7 +248,7 @@ def test_unplugging_every_screen_does_not_quit_the_wall(
     driver = QTimer()
     driver.timeout.connect(step)
     driver.start(10)
-    QTimer.singleShot(15_000, lambda: qapp.exit(99))  # a safety net, never reached
+    QTimer.singleShot(120_000, lambda: qapp.exit(99))  # a safety net, never reached
     quits = qapp.quitOnLastWindowClosed()
     qapp.setQuitOnLastWindowClosed(True)  # as `agora run` sets it
     try:
@@ -273,7 +273,7 @@ def test_a_closed_wall_opens_no_window_when_screens_change(
     live = make_wall(["HDMI-1", "HDMI-2"])
     closed.close()
     plug([HDMI["HDMI-1"], HDMI["HDMI-2"]])
-    qtbot.waitUntil(lambda: 1 in live.windows, timeout=5_000)  # the running wall reacted
+    qtbot.waitUntil(lambda: 1 in live.windows, timeout=60_000)  # the running wall reacted
     assert closed.windows == {}
 
 
@@ -287,7 +287,7 @@ def test_a_new_resolution_rebuilds_the_window_at_its_scale(
     assert before.context.theme == wall.theme.scaled(1920, 1080)
     # the same monitor, switched to 4K (a new mode; Qt reports a changed geometry)
     plug([{**HDMI["HDMI-1"], "width": 3840, "height": 2160}, HDMI["HDMI-2"]])
-    qtbot.waitUntil(lambda: wall.windows.get(0) is not before, timeout=5_000)
+    qtbot.waitUntil(lambda: wall.windows.get(0) is not before, timeout=60_000)
     after = wall.windows[0]
     assert after.context.theme == wall.theme.scaled(3840, 2160)
     assert_fills_its_screen(after, "HDMI-1")

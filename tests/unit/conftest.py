@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -27,3 +28,13 @@ def server(_http_server: HTTPServer) -> Iterator[HTTPServer]:
     _http_server.clear()
     yield _http_server
     _http_server.clear()
+
+
+@pytest.fixture
+def held() -> Iterator[threading.Event]:
+    """Set when the test ends: a fake server that holds a stream or an answer open waits on it
+    (``held.wait(120)``), so the client is measured against a server that outlasts it however
+    slow the machine, and the server's thread still ends with the test."""
+    event = threading.Event()
+    yield event
+    event.set()

@@ -199,7 +199,12 @@ def test_key_lines_follow_tables_arrays_and_inline_tables() -> None:
 KEYS = ["name", "theme", "privacy", "language", "timezone", "accent", "font_scale", "night"]
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# no deadline: reading a file and validating it may take a while on a busy machine
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(text=st.text(max_size=400))
 def test_any_text_gives_a_config_or_config_errors(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.toml"
@@ -215,7 +220,12 @@ def test_any_text_gives_a_config_or_config_errors(tmp_path: Path, text: str) -> 
         assert issue.format().startswith(str(path))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# no deadline: reading a file and validating it may take a while on a busy machine
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     key=st.sampled_from(KEYS),
     junk=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),

@@ -99,7 +99,7 @@ def test_the_place_is_saved_only_once_the_posts_before_it_are_stored(tmp_path: P
         assert store.get_post("hackernews:1") is not None
     finally:
         store.go.set()
-        engine.stop(timeout=2.0)
+        engine.stop(timeout=60.0)  # returns once the threads end; a safety net
         store.close()
 
 
@@ -111,7 +111,7 @@ def test_a_store_that_cannot_write_never_gets_the_place(tmp_path: Path) -> None:
         wait_until(lambda: engine.ingested >= 1, "the batch")
         wait_until(lambda: engine.snapshot.summary(None).posts.total == 1, "the figures")
     finally:
-        engine.stop(timeout=2.0)
+        engine.stop(timeout=60.0)  # returns once the threads end; a safety net
     # the post is on the wall (kept in memory), but a restart fetches it again
     assert store.get_cursor("hn") is None
     store.close()
@@ -134,5 +134,5 @@ def test_a_place_saved_without_posts_is_written_too(tmp_path: Path) -> None:
     try:
         wait_until(lambda: store.get_cursor("hn") == "etag-2", "the saved place")
     finally:
-        engine.stop(timeout=2.0)
+        engine.stop(timeout=60.0)  # returns once the threads end; a safety net
         store.close()

@@ -106,7 +106,7 @@ class Wall:
         return {p.id: p for p in snap.newest}
 
     def close(self) -> None:
-        self.engine.stop(timeout=2.0)
+        self.engine.stop(timeout=60.0)  # returns once the threads end; a safety net
         self.store.close()
 
 

@@ -53,7 +53,7 @@ def run_wall(
         wait_until(lambda: engine.snapshot.summary(None).posts.total >= want, "the figures")
         counted = engine.snapshot.summary(None).posts.total
     finally:
-        engine.stop(timeout=2.0)
+        engine.stop(timeout=60.0)  # returns once the threads end; a safety net
         stored = store.count_posts()
         store.close()
     return stored, counted

@@ -67,7 +67,7 @@ def test_sd_notify_reaches_a_real_notification_socket(tmp_path: Path) -> None:
     path = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
         server.bind(str(path))
-        server.settimeout(2)
+        server.settimeout(30)
         assert sd_notify("READY=1", {"NOTIFY_SOCKET": str(path)})
         assert server.recv(100) == b"READY=1"
     assert not sd_notify("READY=1", {})  # not under systemd: nothing to do
@@ -117,13 +117,15 @@ class BlockingSource(Source):
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.2)
-        self.release.wait(10)  # blocks the loop: exactly what the watchdog must notice
+        self.release.wait(120)  # blocks the loop till the test ends: what the watchdog notices
 
 
 def test_the_watchdog_notices_a_hung_source_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine_module, "LOOP_STALL_S", 2.5)  # the ingest thread beats each second
+    # the ingest thread beats twice a second: 5 s of silence is a stall only for the blocked loop,
+    # even on a busy machine
+    monkeypatch.setattr(engine_module, "LOOP_STALL_S", 5.0)
     config = WallConfig()
     release = threading.Event()
     context = SourceContext(wall=config, config_dir=tmp_path)
@@ -141,7 +143,7 @@ def test_the_watchdog_notices_a_hung_source_loop(
     wall.watchdog.start(every=0.1)
     wall.start()
     try:
-        assert seen.wait(8), "the watchdog never noticed the blocked loop"
+        assert seen.wait(60), "the watchdog never noticed the blocked loop"
         assert stalls == ["the source loop"]  # the ingest thread kept beating
     finally:
         release.set()

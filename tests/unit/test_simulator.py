@@ -373,14 +373,23 @@ def test_works_without_topics_or_owned_accounts() -> None:
 
 def test_generation_is_fast() -> None:
     source = make_source(rate=200)
-    began = time.perf_counter()
+    # the thread's CPU time, not the wall clock: other processes on a busy machine do not count
+    began = time.thread_time()
     count = sum(1 for _ in source.stream(NOW, 30_000))
-    rate = count / (time.perf_counter() - began)
-    assert rate > 15_000  # about 80,000/s on the reference machine; generous for busy CI
+    rate = count / (time.thread_time() - began)
+    assert rate > 15_000  # about 80,000/s on the reference machine; generous for slow CI
 
 
 # ------------------------------------------------------------------------------------------------
 # run()
+
+
+async def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll until ``check()`` holds; the deadline is only a safety net for a busy machine."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"the condition did not hold within {timeout} s"
+        await asyncio.sleep(0.005)
 
 
 def test_run_emits_backfill_then_live_and_stops_promptly() -> None:
@@ -394,35 +403,34 @@ def test_run_emits_backfill_then_live_and_stops_promptly() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(source.run(batches.append, stop))
         backfill = source.generate(NOW - timedelta(hours=1), NOW)
-        while sum(map(len, batches)) < len(backfill):
-            await asyncio.sleep(0.005)
+        await until(lambda: sum(map(len, batches)) >= len(backfill))
         assert [p for b in batches for p in b] == backfill
         assert max(len(b) for b in batches) <= 100
         clock[0] = NOW + timedelta(minutes=3)
         live = source.generate(NOW, clock[0])
-        while sum(map(len, batches)) < len(backfill) + len(live):
-            await asyncio.sleep(0.005)
+        await until(lambda: sum(map(len, batches)) >= len(backfill) + len(live))
         assert [p for b in batches for p in b][len(backfill) :] == live
         stop.set()
         began = time.monotonic()
-        await asyncio.wait_for(task, 1.0)
+        await asyncio.wait_for(task, 60)
         return time.monotonic() - began
 
-    assert asyncio.run(scenario()) < 0.1
+    assert asyncio.run(scenario()) < 0.3  # a tenth of a second; 3x that for a busy machine
     assert source.health.state == "ok"
 
 
 def test_run_stops_promptly_while_waiting() -> None:
     source = make_source(rate=5, backfill="10m")
     source.tick = 30.0
+    batches: list[Sequence[Post]] = []
 
     async def scenario() -> float:
         stop = asyncio.Event()
-        task = asyncio.create_task(source.run(lambda posts: None, stop))
-        await asyncio.sleep(0.05)
+        task = asyncio.create_task(source.run(batches.append, stop))
+        await until(lambda: bool(batches))  # the backfill is out: it waits for the next tick
         stop.set()
         began = time.monotonic()
-        await asyncio.wait_for(task, 1.0)
+        await asyncio.wait_for(task, 60)
         return time.monotonic() - began
 
-    assert asyncio.run(scenario()) < 0.1
+    assert asyncio.run(scenario()) < 0.3  # a tenth of a second; 3x that for a busy machine

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import logging
+import time
 from types import TracebackType
 from typing import Any
 
@@ -68,7 +69,7 @@ class Jetstream:
     ) -> None:
         assert self.server is not None
         self.server.close()
-        await asyncio.wait_for(self.server.wait_closed(), 2.0)
+        await asyncio.wait_for(self.server.wait_closed(), 60.0)
 
 
 def make(
@@ -147,7 +148,8 @@ def test_jetstream_matches_completes_deletes_and_stops_quickly(server: HTTPServe
             assert source.problems.counts == {"not-an-object": 1}
             return took
 
-    assert run(scenario()) < 1.0
+    # stops within a second (the Jetstream would stay open); 3x that is slack for a busy machine
+    assert run(scenario()) < 3.0
     by_rkey = {p.id.rsplit("/", 1)[1]: p for p in recorder.posts}
     assert set(by_rkey) == {"3lumen00001", "3lumen00002", "3lumen00003", "3lumen00005"}
     for post in recorder.posts:
@@ -266,9 +268,12 @@ def test_a_refused_connection_is_retried(server: HTTPServer) -> None:
     async def scenario() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(source.run(recorder.sink, stop))
-        await asyncio.sleep(0.2)
+        deadline = time.monotonic() + 60  # a safety net: the test goes on at the second retry
+        while source.failures < 2 and not task.done():
+            assert time.monotonic() < deadline, "the refused connection was not retried"
+            await asyncio.sleep(0.01)
         stop.set()
-        await asyncio.wait_for(task, 1.0)
+        await asyncio.wait_for(task, 60)
 
     run(scenario())
     assert source.health.state == "failing"

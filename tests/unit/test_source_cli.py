@@ -69,7 +69,8 @@ def test_fetch_listens_to_a_stream_for_the_given_seconds(
     )
     started = time.monotonic()
     assert main(["fetch", str(config), "--seconds", "0.3"]) == 0
-    assert time.monotonic() - started < 2.0
+    # the 0.3 s asked for, not the 10 s a fetch listens by default; slack for a busy machine
+    assert time.monotonic() - started < 5.0
     _, err = capsys.readouterr()
     assert "push (webhook): ok, 0 posts" in err
 

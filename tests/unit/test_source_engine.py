@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -72,7 +73,7 @@ def test_sources_are_built_from_a_config(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
-    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, held: threading.Event
 ) -> None:
     monkeypatch.setenv("AGORA_TEST_MASTODON_TOKEN", "tok")
     base = server.url_for("/").rstrip("/")
@@ -96,7 +97,9 @@ def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
                 time.sleep(0.02)
                 yield b":thump\n"
             yield f"event: delete\ndata: {status['id']}\n\n".encode()
-            time.sleep(2)
+            # open till the test ends: a stream that closed would be reconnected and send the
+            # post again, however long the wall took to act on the deletion
+            held.wait(120)
 
         return Response(body(), content_type="text/event-stream")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from email.utils import formatdate
@@ -31,7 +32,7 @@ from agora.sources.http import (
 
 
 async def get(url: str, **kwargs: object) -> object:
-    async with PoliteClient(timeout=0.5) as client:
+    async with PoliteClient(timeout=30) as client:  # the local server answers; a busy one slowly
         data, _ = await client.get_json(url, **kwargs)  # type: ignore[arg-type]
         return data
 
@@ -118,7 +119,8 @@ def test_429_says_how_long_to_wait(
     server.expect_request("/limited").respond_with_data("slow down", 429, headers=filled)
     error = error_of(server.url_for("/limited"))
     assert isinstance(error, RateLimitedError)
-    assert error.retry_after == pytest.approx(wait, abs=1.5)
+    # the reset was fixed before the request: on a busy machine the time it took comes off
+    assert error.retry_after == pytest.approx(wait, abs=5)
     assert error.state == "degraded"
 
 
@@ -127,7 +129,7 @@ def test_retry_after_as_an_http_date(server: HTTPServer) -> None:
         "", 429, headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)}
     )
     error = error_of(server.url_for("/limited"))
-    assert error.retry_after == pytest.approx(30, abs=1.5)
+    assert error.retry_after == pytest.approx(30, abs=5)  # whole seconds, and the request's time
 
 
 @pytest.mark.parametrize(
@@ -199,9 +201,9 @@ def test_connection_reset_mid_body(server: HTTPServer) -> None:
     assert "closed in the middle of the answer" in str(error)
 
 
-def test_a_slow_server_times_out(server: HTTPServer) -> None:
+def test_a_slow_server_times_out(server: HTTPServer, held: threading.Event) -> None:
     def slow(_request: Request) -> Response:
-        time.sleep(0.3)
+        held.wait(120)  # answers only when the test is over
         return Response("{}", content_type="application/json")
 
     server.expect_request("/slow").respond_with_handler(slow)
@@ -227,7 +229,7 @@ def test_answers_past_the_size_cap_are_refused(server: HTTPServer) -> None:
     server.expect_request("/big").respond_with_data(b"[" + b"1," * 5000 + b"1]")
 
     async def go() -> None:
-        async with PoliteClient(timeout=1, max_bytes=1000) as client:
+        async with PoliteClient(timeout=30, max_bytes=1000) as client:
             await client.request("GET", server.url_for("/big"))
 
     with pytest.raises(PayloadError, match="larger than 1000 bytes"):
@@ -244,7 +246,7 @@ def test_conditional_get_sends_validators_back(server: HTTPServer) -> None:
     ).respond_with_data("", 304)
 
     async def go() -> tuple[bool, bool]:
-        async with PoliteClient(timeout=1) as client:
+        async with PoliteClient(timeout=30) as client:
             first = await client.request("GET", server.url_for("/feed"), conditional=True)
             second = await client.request("GET", server.url_for("/feed"), conditional=True)
             return first.not_modified, second.not_modified
@@ -259,7 +261,7 @@ def test_a_used_up_budget_is_not_spent_again(server: HTTPServer) -> None:
     )
 
     async def go() -> float | None:
-        async with PoliteClient(timeout=1) as client:
+        async with PoliteClient(timeout=30) as client:
             await client.get_json(server.url_for("/api"))
             try:
                 await client.get_json(server.url_for("/api"))
@@ -289,10 +291,10 @@ def test_wait_or_stop_returns_at_once_when_stopped() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(0.05, stop.set)
         started = time.monotonic()
-        assert await wait_or_stop(stop, 10.0)
+        assert await wait_or_stop(stop, 60.0)
         return time.monotonic() - started
 
-    assert asyncio.run(go()) < 0.5
+    assert asyncio.run(go()) < 3.0  # not the minute; the rest is slack for a busy machine
 
 
 def test_server_sent_events_are_parsed() -> None:

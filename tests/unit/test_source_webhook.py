@@ -50,7 +50,7 @@ async def request(
     method: str = "POST",
     path: str = "/ingest",
     headers: dict[str, str] | None = None,
-    timeout: float = 2,
+    timeout: float = 60,
 ) -> tuple[int, dict[str, Any]]:
     def go() -> tuple[int, dict[str, Any]]:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -74,14 +74,16 @@ async def running(source: WebhookSource, recorder: Recorder) -> AsyncIterator[in
     stop = asyncio.Event()
     task = asyncio.create_task(source.run(recorder.sink, stop))
     try:
-        await asyncio.wait_for(asyncio.to_thread(source.ready.wait, 2.0), 3.0)
+        await asyncio.wait_for(asyncio.to_thread(source.ready.wait, 60.0), 90.0)
         assert source.port
         yield source.port
     finally:
         started = time.monotonic()
         stop.set()
-        await asyncio.wait_for(task, 2.0)
-        assert time.monotonic() - started < 1.0
+        await asyncio.wait_for(task, 60.0)
+        # every connection ends within a fraction of a second; 3x a second is slack for a busy
+        # machine
+        assert time.monotonic() - started < 3.0
 
 
 def make(token: str, recorder: Recorder, **extra: Any) -> WebhookSource:
@@ -224,19 +226,20 @@ def test_other_paths_and_methods(token: str) -> None:
 def test_fetch_listens_until_the_limit(token: str) -> None:
     recorder = Recorder()
     source = make(token, recorder)
-    source.context.listen_seconds = 5.0
+    source.context.listen_seconds = 120.0
 
     async def go() -> list[Any]:
         task = asyncio.create_task(source.fetch(limit=2))
-        await asyncio.wait_for(asyncio.to_thread(source.ready.wait, 2.0), 3.0)
+        await asyncio.wait_for(asyncio.to_thread(source.ready.wait, 60.0), 90.0)
         assert source.port
         await request(source.port, json.dumps([post(1), post(2), post(3)]).encode())
-        return await asyncio.wait_for(task, 3.0)
+        return await asyncio.wait_for(task, 60.0)
 
     started = time.monotonic()
     posts = asyncio.run(go())
     assert [p.id for p in posts] == ["webhook:push:crm-1", "webhook:push:crm-2"]
-    assert time.monotonic() - started < 2.0
+    # at the limit, not after the two minutes' listening; the rest is slack for a busy machine
+    assert time.monotonic() - started < 10.0
 
 
 def test_a_port_in_use_is_reported_and_retried(token: str) -> None:
@@ -250,9 +253,9 @@ def test_a_port_in_use_is_reported_and_retried(token: str) -> None:
             second.retry_bind = 0.05
             stop = asyncio.Event()
             task = asyncio.create_task(second.run(recorder.sink, stop))
-            await asyncio.sleep(0.15)
+            assert await until(lambda: second.health.state == "failing" or task.done())
             stop.set()
-            await asyncio.wait_for(task, 1.0)
+            await asyncio.wait_for(task, 60.0)
             assert second.health.state == "failing"
             return second.health.last_error
 

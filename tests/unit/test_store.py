@@ -311,7 +311,7 @@ def test_a_killed_wall_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None
         if committed >= 4_000:
             break
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.wait(timeout=60)
     proc.stdout.close()
     store = SqliteStore(path)
     try:
