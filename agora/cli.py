@@ -154,9 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default=None, help="language of every line (default: guess)")
     p.add_argument(
         "--scorer",
-        choices=("social", "vader", "none"),
+        choices=("social", "rules", "vader", "none"),
         default=None,
-        help="social (default), vader (the bare baseline) or none",
+        help="social (default: the learnt model), rules (the lexicon and rules alone), "
+        "vader (the bare baseline) or none",
     )
     p.add_argument(
         "--config",
@@ -186,9 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --eval: score the set N times for a steadier posts/s",
     )
     p.add_argument(
+        "--batch",
+        type=int,
+        default=20,
+        metavar="N",
+        help="with --eval: posts per batch, as the pipeline scores them (default 20)",
+    )
+    p.add_argument(
         "--tune",
         action="store_true",
-        help="with --eval: tune the social scorer on half a, report it on half b (and back)",
+        help="with --eval: tune the rules scorer on half a, report it on half b (and back)",
     )
 
     for name, helptext in (
@@ -507,7 +515,10 @@ def _sentiment_eval(args: argparse.Namespace, scorer: Scorer) -> int:
         raise CommandError(f"{args.eval}: no labelled lines")
     if args.tune:
         return _sentiment_tune(args, examples)
-    result = evaluate(scorer, examples, args.lang, repeat=args.repeat)
+    name = "<stdin>" if args.eval == "-" else os.path.basename(args.eval)
+    result = evaluate(
+        scorer, examples, args.lang, repeat=args.repeat, batch=max(1, args.batch), dataset=name
+    )
     if args.json:
         record = result.to_dict()
         if args.half:

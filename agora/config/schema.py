@@ -651,13 +651,14 @@ class AnalyticsConfig(Strict):
     rates and never the leaderboard or trending."""
     stopwords: list[str] = Field(default_factory=list)
     """Extra words never shown as trending."""
-    sentiment: Literal["social", "vader", "none"] = "social"
-    """``social`` (the default: rules for social text, thresholds tuned on labelled tweets),
-    ``vader`` (bare VADER, the baseline) or ``none``."""
+    sentiment: Literal["social", "rules", "vader", "none"] = "social"
+    """``social`` (the default: a model learnt from labelled tweets, with the rules as features),
+    ``rules`` (the lexicon and rules for social text alone), ``vader`` (bare VADER, the baseline)
+    or ``none``."""
     neutral_band: float | None = Field(default=None, ge=0, lt=1)
     """Scores within ±band are neutral; unset: the scorer's own thresholds."""
     lexicon: dict[str, float] = Field(default_factory=dict)
-    """The brand's own vocabulary for the social scorer: words or phrases of up to
+    """The brand's own vocabulary for the social and rules scorers: words or phrases of up to
     :data:`MAX_LEXICON_WORDS` words → valence from -4 (worst) to 4 (best), e.g.
     ``{ "killer feature" = 2.5, "sick camera" = 2.0 }``. These take precedence over the built-in
     lexicon."""
@@ -688,7 +689,7 @@ class AnalyticsConfig(Strict):
     def _lexicon_needs_social(self) -> AnalyticsConfig:
         if self.lexicon and self.sentiment == "vader":
             raise ValueError(
-                'lexicon is used by the social scorer only; set sentiment = "social" '
+                'lexicon is used by the social and rules scorers only; set sentiment = "social" '
                 "(bare vader is the unchanged baseline)"
             )
         return self

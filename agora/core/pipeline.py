@@ -190,9 +190,13 @@ class SentimentStage:
         post.sentiment = self.scorer.score(post.text, post.lang)
 
     def score_all(self, posts: Sequence[Post]) -> None:
-        """Set ``sentiment`` of every post of a batch in place."""
-        for post in posts:
-            self(post)
+        """Set ``sentiment`` of every post of a batch in place, in one call of the scorer's
+        ``score_many`` (the learnt model scores a batch several times faster than one by one)."""
+        if not posts:
+            return
+        results = self.scorer.score_many([p.text for p in posts], [p.lang for p in posts])
+        for post, result in zip(posts, results, strict=True):
+            post.sentiment = result
 
 
 class TopicStage:

@@ -1,11 +1,13 @@
 """Sentiment scoring, and ``None`` (never "neutral") for text a scorer cannot score.
 
-Two scorers: ``"social"`` (the default, :mod:`agora.core.sentiment_social`), a fast lexicon scorer
-with rules for social text and thresholds tuned on labelled tweets; and ``"vader"``, bare VADER,
-kept as the baseline it is measured against (``agora sentiment --eval``). Both are English
-lexicons; scoring Finnish or Japanese with them returns 0.0, which would be counted as neutral and
-quietly dilute every figure on the wall. They therefore return ``None`` for posts whose language is
-known and not English, and for untagged posts written mostly in a non-Latin script.
+Three scorers: ``"social"`` (the default, :mod:`agora.core.sentiment_model`), a linear model learnt
+from labelled tweets with the rules below among its features, scored a batch at a time with numpy;
+``"rules"`` (:mod:`agora.core.sentiment_social`), the VADER lexicon with rules for social text
+alone; and ``"vader"``, bare VADER, kept as the baseline they are measured against
+(``agora sentiment --eval``). All three read English only; scoring Finnish or Japanese with them
+would give 0.0, counted as neutral, quietly diluting every figure on the wall. They therefore
+return ``None`` for posts in another language: the source's tag, corrected on long posts, or the
+language detected when there is no tag (:mod:`agora.core.langid`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from agora.core.post import Sentiment, SentimentLabel
 #: Languages the VADER lexicon handles.
 VADER_LANGUAGES = frozenset({"en"})
 #: The names ``[analytics] sentiment`` and ``agora sentiment --scorer`` accept.
-SCORER_NAMES = ("social", "vader", "none")
+SCORER_NAMES = ("social", "rules", "vader", "none")
 #: VADER's own neutral band: compound scores within ±0.05 are neutral.
 VADER_NEUTRAL_BAND = 0.05
 
@@ -34,6 +36,27 @@ class Scorer(Protocol):
     def score(self, text: str, lang: str | None) -> Sentiment | None:
         """Score one text written in ``lang`` (BCP-47, or ``None`` when unknown)."""
         ...
+
+    def score_many(
+        self, texts: Sequence[str], langs: Sequence[str | None]
+    ) -> list[Sentiment | None]:
+        """Score a batch: the same results as :meth:`score` on each post, in order."""
+        ...
+
+
+class OneByOne:
+    """``score_many`` for scorers that score one post at a time."""
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:  # pragma: no cover
+        """Score one post (defined by the scorer)."""
+        raise NotImplementedError
+
+    def score_many(
+        self, texts: Sequence[str], langs: Sequence[str | None]
+    ) -> list[Sentiment | None]:
+        """:meth:`score` of each post, in order."""
+        score = self.score
+        return [score(t, lang) for t, lang in zip(texts, langs, strict=True)]
 
 
 def label_for(score: float, neutral_band: float = 0.05) -> SentimentLabel:
@@ -88,7 +111,7 @@ def english_scorable_many(texts: Sequence[str], langs: Sequence[str | None]) -> 
     return [english_scorable(t, lang) for t, lang in zip(texts, langs, strict=True)]
 
 
-class VaderScorer:
+class VaderScorer(OneByOne):
     """VADER's compound score with honest ``None`` for languages it does not know."""
 
     name = "vader"
@@ -111,7 +134,7 @@ class VaderScorer:
         return Sentiment(score=round(compound, 4), label=label_for(compound, self._neutral_band))
 
 
-class NullScorer:
+class NullScorer(OneByOne):
     """Scores nothing: every post gets ``None`` (``[analytics] sentiment = "none"``)."""
 
     name = "none"
@@ -128,15 +151,19 @@ def make_scorer(
 ) -> Scorer:
     """The scorer named in ``[analytics] sentiment``.
 
-    ``neutral_band`` replaces the scorer's own thresholds by ±band when given; ``lexicon`` adds a
-    brand's words and phrases to the social scorer (bare VADER stays bare).
+    ``neutral_band`` replaces the scorer's own labelling by ±band around 0 when given; ``lexicon``
+    adds a brand's words and phrases to the social and rules scorers (bare VADER stays bare).
     """
     if kind == "none":
         return NullScorer()
     if kind == "vader":
         return VaderScorer(neutral_band)
     if kind == "social":
-        from agora.core.sentiment_social import SocialScorer
+        from agora.core.sentiment_model import ModelScorer
 
-        return SocialScorer(lexicon=lexicon, neutral_band=neutral_band)
+        return ModelScorer(lexicon=lexicon, neutral_band=neutral_band)
+    if kind == "rules":
+        from agora.core.sentiment_social import RuleScorer
+
+        return RuleScorer(lexicon=lexicon, neutral_band=neutral_band)
     raise ValueError(f"unknown sentiment scorer {kind!r} (one of: {', '.join(SCORER_NAMES)})")

@@ -1,6 +1,6 @@
 """A fast lexicon scorer for social text: emoji, emoticons, negation, contrast, slang, hashtags.
 
-:class:`SocialScorer` reads the word valences of the VADER lexicon shipped inside the installed
+:class:`RuleScorer` reads the word valences of the VADER lexicon shipped inside the installed
 ``vaderSentiment`` package (nothing is downloaded), adds a few rules for how people write on
 social networks, and scores a post in a single pass over its tokens:
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from agora.core.post import Sentiment, SentimentLabel
-from agora.core.sentiment import english_scorable
+from agora.core.sentiment import OneByOne, english_scorable
 
 # ------------------------------------------------------------------------------------------------
 # token kinds of the lookup table
@@ -602,10 +602,10 @@ def split_hashtag(tag: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
 # the scorer
 
 
-class SocialScorer:
+class RuleScorer(OneByOne):
     """Single-pass lexicon scorer for social text (see the module docstring)."""
 
-    name = "social"
+    name = "rules"
 
     def __init__(
         self,
@@ -631,10 +631,7 @@ class SocialScorer:
 
     def score_text(self, text: str) -> float:
         """The polarity of ``text`` in [-1, 1], assuming it is English."""
-        total = self.raw(text)
-        if total == 0.0:
-            return 0.0
-        return total / math.sqrt(total * total + self.params.alpha)
+        return self.squash(self.parts(text)[0])
 
     def score(self, text: str, lang: str | None) -> Sentiment | None:
         """Score ``text``; ``None`` for languages the lexicon does not cover."""
@@ -679,7 +676,19 @@ class SocialScorer:
         return words
 
     def raw(self, text: str) -> float:
-        """The weighted sum of valences of ``text`` (before squashing into [-1, 1]).
+        """The weighted sum of valences of ``text`` (before squashing into [-1, 1])."""
+        return self.parts(text)[0]
+
+    def squash(self, total: float) -> float:
+        """A weighted sum of valences squashed into [-1, 1]."""
+        if total == 0.0:
+            return 0.0
+        return total / math.sqrt(total * total + self.params.alpha)
+
+    def parts(self, text: str) -> tuple[float, float, float, int]:
+        """The weighted sum of valences of ``text``, its positive and negative parts (both ≥ 0,
+        before emphasis by ``!`` and damping of questions), and how many sentiment words a
+        negator flipped. The sentiment model reads all four as features.
 
         Every token is lower-cased and looked up in one C-level ``map`` each; the Python loop then
         visits only the tokens the tables know (a fifth of them in typical posts).
@@ -688,7 +697,7 @@ class SocialScorer:
         toks = self.tokens(text)
         n = len(toks)
         if not n:
-            return 0.0
+            return 0.0, 0.0, 0.0, 0
         lows = list(map(str.lower, toks))
         entries = self.tables.entries
         found = list(map(entries.get, lows))
@@ -699,6 +708,9 @@ class SocialScorer:
         reach = p.negation_reach
         dead_zone = p.dead_zone
         total = 0.0
+        positive = 0.0
+        negative = 0.0
+        flipped = 0
         weight = 1.0
         neg_at = -100
         boost = 0.0
@@ -762,10 +774,16 @@ class SocialScorer:
                     v = magnitude if value > 0 else -magnitude * p.negative_weight
                     if i - neg_at <= reach:
                         v *= p.negation
+                        flipped += 1
                         if fresh:
                             lonely -= 1
                             fresh = False
-                    total += v * (weight * p.conditional if hypothetical else weight)
+                    v *= weight * p.conditional if hypothetical else weight
+                    total += v
+                    if v > 0:
+                        positive += v
+                    else:
+                        negative -= v
             elif kind == NEG:
                 neg_at = i
                 lonely += 1
@@ -784,6 +802,8 @@ class SocialScorer:
                 hypothetical = False
             elif kind == CONTRAST:
                 total *= p.before_contrast
+                positive *= p.before_contrast
+                negative *= p.before_contrast
                 weight = p.after_contrast
                 neg_at = -100
                 hypothetical = False
@@ -799,7 +819,7 @@ class SocialScorer:
                 total = p.bang_alone
         if p.question != 1.0 and "?" in text:
             total *= p.question
-        return total
+        return total, positive, negative, flipped
 
     def _phrase(self, lows: list[str], i: int) -> tuple[Entry, int] | None:
         """The phrase starting at token ``i``, and the index after it; ``None`` if none does."""
@@ -826,9 +846,9 @@ class SocialScorer:
                         break
 
 
-def tuned_scorer(lexicon: Mapping[str, float] | None = None) -> SocialScorer:
-    """A :class:`SocialScorer` with the tuned parameters and ``lexicon`` overrides."""
-    return SocialScorer(TUNED, lexicon)
+def tuned_scorer(lexicon: Mapping[str, float] | None = None) -> RuleScorer:
+    """A :class:`RuleScorer` with the tuned parameters and ``lexicon`` overrides."""
+    return RuleScorer(TUNED, lexicon)
 
 
 def known_tokens(words: Iterable[str]) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agora.core.sentiment_eval import LABELS, Example, confusion, half
-from agora.core.sentiment_social import TUNED, SocialParams, SocialScorer
+from agora.core.sentiment_social import TUNED, RuleScorer, SocialParams
 
 #: The values tried for each tuned parameter (thresholds are searched separately).
 GRID: Mapping[str, Sequence[float]] = {
@@ -74,7 +74,7 @@ def _gold(examples: Sequence[Example]) -> npt.NDArray[np.int8]:
 
 
 def _scores(params: SocialParams, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-    scorer = SocialScorer(params)
+    scorer = RuleScorer(params)
     return np.array([scorer.score_text(t) for t in texts], dtype=np.float64)
 
 
@@ -135,7 +135,7 @@ def tune(
         if not improved:
             break
     params = replace(params, negative_threshold=low, positive_threshold=high)
-    scorer = SocialScorer(params)
+    scorer = RuleScorer(params)
     predicted = [scorer.label(scorer.score_text(e.text)) for e in unseen]
     matrix = confusion((e.label for e in unseen), predicted)
     held_out = sum(matrix[k][k] / max(1, sum(matrix[k].values())) for k in LABELS) / 3

@@ -32,15 +32,40 @@ def test_eval_prints_the_matrix_and_the_figures(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "scorer: social   examples: 8   unscored: 1" in out
+    assert "dataset: labelled.tsv" in out
     for name in ("gold \\ predicted", "accuracy", "macro recall", "macro F1", "posts/s"):
         assert name in out
+    assert "(batches of 20)" in out
 
 
-def test_eval_json_counts(tmp_path: Path) -> None:
-    result = agora("sentiment", "--eval", labelled_file(tmp_path), "--json")
+def test_eval_json_names_the_dataset_and_scores_in_batches(tmp_path: Path) -> None:
+    data = labelled_file(tmp_path)
+    result = agora("sentiment", "--eval", data, "--json", "--batch", "500", "--repeat", "2")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["scorer"] == "social"
+    assert figures["dataset"] == {"name": "labelled.tsv", "examples": 8}
+    assert figures["batch"] == 500
+    assert figures["posts_per_s"] > 0
+    assert figures["unscored"] == 1  # the Japanese line: no English scorer can score it
+    assert (
+        set(figures["precision"])
+        == set(figures["recall"])
+        == {
+            "negative",
+            "neutral",
+            "positive",
+        }
+    )
+    piped = agora("sentiment", "--eval", "-", "--json", stdin=data.read_text(encoding="utf-8"))
+    assert json.loads(piped.stdout)["dataset"] == {"name": "<stdin>", "examples": 8}
+
+
+def test_eval_json_counts(tmp_path: Path) -> None:
+    result = agora("sentiment", "--eval", labelled_file(tmp_path), "--json", "--scorer", "rules")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["scorer"] == "rules"
     assert figures["examples"] == 8
     assert figures["unscored"] == 1
     matrix = figures["confusion"]

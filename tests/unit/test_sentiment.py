@@ -1,7 +1,8 @@
-"""Sentiment: the evaluation figures, each rule of the social scorer, brand lexicons, languages.
+"""Sentiment: the evaluation figures, each rule of the rules scorer, brand lexicons, languages.
 
-The examples are written here. An optional conformance test measures the social scorer on the
-TweetEval validation split in ``../shared/fixtures/sentiment`` and skips when it is absent.
+The examples are written here. An optional conformance test measures the rules scorer on the
+TweetEval validation split in ``../shared/fixtures/sentiment`` and skips when it is absent. The
+learnt model (the default, ``social``) is tested in ``test_sentiment_model.py``.
 """
 
 from __future__ import annotations
@@ -24,22 +25,22 @@ from agora.core.sentiment_eval import (
     parse_label,
     read_labelled,
 )
-from agora.core.sentiment_social import TUNED, SocialParams, SocialScorer, split_hashtag
+from agora.core.sentiment_social import TUNED, RuleScorer, SocialParams, split_hashtag
 from agora.core.sentiment_tune import best_thresholds, tune
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sentiment"
 
 
 @pytest.fixture(scope="module")
-def social() -> SocialScorer:
-    return SocialScorer()
+def rules() -> RuleScorer:
+    return RuleScorer()
 
 
-def score(scorer: SocialScorer, text: str) -> float:
+def score(scorer: RuleScorer, text: str) -> float:
     return scorer.score_text(text)
 
 
-def label(scorer: SocialScorer, text: str) -> str:
+def label(scorer: RuleScorer, text: str) -> str:
     result = scorer.score(text, "en")
     assert result is not None
     return result.label
@@ -138,8 +139,8 @@ def test_evaluate_times_the_scorer_and_counts_refusals() -> None:
         Example("neutral", "The phone ships on Tuesday"),
         Example("neutral", "この電話は火曜日に出荷されます"),
     ]
-    figures = evaluate(SocialScorer(), examples)
-    assert figures.scorer == "social"
+    figures = evaluate(RuleScorer(), examples)
+    assert figures.scorer == "rules"
     assert figures.accuracy == 0.75
     assert figures.unscored == 1
     assert figures.posts_per_s is not None and figures.posts_per_s > 0
@@ -173,7 +174,7 @@ def test_tune_reports_the_half_it_never_saw() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# the rules of the social scorer
+# the rules of the rules scorer
 
 
 @pytest.mark.parametrize(
@@ -190,66 +191,66 @@ def test_tune_reports_the_half_it_never_saw() -> None:
         ("meet at 10:30 tomorrow", "neutral"),
     ],
 )
-def test_emoji_and_emoticons(social: SocialScorer, text: str, expected: str) -> None:
-    assert label(social, text) == expected
+def test_emoji_and_emoticons(rules: RuleScorer, text: str, expected: str) -> None:
+    assert label(rules, text) == expected
 
 
-def test_emoji_without_a_value_of_ours_are_scored_from_their_names(social: SocialScorer) -> None:
+def test_emoji_without_a_value_of_ours_are_scored_from_their_names(rules: RuleScorer) -> None:
     # not in our own table: 😓 is "downcast face with sweat", 😌 "relieved face", 🌈 "rainbow",
     # 👋 "waving hand" (the lexicon's "hand", as in "give a hand", is ignored in emoji names)
-    assert score(social, "😓") < 0
-    assert score(social, "😌") > 0
-    assert score(social, "🌈") == 0.0
-    assert score(social, "👋") == 0.0
+    assert score(rules, "😓") < 0
+    assert score(rules, "😌") > 0
+    assert score(rules, "🌈") == 0.0
+    assert score(rules, "👋") == 0.0
 
 
-def test_negation_flips_within_its_clause(social: SocialScorer) -> None:
-    assert label(social, "the camera is good") == "positive"
-    assert label(social, "the camera is not good") == "negative"
-    assert label(social, "the camera isn't great") == "negative"
-    assert label(social, "the camera isnt great") == "negative"
-    assert label(social, "never happy with it") == "negative"
-    assert score(social, "not bad at all") > 0
+def test_negation_flips_within_its_clause(rules: RuleScorer) -> None:
+    assert label(rules, "the camera is good") == "positive"
+    assert label(rules, "the camera is not good") == "negative"
+    assert label(rules, "the camera isn't great") == "negative"
+    assert label(rules, "the camera isnt great") == "negative"
+    assert label(rules, "never happy with it") == "negative"
+    assert score(rules, "not bad at all") > 0
     # the clause ends at the full stop: "good" is not negated
-    assert label(social, "not today. good camera") == "positive"
+    assert label(rules, "not today. good camera") == "positive"
     # and beyond the reach of three tokens
-    assert score(social, "not that I ever said it was good") > 0
+    assert score(rules, "not that I ever said it was good") > 0
 
 
-def test_contrast_weighs_what_follows_but(social: SocialScorer) -> None:
-    assert label(social, "The screen is great but the battery is terrible") == "negative"
-    assert label(social, "The battery is terrible but the screen is great") == "positive"
+def test_contrast_weighs_what_follows_but(rules: RuleScorer) -> None:
+    assert label(rules, "The screen is great but the battery is terrible") == "negative"
+    assert label(rules, "The battery is terrible but the screen is great") == "positive"
 
 
-def test_intensifiers_diminishers_and_elongations(social: SocialScorer) -> None:
-    good = score(social, "good camera")
-    assert score(social, "very good camera") > good
-    assert score(social, "really really good camera") > good
-    assert score(social, "slightly good camera") < good
-    assert score(social, "sooo good camera") > score(social, "so good camera") > good
-    assert score(social, "goooood camera") > good
-    assert score(social, "loooove it") > 0
-    assert score(social, "baaaad camera") < 0
+def test_intensifiers_diminishers_and_elongations(rules: RuleScorer) -> None:
+    good = score(rules, "good camera")
+    assert score(rules, "very good camera") > good
+    assert score(rules, "really really good camera") > good
+    assert score(rules, "slightly good camera") < good
+    assert score(rules, "sooo good camera") > score(rules, "so good camera") > good
+    assert score(rules, "goooood camera") > good
+    assert score(rules, "loooove it") > 0
+    assert score(rules, "baaaad camera") < 0
 
 
-def test_intensifier_words_that_are_sentiment_words_on_their_own(social: SocialScorer) -> None:
+def test_intensifier_words_that_are_sentiment_words_on_their_own(rules: RuleScorer) -> None:
     # "pretty" boosts the next sentiment word ("pretty bad" is bad), and is a compliment alone
-    assert label(social, "the camera is pretty bad") == "negative"
-    assert label(social, "the phone is pretty") == "positive"
+    assert label(rules, "the camera is pretty bad") == "negative"
+    assert label(rules, "the phone is pretty") == "positive"
 
 
-def test_caps_add_emphasis_unless_the_whole_post_shouts(social: SocialScorer) -> None:
-    assert score(social, "GOOD camera") > score(social, "good camera")
-    assert score(social, "GOOD CAMERA") == score(social, "good camera")
+def test_caps_add_emphasis_unless_the_whole_post_shouts(rules: RuleScorer) -> None:
+    assert score(rules, "GOOD camera") > score(rules, "good camera")
+    assert score(rules, "GOOD CAMERA") == score(rules, "good camera")
 
 
-def test_exclamation_marks_add_emphasis(social: SocialScorer) -> None:
-    assert score(social, "love it!!!") > score(social, "love it!") > score(social, "love it")
-    assert score(social, "hate it!!") < score(social, "hate it")
+def test_exclamation_marks_add_emphasis(rules: RuleScorer) -> None:
+    assert score(rules, "love it!!!") > score(rules, "love it!") > score(rules, "love it")
+    assert score(rules, "hate it!!") < score(rules, "hate it")
 
 
 def test_hashtags_are_split_into_words() -> None:
-    vocabulary = SocialScorer().tables.vocabulary
+    vocabulary = RuleScorer().tables.vocabulary
     assert split_hashtag("#EpicFail", vocabulary) == ("epic", "fail")
     assert split_hashtag("#NotHappy", vocabulary) == ("not", "happy")
     assert split_hashtag("#happymonday", vocabulary) == ("happy", "monday")
@@ -271,58 +272,58 @@ def test_hashtags_are_split_into_words() -> None:
         ("new phone #launchday", "neutral"),
     ],
 )
-def test_hashtag_sentiment(social: SocialScorer, text: str, expected: str) -> None:
-    assert label(social, text) == expected
+def test_hashtag_sentiment(rules: RuleScorer, text: str, expected: str) -> None:
+    assert label(rules, text) == expected
 
 
-def test_mentions_and_urls_are_not_scored(social: SocialScorer) -> None:
-    assert score(social, "@happy_love https://great.example/love-win-best") == 0.0
-    assert score(social, "@killer www.terrible.example/awful") == 0.0
-    assert label(social, "@hater I love it https://bad.example/hate") == "positive"
+def test_mentions_and_urls_are_not_scored(rules: RuleScorer) -> None:
+    assert score(rules, "@happy_love https://great.example/love-win-best") == 0.0
+    assert score(rules, "@killer www.terrible.example/awful") == 0.0
+    assert label(rules, "@hater I love it https://bad.example/hate") == "positive"
 
 
-def test_like_is_sentiment_only_as_a_verb(social: SocialScorer) -> None:
-    assert label(social, "looks like rain on launch day") == "neutral"
-    assert label(social, "I like it") == "positive"
-    assert label(social, "I don't like it") == "negative"
+def test_like_is_sentiment_only_as_a_verb(rules: RuleScorer) -> None:
+    assert label(rules, "looks like rain on launch day") == "neutral"
+    assert label(rules, "I like it") == "positive"
+    assert label(rules, "I don't like it") == "negative"
 
 
-def test_names_made_of_capitalised_words_are_not_sentiment(social: SocialScorer) -> None:
-    assert label(social, "tickets for the Grand Prix go on sale") == "neutral"
-    assert label(social, "what a grand day") == "positive"
+def test_names_made_of_capitalised_words_are_not_sentiment(rules: RuleScorer) -> None:
+    assert label(rules, "tickets for the Grand Prix go on sale") == "neutral"
+    assert label(rules, "what a grand day") == "positive"
 
 
-def test_phrases_and_idioms(social: SocialScorer) -> None:
-    assert label(social, "can't wait for the launch") == "positive"
-    assert label(social, "what a joke") == "negative"
-    assert label(social, "no problem, thanks") == "positive"
-    assert label(social, "my phone stopped working") == "negative"
+def test_phrases_and_idioms(rules: RuleScorer) -> None:
+    assert label(rules, "can't wait for the launch") == "positive"
+    assert label(rules, "what a joke") == "negative"
+    assert label(rules, "no problem, thanks") == "positive"
+    assert label(rules, "my phone stopped working") == "negative"
 
 
-def test_escapes_from_other_formats_are_read(social: SocialScorer) -> None:
-    assert label(social, r"I don\u2019t like it") == "negative"
-    assert label(social, "I don’t like it") == "negative"
-    assert label(social, "salt &amp; pepper") == "neutral"
+def test_escapes_from_other_formats_are_read(rules: RuleScorer) -> None:
+    assert label(rules, r"I don\u2019t like it") == "negative"
+    assert label(rules, "I don’t like it") == "negative"
+    assert label(rules, "salt &amp; pepper") == "neutral"
 
 
-def test_questions_and_conditionals_count_less(social: SocialScorer) -> None:
-    assert 0 < score(social, "is it good?") < score(social, "it is good")
-    assert 0 < score(social, "if it is good") < score(social, "it is good")
+def test_questions_and_conditionals_count_less(rules: RuleScorer) -> None:
+    assert 0 < score(rules, "is it good?") < score(rules, "it is good")
+    assert 0 < score(rules, "if it is good") < score(rules, "it is good")
 
 
-def test_scores_stay_in_range_and_empty_text_is_neutral(social: SocialScorer) -> None:
-    assert score(social, "") == 0.0
+def test_scores_stay_in_range_and_empty_text_is_neutral(rules: RuleScorer) -> None:
+    assert score(rules, "") == 0.0
     huge = " ".join(["love"] * 500 + ["😍"] * 500)
-    assert 0.99 < score(social, huge) <= 1.0
-    assert -1.0 <= score(social, " ".join(["hate"] * 500)) < -0.99
+    assert 0.99 < score(rules, huge) <= 1.0
+    assert -1.0 <= score(rules, " ".join(["hate"] * 500)) < -0.99
 
 
 def test_neutral_band_replaces_the_tuned_thresholds() -> None:
     assert TUNED.positive_threshold > 0.05
-    wide = SocialScorer(neutral_band=0.9)
+    wide = RuleScorer(neutral_band=0.9)
     result = wide.score("I love it", "en")
     assert result is not None and result.label == "neutral"
-    narrow = SocialScorer(SocialParams(), neutral_band=0.01)
+    narrow = RuleScorer(SocialParams(), neutral_band=0.01)
     assert narrow.params.negative_threshold == -0.01
 
 
@@ -334,8 +335,8 @@ BRAND = {"killer feature": 2.5, "sick camera": 2.0, "#lumenx1": 1.5, "meh": -2.0
 
 
 def test_lexicon_overrides_words_and_phrases() -> None:
-    plain = SocialScorer()
-    brand = SocialScorer(lexicon=BRAND)
+    plain = RuleScorer()
+    brand = RuleScorer(lexicon=BRAND)
     assert label(plain, "the killer feature") == "negative"
     assert label(brand, "the killer feature") == "positive"
     assert label(plain, "what a sick camera") == "negative"
@@ -391,7 +392,7 @@ def test_lexicon_values_are_validated(lexicon: dict[str, float], message: str) -
 
 
 def test_lexicon_is_refused_for_the_bare_baseline() -> None:
-    with pytest.raises(ValidationError, match="social scorer only"):
+    with pytest.raises(ValidationError, match="social and rules scorers only"):
         AnalyticsConfig(sentiment="vader", lexicon={"great": 1.0})
 
 
@@ -402,14 +403,15 @@ def test_lexicon_is_refused_for_the_bare_baseline() -> None:
 def test_make_scorer_names() -> None:
     assert make_scorer().name == "social"
     assert make_scorer("social").name == "social"
+    assert make_scorer("rules").name == "rules"
     assert isinstance(make_scorer("vader"), VaderScorer)
     assert isinstance(make_scorer("none"), NullScorer)
     with pytest.raises(ValueError, match="unknown sentiment scorer"):
         make_scorer("bert")
 
 
-@pytest.mark.parametrize("scorer", [SocialScorer(), VaderScorer()], ids=["social", "vader"])
-def test_languages_it_cannot_handle_get_none(scorer: SocialScorer | VaderScorer) -> None:
+@pytest.mark.parametrize("scorer", [RuleScorer(), VaderScorer()], ids=["rules", "vader"])
+def test_languages_it_cannot_handle_get_none(scorer: RuleScorer | VaderScorer) -> None:
     assert scorer.score("Rakastan tätä puhelinta", "fi") is None
     assert scorer.score("I love it", "fi") is None
     assert scorer.score("この電話が大好きです", None) is None
@@ -439,13 +441,13 @@ def tweeteval_validation() -> list[Example]:
     return read_labelled(lines, str(texts))
 
 
-def test_social_scorer_on_tweeteval_validation() -> None:
+def test_rules_scorer_on_tweeteval_validation() -> None:
     examples = tweeteval_validation()
     assert len(examples) == 2000
-    social = evaluate(SocialScorer(), examples)
+    rules = evaluate(RuleScorer(), examples)
     vader = evaluate(VaderScorer(), examples)
-    assert social.macro_recall >= 0.62, social.format()
+    assert rules.macro_recall >= 0.62, rules.format()
     for which in ("a", "b"):
-        assert evaluate(SocialScorer(), half(examples, which)).macro_recall >= 0.62
-    assert social.macro_recall > vader.macro_recall + 0.03
-    assert social.macro_f1 > vader.macro_f1
+        assert evaluate(RuleScorer(), half(examples, which)).macro_recall >= 0.62
+    assert rules.macro_recall > vader.macro_recall + 0.03
+    assert rules.macro_f1 > vader.macro_f1
