@@ -29,12 +29,23 @@ UNTAGGED = frozenset({"und", "mul", "mis", "zxx"})
 #: CLD2's codes that differ from BCP-47 primary tags.
 _RENAMED = {"iw": "he", "jw": "jv", "in": "id", "zh-hant": "zh"}
 
-_NOISE_RE = re.compile(r"(?:https?://|www\.)\S+|[@#][\w.]+|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_TAG_RE = re.compile(r"[@#][\w.]+")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean(text: str) -> bytes:
-    """The words of ``text`` as UTF-8 CLD2 accepts (no control characters, no lone surrogates)."""
-    return _NOISE_RE.sub(" ", text).encode("utf-8", "replace")
+    """The words of ``text`` as UTF-8 CLD2 accepts (no control characters, no lone surrogates).
+
+    Each pattern runs only when a cheap test says it may match: most posts need one or none.
+    """
+    if "://" in text or "www." in text or "WWW." in text:
+        text = _URL_RE.sub(" ", text)
+    if "@" in text or "#" in text:
+        text = _TAG_RE.sub(" ", text)
+    if not text.isprintable():
+        text = _CONTROL_RE.sub(" ", text)
+    return text.encode("utf-8", "replace")
 
 
 def _code(code: str) -> str | None:
