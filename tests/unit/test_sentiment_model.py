@@ -12,12 +12,15 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from agora.core.post import Author, Post, Sentiment
 from agora.core.sentiment import make_scorer
 from agora.core.sentiment_eval import Example, evaluate, read_labelled
 from agora.core.sentiment_features import (
@@ -148,6 +151,53 @@ def test_languages_it_cannot_handle_get_none(model: ModelScorer) -> None:
     assert model.score("Café crème, I love it 😍", None) is not None
 
 
+class CountingScorer:
+    """The shipped model, counting the batches it is asked to score."""
+
+    name = "social"
+
+    def __init__(self) -> None:
+        self.model = ModelScorer()
+        self.batches: list[int] = []
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:
+        raise AssertionError("the pipeline scores whole batches")
+
+    def score_many(
+        self, texts: Sequence[str], langs: Sequence[str | None]
+    ) -> list[Sentiment | None]:
+        self.batches.append(len(texts))
+        return self.model.score_many(texts, langs)
+
+
+def test_the_pipeline_scores_each_ingest_batch_in_one_call() -> None:
+    from agora.config.schema import TopicConfig, WallConfig
+    from agora.engine import build_pipeline
+
+    config = WallConfig(topics={"brand": TopicConfig(label="Lumen", terms=["lumen"])})
+    pipeline = build_pipeline(config, None)
+    counting = CountingScorer()
+    pipeline.sentiment.scorer = counting
+    texts = ["I love my Lumen", "Lumen is awful", "Lumen ships Tuesday", "Rakastan Lumenia"] * 5
+    posts = [
+        Post(
+            id=f"jsonl:{i}",
+            source="jsonl",
+            feed="test",
+            text=text,
+            created_at=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
+            author=Author("@ana", "Ana"),
+            lang="fi" if text.startswith("Rakastan") else "en",
+        )
+        for i, text in enumerate(texts)
+    ]
+    result = pipeline.ingest(posts, now=datetime(2026, 11, 22, 8, 1, tzinfo=UTC), keep=True)
+    assert counting.batches == [20]
+    expected = [counting.model.score(p.text, p.lang) for p in posts]
+    assert [p.sentiment for p in result.posts] == expected
+    assert sum(p.sentiment is None for p in result.posts) == 5
+
+
 # ------------------------------------------------------------------------------------------------
 # a brand's lexicon on top of the model
 
@@ -155,7 +205,12 @@ def test_languages_it_cannot_handle_get_none(model: ModelScorer) -> None:
 def test_a_lexicon_override_flips_a_label() -> None:
     plain = ModelScorer()
     brand = ModelScorer(lexicon={"killer feature": 2.5, "sick camera": 2.0})
-    for text in ("the killer feature of the Lumen X1", "what a sick camera"):
+    # the last needs the logit shift: the rule features alone leave it negative
+    for text in (
+        "the killer feature of the Lumen X1",
+        "what a sick camera",
+        "damn that sick camera",
+    ):
         assert label(plain, text) == "negative", text
         assert label(brand, text) == "positive", text
     # the phrase, not its words; and negation reaches it
