@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import os
@@ -481,15 +482,20 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         return _sentiment_eval(args, scorer)
     out = sys.stdout
     stdin = sys.stdin.buffer
-    for raw in stdin:
-        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        result = scorer.score(text, args.lang)
-        if result is None:
-            record: dict[str, object] = {"score": None, "label": None}
-        else:
-            record = {"score": result.score, "label": result.label}
-        out.write(json.dumps(record))
-        out.write("\n")
+    # from a file or a pipe, lines are scored 20 at a time (as the pipeline does, several times
+    # faster); typed at a terminal, each line is answered at once
+    size = 1 if sys.stdin.isatty() else 20
+    while lines := list(itertools.islice(stdin, size)):
+        texts = [raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in lines]
+        for result in scorer.score_many(texts, [args.lang] * len(texts)):
+            if result is None:
+                record: dict[str, object] = {"score": None, "label": None}
+            else:
+                record = {"score": result.score, "label": result.label}
+            out.write(json.dumps(record))
+            out.write("\n")
+        if size == 1:
+            out.flush()
     out.flush()
     return EXIT_OK
 

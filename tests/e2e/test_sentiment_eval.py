@@ -148,3 +148,14 @@ def test_scoring_lines_with_the_baseline_scorer() -> None:
     assert json.loads(result.stdout) == {"score": 0.2023, "label": "positive"}
     social = agora("sentiment", stdin="Lumen or Corvid, both fine\n")
     assert json.loads(social.stdout)["label"] == "neutral"
+
+
+def test_scoring_many_lines_keeps_their_order() -> None:
+    lines = ["I love this phone", "This is the worst service ever", "Rakastan tätä puhelinta"] * 15
+    result = agora("sentiment", stdin="".join(f"{line}\n" for line in lines))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 45
+    alone = [json.loads(agora("sentiment", stdin=f"{line}\n").stdout) for line in lines[:3]]
+    assert records == alone * 15
+    assert [r["label"] for r in alone] == ["positive", "negative", None]
