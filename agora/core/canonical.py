@@ -28,6 +28,7 @@ import re
 import sys
 import unicodedata
 from array import array
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -40,6 +41,22 @@ _SYMBOL = "\x00"
 _INFIX_RE = re.compile(f"(?<=[^\\W\\d_]){_SYMBOL}+(?=[^\\W\\d_])")
 #: a run of letters (any script)
 _WORD_RE = re.compile(r"[^\W\d_]+")
+#: scripts that many people write every day: a word of theirs with one letter unlike any Latin
+#: one is a word of that script ("καλό"), however few words the text has
+_EVERYDAY_SCRIPTS = frozenset({"ARABIC", "ARMENIAN", "CYRILLIC", "GEORGIAN", "GREEK", "HEBREW"})
+#: Latin letters of phonetics and upside-down writing that read as another letter than the one
+#: they transliterate to (Unicode's confusables do not pair them): an esh is a long "s"
+#: ("ʃhit"), a dotless j with stroke an upside-down "f" ("ɟuck"), a turned m a "m"…
+_LOOKS = {
+    "ʃ": "s",
+    "ʄ": "f",
+    "ɟ": "f",
+    "ɥ": "h",
+    "ɯ": "m",
+    "ɔ": "c",
+    "ʌ": "v",
+    "ꞁ": "l",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +177,26 @@ def _as_latin(text: str, tables: _Tables, second: bool = False) -> str:
         if genuine and not any(ch.isascii() for ch in word):
             scripts = {_script(ch) for ch in word if ord(ch) in latin}
             if scripts & genuine:
+                odd = [ch for ch in word if ord(ch) not in latin]
+                if (
+                    len(odd) == 1
+                    and len(word) >= 4
+                    and evidence[_script(odd[0])] == 1
+                    and _script(odd[0]) not in _EVERYDAY_SCRIPTS
+                ):
+                    # the only letter of a rarely written script in the text that looks like no
+                    # Latin one, in a word of look-alikes ("ᏚᎻᏆᎢ"): a masked letter ("sh*t")
+                    return word.translate(table).replace(odd[0], "*")
                 return word  # a word of a text written in that script
         return word.translate(table)
 
+    words = _WORD_RE.findall(text) if genuine else []
+    # how many words of each script have a letter that looks like no Latin one
+    evidence: Counter[str] = Counter(
+        script
+        for word in words
+        for script in {_script(ch) for ch in word if not ch.isascii() and ord(ch) not in latin}
+    )
     return _WORD_RE.sub(read, text)
 
 
@@ -198,6 +232,12 @@ def _tables() -> _Tables:
     for ch in symbols:
         plain[ord(ch)] = _SYMBOL
     latin, second = _look_alikes(set(plain))
+    for ch, looks in _LOOKS.items():
+        # read by their look, their sound (the transliteration) as the other reading
+        sound = plain.pop(ord(ch), None)
+        latin[ord(ch)] = looks
+        if sound and sound != looks:
+            second[ord(ch)] = sound
     changing = [cp for cp in plain if cp <= 0xFFFF]
     return _Tables(
         changes=re.compile(_char_class([*changing, *(cp for cp in latin if cp <= 0xFFFF)])),

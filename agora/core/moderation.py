@@ -29,15 +29,19 @@ from urllib.parse import urlsplit
 from agora.config.schema import ModerationConfig
 from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
-from agora.core.langid import post_language
+from agora.core.langid import detect, post_language
 from agora.core.post import APPROVED, Moderation, Post
 from agora.core.profanity import (
-    EVERYDAY_WORDS,
+    ELSEWHERE,
     LANGUAGES,
     Lexicon,
-    list_words,
+    english_words,
+    everyday_words,
+    foreign_entries,
     mask_word,
+    match_form,
     profanity_entries,
+    unmistakable_entries,
 )
 from agora.core.sentiment import mostly_non_latin, primary_language
 from agora.core.text import fold
@@ -147,11 +151,16 @@ class RuleModeration:
         self._base_languages = frozenset(config.profanity_languages) | self._languages
         self._allow_words = list(config.profanity_allow)
         if config.profanity != "strict":
-            self._allow_words.extend(EVERYDAY_WORDS)
+            self._allow_words.extend(everyday_words())
         self._own_words = [(t, f"blocked term: {t}") for t in words if len(t) >= 3]
-        self._lexicons: dict[str | None, Lexicon] = {}
+        # every post is read with one lexicon of every list (built on first use); the words of
+        # another language's list are confirmed by the post's language, with the lexicon of the
+        # wall's and the post's languages (one per combination, built once)
+        self._wide: Lexicon | None = None
+        self._lexicons: dict[frozenset[str], Lexicon] = {}
         self._term_verdicts: dict[str, bool] = {}
         self._names: dict[str, str] = {}
+        self._handles: dict[str, str] = {}
 
     # -- operator decisions ----------------------------------------------------------------------
 
@@ -197,19 +206,20 @@ class RuleModeration:
             why = self._language_problem(post)
             if why:
                 return Moderation("hidden", (why,))
-        why = self._text_problem(post.text, folded, post.lang)
+        languages = _PostLanguages(post.text, post.lang)
+        why = self._text_problem(post.text, folded, languages)
         if why:
             return Moderation("hidden", (why,))
         name = author.name
         if name:  # shown beside the post even when it is the handle
-            known = self._names.get(name)
-            if known is None:  # authors post again and again: each name is checked once
-                known = self._text_problem(name, fold(name), None, glued=True)
-                if len(self._names) > 50_000:
-                    self._names.clear()
-                self._names[name] = known
+            known = self._author_problem(self._names, name, name, languages)
             if known:
                 return Moderation("hidden", (f"author's name: {known}",))
+        if author.handle:  # drawn on the card's meta line and in the leaderboard
+            words = _HANDLE_PARTS_RE.sub(" ", author.handle)
+            known = self._author_problem(self._handles, author.handle, words, languages)
+            if known:
+                return Moderation("hidden", (f"author's handle: {known}",))
         if self._domains:
             host = self._blocked_host(post, folded)
             if host:
@@ -241,10 +251,34 @@ class RuleModeration:
             return "written in a script this wall's languages do not use"
         return ""
 
+    def _author_problem(
+        self, known: dict[str, str], key: str, text: str, languages: _PostLanguages
+    ) -> str:
+        """Why an author's display name or handle (``text``) may not be shown, else ``""``.
+        Authors post again and again: each is checked once (remembered in ``known`` under
+        ``key``), unless the answer depended on the post's language."""
+        found = known.get(key)
+        if found is None:
+            consulted = languages.consulted
+            languages.consulted = False
+            found = self._text_problem(text, fold(text), languages, glued=True)
+            if not languages.consulted:
+                if len(known) > 50_000:
+                    known.clear()
+                known[key] = found
+            languages.consulted = languages.consulted or consulted
+        return found
+
     def _text_problem(
-        self, text: str, folded: str, lang: str | None, *, glued: bool = False
+        self,
+        text: str,
+        folded: str,
+        languages: _PostLanguages | None,
+        *,
+        glued: bool = False,
     ) -> str:
         """Why ``text`` may not be shown (a blocked term, pattern or profanity), else ``""``.
+        ``languages``: the post's (``None``: a trending term, checked against every list).
         ``glued``: every word may be glued words (a display name, a trending term)."""
         if not folded.islower():  # letters without a case of their own fold to capitals ("𝐅")
             folded = folded.casefold()
@@ -259,31 +293,80 @@ class RuleModeration:
                     return f"blocked term: {found.group(0)} (in #{tag})"
         if self._patterns is not None and (match := self._patterns.search(text)):
             return f"blocked pattern: {match.group(0)[:40]}"
-        lexicon = self._lexicon(lang)
-        if lexicon is not None:
-            hit = lexicon.scan(text, folded, glued=glued)
-            if hit is not None:
-                word, reason = hit
-                return reason if reason != "profanity" else f"profanity: {mask_word(word)}"
+        hit = self._profanity_hit(text, folded, languages, glued)
+        if hit is not None:
+            word, reason = hit
+            return reason if reason != "profanity" else f"profanity: {mask_word(word)}"
         return ""
 
-    def _lexicon(self, lang: str | None) -> Lexicon | None:
-        """The words checked for a post in ``lang`` (built once per language)."""
-        language = primary_language(lang)
-        key = language if language in LANGUAGES and language not in self._base_languages else None
+    def _profanity_hit(
+        self, text: str, folded: str, languages: _PostLanguages | None, glued: bool
+    ) -> tuple[str, str] | None:
+        """The listed word ``text`` shows, with its reason, else ``None``.
+
+        Every list is read at once (the common clean post costs one scan). A word only another
+        language's list has is profanity in a post in that language (its tag or the language
+        detected): otherwise the post is read again with the lists of the wall's and the post's
+        languages. An English word that is an everyday word where the rest of the post is
+        written ("zu dick", "slut på lager") is read past, when the rest without it is detected
+        as that language."""
+        wide = self._wide_lexicon()
+        if wide is None:
+            return None
+        hit = wide.scan(text, folded, glued=glued)
+        if hit is None or languages is None:
+            return hit  # a trending term: any word of any list (but the frequent English ones)
+        word = hit[0]
+        if word in wide.foreign and wide.foreign[word].isdisjoint(languages.get()):
+            hit = self._lexicon(languages.get()).scan(text, folded, glued=glued)
+        for _ in range(2):  # "dick" and "slut" in one post: each is read past once
+            if hit is None or glued or hit[0] not in ELSEWHERE:
+                break
+            rest = _without_word(text, hit[0])
+            if rest == text or detect(rest[:_DETECTED_CHARS]) not in ELSEWHERE[hit[0]]:
+                break  # written otherwise ("d1ck"), or the rest is not in such a language
+            text, folded = rest, match_form(rest)
+            hit = self._lexicon(languages.get()).scan(text, folded, glued=glued)
+        return hit
+
+    def _wide_lexicon(self) -> Lexicon | None:
+        """Every list: the wall's languages and the unmistakable words as always, the other
+        languages' words with their language (built once)."""
+        if self._wide is None:
+            base = self._base_languages
+            if self._profanity:
+                entries = [*profanity_entries(base), *unmistakable_entries()]
+                foreign = foreign_entries(base)
+                # the English words are also found inflected, backwards, glued and split
+                english: tuple[str, ...] = english_words()
+            else:
+                entries, foreign, english = [], [], ()
+            self._wide = Lexicon.build(
+                [*self._own_words, *entries],
+                self._allow_words,
+                english_words=english,
+                foreign=foreign,
+            )
+        return self._wide if len(self._wide) else None
+
+    def _lexicon(self, languages: frozenset[str]) -> Lexicon:
+        """The lists of the wall's languages and of ``languages`` (a post's), with the
+        unmistakable words (built once per combination)."""
+        key = languages - self._base_languages
         lexicon = self._lexicons.get(key)
         if lexicon is None:
-            languages = set(self._base_languages)
-            if key is not None:
-                languages.add(key)
-            entries = profanity_entries(languages) if self._profanity else []
-            # the English list is also found inflected and backwards ("fucks", "kcuf")
-            english = list_words("en") if self._profanity and "en" in languages else ()
+            wanted = self._base_languages | key
+            entries = [*profanity_entries(wanted), *unmistakable_entries()]
+            english = english_words() if "en" in wanted else ()
             lexicon = Lexicon.build(
-                [*self._own_words, *entries], self._allow_words, english_words=english
+                [*self._own_words, *(entries if self._profanity else [])],
+                self._allow_words,
+                english_words=english if self._profanity else (),
             )
+            if len(self._lexicons) >= 64:  # a handful in practice; never without bound
+                self._lexicons.clear()
             self._lexicons[key] = lexicon
-        return lexicon if len(lexicon) else None
+        return lexicon
 
     def _blocked_host(self, post: Post, folded: str) -> str:
         """The first blocked host among the post's links and media, else ``""``."""
@@ -317,6 +400,43 @@ class RuleModeration:
                 self._term_verdicts.clear()
             self._term_verdicts[term] = verdict
         return verdict
+
+
+class _PostLanguages:
+    """The languages a post is written in, as far as its word lists go: its tag and the
+    language detected in its text (CLD2), both when they differ ("en" on a post written in
+    Finnish is common). Detected only when asked (a few µs), once per post."""
+
+    __slots__ = ("_found", "_lang", "_text", "consulted")
+
+    def __init__(self, text: str, lang: str | None) -> None:
+        self._text = text
+        self._lang = lang
+        self._found: frozenset[str] | None = None
+        self.consulted = False
+        """True once asked: an answer that depended on it is not remembered per author."""
+
+    def get(self) -> frozenset[str]:
+        self.consulted = True
+        if self._found is None:
+            found = {primary_language(self._lang), detect(self._text[:_DETECTED_CHARS])}
+            self._found = frozenset(lang for lang in found if lang in LANGUAGES)
+        return self._found
+
+
+#: the beginning of a post its language is detected from (enough to tell; a hostile post of
+#: 5,000 characters would cost milliseconds)
+_DETECTED_CHARS = 600
+#: what parts the words of a handle ("@fuck_you@mastodon.example", "fuckyou.bsky.social")
+_HANDLE_PARTS_RE = re.compile(r"[@.:/\-]+")
+
+
+def _without_word(text: str, word: str) -> str:
+    """``text`` without the words that fold to ``word`` (any case and accents: "râpé")."""
+    return _LETTERS_RE.sub(lambda m: " " if fold(m.group(0)) == word else m.group(0), text)
+
+
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
 
 
 def _host(url: str) -> str:

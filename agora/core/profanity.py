@@ -35,6 +35,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from agora.core.canonical import readings
 from agora.core.text import fold
@@ -75,9 +76,10 @@ LANGUAGES: frozenset[str] = frozenset(LIST_NAMES)
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
 )
-_LEET_EXTRA = str.maketrans({"!": "i", "|": "i"})
-#: a word: letters and digits of any script, with the symbols leetspeak and masking use
-_TOKEN_RE = re.compile(r"[\w$@*|!]+")
+_LEET_EXTRA = str.maketrans({"!": "i", "|": "i", "+": "t"})
+#: a word: letters and digits of any script, with the symbols leetspeak and masking use; a plus
+#: sign only between two of them ("b!+ch"; "C++" and "A+" keep their letters apart)
+_TOKEN_RE = re.compile(r"[\w$@*|!]+(?:\+[\w$@*|!]+)*")
 #: a character written three times in a row: the cheap test before looking for stretched words
 _TRIPLE_RE = re.compile(r"(.)\1\1", re.DOTALL)
 #: a letter written three or more times in a row ("shiiit")
@@ -85,8 +87,8 @@ _STRETCH_RE = re.compile(r"([^\W\d_])\1{2,}")
 #: scripts written without spaces between words: their listed words match anywhere
 _UNSPACED_RE = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HASHTAG_RE = re.compile(r"#(\w{2,})")
-#: what keeps single letters apart inside one token ("f_u_c_k", "f*u*c*k")
-_APART_RE = re.compile(r"[_*]+")
+#: what keeps single letters apart inside one token ("f_u_c_k", "f*u*c*k", "f|u|c|k", "f+u+c+k")
+_APART_RE = re.compile(r"[_*|+]+")
 #: the words of a camel-cased hashtag: "NoMoreFoo", "HTTPServer" (an upper-case run before a
 #: capitalised word is a word of its own)
 _CAMEL_RE = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -124,22 +126,32 @@ def _variants(token: str) -> tuple[str, ...]:
     found = _VARIANTS.get(token)
     if found is None:
         found = _read_variants(token)
-        if len(_VARIANTS) >= _VARIANTS_CAP:
-            _VARIANTS.clear()
-        _VARIANTS[token] = found
+        if len(token) <= _CACHED_KEY:  # a hostile post's long tokens would only fill memory
+            if len(_VARIANTS) >= _VARIANTS_CAP:
+                _VARIANTS.clear()
+            _VARIANTS[token] = found
     return found
 
 
 _VARIANTS: dict[str, tuple[str, ...]] = {}
 _VARIANTS_CAP = 20_000
+#: tokens, hashtags and glued words longer than this are not remembered
+_CACHED_KEY = 64
 
 
 def _read_variants(token: str) -> tuple[str, ...]:
-    letters = _APART_RE.split(token.strip("_*"))
+    if "|_|" in token:  # a "u" drawn with a pipe on each side ("f|_|ck")
+        token = token.replace("|_|", "u")
+    letters = _APART_RE.split(token.strip("_*|+"))
     if len(letters) >= 3 and all(len(part) == 1 for part in letters):
-        # single letters kept apart by underscores or asterisks ("f_u_c_k", "f*u*c*k")
+        # single letters kept apart by underscores, asterisks, pipes or plus signs ("f_u_c_k")
         joined = "".join(letters)
         return (joined,) if joined.isalpha() else (_leet(joined),)
+    if "+" in token:
+        # a plus sign is a "t" ("b!+ch") or stands between two words ("fuck+you")
+        parts = tuple(v for part in token.split("+") if part for v in _read_variants(part))
+        core = token.strip("!|*+")
+        return (_leet(core), *parts) if core else parts
     if "_" in token:
         return tuple(v for part in token.split("_") if part for v in _read_variants(part))
     core = token.strip("!|*")
@@ -277,6 +289,298 @@ INNOCENT_FORMS: frozenset[str] = frozenset(
     }
 )
 
+#: Spellings of English listed words that the list lacks, written to slip past it: found like
+#: the list's own words (inflected, backwards, inside glued words).
+ENGLISH_SPELLINGS: tuple[str, ...] = (
+    "azzhole",
+    "biatch",
+    "biotch",
+    "fck",
+    "fcker",
+    "fcking",
+    "fckn",
+    "fcuk",
+    "fcuking",
+    "fukin",
+    "fuking",
+    "fukk",
+    "fukker",
+    "fukking",
+    "motherfucka",
+    "muthafucka",
+    "phuk",
+    "phuking",
+    "sheeit",
+    "shyt",
+)
+
+#: Words of the other languages' lists that read as profanity whatever the language of the post
+#: around them (sworn across borders, and no everyday word elsewhere that a wall would show):
+#: checked in every post, like the lists of the wall's own languages. Other words of those lists
+#: are looked for only in posts in their language (the post's tag, or the language detected),
+#: because many are everyday words of other languages ("con", "fica", "paal").
+UNMISTAKABLE: Mapping[str, tuple[str, ...]] = {
+    "cs": ("kokot", "kurva", "zmrd"),
+    "de": ("arschloch", "fotze", "hurensohn", "scheiße", "schlampe", "wichser"),
+    "es": ("cabrón", "gilipollas", "hijo de puta", "hijoputa", "mierda", "puta"),
+    "fi": (
+        "kusipää",
+        "kyrpä",
+        "mulkku",
+        "paska",
+        "paskiainen",
+        "perkele",
+        "runkkari",
+        "vittu",
+        "vittumainen",
+        "vitun",
+    ),
+    "fr": ("connard", "connasse", "enculé", "fils de pute", "merde", "putain", "salope"),
+    "hu": ("bazmeg", "picsa"),
+    "it": ("cazzo", "coglione", "minchia", "puttana", "stronzo", "vaffanculo"),
+    "nl": ("godverdomme", "klootzak", "teringlijer"),
+    "pl": ("chuj", "jebać", "kurwa", "pierdolić", "skurwysyn"),
+    "pt": ("caralho", "filho da puta", "foda-se", "puta que pariu"),
+    "ru": ("блядь", "хуй", "pizda"),
+    "sv": ("jävlar", "knulla"),
+}
+
+#: Words of the other languages' lists that are everyday words there, at least as often as they
+#: are anything else: goods, a hole, to put, gingerbread (Finnish), fish, a queen, to come
+#: (Italian), beer, to eat (Portuguese), a hammer (Spanish), a pot, a paw (Dutch), naked
+#: (German), sauce (Swedish), "what's the difference" (Russian), an egg (Polish). They are
+#: treated like :data:`EVERYDAY_WORDS`: now that untagged posts are checked with the lists of the
+#: language they are written in, these would hide ordinary posts in it.
+EVERYDAY_ELSEWHERE: Mapping[str, tuple[str, ...]] = {
+    "cs": ("bordel", "čumět"),
+    "de": ("bonze", "mufti", "nackt", "rosette"),
+    "es": ("asesinato", "asno", "drogas", "infierno", "martillo", "orina", "racista", "trio"),
+    "fi": (
+        "haahka",
+        "hatullinen",
+        "jätkä",
+        "muna",
+        "paljaalla",
+        "panna",
+        "pipari",
+        "pistää",
+        "reikä",
+        "suklaaosasto",
+        "tavara",
+        "tuhkaluukku",
+        "viiksi",
+    ),
+    "hu": ("búr", "marha"),
+    "it": (
+        "bagnarsi",
+        "battere",
+        "biga",
+        "cadavere",
+        "cammello",
+        "cappella",
+        "carciofo",
+        "carità",
+        "cozza",
+        "duro",
+        "fava",
+        "grilletto",
+        "guanto",
+        "lumaca",
+        "manico",
+        "montare",
+        "nave scuola",
+        "nudo",
+        "pesce",
+        "pipa",
+        "pisello",
+        "pistola",
+        "pompa",
+        "quaglia",
+        "regina",
+        "sbattere",
+        "sega",
+        "spagnola",
+        "tirare",
+        "uccello",
+        "vacca",
+        "venire",
+    ),
+    "nl": (
+        "anita",
+        "balen",
+        "bekken",
+        "beurt",
+        "boemelen",
+        "de hond uitlaten",
+        "gat",
+        "gras maaien",
+        "griet",
+        "hol",
+        "johny",
+        "kanen",
+        "knor",
+        "matje",
+        "muts",
+        "naakt",
+        "nicht",
+        "paal",
+        "palen",
+        "poot",
+        "pot",
+        "raaskallen",
+        "reutelen",
+        "schatje",
+        "spuiten",
+        "standje",
+        "toeter",
+        "watje",
+        "wippen",
+        "zaadje",
+        "zuigen",
+    ),
+    "pl": ("burdel", "jajeczko", "jajko", "jajo"),
+    "pt": (
+        "amador",
+        "aranha",
+        "ariano",
+        "bissexual",
+        "burro",
+        "cerveja",
+        "comer",
+        "consolo",
+        "frango assado",
+        "heterosexual",
+        "homosexual",
+        "inferno",
+        "mama",
+        "pau",
+        "pinto",
+        "saco",
+        "torneira",
+    ),
+    "ru": ("бардак", "бугор", "голый", "другой дразнится", "какая разница", "обнаженный", "хапать"),
+    "sv": ("hård", "sås", "tusan"),
+}
+
+#: English listed words that are everyday words of other languages: "dick" is German for thick,
+#: "slut" Swedish and Danish for an end, "sex" Swedish for six, "rape" French for a grater (and
+#: "râpé", grated), "cum" Romanian for how. Such a word does not hide a post whose other words
+#: are in one of those languages (Norwegian is there too: the detector often cannot tell the
+#: Scandinavian languages apart).
+ELSEWHERE: Mapping[str, frozenset[str]] = {
+    "cum": frozenset({"ro"}),
+    "dick": frozenset({"de", "lb"}),
+    "rape": frozenset({"fr"}),
+    "sex": frozenset({"sv"}),
+    "slut": frozenset({"da", "nb", "nn", "no", "sv"}),
+}
+
+#: Phrases in which a listed word is innocent: a novel, birds, a pudding, idioms. Matched as
+#: consecutive words, in hashtags too ("#MobyDick", "#bluetit").
+INNOCENT_PHRASES: tuple[str, ...] = (
+    "bearded tit",
+    "blue tit",
+    "blue tits",
+    "coal tit",
+    "coal tits",
+    "cock a doodle doo",
+    "cock and bull",
+    "cock robin",
+    "crested tit",
+    "great tit",
+    "long tailed tit",
+    "marsh tit",
+    "moby dick",
+    "penduline tit",
+    "pussy willow",
+    "pussy willows",
+    "spic and span",
+    "spick and span",
+    "spotted dick",
+    "tit for tat",
+    "willow tit",
+)
+
+#: Listed words that are also people's names ("Dick Smith", "Philip K. Dick", "Alan Cumming",
+#: "John Lee Hooker"): written as a name, they are read as one (see :meth:`Lexicon.scan`).
+NAME_WORDS: tuple[str, ...] = ("cumming", "dick", "hooker")
+
+#: Words that make a name word an insult rather than a name ("Dick Head"): never read as the
+#: surname after it (besides the most frequent English words, which are not surnames either).
+INSULT_COMPOUNDS: frozenset[str] = frozenset(
+    {
+        "bag",
+        "bags",
+        "brain",
+        "brains",
+        "cheese",
+        "face",
+        "faces",
+        "fest",
+        "head",
+        "heads",
+        "hole",
+        "holes",
+        "ish",
+        "job",
+        "less",
+        "lick",
+        "licker",
+        "lickers",
+        "licking",
+        "licks",
+        "lover",
+        "lovers",
+        "move",
+        "moves",
+        "nose",
+        "pic",
+        "pics",
+        "rider",
+        "riders",
+        "riding",
+        "shot",
+        "shots",
+        "size",
+        "suck",
+        "sucker",
+        "suckers",
+        "sucking",
+        "sucks",
+        "tease",
+        "wad",
+        "wads",
+        "weed",
+        "weeds",
+    }
+)
+
+#: Endings of English place names: a capitalised glued word ending in one reads as a place
+#: ("Penistone", "Cockermouth"), and a listed word is looked for only before the ending ("Peni").
+PLACE_ENDINGS: tuple[str, ...] = (
+    "borough",
+    "bridge",
+    "bury",
+    "caster",
+    "chester",
+    "combe",
+    "field",
+    "ford",
+    "hampton",
+    "hurst",
+    "minster",
+    "mouth",
+    "stead",
+    "stone",
+    "thorpe",
+    "wick",
+    "worth",
+)
+
+#: The reason given for a text too costly to read (hostile input: hundreds of unknown hashtags,
+#: glued or leetspeak words)
+UNREADABLE = "too many unknown words to read"
+
 _VOWELS = frozenset("aeiou")
 
 
@@ -304,6 +608,38 @@ def inflections(word: str) -> set[str]:
     return forms
 
 
+class _UnreadableError(Exception):
+    """A text would cost more to read than a post may (see :class:`_Budget`)."""
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What one scan may still spend: the dictionary splits of unknown glued words (by their
+    letters), the hashtags or name words and the leetspeak tokens read for the first time. A
+    post of hundreds of unknown hashtags would otherwise cost tens of milliseconds on the single
+    ingest thread; past the budget the text is not shown (nobody can read such a post either)."""
+
+    letters: int = 160
+    tags: int = 128
+    tokens: int = 400
+    """Tokens with digits or symbols read for the first time (leetspeak)."""
+
+    def split(self, letters: int) -> None:
+        self.letters -= letters
+        if self.letters < 0:
+            raise _UnreadableError
+
+    def tag(self) -> None:
+        self.tags -= 1
+        if self.tags < 0:
+            raise _UnreadableError
+
+    def token(self) -> None:
+        self.tokens -= 1
+        if self.tokens < 0:
+            raise _UnreadableError
+
+
 @dataclass(slots=True)
 class Lexicon:
     """Words and phrases to find in posts, each with the reason given when it is found."""
@@ -314,14 +650,18 @@ class Lexicon:
     """The longest word of a phrase (the rarest, most likely: "one night stand" is looked for
     only in posts that say "stand") → (the phrase's words, that word's position, reason)."""
     backwards: dict[str, str] = field(default_factory=dict)
-    """English words written backwards ("kcuf") → the word."""
+    """English words written backwards ("kcuf", "skcuf") → the word."""
+    foreign: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Words and phrases that are profanity only in some languages → those languages: the
+    caller decides whether the post is written in one of them (see :meth:`build`)."""
     _masked: dict[tuple[int, str], list[str]] = field(default_factory=dict)
     _unspaced: re.Pattern[str] | None = None
+    _unspaced_first: re.Pattern[str] | None = None
     _unspaced_reasons: dict[str, str] = field(default_factory=dict)
     _size: int = 0
-    _inner: frozenset[str] = frozenset()
-    """Listed English words of three letters or more that may hide inside a glued word."""
-    _inner_lengths: tuple[int, ...] = ()
+    _inner: re.Pattern[str] | None = None
+    """Finds a listed English word of three letters or more (one that may hide inside a glued
+    word)."""
     _glued: dict[tuple[str, bool], tuple[str, str] | None] = field(default_factory=dict)
     """Glued words looked at (a hashtag, a name) → what was found in them (remembered)."""
     _ambiguous: dict[str, bool] = field(default_factory=dict)
@@ -329,6 +669,16 @@ class Lexicon:
     """Hashtags read as words → what was found in them (remembered)."""
     _watch: frozenset[str] = frozenset()
     """The keys of ``words`` and ``backwards``: one look-up per token finds either."""
+    _innocent: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    """A listed word → the innocent phrases it is part of, with its position in each."""
+    _heads: frozenset[str] = frozenset()
+    """The first pieces of the English listed words a split in two may leave ("fu" of "fu ck")."""
+    _halves: frozenset[str] = frozenset()
+    """The English listed words of four letters or more: what two pieces may be joined into."""
+    _names: re.Pattern[str] | None = None
+    """Finds a listed name word written as a name ("Dick", "Cumming")."""
+    _phrases_re: re.Pattern[str] | None = None
+    """Finds an innocent phrase, its words apart or glued ("Moby Dick", "#MobyDick")."""
 
     @classmethod
     def build(
@@ -337,25 +687,40 @@ class Lexicon:
         allow: Iterable[str] = (),
         *,
         english_words: Iterable[str] = (),
+        foreign: Iterable[tuple[str, str]] = (),
     ) -> Lexicon:
         """A lexicon of ``(word or phrase, reason)`` pairs; ``allow`` lists words never found.
-        The single words of ``english_words`` (entries too) are also found inflected and written
-        backwards."""
+        The single words of ``english_words`` (entries too) are also found inflected, written
+        backwards, inside glued words and split in two. ``foreign`` pairs ``(word, language)``
+        are found too (reason ``"profanity"``) unless an entry has them, and :attr:`foreign`
+        names their languages."""
         allowed = {normal_word(w) for w in allow}
         lexicon = cls()
         unspaced: list[str] = []
-        for entry, reason in entries:
+        pairs: list[tuple[str, str, str | None]] = [(e, reason, None) for e, reason in entries]
+        pairs.extend((entry, "profanity", language) for entry, language in foreign)
+        for entry, reason, listed_in in pairs:
+            language = listed_in
             word = normal_word(entry)
             if not word:  # no letters at all (an emoji): matched anywhere, as it is
                 word = entry.strip()
                 if not word:
                     continue
+                language = None  # and read the same in every language
             elif (len(word) < 2 and not _UNSPACED_RE.search(word)) or word.replace(
                 " ", ""
             ).isdigit():
                 continue  # one letter, or a number, is never a word to block
             if word in allowed:
                 continue
+            if language is not None:
+                if not lexicon._has(word):
+                    lexicon.foreign[word] = frozenset({language})
+                elif word in lexicon.foreign:
+                    lexicon.foreign[word] |= {language}
+                    continue
+                else:
+                    continue  # checked in every post already
             if _UNSPACED_RE.search(word) or not _TOKEN_RE.fullmatch(word.replace(" ", "")):
                 if word not in lexicon._unspaced_reasons:
                     lexicon._unspaced_reasons[word] = reason
@@ -369,33 +734,75 @@ class Lexicon:
                 lexicon.words[word] = reason
                 lexicon._masked.setdefault((len(word), word[0]), []).append(word)
         if unspaced:
-            unspaced.sort(key=len, reverse=True)
-            lexicon._unspaced = re.compile("|".join(re.escape(w) for w in unspaced))
+            lexicon._unspaced = _alternation(unspaced)
+            # their first characters: most non-ASCII posts (accents) have none of them
+            lexicon._unspaced_first = re.compile(
+                "[" + "".join(sorted({re.escape(w[0]) for w in unspaced})) + "]"
+            )
         lexicon._size = (
             len(lexicon.words)
             + sum(len(v) for v in lexicon.phrases.values())
             + len(lexicon._unspaced_reasons)
         )
         lexicon._add_english({normal_word(w) for w in english_words}, allowed)
+        lexicon._add_contexts()
         return lexicon
+
+    def _has(self, word: str) -> bool:
+        """True when ``word`` (normalised) is an entry already."""
+        if word in self.words or word in self._unspaced_reasons:
+            return True
+        parts = tuple(word.split(" "))
+        return any(words == parts for options in self.phrases.values() for words, _, _ in options)
 
     def _add_english(self, english_words: set[str], allowed: set[str]) -> None:
         """Add the inflections and backwards forms of the listed ``english_words``."""
         words = self.words
+        foreign = self.foreign
         listed = [w for w in english_words if w in words]
         # glued words are read with an English dictionary: only English words are looked for
         inner = {w for w in listed if len(w) >= 3 and w.isascii() and w.isalpha()}
         for word in listed:
             reason = words[word]
-            for form in inflections(word):
-                if form not in words and form not in allowed and form not in INNOCENT_FORMS:
-                    words[form] = reason
-            backwards = word[::-1]
-            if len(word) >= 4 and word.isalpha() and backwards not in words:
-                self.backwards[backwards] = word
-        self._inner = frozenset(inner)
-        self._inner_lengths = tuple(sorted({len(w) for w in inner}))
+            languages = foreign.get(word)
+            forms = [
+                form
+                for form in inflections(word)
+                if form not in words and form not in allowed and form not in INNOCENT_FORMS
+            ]
+            for form in forms:
+                words[form] = reason
+                if languages is not None:
+                    foreign[form] = languages
+            if word.isalpha() and word.isascii():
+                # backwards, inflected too ("skcuf"); a backwards form that is a word of its
+                # own ("Lana", "Tums") is left alone when it is read
+                for form in (word, *forms):
+                    backwards = form[::-1]
+                    if len(form) >= 4 and backwards not in words:
+                        self.backwards.setdefault(backwards, word)
+        self._inner = _alternation(inner) if inner else None
+        self._halves = frozenset(w for w in inner if len(w) >= 4 and w not in foreign)
+        self._heads = frozenset(w[:cut] for w in self._halves for cut in range(2, len(w) - 1))
         self._watch = frozenset(words.keys() | self.backwards.keys())
+
+    def _add_contexts(self) -> None:
+        """Index the innocent phrases and the name words of the listed words."""
+        found: list[str] = []
+        for phrase in INNOCENT_PHRASES:
+            parts = tuple(normal_word(phrase).split(" "))
+            for position, part in enumerate(parts):
+                if part in self.words:
+                    self._innocent.setdefault(part, []).append((parts, position))
+                    found.append(r"[\s_\-]*".join(map(re.escape, parts)))
+        if found:
+            self._phrases_re = re.compile(
+                "(?:" + "|".join(sorted(set(found))) + r")(?![^\W_])", re.IGNORECASE
+            )
+        names = [w for w in NAME_WORDS if w in self.words]
+        if names:
+            # no look-behind: a pattern that begins with its words is searched much faster
+            self._names = re.compile("(?:" + "|".join(w.capitalize() for w in names) + r")(?!\w)")
 
     def __len__(self) -> int:
         # counted once in build(): truth tests of a lexicon run for every post
@@ -407,60 +814,123 @@ class Lexicon:
         """The first listed word or phrase in ``text`` (``folded``: its folded form) and its
         reason, else ``None``: as written, as it reads (look-alikes, invisible code points), and
         in its hashtags read as words. ``glued``: every word may be glued (a display name, a
-        trending term)."""
-        hit = self.find(folded)
+        trending term). A listed word written as a person's name ("Dick Smith") or in an
+        innocent phrase ("Moby Dick", "a blue tit") is not found there. A text that would cost
+        too much to read gives ``("", UNREADABLE)``."""
+        try:
+            return self._scan(text, folded, glued, _Budget())
+        except _UnreadableError:
+            return "", UNREADABLE
+
+    def _scan(self, text: str, folded: str, glued: bool, budget: _Budget) -> tuple[str, str] | None:
+        cleared = text
+        if self._names is not None and self._names.search(text) is not None:
+            cleared = self._clear_names(cleared)
+        if self._phrases_re is not None and any(word in folded for word in self._innocent):
+            # blanked in the text, so that no glued reading of it finds their word either
+            cleared = self._phrases_re.sub(lambda m: "_" * len(m.group(0)), cleared)
+        if cleared != text:
+            text, folded = cleared, match_form(cleared)
+        hit = self.find(folded, budget)
         if hit is not None:
             return hit
         other = readings(text, folded)
         for reading in other:
-            hit = self.find(reading)
+            hit = self.find(reading, budget)
             if hit is not None:
                 return hit
         if glued or "#" in text:
             find_tags = _TOKEN_RE.findall if glued else _HASHTAG_RE.findall
             for tag in find_tags(text):
-                hit = self._tag(tag)
+                hit = self._tag(tag, budget)
                 if hit is not None:
                     return hit
             for reading in other:
                 for tag in find_tags(reading):
-                    hit = self._glued_tag(tag)
+                    hit = self._glued_tag(tag, budget)
                     if hit is not None:
                         return hit
         return None
 
-    def _tag(self, tag: str) -> tuple[str, str] | None:
+    def _clear_names(self, text: str) -> str:
+        """``text`` with the name words that are written as part of a person's name blanked
+        out (by underscores: a glued word around one is still read): a name word capitalised
+        and followed by a capitalised surname ("Dick Smith", "Dick Van Dyke"), or after an
+        initial ("Philip K. Dick"). A surname is no listed word, no insult made with the name
+        word ("Dick Head") and none of the most frequent English words ("Dick Is")."""
+
+        def blank(match: re.Match[str]) -> str:
+            start, end = match.span()
+            if start and text[start - 1].isalnum():
+                return match.group(0)  # inside a word ("McDick")
+            before = text[max(0, start - 4) : start]
+            if _INITIAL_RE.search(before) is not None:
+                return "_" * (end - start)
+            after = _SURNAME_RE.match(text, end)
+            if after is not None:
+                surname = after.group(1).lower()
+                dictionary = english()
+                if (
+                    surname not in self._watch
+                    and surname not in INSULT_COMPOUNDS
+                    and not dictionary.common(surname, _FREQUENT_WORDS)
+                ):
+                    return "_" * (end - start)
+            return match.group(0)
+
+        assert self._names is not None
+        return self._names.sub(blank, text)
+
+    def _tag(self, tag: str, budget: _Budget) -> tuple[str, str] | None:
         """A listed word in a hashtag (or a word of a name) read as words: by its case
         ("WhatTheFuck", "FUCKyou") and, unless its case shows its words ("PenIsland"), by the
         dictionary ("shitphone"). Answers are remembered: the same tags come back all day."""
         if tag in self._tags:
             return self._tags[tag]
+        budget.tag()
         hit = None
         words = hashtag_words(f"#{tag}")
         if words:
-            hit = self.find(words)
+            hit = self.find(words, budget)
         if hit is None and not _cased_words(tag):
             # a capitalised word is most often a name ("Leacock", "Alcock"): only an unambiguous
             # listed word is looked for inside it
             proper = tag[:1].isupper() and tag[1:].islower()
-            hit = self._glued_tag(fold(tag), proper=proper)
-        if len(self._tags) >= _VARIANTS_CAP:
-            self._tags.clear()
-        self._tags[tag] = hit
+            hit = self._glued_tag(fold(tag), budget, proper=proper)
+            if hit is None and not tag.isalpha():
+                # glued in leetspeak ("sh1tcompany")
+                for variant in _variants(fold(tag)):
+                    if variant.isalpha() and variant.isascii():
+                        hit = self.glued(variant, budget)
+                        if hit is not None:
+                            break
+        if len(tag) <= _CACHED_KEY:
+            if len(self._tags) >= _VARIANTS_CAP:
+                self._tags.clear()
+            self._tags[tag] = hit
         return hit
 
-    def find(self, folded: str) -> tuple[str, str] | None:
+    def find(self, folded: str, budget: _Budget | None = None) -> tuple[str, str] | None:
         """The first listed word or phrase in ``folded`` text and its reason, else ``None``."""
+        if budget is None:
+            budget = _Budget()
         words = self.words
         tokens = _TOKEN_RE.findall(folded)
         listed = not self._watch.isdisjoint(tokens)  # a listed word, or one written backwards
         if listed:
-            for token in tokens:
-                if token in words:
-                    return token, words[token]
+            hit = self._listed(tokens)
+            if hit is not None:
+                return hit
+        if not self._heads.isdisjoint(tokens):
+            hit = self._rejoined(tokens, folded)
+            if hit is not None:
+                return hit
         odd = list(itertools.filterfalse(str.isalpha, tokens))
         odd_words: list[str] = []
+        stretched = _TRIPLE_RE.search(folded) is not None
         for token in odd:
+            if token not in _VARIANTS:
+                budget.token()
             variants = _variants(token)
             for variant in variants:
                 if variant in words:
@@ -469,6 +939,12 @@ class Lexicon:
                     unmasked = self._unmask(variant)
                     if unmasked is not None:
                         return unmasked, words[unmasked]
+                if stretched and len(variant) >= 3 and _STRETCH_RE.search(variant) is not None:
+                    # leetspeak stretched ("sh1iiiiit"): the letters are read first
+                    for repl in (r"\1", r"\1\1"):
+                        squeezed = _STRETCH_RE.sub(repl, variant)
+                        if squeezed in words:
+                            return squeezed, words[squeezed]
             odd_words.extend(variants)
         phrases = self.phrases
         if phrases:
@@ -477,14 +953,28 @@ class Lexicon:
                 found = self._phrase(tokens)
                 if found is not None:
                     return found
-        if _TRIPLE_RE.search(folded) is not None and _STRETCH_RE.search(folded) is not None:
+        if stretched and _STRETCH_RE.search(folded) is not None:
+            # only the tokens with a letter three times in a row are read again ("shiiit")
+            long = [_STRETCH_RE.search(token) is not None for token in tokens]
             for repl in (r"\1", r"\1\1"):
-                squeezed = _STRETCH_RE.sub(repl, folded)
-                for token in _TOKEN_RE.findall(squeezed):
-                    for variant in _variants(token):
-                        if variant in words:
-                            return variant, words[variant]
-        if self._unspaced is not None and not folded.isascii():
+                reread = [
+                    _STRETCH_RE.sub(repl, token) if stretch else token
+                    for token, stretch in zip(tokens, long, strict=True)
+                ]
+                hit = self._listed(reread)
+                if hit is not None:
+                    return hit
+                for token, stretch in zip(reread, long, strict=True):
+                    if stretch and not token.isalpha():
+                        for variant in _variants(token):
+                            if variant in words:
+                                return variant, words[variant]
+        if (
+            self._unspaced is not None
+            and not folded.isascii()
+            and self._unspaced_first is not None
+            and self._unspaced_first.search(folded) is not None
+        ):
             match = self._unspaced.search(folded)
             if match is not None:
                 return match.group(0), self._unspaced_reasons[match.group(0)]
@@ -497,10 +987,49 @@ class Lexicon:
         # three one-character words in a row: maybe a word spelled apart (the string of their
         # lengths is searched in C: cheaper than a regular expression over the text)
         if lengths.count(1) >= 3 and "\x01\x01\x01" in "".join(map(chr, lengths)):
-            return self._spaced(folded)
+            return self._spaced(folded, budget)
         return None
 
-    def _spaced(self, folded: str) -> tuple[str, str] | None:
+    def _listed(self, tokens: list[str]) -> tuple[str, str] | None:
+        """The first token that is a listed word, unless it is part of an innocent phrase."""
+        words = self.words
+        innocent = self._innocent
+        for index, token in enumerate(tokens):
+            if token in words:
+                if token in innocent and self._innocent_at(tokens, index):
+                    continue
+                return token, words[token]
+        return None
+
+    def _innocent_at(self, tokens: list[str], index: int) -> bool:
+        """True when the listed word ``tokens[index]`` is part of an innocent phrase there."""
+        for words, position in self._innocent.get(tokens[index], ()):
+            start = index - position
+            if start >= 0 and tuple(tokens[start : start + len(words)]) == words:
+                return True
+        return False
+
+    def _rejoined(self, tokens: list[str], folded: str) -> tuple[str, str] | None:
+        """An English listed word split in two by a space, a hyphen or a dot ("fu ck", "sh it",
+        "fu-ck", "as shole"): two pieces joined when they make a listed word of four letters or
+        more and are not both words of their own ("is it", "pen is", "an al")."""
+        heads = self._heads
+        halves = self._halves
+        for index in range(len(tokens) - 1):
+            first = tokens[index]
+            if first not in heads:
+                continue
+            second = tokens[index + 1]
+            joined = first + second
+            if joined not in halves or (_own_word(first) and _own_word(second)):
+                continue
+            # the two pieces must stand next to each other, not a sentence apart
+            apart = rf"(?<!\w){re.escape(first)}[\s.\-]{{1,2}}{re.escape(second)}(?!\w)"
+            if re.search(apart, folded) is not None:
+                return joined, self.words[joined]
+        return None
+
+    def _spaced(self, folded: str, budget: _Budget) -> tuple[str, str] | None:
         """A listed word spelled with its letters apart ("f u c k", "f.u.c.k", "s-h-i-t"): runs
         of three or more one-character words, each close to the next. A letter beside an
         apostrophe belongs to a contraction ("it's a b c" is not "sabc")."""
@@ -514,14 +1043,14 @@ class Lexicon:
             if single and run and len(before) <= _SPACED_GAP:
                 run.append(token)
             else:
-                hit = self._joined(run)
+                hit = self._joined(run, budget)
                 if hit is not None:
                     return hit
                 run = [token] if single else []
             end = match.end()
-        return self._joined(run)
+        return self._joined(run, budget)
 
-    def _joined(self, letters: list[str]) -> tuple[str, str] | None:
+    def _joined(self, letters: list[str], budget: _Budget) -> tuple[str, str] | None:
         """What a run of single letters spells, when it is listed (also in leetspeak, backwards,
         or glued to other words: "f u c k y o u")."""
         if len(letters) < 3:
@@ -534,35 +1063,41 @@ class Lexicon:
             if original is not None and variant not in english():
                 return original, self.words[original]
             if variant.isalpha() and variant.isascii():
-                hit = self.glued(variant)
+                hit = self.glued(variant, budget)
                 if hit is not None:
                     return hit
         return None
 
-    def _glued_tag(self, tag: str, *, proper: bool = False) -> tuple[str, str] | None:
+    def _glued_tag(
+        self, tag: str, budget: _Budget, *, proper: bool = False
+    ) -> tuple[str, str] | None:
         """A listed word glued to others in a folded hashtag or name word (letters only: the
         digits and underscores between them part words)."""
         for letters in _LETTERS_RE.findall(tag):
-            hit = self.glued(letters, proper=proper)
+            hit = self.glued(letters, budget, proper=proper)
             if hit is not None:
                 return hit
         return None
 
-    def glued(self, letters: str, *, proper: bool = False) -> tuple[str, str] | None:
+    def glued(
+        self, letters: str, budget: _Budget | None = None, *, proper: bool = False
+    ) -> tuple[str, str] | None:
         """A listed word inside a glued word of lower-case ASCII letters ("shitphone",
         "whatthefuck"), as the most likely split into English words reads it; ``None`` for a word
-        of its own ("therapist", "scunthorpe", "cocktail"). ``proper``: a name, where a listed
-        word that begins or ends common words is not looked for ("Alcock"). Remembered."""
+        of its own ("therapist", "scunthorpe", "cocktail") or an innocent phrase ("mobydick").
+        ``proper``: a name, where a listed word that begins or ends common words is not looked
+        for ("Alcock"), nor one across the ending of a place name ("Penistone"). Remembered."""
         key = (letters, proper)
         if key in self._glued:
             return self._glued[key]
-        hit = self._read_glued(letters, proper)
-        if len(self._glued) >= _VARIANTS_CAP:
-            self._glued.clear()
-        self._glued[key] = hit
+        hit = self._read_glued(letters, proper, budget or _Budget())
+        if len(letters) <= _CACHED_KEY:
+            if len(self._glued) >= _VARIANTS_CAP:
+                self._glued.clear()
+            self._glued[key] = hit
         return hit
 
-    def _read_glued(self, letters: str, proper: bool) -> tuple[str, str] | None:
+    def _read_glued(self, letters: str, proper: bool, budget: _Budget) -> tuple[str, str] | None:
         words = self.words
         if letters in words:
             return letters, words[letters]
@@ -571,10 +1106,17 @@ class Lexicon:
         dictionary = english()
         if letters in dictionary:
             return None
-        parts = dictionary.split(letters)
+        if proper:
+            ending = _place_ending(letters)
+            if ending:  # "Penistone": a place; only what stands before "stone" is read
+                stem = letters[: -len(ending)]
+                return self._read_glued(stem, proper, budget) if len(stem) >= 3 else None
+        parts = _split(letters, budget)
         for index, part in enumerate(parts):
             if part not in words:
                 continue
+            if part in self._innocent and self._innocent_at(parts, index):
+                continue  # "mobydick"
             others = parts[:index] + parts[index + 1 :]
             if any(_junk(p) for p in others):
                 return None  # a poor split: more likely a word the dictionary lacks
@@ -587,15 +1129,7 @@ class Lexicon:
 
     def _hides_word(self, letters: str) -> bool:
         """True when a listed word of three letters or more is inside ``letters``."""
-        inner = self._inner
-        n = len(letters)
-        for length in self._inner_lengths:
-            if length > n:
-                break
-            for start in range(n - length + 1):
-                if letters[start : start + length] in inner:
-                    return True
-        return False
+        return self._inner is not None and self._inner.search(letters) is not None
 
     def _is_ambiguous(self, word: str) -> bool:
         """True when common English words begin or end with listed ``word`` ("cock": "cockpit",
@@ -645,11 +1179,88 @@ class Lexicon:
         return None
 
 
+#: an initial just before a name word: "Philip K. Dick", "P.K. Dick"
+_INITIAL_RE = re.compile(r"(?<![\w])[A-Z]\.\s*$")
+#: the capitalised word after a name word: its surname ("Smith", "Van", "O'Brien", "Smith-Jones")
+_SURNAME_RE = re.compile(r"[ \t]+([A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?)(?!\w)")
+#: the most frequent English words, which are no surnames ("Dick Is", "Dick Big")
+_FREQUENT_WORDS = 1_000
+#: the splits of glued words, shared by every lexicon (remembered)
+_SPLITS: dict[str, list[str]] = {}
+
+
+def _split(letters: str, budget: _Budget) -> list[str]:
+    """The most likely words of ``letters`` (remembered; a new split is paid from ``budget``)."""
+    parts = _SPLITS.get(letters)
+    if parts is None:
+        budget.split(len(letters))
+        parts = english().split(letters)
+        if len(letters) <= _CACHED_KEY:
+            if len(_SPLITS) >= _VARIANTS_CAP:
+                _SPLITS.clear()
+            _SPLITS[letters] = parts
+    return parts
+
+
+def _place_ending(letters: str) -> str:
+    """The place-name ending ``letters`` ends with (the longest), else ``""``."""
+    found = ""
+    for ending in PLACE_ENDINGS:
+        if letters.endswith(ending) and len(ending) > len(found):
+            found = ending
+    return found
+
+
+def _own_word(piece: str) -> bool:
+    """True when a piece of a word split in two is a word of its own: a frequent English word
+    ("as", "it", "pen", "is"); two letters only among the thousand most frequent ("sh", "fu",
+    "ck" are not)."""
+    if len(piece) <= 2:
+        return english().common(piece, 1_000)
+    return english().common(piece, _COMMON)
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    """A regular expression that finds any of ``words``, written as a tree of their common
+    beginnings (one branch per letter: searched in C without trying every word at every
+    position)."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:  # a word ends here: the shortest is enough to know one is there
+            return ""
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return re.compile(pattern(tree))
+
+
+def match_form(text: str) -> str:
+    """``text`` folded as moderation matches it: case and accents gone, letters without a case
+    of their own in lower case, zero-width joiners removed."""
+    folded = fold(text)
+    if not folded.islower():
+        folded = folded.casefold()
+    if "\u200d" in folded or "\u200c" in folded:
+        folded = folded.translate(_ZERO_WIDTH)
+    return folded
+
+
+_ZERO_WIDTH = str.maketrans("", "", "\u200c\u200d")
+
+
 def _cased_words(tag: str) -> bool:
-    """True when the case of ``tag`` shows its words: camel case whose every word has three
-    letters or more ("PenIsland", "WhatTheFuck"; not "ShItPhone")."""
-    pieces = _CAMEL_RE.findall(tag)
-    return len(pieces) > 1 and all(len(p) >= 3 or p.isdigit() or p in ("A", "I") for p in pieces)
+    """True when the case of ``tag`` shows its words: camel case of two words or more, each of
+    three letters or more ("PenIsland", "WhatTheFuck"; not "ShItPhone", "2fuckingbad")."""
+    words = [p for p in _CAMEL_RE.findall(tag) if not p.isdigit()]  # digits show no case
+    return len(words) > 1 and all(len(p) >= 3 or p in ("A", "I") for p in words)
 
 
 def _junk(part: str) -> bool:
@@ -661,21 +1272,75 @@ def _junk(part: str) -> bool:
 
 
 def profanity_entries(languages: Iterable[str]) -> list[tuple[str, str]]:
-    """``(word, "profanity")`` for every listed word of ``languages`` (unknown ones skipped)."""
+    """``(word, "profanity")`` for every listed word of ``languages`` (unknown ones skipped),
+    with :data:`ENGLISH_SPELLINGS` beside the English list."""
     entries: list[tuple[str, str]] = []
     for language in sorted(set(languages)):
         entries.extend((w, "profanity") for w in list_words(language))
+        if language == "en":
+            entries.extend((w, "profanity") for w in ENGLISH_SPELLINGS)
+    return entries
+
+
+def english_words() -> tuple[str, ...]:
+    """The English words found inflected, backwards, glued and split: the English list and
+    :data:`ENGLISH_SPELLINGS`."""
+    return (*list_words("en"), *ENGLISH_SPELLINGS)
+
+
+def unmistakable_entries() -> list[tuple[str, str]]:
+    """``(word, "profanity")`` for the :data:`UNMISTAKABLE` words of every language."""
+    return [(w, "profanity") for language in sorted(UNMISTAKABLE) for w in UNMISTAKABLE[language]]
+
+
+def everyday_words() -> tuple[str, ...]:
+    """The listed words that are not profanity unless ``profanity = "strict"``:
+    :data:`EVERYDAY_WORDS` and :data:`EVERYDAY_ELSEWHERE`."""
+    return (*EVERYDAY_WORDS, *(w for words in EVERYDAY_ELSEWHERE.values() for w in words))
+
+
+def foreign_entries(skip: Iterable[str]) -> list[tuple[str, str]]:
+    """``(word, language)`` for the listed words of every language but those of ``skip``,
+    less the frequent English words ("con", "bite", "fan", "am"): the words a post may contain
+    in a language of its own, to be confirmed by that language (see :attr:`Lexicon.foreign`).
+    A frequent English word is left to the posts in its list's language: in any other post it
+    is most likely English."""
+    skipped = set(skip)
+    dictionary = english()
+    entries: list[tuple[str, str]] = []
+    for language in sorted(set(LIST_NAMES) - skipped):
+        for word in list_words(language):
+            normal = normal_word(word)
+            if max(map(len, normal.split(" "))) < 3 and normal.isascii():
+                continue  # letters of an abbreviation ("a.q", "amk" read "am k"): noise elsewhere
+            if " " not in normal and dictionary.common(normal, _COMMON):
+                continue
+            entries.append((word, language))
+        if language == "en":
+            entries.extend((w, "en") for w in ENGLISH_SPELLINGS)
     return entries
 
 
 __all__ = [
+    "ELSEWHERE",
+    "ENGLISH_SPELLINGS",
+    "EVERYDAY_ELSEWHERE",
     "EVERYDAY_WORDS",
+    "INNOCENT_PHRASES",
     "LANGUAGES",
     "LIST_NAMES",
+    "NAME_WORDS",
+    "UNMISTAKABLE",
+    "UNREADABLE",
     "Lexicon",
+    "english_words",
+    "everyday_words",
+    "foreign_entries",
     "hashtag_words",
     "list_words",
     "mask_word",
+    "match_form",
     "normal_word",
     "profanity_entries",
+    "unmistakable_entries",
 ]

@@ -97,10 +97,16 @@ def test_everyday_words_pass_unless_strict_and_allow_list_wins() -> None:
 
 
 def test_languages_lists_apply_to_their_posts_and_the_walls_languages() -> None:
-    finnish = "tämä puhelin on paska"
+    # "perse" (Finnish: arse) is on the Finnish list only; in Italian "perse" means "lost"
+    finnish = "tämä puhelin on ihan perse"
+    italian = "ho perse le chiavi del telefono"
     assert verdict(hook(), post(finnish, lang="fi")).state == "hidden"  # the post's own language
-    assert verdict(hook(), post(finnish, lang=None)).state == "approved"  # not a wall language
-    assert verdict(hook(profanity_languages=["en", "fi"]), post(finnish, lang=None)).state == (
+    assert verdict(hook(), post(finnish, lang=None)).state == "hidden"  # detected: Finnish
+    assert verdict(hook(), post(finnish, lang="en")).state == "hidden"  # tagged wrong
+    assert verdict(hook(), post(italian, lang=None)).state == "approved"  # detected: Italian
+    assert verdict(hook(), post(italian, lang="it")).state == "approved"
+    # the lists of the wall's languages apply to every post
+    assert verdict(hook(profanity_languages=["en", "fi"]), post(italian, lang="it")).state == (
         "hidden"
     )
     assert verdict(hook(languages=["en", "fi"]), post(finnish, lang=None)).state == "hidden"

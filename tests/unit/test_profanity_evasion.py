@@ -161,6 +161,95 @@ EVASIONS: dict[str, list[str]] = {
         "f🖕ck",
         "fu👨\u200d👩\u200d👧ck",
     ],
+    # letters of other alphabets read by their look: Cherokee (one of its letters looks like
+    # no Latin one and is read as a masked letter), phonetic and upside-down letters
+    "other alphabets": [
+        "ᏚᎻᏆᎢ",
+        "ʃhit",
+        "ɟuck",
+        "ɟuɔk",
+        "ʃhitty",
+        "ɟucking",
+    ],
+    # pipes and plus signs: letters kept apart, "|_|" for "u", "+" for "t"
+    "pipes and plus signs": [
+        "f|u|c|k",
+        "f|_|ck",
+        "b!+ch",
+        "f+u+c+k",
+        "c|_|nt",
+        "b!+ches",
+        "sh!+ty",
+    ],
+    # leetspeak stretched
+    "leet stretched": [
+        "sh1iiiiit",
+        "sh!iiiit",
+        "b1tchhhhh",
+        "fuuuuuck1ng",
+        "$$$hiiiit",
+    ],
+    # a word split in two, by a space, a hyphen or a dot, where the pieces are no words of their
+    # own or only one of them is ("as", "it")
+    "split in two": [
+        "fu ck",
+        "sh it",
+        "fu-ck",
+        "as shole",
+        "bit ch",
+        "cu nt",
+        "di ck",
+        "fu.ck this",
+    ],
+    # backwards and inflected
+    "backwards inflected": [
+        "skcuf",
+        "gnikcuf",
+        "sreggin",
+        "srekcuf",
+        "stnuc",
+        "dekcuf",
+    ],
+    # hashtags that begin with digits
+    "digits first": [
+        "#2fuckingbad",
+        "#1shitphone",
+        "#4fuckssake",
+        "#100shitcompany",
+        "#1fuckup",
+    ],
+    # spellings the lists lack
+    "spellings": [
+        "fck",
+        "fcuk",
+        "biatch",
+        "shyt",
+        "fukk",
+        "azzhole",
+        "fcking",
+        "phuk",
+        "fukking",
+        "fckers",
+    ],
+    # profanity of other languages that every reader knows, whatever the post's tag: in the
+    # text, in hashtags, in a hashtag's words
+    "other languages": [
+        "vittu",
+        "vitun paska",
+        "perkele",
+        "Scheiße",
+        "merde",
+        "putain",
+        "mierda",
+        "kurwa",
+        "cazzo",
+        "#vittu",
+        "#paska",
+        "#perkele",
+        "#VITTUnokia",
+        "#merde",
+        "#KurwaNokia",
+    ],
     # several at once
     "combined": [
         "ꜰ u с k",
@@ -269,6 +358,38 @@ CLEAN: dict[str, list[str]] = {
         "Lisa Glasscock",
         "Ruth Babcock",
         "#Titrate",
+    ],
+    # names, titles and phrases around a listed word
+    "names and phrases": [
+        "Philip K. Dick on the Lumen",
+        "Dick Smith Electronics sells Lumen",
+        "Moby Dick audiobook on my Lumen",
+        "Dick Van Dyke",
+        "Dick Cheney",
+        "P.K. Dick novels",
+        "Spotted a great tit and a blue tit from the balcony",
+        "blue tits at the feeder",
+        "a spic-and-span finish",
+        "spick and span",
+        "tit for tat pricing",
+        "#MobyDick",
+        "#mobydick",
+        "#Penistone",
+        "#Cockermouth",
+        "Penistone store opens",
+        "cock-a-doodle-doo at dawn",
+        "a pussy willow by the door",
+    ],
+    # pieces of words that are words of their own: never joined
+    "pieces": [
+        "is it",
+        "as she said",
+        "the pen is mightier",
+        "an Al Gore speech",
+        "as far as I know",
+        "go as usual",
+        "sh! it's a surprise",
+        "a bit chilly",
     ],
     # single letters in a row that spell nothing listed
     "letters": [
@@ -389,6 +510,22 @@ TRENDING_MAY_REFUSE = frozenset(
         "#Titrate",
         "Ρακί και μεζέδες",
         "Тіт сказав, що телефон гарний",
+        # a listed word that is innocent in its name or phrase, alone as a term
+        "Philip K. Dick on the Lumen",
+        "Dick Smith Electronics sells Lumen",
+        "Dick Van Dyke",
+        "Dick Cheney",
+        "P.K. Dick novels",
+        "#Penistone",
+        "Penistone store opens",
+        "#MobyDick",
+        "Moby Dick audiobook on my Lumen",
+        "Spotted a great tit and a blue tit from the balcony",
+        "blue tits at the feeder",
+        "tit for tat pricing",
+        "a pussy willow by the door",
+        # pieces that make a listed word when read together, as a two-word term
+        "a bit chilly",
     }
 )
 
