@@ -288,7 +288,7 @@ def run_render_bench(
     wall_s = state["t1"] - state["t0"]
     cpu_s = state["cpu1"] - state["cpu0"]
     names = {threading.main_thread().native_id: "gui"}
-    for thread in engine._threads:
+    for thread in engine.threads:
         if thread.native_id is not None:
             names[thread.native_id] = thread.name
     by_thread: dict[str, float] = {}

@@ -102,7 +102,7 @@ def run_soak(
                     for window in wall.windows.values():
                         window.next_page()
                 if minute % 60 < step_minutes:
-                    engine._retention()
+                    engine.run_retention()
                 if minute % 1440 < step_minutes:
                     gc.collect()
                     rss = rss_mb()

@@ -270,10 +270,22 @@ class TopicConfig(Strict):
 class SourceBase(Strict):
     """Keys every ``[[sources]]`` entry has."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=64)
+    """How the wall names this entry (logs, health, ``feed`` of its posts); letters, digits and
+    ``_ . -`` (a webhook's post ids start ``webhook:<name>:``, so no ``:``)."""
     every: Duration | None = None
     """Polling interval; each kind has a polite default."""
     enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+            raise ValueError(
+                f"{value!r}: a source name is letters, digits and _ . - (no spaces or colons), "
+                'e.g. "fedi" or "press-feed"'
+            )
+        return value
 
 
 class JsonlSource(SourceBase):

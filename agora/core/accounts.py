@@ -22,11 +22,11 @@ A post's ``source`` and ``feed`` are set from the source entry that delivered it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from agora.core.post import SOURCE_KINDS, Post
-from agora.core.text import fold
 
 #: Kinds whose authors are whatever a stranger writes: trusted only through their entry's
 #: ``trusted_authors``.
@@ -36,8 +36,11 @@ INSTANCE_KINDS = frozenset({"mastodon"})
 
 
 def canonical_handle(handle: str) -> str:
-    """A handle in the form comparisons use: folded, without a leading ``@`` or ``u/``."""
-    key = fold(handle.strip()).lstrip("@")
+    """A handle in the form trust is compared in: lower case, without one leading ``@`` or
+    ``u/``, and otherwise exactly as written. No accent folding and no look-alike reading:
+    ``@nökia``, ``@ｎｏｋｉａ`` and ``@𝐧𝐨𝐤𝐢𝐚`` are other accounts than ``@nokia``."""
+    key = handle.strip().lower()
+    key = key[1:] if key.startswith("@") else key
     return key[2:] if key.startswith("u/") else key
 
 
@@ -67,32 +70,86 @@ def parse_account(entry: str) -> AccountRef:
     return AccountRef(None, canonical_handle(text))
 
 
+#: What people write for a kind, and the kind they mean.
+_KIND_ALIASES = {
+    "twitter": "x",
+    "bsky": "bluesky",
+    "hn": "hackernews",
+    "yt": "youtube",
+    "fediverse": "mastodon",
+    "fedi": "mastodon",
+    "feed": "rss",
+    "atom": "rss",
+}
+#: The shape of a handle on the kinds whose handles have one (after ``canonical_handle``).
+_HANDLE_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "x": (re.compile(r"[a-z0-9_]{1,15}"), 'letters, digits and _ (up to 15), e.g. "x:@nokia"'),
+    "mastodon": (
+        re.compile(r"[a-z0-9_.-]+@[a-z0-9.-]+\.[a-z0-9-]+"),
+        '@name@server, e.g. "mastodon:@nokia@mastodon.social"',
+    ),
+    "bluesky": (
+        re.compile(r"(?:[a-z0-9-]+\.)+[a-z0-9-]+|did:[a-z]+:[a-z0-9._:%-]+"),
+        'a domain handle or a DID, e.g. "bluesky:@nokia.bsky.social" or "bluesky:did:plc:…"',
+    ),
+    "reddit": (re.compile(r"[a-z0-9_-]{2,20}"), 'the user name, e.g. "reddit:u/nokia"'),
+    "hackernews": (re.compile(r"[a-z0-9_-]{2,15}"), 'the user name, e.g. "hackernews:nokia"'),
+    "youtube": (
+        re.compile(r"uc[a-z0-9_-]{22}"),
+        'the channel id (titles are not unique), e.g. "youtube:UCxxxxxxxxxxxxxxxxxxxxxx"',
+    ),
+}
+
+
 def account_problem(entry: str, *, qualified: bool = True) -> str:
     """Why ``entry`` cannot name an account, else ``""`` (for the config checks).
 
-    With ``qualified`` the entry must name its source kind; the message explains how to write it.
+    With ``qualified`` the entry must name its source kind, and the handle must have that kind's
+    shape; the message explains how to write it. Without, it is a bare handle (``"@nokiacare"``
+    in a webhook's ``trusted_authors``).
     """
-    ref = parse_account(entry)
+    text = entry.strip()
+    prefix, colon, rest = text.partition(":")
+    named = prefix.strip().lower()
+    if not qualified:
+        if colon and (named in SOURCE_KINDS or named in _KIND_ALIASES):
+            return f'{entry!r}: write the handle only (e.g. "@{canonical_handle(rest)}")'
+        return "" if canonical_handle(text) else "an empty account name"
+    if colon and named in SOURCE_KINDS and not rest.strip():
+        return f"{entry!r} names no account after {named}:"
+    if colon and named in _KIND_ALIASES:
+        meant = _KIND_ALIASES[named]
+        return f'{entry!r}: unknown source kind "{named}"; write "{meant}:{rest.strip()}"'
+    ref = parse_account(text)
     if not ref.handle:
         return "an empty account name"
     if ref.kind is None:
-        if not qualified:
-            return ""
-        name = entry.strip()
-        at = name if name.startswith("@") else f"@{name}"
-        return (
-            f"{entry!r} does not say which source it belongs to, so anyone using that name on any "
-            f"network would count; write it with the kind of source it is yours on, e.g. "
-            f'"x:{at}", "bluesky:{at}.bsky.social", "mastodon:{at}@mastodon.social" '
-            f'(one entry per network), or "webhook:{at}" with {at} in that webhook\'s '
-            "trusted_authors"
-        )
-    if ref.kind in INSTANCE_KINDS and "@" not in ref.handle:
-        return (
-            f"{entry!r}: a {ref.kind} account is @name@server "
-            f'(e.g. "{ref.kind}:@{ref.handle}@mastodon.social")'
-        )
+        return _unqualified(entry, ref.handle)
+    shape = _HANDLE_SHAPES.get(ref.kind)
+    if shape is not None and not shape[0].fullmatch(ref.handle):
+        return f"{entry!r}: a {ref.kind} account is {shape[1]}"
     return ""
+
+
+def _unqualified(entry: str, handle: str) -> str:
+    """The message for an account written without its source kind, with the rewrites that
+    fit what it looks like."""
+    if handle.startswith("did:"):
+        examples = f'"bluesky:{handle}"'
+    elif "@" in handle:  # "@nokia@x" or "@nokia@mastodon.social"
+        name, _, host = handle.partition("@")
+        kind = _KIND_ALIASES.get(host, host if host in SOURCE_KINDS else "")
+        examples = f'"{kind}:@{name}"' if kind else f'"mastodon:@{handle}"'
+    else:
+        at = f"@{handle}"
+        examples = (
+            f'"x:{at}", "bluesky:{at}.bsky.social", "mastodon:{at}@mastodon.social" (one entry '
+            f'per network), or "webhook:{at}" with {at} in that webhook\'s trusted_authors'
+        )
+    return (
+        f"{entry!r} does not say which source it belongs to, so anyone using that name on any "
+        f"network would count; write it with the kind of source it is yours on, e.g. {examples}"
+    )
 
 
 class AccountSet:

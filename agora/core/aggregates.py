@@ -108,8 +108,10 @@ _SENTENCE_END = frozenset(".!?…\n")
 
 
 def owned_handle(handle: str) -> str:
-    """Canonical form of an account handle for comparisons: folded, no leading ``@``."""
-    return fold(handle.strip()).lstrip("@")
+    """The form blocks compare handles in: folded (a block is broad on purpose), without
+    leading ``@`` or Reddit's ``u/`` (a block of ``@troll`` also holds for ``u/troll``)."""
+    key = fold(handle.strip()).lstrip("@")
+    return key[2:] if key.startswith("u/") else key
 
 
 @dataclass(slots=True)

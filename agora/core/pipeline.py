@@ -27,6 +27,7 @@ from agora.core.post import (
 )
 from agora.core.problems import ProblemLog
 from agora.core.sentiment import Scorer
+from agora.core.storage import StoreUnavailableError
 from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, fold
 from agora.core.topics import TopicMatcher
 from agora.store.base import Store
@@ -95,15 +96,48 @@ class Normaliser:
         return post
 
 
-class Deduper:
-    """Recognises posts seen before by id.
+def content_key(post: Post) -> int:
+    """A fingerprint of what a reader sees of a post (text, pictures, the author's name and
+    avatar): an edit at the source changes it, fresh metrics do not."""
+    author = post.author
+    media = tuple((m.kind, m.url, m.preview_url) for m in post.media) if post.media else ()
+    return hash((post.text, author.name, author.avatar_url, media))
 
-    A bounded LRU of recent ids (with their times) answers most questions in memory. The store is
-    asked (one query per batch) only about posts it could hold that the LRU may not know: posts
-    dated at or before the newest post the store held when the wall started (a restart), posts at
-    or before the newest post the LRU has forgotten, and posts more than :attr:`LOOKBACK_S` older
-    than the newest post seen since. Fresh posts of a running wall never cost a query. A post seen
-    again is an *update* (fresh metrics), not a new mention.
+
+@dataclass(slots=True, frozen=True)
+class Seen:
+    """What the deduper remembers of a post: when it was made, which source entry delivered it,
+    and a fingerprint of its content (:func:`content_key`)."""
+
+    ts: float
+    feed: str
+    content: int
+
+
+@dataclass(slots=True)
+class Split:
+    """A batch sorted by the deduper."""
+
+    new: list[Post] = field(default_factory=list)
+    updates: list[Post] = field(default_factory=list)
+    """Posts seen before, from the entry that delivered them first (fresh metrics, or an edit)."""
+    edited: set[str] = field(default_factory=set)
+    """Ids among :attr:`updates` whose content changed (an edit at the source)."""
+    foreign: list[Post] = field(default_factory=list)
+    """Posts whose id another source entry delivered first: only that entry may update them
+    (a feed that republishes another's item ids must not rewrite what it showed)."""
+
+
+class Deduper:
+    """Recognises posts seen before by id, and who delivered them.
+
+    A bounded LRU of recent ids answers most questions in memory. The store is asked (one query
+    per batch) only about posts it could hold that the LRU may not know: posts dated at or before
+    the newest post the store held when the wall started (a restart), posts at or before the
+    newest post the LRU has forgotten, and posts more than :attr:`LOOKBACK_S` older than the
+    newest post seen since. Fresh posts of a running wall never cost a query. A post seen again
+    is an *update* (fresh metrics, or an edit), not a new mention, when it comes from the source
+    entry that delivered it first; from another entry it is left out.
     """
 
     #: posts this much older than the newest one seen are checked against the store
@@ -111,7 +145,7 @@ class Deduper:
 
     def __init__(self, store: Store | None, capacity: int = 50_000) -> None:
         self._store = store
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._seen: OrderedDict[str, Seen] = OrderedDict()
         self._capacity = capacity
         newest = store.newest_time() if store is not None else None
         self._horizon = newest.timestamp() if newest is not None else float("-inf")
@@ -119,35 +153,46 @@ class Deduper:
         self._forgotten = float("-inf")
         """The newest time of a post the LRU has let go: older posts may be in the store."""
 
-    def split(self, posts: Sequence[Post]) -> tuple[list[Post], list[Post]]:
-        """``(new, seen_before)``; duplicates inside the batch keep the last copy as an update."""
+    def split(self, posts: Sequence[Post]) -> Split:
+        """Sort a batch; duplicates inside it keep the last copy as an update."""
         seen = self._seen
         if posts:
             self._latest = max(self._latest, *(p.timestamp for p in posts))
         limit = max(self._horizon, self._forgotten, self._latest - self.LOOKBACK_S)
         unknown = [p.id for p in posts if p.id not in seen and p.timestamp <= limit]
-        stored: set[str] = set()
+        stored: dict[str, Post | None] = {}
         if unknown and self._store is not None:
-            stored = self._store.has_posts(unknown)
-        new: list[Post] = []
-        updates: list[Post] = []
+            stored = self._store.get_posts(unknown)
+        out = Split()
         for post in posts:
             pid = post.id
-            known = pid in seen
-            seen[pid] = post.timestamp
-            if known:
-                seen.move_to_end(pid)
-                updates.append(post)
-            elif pid in stored:
-                updates.append(post)
+            known = seen.get(pid)
+            if known is None and pid in stored:
+                old = stored[pid]
+                # an unreadable stored row is replaced by the update
+                known = Seen(post.timestamp, post.feed, 0) if old is None else self.note(old)
+            content = content_key(post)
+            if known is None:
+                seen[pid] = Seen(post.timestamp, post.feed, content)
+                out.new.append(post)
+            elif known.feed != post.feed:
+                out.foreign.append(post)
             else:
-                new.append(post)
+                if known.content != content and known.content:
+                    out.edited.add(pid)
+                seen[pid] = Seen(known.ts, known.feed, content)
+                seen.move_to_end(pid)
+                out.updates.append(post)
         self._trim()
-        return new, updates
+        return out
 
-    def remember(self, post_id: str, timestamp: float) -> None:
-        """Mark an id as seen without asking the store (warming up from the store itself)."""
-        self._seen[post_id] = timestamp
+    def note(self, post: Post) -> Seen:
+        """What the deduper remembers of ``post`` (without keeping it)."""
+        return Seen(post.timestamp, post.feed, content_key(post))
+
+    def remember(self, post: Post) -> None:
+        """Mark a post as seen without asking the store (warming up from the store itself)."""
+        self._seen[post.id] = self.note(post)
         self._trim()
 
     def forget(self, post_id: str) -> None:
@@ -158,8 +203,8 @@ class Deduper:
     def _trim(self) -> None:
         seen = self._seen
         while len(seen) > self._capacity:
-            _, ts = seen.popitem(last=False)
-            self._forgotten = max(self._forgotten, ts)
+            _, known = seen.popitem(last=False)
+            self._forgotten = max(self._forgotten, known.ts)
 
 
 class ModerationHook(Protocol):
@@ -222,6 +267,8 @@ class IngestResult:
     store_failed: bool = False
     """The store could not take the batch: its posts are counted, but not kept (a source's
     saved place must not move past them)."""
+    unstored: list[Post] = field(default_factory=list)
+    """With :attr:`store_failed`: the enriched posts the store did not take (to write again)."""
     posts: list[Post] = field(default_factory=list)
     """The new posts, enriched (for ``agora fetch``)."""
 
@@ -269,9 +316,18 @@ class Pipeline:
                 result.skipped += 1
             else:
                 normalised.append(fixed)
-        new, updates = self.dedupe.split(normalised)
-        new, folded_texts = self._enrich(new, result, updating=False)
-        updates, _ = self._enrich(updates, result, updating=True)
+        split = self.dedupe.split(normalised)
+        if split.foreign:
+            result.skipped += len(split.foreign)
+            for post in split.foreign:
+                self.problems.report(
+                    "foreign-id",
+                    f"{post.feed} delivered {post.id[:120]}, which another source entry showed "
+                    "first; only that entry may change it",
+                    level=logging.INFO,
+                )
+        new, folded_texts = self._enrich(split.new, result, updating=False)
+        updates, _ = self._enrich(split.updates, result, updating=True, edited=split.edited)
         if self.store is not None and (new or updates):
             refused = self._store(new + updates, result)
             if refused:
@@ -302,22 +358,22 @@ class Pipeline:
             self.dedupe.forget(pid)
 
     def _enrich(
-        self, posts: list[Post], result: IngestResult, *, updating: bool
+        self,
+        posts: list[Post],
+        result: IngestResult,
+        *,
+        updating: bool,
+        edited: set[str] | None = None,
     ) -> tuple[list[Post], list[str]]:
         """Moderation, topics and sentiment for new posts (or updates of known ones)."""
         kept: list[Post] = []
         folded_texts: list[str] = []
-        aggregates = self.aggregates
         for post in posts:
             try:
                 folded = fold(post.text)
                 verdict = self.moderate(post, folded)
                 if updating:
-                    # an update carries fresh metrics (or an edited text): enriched again; a
-                    # decision taken meanwhile stays unless the edit now trips a filter
-                    known = aggregates.state_of(post.id)
-                    hidden_now = verdict.state == "hidden"
-                    verdict = known if known is not None and not hidden_now else verdict
+                    verdict, folded = self._update_state(post, verdict, folded, edited or set())
                 post.moderation = verdict
                 self.topics(post, folded)
             except Exception as exc:
@@ -343,12 +399,50 @@ class Pipeline:
             kept, folded_texts = scored, scored_texts
         return kept, folded_texts
 
+    def _update_state(
+        self, post: Post, verdict: Moderation, folded: str, edited: set[str]
+    ) -> tuple[Moderation, str]:
+        """The state of a post seen again, and its folded text.
+
+        Fresh metrics keep the state it had (an operator's decision stays). An edit that now
+        trips a filter hides it. An edit of a post an operator pinned, or approved on a wall that
+        waits for approval, is not shown: the wall keeps the version the operator saw (its
+        metrics still update), so an approval cannot be turned into approval of other words.
+        """
+        known = self.aggregates.state_of(post.id)
+        if known is None or verdict.state == "hidden":
+            return verdict, folded
+        approved_by_hand = known.state == "pinned" or (
+            known.state == "approved" and verdict.state == "pending"
+        )
+        if post.id not in edited or not approved_by_hand:
+            return known, folded
+        old = self.store.get_post(post.id) if self.store is not None else None
+        if old is None:  # the approved version is gone: the edit waits like a new post
+            return Moderation("pending", ("edited at the source after it was approved",)), folded
+        post.text = old.text
+        post.media = old.media
+        post.author = replace(post.author, name=old.author.name, avatar_url=old.author.avatar_url)
+        self.dedupe.remember(post)  # the approved version is what the next copy is compared to
+        self.problems.report(
+            "edited-after-approval",
+            f"{post.id[:120]}: edited at the source after an operator approved it; the wall "
+            "keeps the approved version",
+            level=logging.INFO,
+        )
+        return known, fold(post.text)
+
     def _store(self, posts: list[Post], result: IngestResult) -> set[str]:
         """Keep a batch in the store; a post the store refuses is left out alone. Returns the
-        ids of the posts left out."""
+        ids of the posts left out. A store that cannot write at all (:class:`StoreUnavailableError`)
+        is not the posts' fault: the batch is marked :attr:`IngestResult.store_failed` and every
+        post stays (shown, and retried by the caller)."""
         assert self.store is not None
         try:
             result.stored = self.store.add_posts(posts)
+            return set()
+        except StoreUnavailableError as exc:
+            self._store_down(posts, exc, result)
             return set()
         except Exception as exc:
             first_error: Exception = exc
@@ -357,19 +451,15 @@ class Pipeline:
         for post in posts:
             try:
                 stored += self.store.add_posts([post])
+            except StoreUnavailableError as exc:
+                self._store_down(posts, exc, result)
+                return set()
             except Exception as exc:
                 refused.add(post.id)
                 first_error = exc
         if refused and len(refused) == len({p.id for p in posts}):
-            # nothing could be written: the store is at fault, not the posts. They are still
-            # shown (the wall keeps running), but the caller must not move a source's place.
-            log.error(
-                "store: could not keep %d post(s): %s: %s",
-                len(refused),
-                type(first_error).__name__,
-                first_error,
-            )
-            result.store_failed = True
+            # nothing could be written: the store is at fault, not the posts
+            self._store_down(posts, first_error, result)
             return set()
         for post in posts:
             if post.id in refused:
@@ -377,6 +467,12 @@ class Pipeline:
         result.skipped += len(refused)
         result.stored = stored
         return refused
+
+    @staticmethod
+    def _store_down(posts: list[Post], exc: BaseException, result: IngestResult) -> None:
+        log.error("store: could not keep %d post(s): %s: %s", len(posts), type(exc).__name__, exc)
+        result.store_failed = True
+        result.unstored = list(posts)
 
     def _count(self, new: list[Post], folded_texts: list[str], result: IngestResult) -> None:
         """Count new posts in the figures (one at a time when the batch fails)."""
@@ -405,7 +501,7 @@ class Pipeline:
         count = 0
         batch: list[Post] = []
         for post in posts:
-            self.dedupe.remember(post.id, post.timestamp)
+            self.dedupe.remember(post)
             batch.append(post)
             if len(batch) == 1_000:
                 count += self._warm_batch(batch)

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,10 @@ from agora.core.redact import redact
 
 #: Receives every batch of posts a source produces (the pipeline's queue in the wall).
 Sink = Callable[[Sequence[Post]], None]
+
+
+async def _always_room() -> None:
+    """The default :attr:`SourceContext.room`: there is always room (commands, tests)."""
 
 
 def utcnow() -> datetime:
@@ -53,6 +58,14 @@ class SourceContext:
     """How long one :meth:`Source.fetch` round may wait for a server's ``Retry-After`` and try
     again before it gives up (``agora fetch``: 60 s, or ``--seconds``). The wall's own polling
     does not use it: it waits out any ``Retry-After`` between rounds."""
+    room: Callable[[], Awaitable[None]] = _always_room
+    """Awaited before every round and stream event: returns once the wall can take more posts
+    (the engine's inbox is bounded; while it is full, sources wait instead of piling posts up)."""
+    busy: Callable[[], bool] = lambda: False
+    """True while the wall cannot take more posts (the webhook answers 503 meanwhile)."""
+    deliver_stored: Callable[[Source, Sequence[Post]], Future[bool]] | None = None
+    """In the wall: queue a source's posts with a receipt resolved once they are stored (the
+    webhook answers 202 only then); ``None`` where posts are simply collected (commands)."""
 
 
 class Source(ABC):
@@ -97,6 +110,7 @@ class Source(ABC):
         """Produce posts until ``stop`` is set. The default polls :meth:`fetch` every
         :attr:`every` seconds; errors are recorded in :attr:`health` and never escape."""
         while not stop.is_set():
+            await self.context.room()
             try:
                 posts = await self.fetch()
             except asyncio.CancelledError:

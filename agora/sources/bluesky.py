@@ -569,6 +569,7 @@ class BlueskySource(LiveSource):
             self.succeed(0)
             async for message in ws:
                 self.on_message(message)
+                await self.context.room()
 
     async def _jetstream_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -286,6 +286,7 @@ class LiveSource(Source):
         """Poll until ``stop`` is set, pacing rounds by :attr:`every` and by failures."""
         async with self.session():
             while not stop.is_set():
+                await self.context.room()
                 delay = await self.poll_round(sink)
                 if await wait_or_stop(stop, delay):
                     return

@@ -377,6 +377,7 @@ class MastodonSource(LiveSource):
             self.succeed(caught)
             async for event, data in iter_sse(response.aiter_lines()):
                 self._on_event(tag, event, data, sink)
+                await self.context.room()
 
     def _on_event(self, tag: str, event: str, data: str, sink: Sink) -> None:
         if event == "delete":

@@ -4,15 +4,19 @@
 ``agora fetch`` prints). The request must carry ``Authorization: Bearer <token>``; the token is
 compared in constant time (:func:`hmac.compare_digest`). Answers:
 
-* ``202`` ``{"accepted": n, "rejected": [{"index": i, "error": "…"}]}``: the valid posts went into
-  the same pipeline as every other source's (moderation, sentiment, topics, store);
+* ``202`` ``{"accepted": n, "rejected": [{"index": i, "error": "…"}]}``: the valid posts went through
+  the same pipeline as every other source's (moderation, sentiment, topics) and are stored (in a
+  running wall the answer waits until they are: a ``202`` is never lost);
 * ``400`` with ``{"error": "…"}`` for a body that is not JSON, not an object or list, or holds no
   valid post;
 * ``401`` without the right token, ``404`` for another path, ``405`` for another method;
 * ``411`` without ``Content-Length`` (chunked bodies are not accepted);
 * ``413`` for a body larger than ``max_bytes`` (1 MiB by default), refused before it is read;
 * ``408``, and the connection closed, for a request that has not arrived whole (headers and body)
-  within ``request_timeout`` (10 s by default), however steadily its bytes trickle in.
+  within ``request_timeout`` (10 s by default), however steadily its bytes trickle in;
+* ``503`` with ``Retry-After`` while the wall is behind with its posts (its inbox is full), and
+  ``503`` when they could not be stored (the disk is full) or not within 30 s: the caller sends
+  the same posts again later (the same ids are updates, never counted twice).
 
 The endpoint runs on the source loop (asyncio; requests are parsed by h11), bound to ``host``
 (127.0.0.1 unless configured otherwise) and ``port``. A connection costs a socket, not a thread: 50
@@ -63,6 +67,11 @@ MAX_HEAD = 16 * 1024
 READ_CHUNK = 64 * 1024
 #: Seconds a client has to take its answer.
 WRITE_TIMEOUT = 5.0
+#: The Retry-After of a ``503`` while the wall is behind with its posts, in seconds.
+BUSY_RETRY_S = 5
+#: How long a request waits for its posts to be stored before the caller is told to send them
+#: again, in seconds.
+STORE_WAIT_S = 30.0
 
 
 class _Reply(NamedTuple):
@@ -208,6 +217,12 @@ class _Handler:
 
     async def _ingest(self, body: bytes) -> _Reply:
         source = self.server.source
+        if source.context.busy():  # the wall is behind: the caller should send again later
+            return _Reply(
+                503,
+                {"error": "the wall is behind with its posts; send again in a few seconds"},
+                (("Retry-After", str(BUSY_RETRY_S)),),
+            )
         try:
             # parsing and checking up to 1,000 posts: off the loop, which serves the others
             status, answer = await asyncio.to_thread(source.ingest, body)
@@ -361,10 +376,21 @@ class WebhookSource(LiveSource):
         deliver = self._deliver
         if deliver is None:
             return 503, {"error": "the wall is not taking posts right now"}
-        try:
-            deliver(posts)
-        except RuntimeError:  # the loop closed meanwhile
-            return 503, {"error": "the wall is stopping"}
+        deliver_stored = self.context.deliver_stored
+        if deliver_stored is not None:
+            # in the wall: answer 202 only once the posts are stored (this runs on a worker
+            # thread, so waiting holds no other request)
+            receipt = deliver_stored(self, posts)
+            try:
+                if not receipt.result(timeout=STORE_WAIT_S):
+                    return 503, {"error": "the wall could not keep these posts; send them again"}
+            except TimeoutError:
+                return 503, {"error": "the wall is behind; send these posts again in a minute"}
+        else:
+            try:
+                deliver(posts)
+            except RuntimeError:  # the loop closed meanwhile
+                return 503, {"error": "the wall is stopping"}
         with self._lock:
             self.mark_ok(len(posts))
         return 202, {"accepted": len(posts), "rejected": rejected}

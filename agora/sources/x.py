@@ -396,6 +396,7 @@ class XSource(LiveSource):
                     if not line.strip():
                         continue  # keep-alive
                     self._on_line(line, sink)
+                    await self.context.room()
         except AuthError as exc:
             raise self._auth_error(exc) from None
 

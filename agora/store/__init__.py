@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from agora.core.post import Moderation, ModerationState, Post
+from agora.core.storage import StoreUnavailableError
 from agora.store.base import Decision, Store
 from agora.store.memory import MemoryStore
 from agora.store.sqlite import SqliteStore, StoreOpenError, describe_failure
@@ -89,10 +90,11 @@ class FallbackStore(Store):
         store = self._active
         try:
             return operation(store)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, StoreUnavailableError) as exc:
             with self._switch_lock:
                 if self._active is store and isinstance(store, SqliteStore):
-                    why = describe_failure(exc, store.path)
+                    cause = exc.__cause__ if isinstance(exc, StoreUnavailableError) else None
+                    why = str(exc) if cause is not None else describe_failure(exc, store.path)
                     self._log.error("store: %s; %s", why, _LOST)
                     self._active = MemoryStore(status=f"memory ({why})")
                     with contextlib.suppress(Exception):
@@ -111,9 +113,9 @@ class FallbackStore(Store):
     def get_post(self, post_id: str) -> Post | None:
         return self._call(lambda s: s.get_post(post_id))
 
-    def has_posts(self, post_ids: Iterable[str]) -> set[str]:
+    def get_posts(self, post_ids: Iterable[str]) -> dict[str, Post | None]:
         ids = list(post_ids)
-        return self._call(lambda s: s.has_posts(ids))
+        return self._call(lambda s: s.get_posts(ids))
 
     def delete_posts(self, post_ids: Iterable[str]) -> int:
         ids = list(post_ids)

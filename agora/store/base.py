@@ -56,8 +56,9 @@ class Store(ABC):
         """The stored post with this id."""
 
     @abstractmethod
-    def has_posts(self, post_ids: Iterable[str]) -> set[str]:
-        """Which of these ids are stored."""
+    def get_posts(self, post_ids: Iterable[str]) -> dict[str, Post | None]:
+        """The stored posts among these ids (``None`` for a stored row that cannot be read
+        back). One query per call (in chunks)."""
 
     @abstractmethod
     def delete_posts(self, post_ids: Iterable[str]) -> int:

@@ -46,9 +46,9 @@ class MemoryStore(Store):
         with self._lock:
             return self._posts.get(post_id)
 
-    def has_posts(self, post_ids: Iterable[str]) -> set[str]:
+    def get_posts(self, post_ids: Iterable[str]) -> dict[str, Post | None]:
         with self._lock:
-            return {i for i in post_ids if i in self._posts}
+            return {i: self._posts[i] for i in post_ids if i in self._posts}
 
     def delete_posts(self, post_ids: Iterable[str]) -> int:
         removed = 0

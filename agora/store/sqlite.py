@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agora.core.post import Moderation, ModerationState, Post, PostError
+from agora.core.storage import StoreUnavailableError
 from agora.store.base import Decision, Store
 
 #: Schema upgrades: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
@@ -227,19 +228,24 @@ class SqliteStore(Store):
         ]
         with self._lock:
             db = self._db
-            with _transaction(db):
-                before = db.total_changes
-                db.executemany(
-                    "INSERT OR IGNORE INTO posts (id, created, source, body, state) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-                new = db.total_changes - before
-                if new < len(rows):
+            try:
+                with _transaction(db):
+                    before = db.total_changes
                     db.executemany(
-                        "UPDATE posts SET body = ?, state = ? WHERE id = ?",
-                        [(r[3], r[4], r[0]) for r in rows],
+                        "INSERT OR IGNORE INTO posts (id, created, source, body, state) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        rows,
                     )
+                    new = db.total_changes - before
+                    if new < len(rows):
+                        db.executemany(
+                            "UPDATE posts SET body = ?, state = ? WHERE id = ?",
+                            [(r[3], r[4], r[0]) for r in rows],
+                        )
+            except (sqlite3.OperationalError, OSError) as exc:
+                # the database cannot write (full disk, I/O, locked, read-only): not the posts'
+                # fault, and the caller must not take it for theirs
+                raise StoreUnavailableError(describe_failure(exc, self.path)) from exc
         return new
 
     def get_post(self, post_id: str) -> Post | None:
@@ -247,21 +253,17 @@ class SqliteStore(Store):
             row = self._db.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone()
         return _decode(row[0]) if row else None
 
-    def has_posts(self, post_ids: Iterable[str]) -> set[str]:
+    def get_posts(self, post_ids: Iterable[str]) -> dict[str, Post | None]:
         ids = list(dict.fromkeys(post_ids))
-        found: set[str] = set()
+        rows: list[tuple[str, str]] = []
         with self._lock:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                found.update(
-                    row[0]
-                    for row in self._db.execute(
-                        f"SELECT id FROM posts WHERE id IN ({marks})",
-                        chunk,
-                    )
+                rows.extend(
+                    self._db.execute(f"SELECT id, body FROM posts WHERE id IN ({marks})", chunk)
                 )
-        return found
+        return {post_id: _decode(body) for post_id, body in rows}
 
     def delete_posts(self, post_ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(post_ids))

@@ -201,7 +201,7 @@ def test_a_server_that_goes_away_and_comes_back(
         wall.tick()  # the wall runs on and says what is stale, calmly
         since = f"{health.last_success.astimezone():%H:%M}"
         assert f"hn: failing, no data since {since}" in window.status.text()
-        assert all(thread.is_alive() for thread in engine._threads)
+        assert all(thread.is_alive() for thread in engine.threads)
 
         asked = len(algolia.filters)
         algolia.add(4, t0 + 100)
@@ -397,7 +397,7 @@ def test_the_clock_jumping_forwards_and_backwards(
         assert engine.snapshot.kpis.mentions_today == 7
         turns = window.turns
         qtbot.waitUntil(lambda: window.turns > turns, timeout=60_000)  # and rotation turns
-        assert all(thread.is_alive() for thread in engine._threads)
+        assert all(thread.is_alive() for thread in engine.threads)
     finally:
         wall.close()
         engine.close()

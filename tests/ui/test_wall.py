@@ -147,7 +147,7 @@ def test_operator_keys_and_hiding_the_featured_post_persists(qtbot: QtBot, tmp_p
         assert shown is not None
         hidden = wall.hide_current_featured(window)
         assert hidden == shown
-        decision = engine._queue.get_nowait()  # what the ingest thread would take
+        decision = engine.inbox.get_nowait()  # what the ingest thread would take
         assert isinstance(decision, Decision)
         engine.apply_decision(decision)
         engine.publish(force=True)

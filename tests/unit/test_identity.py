@@ -29,7 +29,7 @@ from agora.sources.identity import stamp
 from agora.sources.registry import build_source
 from agora.sources.webhook import WebhookSource
 from agora.store.sqlite import SqliteStore
-from tests.unit.sourcekit import DATA, context
+from tests.unit.sourcekit import context
 
 TOKEN = "identity-test-token-4f9a"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -261,13 +261,29 @@ def test_a_webhook_cannot_slip_past_block_sources_by_naming_another(
         wall.close()
 
 
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Phone news</title>
+  <id>urn:uuid:6b8f0c1e-0000-4000-8000-000000000001</id>
+  <updated>{now}</updated>
+  <entry>
+    <title>Nokia says the Lumen partnership is over</title>
+    <id>urn:uuid:6b8f0c1e-0000-4000-8000-000000000002</id>
+    <updated>{now}</updated>
+    <author><name>Nokia</name></author>
+    <link href="https://news.example/lumen"/>
+  </entry>
+</feed>
+"""
+
+
 def rss_config(tmp_path: Path, server: HTTPServer, allow: str) -> Path:
-    feed = (DATA / "atom_blog.xml").read_text(encoding="utf-8")
-    server.expect_request("/blog.xml").respond_with_data(feed, content_type="application/atom+xml")
+    feed = FEED.format(now=NOW.isoformat().replace("+00:00", "Z"))
+    server.expect_request("/feed.xml").respond_with_data(feed, content_type="application/atom+xml")
     path = tmp_path / "wall.toml"
     path.write_text(
         '[wall]\nname = "Test"\n\n[topics.lumen]\nterms = ["lumen"]\n\n'
-        f'[[sources]]\nname = "blog"\nkind = "rss"\nurl = "{server.url_for("/blog.xml")}"\n\n'
+        f'[[sources]]\nname = "news"\nkind = "rss"\nurl = "{server.url_for("/feed.xml")}"\n\n'
         f'[moderation]\napproval = "manual"\nallow_authors = ["{allow}"]\n',
         encoding="utf-8",
     )
@@ -277,18 +293,15 @@ def rss_config(tmp_path: Path, server: HTTPServer, allow: str) -> Path:
 def test_an_rss_author_named_like_a_trusted_account_is_not_trusted(
     server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    feed = (DATA / "atom_blog.xml").read_text(encoding="utf-8")
-    author = feed.split("<name>", 1)[1].split("</name>", 1)[0]
-    # the X account of that name is trusted; the feed's author of that name is not
-    assert main(["fetch", str(rss_config(tmp_path, server, f"x:@{author}"))]) == 0
+    # anyone's feed can sign an item "Nokia": the X account @nokia is trusted, not the name
+    assert main(["fetch", str(rss_config(tmp_path, server, "x:@nokia"))]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    mine = [line for line in lines if line["author"]["handle"] == author]
-    assert mine and all(line["moderation"]["state"] == "pending" for line in mine)
-    # named with its source, the feed's author is trusted
-    assert main(["fetch", str(rss_config(tmp_path, server, f"rss:{author}"))]) == 0
+    assert [line["author"]["handle"] for line in lines] == ["Nokia"]
+    assert lines[0]["moderation"]["state"] == "pending"
+    # named with its source, the feed's author is trusted (the operator chose to)
+    assert main(["fetch", str(rss_config(tmp_path, server, "rss:Nokia"))]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    mine = [line for line in lines if line["author"]["handle"] == author]
-    assert mine and all(line["moderation"]["state"] == "approved" for line in mine)
+    assert lines[0]["moderation"]["state"] == "approved"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +384,9 @@ def test_accounts_match_with_their_source() -> None:
         ("analytics", 'owned_accounts = ["nokiacare"]', ['"x:@nokiacare"']),
         ("analytics", 'owned_accounts = ["mastodon:@nokia"]', ["@name@server"]),
         ("analytics", 'owned_accounts = ["webhook:@care"]', ["trusted_authors"]),
+        ("analytics", 'owned_accounts = ["twitter:@nokia"]', ['write "x:@nokia"']),
+        ("analytics", 'owned_accounts = ["youtube:@nokia"]', ["channel id"]),
+        ("analytics", 'owned_accounts = ["bluesky:@nokia"]', ["domain handle"]),
     ],
 )
 def test_check_explains_how_to_write_an_account(
@@ -391,3 +407,18 @@ def test_check_explains_how_to_write_an_account(
     assert f"wall.toml:8: {section}.{key}[0]:" in err
     for word in words:
         assert word in err
+
+
+def test_a_source_name_cannot_forge_another_entrys_namespace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A webhook named "push:tool" would share ids with the webhook "push" (its caller's
+    "tool:42" is "webhook:push:tool:42" too): names may not hold a colon."""
+    path = tmp_path / "wall.toml"
+    path.write_text(
+        '[wall]\nname = "Test"\n\n[[sources]]\nname = "push:tool"\nkind = "webhook"\n'
+        'token = "env:AGORA_ID_TOKEN"\n',
+        encoding="utf-8",
+    )
+    assert main(["check", str(path)]) == 2
+    assert "no spaces or colons" in capsys.readouterr().err

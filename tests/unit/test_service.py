@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agora import engine as engine_module
 from agora.config.schema import WallConfig
 from agora.engine import Engine
+from agora.engine import source_loop as engine_module
 from agora.service import (
     JsonFormatter,
     RedactSecrets,

@@ -131,5 +131,5 @@ def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
         engine.stop(timeout=1.0)
         took = time.monotonic() - started
     assert took < 3.0  # stop waits 1 s at most; the rest is slack for a busy machine
-    assert all(not t.is_alive() for t in engine._threads)
+    assert all(not t.is_alive() for t in engine.threads)
     assert engine.health()["fedi"].posts == 1

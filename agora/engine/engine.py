@@ -1,0 +1,478 @@
+"""The engine: a wall's data side, wiring the parts of this package together.
+
+:class:`Engine` owns the store, the pipeline (:mod:`agora.engine.wiring`), the inbox
+(:mod:`agora.engine.inbox`), the source loop (:mod:`agora.engine.source_loop`), the publisher
+(:mod:`agora.engine.publisher`) and the moderation desk, and runs the *ingest thread*: it works
+through the inbox in order — posts into the pipeline (then the places that cover them into the
+store), decisions, deletions, reloads — applies retention in small steps and publishes
+snapshots. Qt-free: the wall reads :attr:`Engine.snapshot` on its UI tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from agora.config.schema import WallConfig
+from agora.core.aggregates import HORIZON_MINUTES
+from agora.core.health import SourceHealth
+from agora.core.post import Post
+from agora.core.problems import ProblemLog
+from agora.core.snapshot import Snapshot
+from agora.decisions import DecisionDesk
+from agora.engine.cursors import CursorBook
+from agora.engine.inbox import Batch, Deletion, Inbox, Reconfigure
+from agora.engine.publisher import HealthKeeper, Publisher
+from agora.engine.reload import plan_sources
+from agora.engine.source_loop import LOOP_STALL_S, SourceLoop
+from agora.engine.wiring import (
+    build_pipeline,
+    panel_windows,
+    pipeline_changed,
+    reenrich,
+    utcnow,
+    what_changed,
+)
+from agora.service import Watchdog
+from agora.sources.base import Source, SourceContext
+from agora.sources.identity import stamp
+from agora.store.base import Decision, DecisionAction, Store
+
+log = logging.getLogger("agora.engine")
+
+#: The ingest thread wakes up at least this often, in seconds, with or without input (to publish
+#: when the minute turns, run retention, and beat for the watchdog).
+WAKE_EVERY = 0.5
+#: How often retention runs, in seconds.
+RETENTION_EVERY = 60.0
+#: Most posts the ingest thread takes from the inbox in one go.
+INGEST_BATCH = 5_000
+#: The watchdog's name for the ingest thread.
+INGEST_NAME = "the ingest thread"
+#: Most posts kept to write again after the store could not take them (beyond, the oldest are
+#: let go: the sources' places stay unsaved, so a restart fetches them again).
+UNSTORED_LIMIT = 20_000
+
+
+class Engine:
+    """Runs a wall's data side: sources, pipeline, store, snapshots."""
+
+    def __init__(
+        self,
+        config: WallConfig,
+        store: Store,
+        *,
+        config_dir: Path,
+        clock: Callable[[], datetime] = utcnow,
+        sources: Sequence[Source] | None = None,
+        inbox_limit: int | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.pipeline = build_pipeline(config, store)
+        self.windows = panel_windows(config)
+        self.problems = ProblemLog(logging.getLogger("agora.sources"))
+        self.cursors = CursorBook(store)
+        """Sources' saved places, written only after the posts before them are stored."""
+        self.inbox = Inbox() if inbox_limit is None else Inbox(inbox_limit)
+        """What the ingest thread works through, bounded: sources wait while it is full."""
+        self.source_loop = SourceLoop(self.inbox, self.cursors)
+        context = SourceContext(
+            wall=config,
+            config_dir=config_dir,
+            get_cursor=self.cursors.get,
+            set_cursor=self.cursors.stage,
+            clock=clock,
+            delete=self.delete,
+            room=self.inbox.room,
+            busy=lambda: self.inbox.full,
+            deliver_stored=self.submit_stored,
+        )
+        self.source_context = context
+        """What the sources were given (a hot reload builds new sources with the new config)."""
+        if sources is None:
+            from agora.sources.registry import build_sources
+
+            sources = build_sources(config, context)
+        self.sources: list[Source] = list(sources)
+        self.watchdog: Watchdog | None = None
+        """Set by the wall before :meth:`start`: the ingest thread and source loop beat on it."""
+        self.publisher = Publisher(
+            store,
+            clock,
+            self.pipeline.aggregates.snapshot(
+                clock(), windows=self.windows, store_status=store.status
+            ),
+        )
+        self.health_keeper = HealthKeeper(store, clock)
+        self.desk = DecisionDesk(store)
+        """Moderation decisions: recorded, applied, and followed across processes."""
+        self.ingested = 0
+        self.ready = threading.Event()
+        """Set once stored history has been loaded back into the aggregates."""
+        self._applied_config = config
+        """The config the pipeline was built for (a reload's config waits in the inbox)."""
+        self._stop = threading.Event()
+        self._ingest_thread: threading.Thread | None = None
+        self._urgent = False
+        self._unstored: list[Post] = []
+        """Posts the store could not take yet, written again before the next batch."""
+        self._held: dict[str, str | None] = {}
+        """Sources' places held back while posts before them are not stored."""
+        self._let_go = False
+        """Unstored posts were let go this run: no place may be saved until a restart."""
+
+    # -- the snapshot the UI reads ---------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The latest published snapshot (an immutable object; safe from any thread)."""
+        return self.publisher.snapshot
+
+    @property
+    def publish_ms(self) -> Sequence[float]:
+        """How long the latest snapshot builds took, in milliseconds (for the benchmarks)."""
+        return self.publisher.build_ms
+
+    def health(self) -> dict[str, SourceHealth]:
+        """Current health of every source."""
+        return {s.name: s.health for s in self.sources}
+
+    def publish(self, force: bool = False) -> Snapshot:
+        """Build and publish a snapshot when something changed (or the minute turned)."""
+        return self.publisher.publish(self.pipeline, self.windows, self.health(), force=force)
+
+    def wait_for(self, check: Callable[[Snapshot], bool], timeout: float = 5.0) -> bool:
+        """Wait until a published snapshot satisfies ``check`` (tests, the console); ``False``
+        when ``timeout`` seconds passed first."""
+        return self.publisher.wait_for(check, timeout)
+
+    def publish_interval(self) -> float:
+        """Seconds to wait after a snapshot before building the next one."""
+        return self.publisher.interval()
+
+    def save_health(self, *, force: bool = False) -> None:
+        """Keep the sources' health in the store for the operator console."""
+        self.health_keeper.save(self.config.wall.name, self.health(), force=force)
+
+    # -- input ------------------------------------------------------------------------------------
+
+    def submit(self, posts: Sequence[Post]) -> None:
+        """Hand a batch of posts to the ingest thread (thread-safe, never blocks). On the source
+        loop the batch carries the places sources saved for it (see :class:`CursorBook`)."""
+        self.source_loop.submit(posts)
+
+    def submit_stored(self, source: Source, posts: Sequence[Post]) -> Future[bool]:
+        """Queue a source's posts with a receipt, resolved once they are handled: ``True`` when
+        they are stored (thread-safe; the webhook answers its caller only then)."""
+        receipt: Future[bool] = Future()
+        self.inbox.put(Batch(stamp(source, posts), {}, receipt))
+        return receipt
+
+    def delete(self, post_ids: Sequence[str]) -> None:
+        """Posts deleted at the source: the ingest thread removes them from the store and the
+        wall, after the posts submitted before (thread-safe, never blocks)."""
+        if post_ids:
+            self.inbox.put(Deletion(tuple(post_ids)))
+
+    def delete_now(self, post_ids: Sequence[str]) -> int:
+        """Remove deleted posts on the calling thread (ingest thread or tests)."""
+        try:
+            return self.pipeline.delete(post_ids)
+        except Exception as exc:  # a store problem must not stop ingest
+            log.error("could not remove %d deleted post(s): %s", len(post_ids), exc)
+            return 0
+
+    def decide(self, action: DecisionAction, target: str, actor: str, reason: str = "") -> None:
+        """Record an operator's decision; it reaches the wall on the next snapshot (thread-safe)."""
+        self.inbox.put(Decision(action, target, actor, self.clock(), reason))
+
+    def apply_decision(self, decision: Decision) -> None:
+        """Persist a decision and apply it to what the wall shows (ingest thread or tests)."""
+        try:
+            decision = self.desk.record(decision, self.pipeline)
+        except Exception as exc:
+            log.error("store: could not save the decision (%s); applied for this run only", exc)
+        self.desk.apply(self.pipeline, decision)
+        log.info("decision: %s %s by %s", decision.action, decision.target, decision.actor)
+
+    def poll_decisions(self) -> int:
+        """Apply decisions other processes saved in the store (ingest thread or tests)."""
+        return self.desk.poll(self.pipeline)
+
+    def ingest_now(self, posts: Sequence[Post]) -> None:
+        """Run a batch through the pipeline on the calling thread (tests, commands)."""
+        self.pipeline.ingest(posts, now=self.clock())
+        self.ingested += len(posts)
+
+    # -- hot reload -------------------------------------------------------------------------------
+
+    def reconfigure(self, config: WallConfig, *, config_dir: Path | None = None) -> list[str]:
+        """Apply a new config to the running engine without losing data (thread-safe).
+
+        Sources whose entry changed (or that read the topics, when the topics changed) are
+        stopped and started again with their saved cursors; the others keep running. New topics,
+        analytics, moderation rules or time zone rebuild the figures from the store on the
+        ingest thread (operator decisions applied again); screens only change the windows the
+        snapshot is computed for. Returns what will change, in words, for the log.
+        """
+        old = self.config
+        changes: list[str] = []
+        if pipeline_changed(old, config):
+            what = ", ".join(what_changed(old, config))
+            changes.append(f"figures rebuilt from the store ({what} changed)")
+        context = replace(
+            self.source_context,
+            wall=config,
+            config_dir=config_dir or self.source_context.config_dir,
+        )
+        self.source_context = context
+        plan = plan_sources(old, config, self.sources, context)
+        if plan.stopping or plan.starting:
+            self.sources = plan.sources
+            self.source_loop.swap(plan.stopping, plan.starting)
+        if described := plan.describe():
+            changes.append(described)
+        self.config = config
+        if self.running:
+            self.inbox.put(Reconfigure(config))
+        else:
+            self.apply_config_now(config, old)
+        return changes
+
+    def apply_config_now(self, config: WallConfig, old: WallConfig | None = None) -> None:
+        """Rebuild the pipeline for ``config`` when it must (ingest thread, or tests)."""
+        previous = old or self._applied_config
+        self._applied_config = config
+        self.config = config
+        self.windows = panel_windows(config)
+        if pipeline_changed(previous, config):
+            started = time.perf_counter()
+            self.pipeline = build_pipeline(config, self.store)
+            count = self.warm(enrich=True, rescore=previous.analytics != config.analytics)
+            log.info(
+                "figures rebuilt for the new config from %d stored posts in %.1f s",
+                count,
+                time.perf_counter() - started,
+            )
+        try:
+            self.publish(force=True)
+        except Exception:
+            log.exception("could not build a snapshot; keeping the previous one")
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def warm(self, *, enrich: bool = False, rescore: bool = False) -> int:
+        """Load the stored posts the figures reach back to (56 hours) into the aggregates
+        (``enrich``: matching topics and moderation rules again, see :func:`reenrich`)."""
+        since = self.clock() - timedelta(minutes=HORIZON_MINUTES)
+        decisions = self.desk.load()
+        self.desk.prime(self.pipeline, decisions)  # a blocked author's posts come back hidden
+        try:
+            stored = self.store.iter_posts(since)
+            if enrich:
+                stored = reenrich(self.pipeline, stored, rescore=rescore)
+            count = self.pipeline.warm(stored)
+        except Exception as exc:  # a damaged store must not stop the wall
+            log.error("store: could not read history back: %s", exc)
+            count = 0
+        if count:
+            log.info("loaded %d stored posts back into the figures", count)
+        replayed = self.desk.replay(self.pipeline, decisions, oldest_ts=since.timestamp())
+        if decisions:
+            log.info(
+                "%d moderation decision(s) read back from the store (%d applied to the figures)",
+                len(decisions),
+                replayed,
+            )
+        return count
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """The engine's worker threads (the ingest thread and the source loop), once started."""
+        found = [self._ingest_thread, self.source_loop.thread]
+        return [t for t in found if t is not None]
+
+    @property
+    def running(self) -> bool:
+        """True while a worker thread runs."""
+        return any(t.is_alive() for t in self.threads)
+
+    def start(self) -> None:
+        """Start the ingest thread and the source loop."""
+        self._ingest_thread = threading.Thread(
+            target=self._ingest_loop, name="agora-ingest", daemon=True
+        )
+        self._ingest_thread.start()
+        self.source_loop.watchdog = self.watchdog
+        self.source_loop.start(self.sources)
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop every source and thread; returns within about ``timeout`` seconds."""
+        self._stop.set()
+        self.source_loop.stop()
+        self.inbox.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for thread in self.threads:
+            if thread.is_alive():
+                log.warning("%s did not stop within %.1f s", thread.name, timeout)
+
+    def close(self) -> None:
+        """Stop and close the store."""
+        self.stop()
+        self.store.close()
+
+    # -- the ingest thread ------------------------------------------------------------------------
+
+    def _ingest_loop(self) -> None:
+        self.warm(enrich=True)  # the moderation rules of this run apply to what was stored
+        self.ready.set()
+        self.publish(force=True)
+        last_publish = time.monotonic()
+        last_retention = 0.0
+        watchdog = self.watchdog
+        if watchdog is not None:
+            watchdog.watch(INGEST_NAME, LOOP_STALL_S)
+        while not self._stop.is_set():
+            if watchdog is not None:
+                watchdog.beat(INGEST_NAME)
+            self._work_through_inbox()
+            if self._stop.is_set():
+                break  # what was not stored keeps its place unsaved: fetched again at start
+            if self.poll_decisions():  # made by another process (agora moderation, the console)
+                self._urgent = True
+            now = time.monotonic()
+            if now - last_retention >= RETENTION_EVERY:
+                last_retention = now
+                self.run_retention()
+            if self._urgent or now - last_publish >= self.publish_interval():
+                last_publish = now
+                self._urgent = False
+                try:
+                    self.publish()
+                except Exception:
+                    log.exception("could not build a snapshot; keeping the previous one")
+                self.save_health()
+
+    def _work_through_inbox(self) -> None:
+        """Take what the inbox holds (up to :data:`INGEST_BATCH` posts) and handle it in order:
+        posts before a deletion or a reload go in first."""
+        batch: list[Post] = []
+        cursors: dict[str, str | None] = {}
+        receipts: list[Future[bool]] = []
+        try:
+            item = self.inbox.get(timeout=WAKE_EVERY)
+            while True:
+                if isinstance(item, Decision):
+                    self.apply_decision(item)
+                    self._urgent = True
+                elif isinstance(item, Deletion | Reconfigure):
+                    if batch or cursors:
+                        self._ingest_batch(batch, cursors, receipts)
+                        batch, cursors, receipts = [], {}, []
+                    if isinstance(item, Deletion):
+                        self.delete_now(item.ids)
+                    else:
+                        self.apply_config_now(item.config)
+                    self._urgent = True
+                elif isinstance(item, Batch):
+                    batch.extend(item.posts)
+                    cursors.update(item.cursors)
+                    if item.receipt is not None:
+                        receipts.append(item.receipt)
+                if len(batch) >= INGEST_BATCH or self._stop.is_set():
+                    break
+                item = self.inbox.get_nowait()
+        except queue.Empty:
+            pass
+        if self._stop.is_set():
+            for receipt in receipts:  # not stored: the caller must send them again
+                receipt.set_result(False)
+        elif batch or cursors or receipts:
+            self._ingest_batch(batch, cursors, receipts)
+
+    def _ingest_batch(
+        self,
+        batch: list[Post],
+        cursors: dict[str, str | None],
+        receipts: Sequence[Future[bool]] = (),
+    ) -> None:
+        """Ingest posts, then save the places that cover them — only while every post before
+        them is stored: posts the store could not take are written again first, and until they
+        are, places are held back (a restart then fetches those posts again)."""
+        stored = self._write_unstored()
+        if batch:
+            try:
+                result = self.pipeline.ingest(batch, now=self.clock())
+                self.ingested += len(batch)
+                if result.store_failed:
+                    stored = False
+                    self._keep_unstored(result.unstored)
+            except Exception:  # never let one bad batch stop the wall
+                log.exception("ingest: a batch of %d posts failed and was dropped", len(batch))
+                stored = False
+        for receipt in receipts:
+            receipt.set_result(stored)
+        self._held.update(cursors)
+        if stored and not self._unstored and not self._let_go and self._held:
+            held, self._held = self._held, {}
+            self.cursors.write(held)
+
+    def _write_unstored(self) -> bool:
+        """Write again what the store could not take; ``True`` when nothing is left."""
+        if not self._unstored:
+            return True
+        try:
+            self.store.add_posts(self._unstored)
+        except Exception as exc:
+            log.debug("store: still cannot keep %d post(s): %s", len(self._unstored), exc)
+            return False
+        log.info("store: kept the %d post(s) it could not take before", len(self._unstored))
+        self._unstored = []
+        return True
+
+    def _keep_unstored(self, posts: Sequence[Post]) -> None:
+        self._unstored.extend(posts)
+        if len(self._unstored) > UNSTORED_LIMIT:
+            dropped = len(self._unstored) - UNSTORED_LIMIT
+            del self._unstored[:dropped]
+            if not self._let_go:
+                log.error(
+                    "store: let go of %d post(s) it could not take; they stay on the wall, "
+                    "and the sources fetch them again after a restart",
+                    dropped,
+                )
+            self._let_go = True
+
+    def run_retention(self) -> None:
+        """Remove posts older than ``[store] retention`` (in small steps), and the decisions
+        about posts no longer kept (ingest thread, or a benchmark's fake clock)."""
+        cutoff = self.clock() - timedelta(seconds=self.config.store.retention)
+        removed = 0
+        try:
+            for _ in range(50):  # at most 100k rows a round, in small steps
+                step = self.store.prune(cutoff)
+                removed += step
+                if step == 0:
+                    break
+        except Exception as exc:
+            log.error("store: retention failed: %s", exc)
+        if removed:
+            log.info("retention: removed %d posts older than %s", removed, cutoff.isoformat())
+        try:
+            forgotten = self.store.prune_decisions(cutoff)
+        except Exception as exc:
+            log.error("store: retention of decisions failed: %s", exc)
+        else:
+            if forgotten:
+                log.info("retention: forgot %d decisions about posts no longer kept", forgotten)
