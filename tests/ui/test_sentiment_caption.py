@@ -22,9 +22,13 @@ from agora.ui.page import PageWidget
 from agora.ui.panels import PanelContext
 from agora.ui.panels.sentiment import SentimentPanel
 
-from .conftest import NOW, make_post
+from .conftest import NOW, UI_CONFIG, make_post
 
 ASSETS = Path(__file__).resolve().parents[2] / "agora" / "assets"
+#: the panel's layout is the subject: the rule scorer, whose labels of these texts are known
+RULES = UI_CONFIG.model_copy(
+    update={"analytics": UI_CONFIG.analytics.model_copy(update={"sentiment": "rules"})}
+)
 GOOD = "Lumen is wonderful, I love it"
 BAD = "Lumen is terrible, I hate it"
 MEH = "Lumen has a camera"
@@ -103,7 +107,7 @@ def test_the_figure_its_word_and_its_scale_are_drawn_whole(
 ) -> None:
     for expected, texts in figures().items():
         posts = [make_post(text, at=NOW - timedelta(minutes=5 + i)) for i, text in enumerate(texts)]
-        panel = demo_page((width, height), snapshot_of(posts))
+        panel = demo_page((width, height), snapshot_of(posts, config=RULES))
         assert panel.number.text() == expected
         assert panel.scale_note.text().replace("\n", " ") == "net, −100 to +100"
         for label in (panel.number, panel.word, panel.scale_note):
@@ -121,7 +125,7 @@ def test_a_snapshot_of_the_demo_shows_the_scale_whole(
 ) -> None:
     """The case of the finding, as a picture to look at (AGORA_KEEP_RENDERS=dir keeps it)."""
     posts = [make_post(BAD, at=NOW - timedelta(minutes=5 + i)) for i in range(4)]
-    panel = demo_page((1920, 1080), snapshot_of(posts))
+    panel = demo_page((1920, 1080), snapshot_of(posts, config=RULES))
     assert panel.number.text() == "−100"
     assert all(lines_fit(label, 1.0)[0] for label in (panel.number, panel.word, panel.scale_note))
     assert panel.grab().save(str(render_dir / "sentiment-demo-1920x1080-minus-100.png"))
