@@ -131,8 +131,10 @@ class _Server:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if len(self.connections) >= self.source.config.max_connections:
             # full: the connection that has waited longest for its request (a slow or idle
-            # client) makes room; a legitimate request arrives whole in a moment and is served
-            waiting = [h for h in self.connections if h.waiting]
+            # client) makes room; a legitimate request arrives whole in a moment and is served.
+            # A request that showed the token is never the one dropped: a stranger opening
+            # connections cannot cut an honest upload short
+            waiting = [h for h in self.connections if h.waiting and not h.authorised]
             if not waiting:
                 self.refused += 1
                 writer.transport.abort()
@@ -166,6 +168,8 @@ class _Handler:
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.waiting = True
         """True while the connection waits for (or reads) a request: it may be dropped."""
+        self.authorised = False
+        """The request being read showed the right token (its connection is never dropped)."""
         self.since = time.monotonic()
         self.received = 0
         """Bytes read for the current request."""
@@ -183,6 +187,7 @@ class _Handler:
         source = self.server.source
         while True:
             self.waiting = True
+            self.authorised = False
             self.since = time.monotonic()
             self.received = 0
             try:
@@ -191,6 +196,7 @@ class _Handler:
                     if not isinstance(request, h11.Request):
                         return  # closed between requests
                     reply = self._check(request)
+                    self.authorised = reply is None
                     body = b"" if reply is not None else await self._body()
             except TimeoutError:
                 if self.received:  # a request had begun: say why the connection ends

@@ -500,3 +500,46 @@ def test_connection_bounds_have_sensible_defaults() -> None:
     fields = WebhookConfig.model_fields
     assert fields["max_connections"].default == 64
     assert fields["request_timeout"].default == 10.0
+
+
+def test_a_stranger_opening_connections_cannot_cut_an_honest_upload_short(token: str) -> None:
+    """Every place taken: the connection dropped to make room is never one whose request has
+    shown the token, however long its body takes (within request_timeout)."""
+    recorder = Recorder()
+    source = make(token, recorder, max_connections=4, request_timeout=120)
+    body = json.dumps([post(n) for n in range(40)]).encode()
+    answer: dict[str, int] = {}
+
+    def upload(port: int) -> None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        try:
+            sock.sendall(
+                b"POST /ingest HTTP/1.1\r\nHost: wall\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {TOKEN}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            )
+            for start in range(0, len(body), 512):  # a slow line: the body trickles in
+                sock.sendall(body[start : start + 512])
+                time.sleep(0.05)
+            reply = sock.recv(200)
+            answer["status"] = int(reply.split(b" ", 2)[1])
+        finally:
+            sock.close()
+
+    async def go() -> None:
+        async with running(source, recorder) as port:
+            honest = threading.Thread(target=upload, args=(port,))
+            honest.start()
+            endpoint = source.endpoint
+            assert endpoint is not None
+            # the honest request has shown its token; its body is still on its way
+            assert await until(lambda: any(h.authorised for h in endpoint.connections))
+            strangers = SlowClients(port, 30)  # each new one needs a place
+            try:
+                assert await until(lambda: strangers.ended() >= 25, timeout=60)
+                await asyncio.to_thread(honest.join, 90)
+            finally:
+                strangers.close()
+
+    asyncio.run(go())
+    assert answer.get("status") == 202
+    assert len(recorder.posts) == 40
