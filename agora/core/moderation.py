@@ -216,8 +216,7 @@ class RuleModeration:
             if known:
                 return Moderation("hidden", (f"author's name: {known}",))
         if author.handle:  # drawn on the card's meta line and in the leaderboard
-            words = _HANDLE_PARTS_RE.sub(" ", author.handle)
-            known = self._author_problem(self._handles, author.handle, words, languages)
+            known = self._author_problem(self._handles, author.handle, "", languages)
             if known:
                 return Moderation("hidden", (f"author's handle: {known}",))
         if self._domains:
@@ -254,11 +253,13 @@ class RuleModeration:
     def _author_problem(
         self, known: dict[str, str], key: str, text: str, languages: _PostLanguages
     ) -> str:
-        """Why an author's display name or handle (``text``) may not be shown, else ``""``.
-        Authors post again and again: each is checked once (remembered in ``known`` under
-        ``key``), unless the answer depended on the post's language."""
+        """Why an author's display name (``text``) or handle (``key``, when ``text`` is empty)
+        may not be shown, else ``""``. Authors post again and again: each is checked once
+        (remembered in ``known`` under ``key``), unless the answer depended on the post's
+        language."""
         found = known.get(key)
         if found is None:
+            text = text or _HANDLE_PARTS_RE.sub(" ", key)
             consulted = languages.consulted
             languages.consulted = False
             found = self._text_problem(text, fold(text), languages, glued=True)

@@ -608,6 +608,10 @@ def inflections(word: str) -> set[str]:
     return forms
 
 
+#: matches nothing
+_NOTHING_RE = re.compile(r"[^\s\S]")
+
+
 class _UnreadableError(Exception):
     """A text would cost more to read than a post may (see :class:`_Budget`)."""
 
@@ -678,6 +682,7 @@ class Lexicon:
     _names: re.Pattern[str] | None = None
     """Finds a listed name word written as a name ("Dick", "Cumming")."""
     _phrases_re: re.Pattern[str] | None = None
+    _innocent_re: re.Pattern[str] = _NOTHING_RE
     """Finds an innocent phrase, its words apart or glued ("Moby Dick", "#MobyDick")."""
 
     @classmethod
@@ -792,17 +797,19 @@ class Lexicon:
         for phrase in INNOCENT_PHRASES:
             parts = tuple(normal_word(phrase).split(" "))
             for position, part in enumerate(parts):
-                if part in self.words:
+                if part in self.words and part not in self.foreign:
                     self._innocent.setdefault(part, []).append((parts, position))
                     found.append(r"[\s_\-]*".join(map(re.escape, parts)))
         if found:
+            self._innocent_re = re.compile("|".join(sorted(self._innocent)))
             self._phrases_re = re.compile(
                 "(?:" + "|".join(sorted(set(found))) + r")(?![^\W_])", re.IGNORECASE
             )
         names = [w for w in NAME_WORDS if w in self.words]
         if names:
             # no look-behind: a pattern that begins with its words is searched much faster
-            self._names = re.compile("(?:" + "|".join(w.capitalize() for w in names) + r")(?!\w)")
+            # followed by no lower-case letter: a word ("Dick Smith") or glued ("DickGrayson")
+            self._names = re.compile("(?:" + "|".join(w.capitalize() for w in names) + ")(?![a-z])")
 
     def __len__(self) -> int:
         # counted once in build(): truth tests of a lexicon run for every post
@@ -826,7 +833,7 @@ class Lexicon:
         cleared = text
         if self._names is not None and self._names.search(text) is not None:
             cleared = self._clear_names(cleared)
-        if self._phrases_re is not None and any(word in folded for word in self._innocent):
+        if self._phrases_re is not None and self._innocent_re.search(folded) is not None:
             # blanked in the text, so that no glued reading of it finds their word either
             cleared = self._phrases_re.sub(lambda m: "_" * len(m.group(0)), cleared)
         if cleared != text:
@@ -1181,8 +1188,9 @@ class Lexicon:
 
 #: an initial just before a name word: "Philip K. Dick", "P.K. Dick"
 _INITIAL_RE = re.compile(r"(?<![\w])[A-Z]\.\s*$")
-#: the capitalised word after a name word: its surname ("Smith", "Van", "O'Brien", "Smith-Jones")
-_SURNAME_RE = re.compile(r"[ \t]+([A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?)(?!\w)")
+#: the capitalised word after a name word: its surname ("Smith", "Van", "O'Brien", "Smith-Jones"),
+#: or glued to it in a handle or hashtag ("DickGrayson24")
+_SURNAME_RE = re.compile(r"[ \t]*([A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?)(?![a-z])")
 #: the most frequent English words, which are no surnames ("Dick Is", "Dick Big")
 _FREQUENT_WORDS = 1_000
 #: the splits of glued words, shared by every lexicon (remembered)

@@ -46,6 +46,9 @@ EVASIONS: dict[str, list[str]] = {
         "#pieceofshit",
         "#SHITupdate",
         "#nokiasucksass",
+        "#DickHead",
+        "Dick Head",
+        "#DickPic",
     ],
     # letters of other scripts that look like Latin ones (Cyrillic, Greek, Armenian, Lisu)
     "look-alikes": [

@@ -218,6 +218,7 @@ def test_profanity_in_the_authors_handle_is_hidden(rules: RuleModeration, handle
         "@dickens_fan@books.example",
         "cocktail.bsky.social",
         "u/classic_analysis",
+        "@DickGrayson24",  # a name word before a surname, glued
     ],
 )
 def test_innocent_handles_are_shown(rules: RuleModeration, handle: str) -> None:
