@@ -318,7 +318,7 @@ def test_a_debug_traceback_is_redacted(tmp_path: Path, tokens: Tokens) -> None:
         "import sys\n"
         "from agora import cli\n"
         "def boom(args):\n"
-        "    cli._load(args.config)\n"  # reads the secret, as every command does
+        "    cli.load(args.config)\n"  # reads the secret, as every command does
         f"    raise RuntimeError('GET https://h.example/feed?key={tokens.server} for ' + "
         "__import__('os').environ['AGORA_TEST_X_TOKEN'])\n"
         "cli.COMMANDS['check'] = boom\n"

@@ -12,8 +12,10 @@ import getpass
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from agora.cli.common import Command, CommandError, Parents
 from agora.core.aggregates import owned_handle
 from agora.core.post import Post, format_time
 from agora.core.text import elide
@@ -30,8 +32,30 @@ _DONE = {
 }
 
 
-class ModerationError(Exception):
-    """A problem the operator can act on (printed as one line)."""
+def register(sub: Any, parents: Parents) -> dict[str, Command]:
+    """Add ``moderation`` to the parser."""
+    p = sub.add_parser(
+        "moderation",
+        parents=[parents.common, parents.data],
+        help="the approval queue, decisions and block list of a wall; approve, hide, pin, block",
+    )
+    p.add_argument("config", type=Path)
+    p.add_argument(
+        "action",
+        choices=("list", "approve", "hide", "pin", "unpin", "block", "unblock"),
+        help="list the approval queue, latest decisions and blocked authors, or decide",
+    )
+    p.add_argument(
+        "target",
+        nargs="?",
+        help="a post id (approve, hide, pin, unpin); an author's handle, or a post id whose "
+        "author it is (block, unblock)",
+    )
+    p.add_argument("--reason", default="", help="why (kept with the decision)")
+    p.add_argument("--actor", default=None, help="who decides (default: the user's name)")
+    p.add_argument("--limit", type=int, default=20, help="list: at most N of each (default 20)")
+    p.add_argument("--json", action="store_true", help="list: one JSON object")
+    return {"moderation": moderation}
 
 
 def default_actor() -> str:
@@ -42,8 +66,9 @@ def default_actor() -> str:
         return "cli"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the command; raises :class:`ModerationError` for problems the operator can fix."""
+def moderation(args: argparse.Namespace) -> int:
+    """``agora moderation CONFIG list|approve|hide|pin|unpin|block|unblock [TARGET]``; problems
+    the operator can fix are one line (:class:`CommandError`)."""
     from agora.config.loader import load_config
     from agora.store import database_path
     from agora.store.sqlite import SqliteStore, StoreOpenError
@@ -51,14 +76,14 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
     path = database_path(args.data_dir, loaded.config.wall.name)
     if args.action == "list" and not path.exists():
-        raise ModerationError(
+        raise CommandError(
             f"no database for wall {loaded.config.wall.name!r} at {path} (has the wall run with "
             "this --data-dir?)"
         )
     try:
         store = SqliteStore(path)
     except StoreOpenError as exc:
-        raise ModerationError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     try:
         if args.action == "list":
             report = listing(store, loaded.config.moderation.block_authors, args.limit)
@@ -69,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.write(format_listing(report))
             return 0
         if not args.target or not args.target.strip():
-            raise ModerationError(f"{args.action} needs a post id or an author")
+            raise CommandError(f"{args.action} needs a post id or an author")
         decision = decide(
             store,
             args.action,
@@ -91,9 +116,9 @@ def decide(store: Store, action: str, target: str, *, actor: str, reason: str = 
     """Save one decision (the checks an operator expects: the post exists; a block names an
     author or a post whose author it is)."""
     if action not in ACTIONS:
-        raise ModerationError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+        raise CommandError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
     if action not in AUTHOR_ACTIONS and store.get_post(target) is None:
-        raise ModerationError(
+        raise CommandError(
             f"no post {target!r} in the wall's store (`agora moderation CONFIG list` shows the "
             "posts waiting for approval)"
         )
@@ -195,6 +220,3 @@ def format_listing(report: dict[str, Any]) -> str:
             why = f": {_line(row['reason'], 80)}" if row["reason"] else ""
             out.append(f"  {name}  (by {row['by']} at {row['at']}{why})")
     return "\n".join(out) + "\n"
-
-
-__all__ = ["ModerationError", "decide", "format_listing", "listing", "run"]

@@ -1,0 +1,99 @@
+"""``agora bench``: the performance figures (run by hand, reported in closing notes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from agora.cli.common import EXIT_OK, Command, Parents, window
+
+
+def register(sub: Any, parents: Parents) -> dict[str, Command]:
+    """Add ``bench`` and its benchmarks to the parser."""
+    common = parents.common
+    p = sub.add_parser("bench", parents=[common], help="performance benchmarks")
+    bench = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    b = bench.add_parser("ingest", parents=[common], help="simulator posts through the pipeline")
+    b.add_argument("--posts", type=int, default=200_000)
+    b.add_argument("--batch", type=int, default=500)
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
+    b = bench.add_parser(
+        "render", parents=[common], help="the demo wall on six offscreen screens under a stream"
+    )
+    b.add_argument("--seconds", type=float, default=60.0, help="how long to measure (default 60)")
+    b.add_argument("--rate", type=float, default=20.0, help="live posts a second (default 20)")
+    b.add_argument(
+        "--history",
+        type=window,
+        default=None,
+        help="history ingested first (default: the demo's backfill, 24h)",
+    )
+    b.add_argument(
+        "--screens",
+        type=Path,
+        default=None,
+        help="offscreen screens JSON (default: the bundled six screens)",
+    )
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
+    b = bench.add_parser(
+        "soak", parents=[common], help="a week of the demo wall on a fake clock: RSS per day"
+    )
+    b.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
+    b.add_argument("--rate", type=float, default=None, help="posts a minute (default: the demo's)")
+    b.add_argument("--json", action="store_true")
+    b = bench.add_parser(
+        "sources", parents=[common], help="a local Jetstream replay into the bluesky source"
+    )
+    b.add_argument("--events", type=int, default=100_000, help="events replayed (default 100000)")
+    b.add_argument(
+        "--match-rate", type=float, default=1.0, help="share of events that match (default 1.0)"
+    )
+    b.add_argument("--json", action="store_true")
+    return {"bench": run}
+
+
+def _print(report: dict[str, Any], as_json: bool, width: int = 16) -> None:
+    if as_json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:>{width}}: {value}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``agora bench ingest``, ``render``, ``soak`` and ``sources``."""
+    if args.bench == "sources":
+        from agora.bench.sources import run_sources_bench
+
+        _print(run_sources_bench(events=args.events, match_rate=args.match_rate), args.json)
+        return EXIT_OK
+    if args.bench == "soak":
+        from agora.bench.soak import run_soak_bench
+
+        def day_done(day: int, rss: float) -> None:
+            if not args.json:
+                print(f"day {day}: RSS {rss:.1f} MB", flush=True)
+
+        _print(run_soak_bench(args.days, rate_per_min=args.rate, on_day=day_done), args.json)
+        return EXIT_OK
+    if args.bench == "render":
+        from agora.bench.render import format_report, run_render_bench
+
+        result = run_render_bench(
+            seconds=args.seconds,
+            rate_per_s=args.rate,
+            history_s=args.history,
+            data_dir=args.data_dir,
+            screens_file=args.screens,
+        )
+        print(json.dumps(result) if args.json else format_report(result))
+        return EXIT_OK
+    from agora.bench.ingest import run_ingest_bench
+
+    result = run_ingest_bench(posts=args.posts, batch=args.batch, data_dir=args.data_dir)
+    _print(result, args.json, width=28)
+    return EXIT_OK
