@@ -5,8 +5,10 @@ the graphical session, watched with ``WatchdogSec``) or, where there is no syste
 entry that runs the wall under :func:`supervise` (restart on a crash, with backoff). The wall logs
 one JSON object a line to a rotating file (:func:`file_log_handler`) and plain lines on stderr (the
 journal under systemd); :func:`install_redaction` keeps secrets out of both, out of any other
-handler and out of uncaught tracebacks (see :mod:`agora.core.redact`). :class:`Watchdog` notices a UI thread that stops ticking or a loop that hangs, logs
-it once, and stops confirming liveness to systemd so the service manager restarts the wall.
+handler and out of uncaught tracebacks (see :mod:`agora.core.redact`), and every message free of
+terminal escapes, control characters and URL queries. :class:`Watchdog` notices a UI thread that
+stops ticking or a loop that hangs, logs it once, and stops confirming liveness to systemd so the
+service manager restarts the wall.
 """
 
 from __future__ import annotations
@@ -50,10 +52,28 @@ EXIT_QUIT = 0
 # structured logs
 
 
+#: Set on a record once :func:`redact_record` cleaned it (handlers and formatters then skip it).
+_CLEANED = "agora_redacted"
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
+    _CLEANED,
 }
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
+
+
+def clean_message(text: str) -> str:
+    """A log message as any handler may write it: redacted (no secret, credential, URL query,
+    terminal escape or control character), each line after the first indented, so that a
+    server's text with a line break cannot pass for a record of its own in the journal."""
+    clean = redact(text)
+    if "\n" in clean or "\r" in clean:
+        clean = _LINE_BREAK.sub("\n    ", clean.rstrip("\r\n"))
+    return clean
+
+
+def _cleaned(record: logging.LogRecord) -> bool:
+    return bool(getattr(record, _CLEANED, False))
 
 
 class JsonFormatter(logging.Formatter):
@@ -66,7 +86,7 @@ class JsonFormatter(logging.Formatter):
             "t": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact(record.getMessage()),
+            "msg": record.getMessage() if _cleaned(record) else clean_message(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and isinstance(value, str | int | float | bool):
@@ -74,7 +94,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             entry["error"] = redact(f"{type(exc).__name__}: {exc}")
-            entry["trace"] = redact(record.exc_text or self.formatException(record.exc_info))
+            trace = record.exc_text or self.formatException(record.exc_info)
+            entry["trace"] = trace if _cleaned(record) and record.exc_text else redact(trace)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -86,22 +107,27 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        text = super().format(record)
+        return text if _cleaned(record) else redact(text)
 
 
 def redact_record(record: logging.LogRecord) -> None:
-    """Redact a record's message, traceback and stack in place, for every handler it reaches."""
+    """Clean a record's message (:func:`clean_message`), traceback and stack in place, for
+    every handler it reaches (once: a record already cleaned is left alone)."""
+    if _cleaned(record):
+        return
     try:
         message = record.getMessage()
     except Exception:  # a bad format string: logging reports it when a handler formats it
         return
-    clean = redact(message)
+    clean = clean_message(message)
     if clean != message:
         record.msg, record.args = clean, None
     if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
         record.exc_text = redact(_TRACE_FORMATTER.formatException(record.exc_info))
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
+    setattr(record, _CLEANED, True)
 
 
 _TRACE_FORMATTER = logging.Formatter()
@@ -162,7 +188,10 @@ def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
         return
     name = args.thread.name if args.thread is not None else "?"
     _write_trace(
-        f"Exception in thread {name}:\n", args.exc_type, args.exc_value, args.exc_traceback
+        f"Exception in thread {name}:\n",
+        args.exc_type,
+        args.exc_value,
+        args.exc_traceback,
     )
 
 

@@ -114,7 +114,16 @@ class Secret:
         return hash(self.reference)
 
 
-def _resolve_secret(value: object) -> Secret:
+#: Shortest secret accepted (``env:NAME``): every credential a service issues is longer; a
+#: shorter value is a placeholder or a typo (and could not be told from ordinary words in logs).
+MIN_SECRET_CHARS = 8
+#: Shortest webhook token: the operator picks it, and it alone keeps other callers out.
+MIN_WEBHOOK_TOKEN_CHARS = 16
+
+
+def _resolve_secret(
+    value: object, minimum: int = MIN_SECRET_CHARS, what: str = "a secret", advice: str = ""
+) -> Secret:
     if isinstance(value, Secret):
         return value
     if not isinstance(value, str) or not value.startswith("env:") or len(value) <= 4:
@@ -125,12 +134,31 @@ def _resolve_secret(value: object) -> Secret:
     resolved = os.environ.get(name)
     if resolved is None or resolved == "":
         raise ValueError(f"environment variable {name} is not set")
+    if len(resolved) < minimum:
+        raise ValueError(
+            f"environment variable {name} holds {len(resolved)} characters; {what} takes at "
+            f"least {minimum}{advice}"
+        )
     return Secret(value, resolved)
+
+
+def _webhook_token(value: object) -> Secret:
+    return _resolve_secret(
+        value,
+        MIN_WEBHOOK_TOKEN_CHARS,
+        "a webhook token (all that keeps other callers out)",
+        '; make one with: python3 -c "import secrets; print(secrets.token_urlsafe(24))"',
+    )
 
 
 SecretRef = Annotated[
     Secret,
     BeforeValidator(_resolve_secret),
+    PlainSerializer(lambda s: s.reference, return_type=str),
+]
+WebhookToken = Annotated[
+    Secret,
+    BeforeValidator(_webhook_token),
     PlainSerializer(lambda s: s.reference, return_type=str),
 ]
 
@@ -514,8 +542,9 @@ class WebhookSource(SourceBase):
     """Address to listen on; keep 127.0.0.1 unless another machine must push."""
     port: int = Field(default=8787, ge=0, le=65535)
     """0 picks a free port (tests)."""
-    token: SecretRef
-    """Bearer token every request must carry (``Authorization: Bearer …``)."""
+    token: WebhookToken
+    """Bearer token every request must carry (``Authorization: Bearer …``), at least 16
+    characters."""
     max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     """Largest request body accepted (413 beyond)."""
     max_connections: int = Field(default=64, ge=1, le=4096)

@@ -26,6 +26,7 @@ from agora.core.post import (
     format_time,
 )
 from agora.core.problems import ProblemLog
+from agora.core.redact import redact_post
 from agora.core.sentiment import Scorer
 from agora.core.storage import StoreUnavailableError
 from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, fold
@@ -93,6 +94,10 @@ class Normaliser:
         if followers is not None and not 0 <= followers <= MAX_COUNT:
             self._problems.report("bad-count", f"{post.id}: a count out of range was clamped")
             post.author = replace(post.author, followers=count_of(followers))
+        # --- secrets (issue 13): a server that echoes the configured token into a post (its
+        # text, author, links) must not get it stored, printed or drawn
+        if redact_post(post):
+            self._problems.report("secret-in-post", f"{post.id}: hid a configured secret in it")
         return post
 
 

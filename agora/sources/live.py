@@ -40,6 +40,7 @@ from agora.core.post import Post
 from agora.core.redact import redact
 from agora.sources.base import Sink, Source, SourceContext
 from agora.sources.http import (
+    DEFAULT_RETRY_AFTER,
     AuthError,
     Backoff,
     DisabledError,
@@ -49,7 +50,15 @@ from agora.sources.http import (
     wait_or_stop,
 )
 
-__all__ = ["BoundedSet", "LiveSource"]
+__all__ = ["BoundedSet", "LiveSource", "rate_limit_wait"]
+
+
+def rate_limit_wait(exc: RateLimitedError, minimum: float) -> float:
+    """Seconds to wait after a rate limit: what the server asked, at least ``minimum`` (a
+    ``Retry-After`` of 0, a negative one or a date in the past means "now"), or
+    :data:`~agora.sources.http.DEFAULT_RETRY_AFTER` when it named no time."""
+    asked = DEFAULT_RETRY_AFTER if exc.retry_after is None else exc.retry_after
+    return max(minimum, asked)
 
 
 class BoundedSet:
@@ -225,18 +234,27 @@ class LiveSource(Source):
         # "Retry-After: 1" is not an empty feed); a long one ends the round and says so
         budget = max(0.0, self.context.retry_within)
         deadline = time.monotonic() + budget
+        tries = 0
         while True:
+            tries += 1
             before = copy.deepcopy(self.state)
             try:
                 posts = await self.poll(limit)
             except RateLimitedError as exc:
-                wait = max(self.min_retry, exc.retry_after or 60.0)
+                wait = rate_limit_wait(exc, self.min_retry)
                 if time.monotonic() + wait > deadline:
+                    if wait > budget:
+                        why = (
+                            f"the server asks to wait {wait:.0f} s, longer than one fetch "
+                            f"waits ({budget:.0f} s)"
+                        )
+                    else:  # short waits, but the server kept asking for the whole budget
+                        why = (
+                            f"asked {tries} {'time' if tries == 1 else 'times'} in "
+                            f"{budget:.0f} s (as long as one fetch waits) and still limited"
+                        )
                     self.mark_error(
-                        f"{exc.message.split(';', 1)[0]}; the server asks to wait "
-                        f"{wait:.0f} s, longer than one fetch waits ({budget:.0f} s): "
-                        "try again later",
-                        "degraded",
+                        f"{exc.message.split(';', 1)[0]}; {why}: try again later", "degraded"
                     )
                     return []
                 self.logger.info("%s; trying again in %.0f s", exc.message.split(";", 1)[0], wait)
@@ -344,7 +362,7 @@ class LiveSource(Source):
         state: HealthState
         if isinstance(exc, RateLimitedError):
             state = "degraded"
-            delay = max(self.min_retry, exc.retry_after or 60.0)
+            delay = rate_limit_wait(exc, self.min_retry)
         elif isinstance(exc, AuthError):
             state = "needs-auth"
             delay = self.auth_retry

@@ -27,6 +27,7 @@ import orjson
 
 from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
+from agora.core.redact import redact
 from agora.core.text import clean_name, clean_text
 from agora.sources.base import Sink, SourceContext
 from agora.sources.fields import count_field, id_order
@@ -232,7 +233,7 @@ class XSource(LiveSource):
         except orjson.JSONDecodeError:
             body = None
         if isinstance(body, Mapping) and isinstance(body.get("title"), str):
-            detail = f": {clean_text(body['title'], 80)}"
+            detail = f": {clean_text(redact(body['title']), 80)}"
         if exc.status == 401:
             return AuthError(f"{self.host}: the bearer token was refused{detail}", status=401)
         return AuthError(
@@ -412,7 +413,7 @@ class XSource(LiveSource):
         if "data" not in payload:
             errors = payload.get("errors")
             if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
-                title = clean_text(str(errors[0].get("title") or "error"), 80)
+                title = clean_text(redact(str(errors[0].get("title") or "error")), 80)
                 self.report_item("stream-error", f"the stream reported: {title}")
                 if "disconnect" in title.lower():
                     raise TransientError(f"{self.host}: the stream reported {title}")

@@ -299,7 +299,8 @@ def test_no_secret_reaches_any_output(
         outputs[name] = f"{result.stdout}\n{result.stderr}"
         assert result.returncode in (0, 1), outputs[name]
     assert "the bearer token was refused: Unauthorized «redacted»" in outputs["fetch"]
-    assert "access_token=«redacted»" in outputs["fetch"]
+    # httpx's line of the redirect: the host and path, not the query (the server's token)
+    assert "/moved/«redacted»/lumen?…" in outputs["fetch"]
 
     for name, text in outputs.items():
         assert not leaks(text, tokens), (name, leaks(text, tokens), text[-3000:])
@@ -335,6 +336,136 @@ def test_a_debug_traceback_is_redacted(tmp_path: Path, tokens: Tokens) -> None:
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert re.search(
-        r"RuntimeError: GET https://h\.example/feed\?key=«redacted» for «redacted»", result.stderr
+        r"RuntimeError: GET https://h\.example/feed\?… for «redacted»", result.stderr
     ), result.stderr
     assert not leaks(result.stdout + result.stderr, tokens), result.stderr
+
+
+# -- issue 13: credentials a server issues, tokens it echoes, escapes it sends -----------------
+
+SIGNED = (
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20250101"
+    "&X-Amz-Security-Token=FQoGZXIvYXdzEJrSessionTok3n&X-Amz-Signature=9f2c8e1d7a6b5c4d3e2f"
+    "&session=8f14e45fceea167a5a36dedd4bea2543&code=SplxlOBeZQQYbYS6WxSbIA"
+)
+ISSUED = ("AKIAIOSFODNN7", "FQoGZXIv", "9f2c8e1d7a6b", "8f14e45fceea", "SplxlOBeZQQ")
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://x/</link>
+<item><guid>g1</guid><title>lumen news</title><link>http://x/1</link>
+<pubDate>Mon, 01 Jan 2024 00:00:00 GMT</pubDate></item></channel></rss>"""
+ESCAPES = "1\x1b]0;PWNED-TITLE\x07\x1b[2J\x1b[31mFAKE: all sources ok\x1b[0m"
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """An RSS feed that redirects to a pre-signed URL; a Mastodon instance that echoes the
+    token it was sent into a post's text and its author's name, and sends a status whose id
+    carries terminal escapes; X answering 401 with the (long) bearer token in its title."""
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        return
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        sent = self.headers.get("Authorization", "")
+        json_type = {"Content-Type": "application/json"}
+        if path == "/feed":
+            self._send(302, b"", {"Location": f"/signed-feed?{SIGNED}"})
+        elif path == "/signed-feed":
+            self._send(200, FEED.encode(), {"Content-Type": "application/rss+xml"})
+        elif path.startswith("/api/v1/timelines/tag/"):
+            statuses = [
+                {
+                    "id": "7",
+                    "created_at": "2030-01-01T00:00:00Z",
+                    "visibility": "public",
+                    "content": f"<p>lumen debug: you sent {sent}</p>",
+                    "account": {"acct": "bot", "display_name": sent},
+                },
+                {
+                    "id": ESCAPES,
+                    "created_at": "2030-01-01T00:00:00Z",
+                    "visibility": "public",
+                    "content": "",
+                    "account": {"acct": "bot"},
+                },
+            ]
+            self._send(200, json.dumps(statuses).encode(), json_type)
+        elif path.startswith("/2/tweets/search"):
+            title = f"Unauthorized: token {sent.removeprefix('Bearer ')} is not valid"
+            self._send(401, json.dumps({"title": title, "status": 401}).encode(), json_type)
+        else:
+            self._send(404, b"{}", json_type)
+
+
+@pytest.fixture
+def echo() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def test_fetch_prints_no_issued_credential_echoed_token_or_escape(
+    tmp_path: Path, echo: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mastodon = token()
+    bearer = token() + token() + token()[:11]  # an X bearer token is ~107 characters
+    monkeypatch.setenv("AGORA_TEST_ECHO_MASTODON", mastodon)
+    monkeypatch.setenv("AGORA_TEST_ECHO_X", bearer)
+    base = f"http://127.0.0.1:{echo.server_address[1]}"
+    config = tmp_path / "wall.toml"
+    config.write_text(
+        f"""
+[topics.lumen]
+terms = ["lumen"]
+[[sources]]
+name = "news"
+kind = "rss"
+url = "{base}/feed"
+[[sources]]
+name = "fedi"
+kind = "mastodon"
+base_url = "{base}"
+hashtags = ["lumen"]
+token = "env:AGORA_TEST_ECHO_MASTODON"
+[[sources]]
+name = "tw"
+kind = "x"
+query = "lumen"
+base_url = "{base}"
+bearer_token = "env:AGORA_TEST_ECHO_X"
+""",
+        encoding="utf-8",
+    )
+    result = agora("--debug", "fetch", config, "--seconds", "5")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    # the pre-signed URL: its host and path are shown, none of what its query carried
+    assert f"GET {base}/signed-feed?… " in result.stderr
+    assert "(b'Location', b'/signed-feed?…')" in result.stderr  # httpcore's DEBUG line
+    assert [value for value in ISSUED if value in output] == []
+    # the token the instance echoed is not printed with the post
+    posts = [json.loads(line) for line in result.stdout.splitlines()]
+    echoed = next(p for p in posts if p["source"] == "mastodon")
+    assert echoed["text"] == "lumen debug: you sent Bearer «redacted»"
+    assert echoed["author"]["name"] == "Bearer «redacted»"
+    assert not [form for form in forms(mastodon) if form in output]
+    # X's title quoting the bearer token, cut to 80 characters: not one piece of the token
+    assert "the bearer token was refused: Unauthorized: token «redacted»" in result.stderr
+    assert not [i for i in range(len(bearer) - 5) if bearer[i : i + 6] in output]
+    # the status id's escapes: neither on stderr nor in the health line
+    assert "\x1b" not in output and "\x07" not in output
+    assert "status 1FAKE: all sources ok has no text" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import time
@@ -14,6 +15,11 @@ from werkzeug import Response
 
 from agora.bench.sources import make_events, run_sources_bench
 from agora.cli import main
+from agora.config.schema import WallConfig
+from agora.sources.base import SourceContext
+from agora.sources.http import RateLimitedError
+from agora.sources.live import LiveSource
+from agora.sources.registry import build_source
 from tests.unit.sourcekit import DATA
 
 
@@ -62,7 +68,7 @@ def test_fetch_prints_posts_and_health(
 def test_fetch_listens_to_a_stream_for_the_given_seconds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("AGORA_TEST_HOOK", "tok")
+    monkeypatch.setenv("AGORA_TEST_HOOK", "hook-test-token-0123")
     config = write_config(
         tmp_path,
         '[[sources]]\nname = "push"\nkind = "webhook"\nport = 0\ntoken = "env:AGORA_TEST_HOOK"\n',
@@ -156,3 +162,81 @@ def test_fetch_seconds_bounds_the_wait_for_a_retry_after(
     _, err = capsys.readouterr()
     assert "the server asks to wait 5 s, longer than one fetch waits (2 s)" in err
     assert len(server.log) == 1
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        pytest.param("0", id="zero"),
+        pytest.param("-5", id="negative"),
+        pytest.param(email.utils.formatdate(time.time() - 3600, usegmt=True), id="past-date"),
+    ],
+)
+def test_fetch_reads_retry_after_now_as_now(
+    server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], retry_after: str
+) -> None:
+    """``Retry-After: 0``, a negative value and a past date mean "now": one fetch asks again
+    after the least wait (1 s), not after the 60 s of a 429 that names no time."""
+    asked: list[float] = []
+
+    def answer(status: int, body: bytes, headers: dict[str, str]) -> Callable[..., Response]:
+        def handler(_request: object) -> Response:
+            asked.append(time.monotonic())
+            return Response(body, status=status, headers=headers)
+
+        return handler
+
+    search = "/api/v1/search_by_date"
+    server.expect_ordered_request(search).respond_with_handler(
+        answer(429, b"slow down", {"Retry-After": retry_after})
+    )
+    server.expect_ordered_request(search).respond_with_handler(
+        answer(200, (DATA / "hackernews_search_by_date.json").read_bytes(), {})
+    )
+    assert main(["fetch", str(hackernews_config(tmp_path, server))]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 3
+    assert "hn (hackernews): ok, 3 posts" in err
+    assert len(asked) == 2
+    assert asked[1] - asked[0] >= 0.9  # the least wait between two requests
+    assert asked[1] - asked[0] < 30  # slack for a busy machine; the bug waited 60 s (or gave up)
+
+
+def test_fetch_says_how_often_it_asked_when_short_waits_never_end(
+    server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server that answers ``Retry-After: 1`` to every request: the round ends when one fetch
+    has waited long enough, and says so without claiming that 1 s is longer than 2 s."""
+    server.expect_request("/api/v1/search_by_date").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "1"}
+    )
+    assert main(["fetch", str(hackernews_config(tmp_path, server)), "--seconds", "2"]) == 1
+    _, err = capsys.readouterr()
+    tries = len(server.log)
+    assert tries >= 2
+    assert (
+        f"rate limited (429); asked {tries} times in 2 s (as long as one fetch waits) and still "
+        "limited: try again later" in err
+    ), err
+    assert "longer than one fetch waits" not in err
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"), [(0.0, 1.0), (-5.0, 1.0), (7.0, 7.0), (None, 60.0)]
+)
+def test_a_running_source_waits_what_the_server_asked_after_a_429(
+    tmp_path: Path, retry_after: float | None, wait: float
+) -> None:
+    config = hackernews_wall(tmp_path)
+    source = build_source(config.sources[0], SourceContext(config, tmp_path))
+    assert isinstance(source, LiveSource)
+    assert source.min_retry == 1.0
+    limited = RateLimitedError("h: rate limited (429)", status=429, retry_after=retry_after)
+    assert source.fail(limited) == wait
+    assert source.health.state == "degraded"
+
+
+def hackernews_wall(tmp_path: Path) -> WallConfig:
+    return WallConfig.model_validate(
+        {"sources": [{"name": "hn", "kind": "hackernews", "query": "lumen"}]}
+    )

@@ -41,7 +41,7 @@ def test_every_kind_is_found_by_the_registry(kind: str) -> None:
 
 
 def test_sources_are_built_from_a_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AGORA_TEST_TOKEN", "zz-secret-value")
+    monkeypatch.setenv("AGORA_TEST_TOKEN", "zz-secret-value-42")
     wall = WallConfig.model_validate(
         {
             "sources": [
@@ -69,13 +69,13 @@ def test_sources_are_built_from_a_config(monkeypatch: pytest.MonkeyPatch) -> Non
     sources = build_sources(wall, context(wall=wall))
     assert [s.kind for s in sources] == list(KINDS)
     assert all(not s.offline for s in sources)
-    assert "zz-secret-value" not in repr(wall.sources[5])
+    assert "zz-secret-value-42" not in repr(wall.sources[5])
 
 
 def test_a_deletion_at_the_source_removes_the_post_from_the_wall(
     server: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, held: threading.Event
 ) -> None:
-    monkeypatch.setenv("AGORA_TEST_MASTODON_TOKEN", "tok")
+    monkeypatch.setenv("AGORA_TEST_MASTODON_TOKEN", "mastodon-test-token")
     base = server.url_for("/").rstrip("/")
     status = load("mastodon_tag_timeline.json")[0]
     # a post of today: the recorded one is older than the store's retention, which would remove
