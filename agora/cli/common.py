@@ -118,7 +118,7 @@ def demo_config_path() -> Path:
 
 def stored(read: Callable[[], T]) -> T:
     """``read()`` of the wall's store, its failure as one line."""
-    from agora.offline import StoreReadError
+    from agora.reading.stored import StoreReadError
 
     try:
         return read()
@@ -143,7 +143,8 @@ def wall_store(args: argparse.Namespace, loaded: LoadedConfig, instead: str) -> 
 def snapshot_for(args: argparse.Namespace, loaded: LoadedConfig) -> Snapshot:
     """What ``analyse`` and ``snapshot`` show: with ``--data-dir``, what the wall's store holds
     (read-only); else, or while there is no store, what the offline sources hold."""
-    from agora.offline import offline_snapshot, stored_snapshot
+    from agora.reading.offline import offline_snapshot
+    from agora.reading.stored import stored_snapshot
 
     span = getattr(args, "window", None)
     if wall_store(args, loaded, "showing what the offline sources hold"):

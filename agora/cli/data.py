@@ -85,7 +85,7 @@ def check(args: argparse.Namespace) -> int:
 def fetch(args: argparse.Namespace) -> int:
     """``agora fetch CONFIG``: one round of each (or the named) source, JSON Lines on stdout."""
     from agora.engine import build_pipeline
-    from agora.offline import apply_decisions, stored_decisions
+    from agora.reading.stored import apply_decisions, stored_decisions
     from agora.sources.base import SourceContext
     from agora.sources.registry import build_sources
     from agora.store.memory import MemoryStore

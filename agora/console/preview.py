@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from agora.config.loader import LoadedConfig
-from agora.console.data import PreviewData, WallData, preview_snapshot
 from agora.console.model import ConfigModel
 from agora.console.worker import run_in_background
 from agora.engine import panel_windows
+from agora.reading.stored import PreviewData, WallData, preview_snapshot
 
 log = logging.getLogger("agora.console")
 

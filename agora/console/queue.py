@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agora.console.data import StoreView, WallData, effective_states
 from agora.console.model import ConfigModel
 from agora.console.worker import run_in_background
 from agora.core.post import Post
+from agora.reading.stored import StoreView, WallData, effective_states
 
 #: Seconds between two reads of the store.
 REFRESH_S = 3.0

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from agora.config.locate import KeyPath
 from agora.config.schema import PANEL_KINDS, PageConfig, PanelConfig, ScreenConfig, parse_pair
-from agora.console.data import WallData
 from agora.console.forms import SectionForm, error_label, scrolled, show_problems
 from agora.console.grid import Cell, GridEditor, PanelBox
 from agora.console.model import ConfigModel
 from agora.console.preview import PreviewPane
+from agora.reading.stored import WallData
 
 _GRID_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 

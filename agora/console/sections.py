@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
 
 from agora.config.edit import EditError
 from agora.config.schema import SourceConfig, TopicConfig
-from agora.console.data import SourceTrial, fetch_once
 from agora.console.forms import SectionForm, error_label, scrolled, show_problems
 from agora.console.model import ConfigModel
 from agora.console.worker import run_in_background
+from agora.reading.trial import SourceTrial, fetch_once
 
 
 def source_models() -> dict[str, type[BaseModel]]:

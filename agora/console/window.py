@@ -38,13 +38,13 @@ from agora.config.schema import (
     WallSection,
 )
 from agora.config.watch import ConfigWatcher
-from agora.console.data import WallData
 from agora.console.forms import SectionForm, scrolled
 from agora.console.model import ConfigModel, SaveRefusedError
 from agora.console.queue import HealthTab, ModerationTab
 from agora.console.raw import RawTab
 from agora.console.screens import ScreensTab
 from agora.console.sections import SourcesTab, TopicsTab
+from agora.reading.stored import WallData
 from agora.ui.qtlog import route_qt_messages
 
 log = logging.getLogger("agora.console")

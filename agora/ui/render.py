@@ -2,7 +2,7 @@
 
 The page is built exactly as the wall builds it, fed the snapshot the command made (what the
 configured offline sources hold, or with ``--data-dir`` what the wall's store holds; see
-:mod:`agora.offline`), laid out at the requested size and device pixel ratio, and grabbed.
+:mod:`agora.reading.offline`), laid out at the requested size and device pixel ratio, and grabbed.
 """
 
 from __future__ import annotations

@@ -9,12 +9,9 @@ from pathlib import Path
 
 import agora
 
-CORE_PACKAGES = ("core", "config", "sources", "store", "bench")
+CORE_PACKAGES = ("core", "config", "sources", "store", "bench", "engine", "cli", "reading")
 CORE_MODULES = (
-    "agora.cli",
-    "agora.engine",
     "agora.service",
-    "agora.offline",
     "agora.netguard",
     "agora.decisions",
 )

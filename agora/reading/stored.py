@@ -1,24 +1,20 @@
-"""What the console reads besides the config: the wall's store, source health, test fetches.
+"""What a wall's store holds, read without touching it, as the wall shows it.
 
-Qt-free; the console runs these functions on worker threads (:mod:`agora.console.worker`).
-
-* :class:`WallData` opens the running wall's SQLite database (never creating one: a wall that has
-  not run yet has nothing to show) and reads recent posts and the decision log from it.
-  Decisions are written with :meth:`~agora.store.base.Store.add_decision`; the running wall
-  picks them up from the store.
-* :func:`preview_snapshot` builds the snapshot a page preview shows from those posts (or from the
-  config's offline sources) with the config being edited: new topics and rules apply at once.
-* :func:`fetch_once` runs one fetch round of one source entry, the posts enriched as the wall
-  would enrich them, or the error in plain words.
+:class:`WallData` opens the wall's SQLite database (never creating one: a wall that has not run
+yet has nothing to show) and reads recent posts, the decision log and the sources' last health;
+the console records operators' decisions through it, and the running wall picks them up from the
+store. :func:`preview_snapshot` builds the snapshot of those posts with a config's topics and
+rules (the console's page preview, whose config is being edited: new topics and rules apply at
+once), or of the offline sources when there are none. :func:`stored_snapshot` does the same,
+read-only, for ``agora analyse`` and ``snapshot`` with ``--data-dir``; :func:`stored_decisions`
+and :func:`apply_decisions` give ``agora fetch`` the wall's moderation decisions.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,19 +22,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from agora.config.loader import LoadedConfig
-from agora.config.schema import SourceConfig, WallConfig
+from agora.config.schema import WallConfig
 from agora.core.aggregates import HORIZON_MINUTES, owned_handle
-from agora.core.health import SourceHealth
-from agora.core.post import Moderation, ModerationState, Post
+from agora.core.health import HealthState, SourceHealth
+from agora.core.post import Moderation, ModerationState, Post, PostError, parse_time
 from agora.core.snapshot import Snapshot
 from agora.engine import HEALTH_STATE_KEY, build_pipeline, panel_windows, reenrich
+from agora.reading.offline import offline_snapshot
 from agora.store import database_path
 from agora.store.base import Decision, Store
+from agora.store.sqlite import SqliteStore, StoreOpenError
 
-log = logging.getLogger("agora.console")
+log = logging.getLogger("agora.reading")
 
 #: How many recent posts the moderation queue keeps at most.
 RECENT_LIMIT = 500
@@ -123,8 +119,6 @@ class WallData:
                 f"no store at {self.path} yet (the wall has not run with this data directory)"
             )
             return False
-        from agora.store.sqlite import SqliteStore, StoreOpenError
-
         try:
             self.store = SqliteStore(self.path, readonly=self.readonly)
         except StoreOpenError as exc:
@@ -226,8 +220,6 @@ def preview_snapshot(
     its sources' health (``agora analyse --data-dir`` and ``snapshot --data-dir`` use this too)."""
     config = loaded.config
     if not posts:
-        from agora.offline import offline_snapshot
-
         result = offline_snapshot(loaded, now=now)
         count = result.snapshot.summary(None).posts.total
         where = ", ".join(s.name for s in result.sources) or "none"
@@ -254,85 +246,123 @@ def preview_snapshot(
 
 
 # ---------------------------------------------------------------------------------------------
-# trying a source (the "Test this source" button)
+# a wall's store, read-only
 
 
-@dataclass(slots=True)
-class SourceTrial:
-    """One fetch round of one source entry."""
-
-    name: str
-    posts: list[Post]
-    state: str
-    error: str
-    seconds: float
+class StoreReadError(Exception):
+    """The wall's store cannot be read; the message says why in plain words."""
 
 
-_SOURCE = TypeAdapter(SourceConfig)
-
-
-def fetch_once(
-    entry: dict[str, Any],
+def stored_snapshot(
+    loaded: LoadedConfig,
+    data_dir: Path | None,
     *,
-    wall: WallConfig | None,
-    config_dir: Path,
-    limit: int = 20,
-    listen_seconds: float = 8.0,
-    timeout: float = 45.0,
-) -> SourceTrial:
-    """Run one round of the source ``entry`` (a ``[[sources]]`` table as plain data): the posts,
-    enriched with ``wall``'s topics and rules, or the error in plain words. Cursors stay in
-    memory: testing never moves the running wall's place in a feed."""
-    from agora.sources.base import SourceContext
-    from agora.sources.identity import stamp
-    from agora.sources.registry import build_source
-    from agora.store.memory import MemoryStore
+    now: datetime | None = None,
+    window: float | None = None,
+) -> Snapshot:
+    """The snapshot of what the wall's store under ``data_dir`` holds, as the wall shows it.
 
-    started = time.monotonic()
-    name = str(entry.get("name") or "(unnamed)")
+    The database is opened read-only: nothing is written, and a running wall goes on writing
+    meanwhile. Raises :class:`StoreReadError` when there is no store or it cannot be read."""
+    data = WallData(data_dir, loaded.config.wall.name, readonly=True)
     try:
-        config_entry = _SOURCE.validate_python(entry)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"][1:]) or "entry"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        return SourceTrial(name, [], "invalid", f"{where}: {message}", 0.0)
-    base = wall or WallConfig()
-    config = base.model_copy(update={"sources": [config_entry]})
-    store = MemoryStore()
-    context = SourceContext(
-        wall=config,
-        config_dir=config_dir,
-        get_cursor=store.get_cursor,
-        set_cursor=store.set_cursor,
-        listen_seconds=listen_seconds,
+        view = data.read()
+        posts = data.history()
+    finally:
+        data.close()
+    if view.error:
+        raise StoreReadError(view.error)
+    health = _health(view.health)
+    status = f"{data.path} (read-only)"
+    if not posts:  # (the preview would show the offline sources instead)
+        pipeline = build_pipeline(loaded.config, None)
+        return pipeline.aggregates.snapshot(
+            now or datetime.now(UTC),
+            windows=[*panel_windows(loaded.config), window],
+            sources=health,
+            store_status=status,
+            notes=["the wall's store holds no posts of the last 56 hours"],
+        )
+    preview = preview_snapshot(
+        loaded,
+        posts,
+        view.decisions,
+        now=now,
+        windows=[window],
+        sources=health,
+        store_status=status,
     )
-    try:
-        source = build_source(config_entry, context)
-    except Exception as exc:
-        return SourceTrial(name, [], "failing", str(exc), time.monotonic() - started)
+    return preview.snapshot
 
-    async def one_round() -> list[Post]:
-        return stamp(source, await asyncio.wait_for(source.fetch(limit), timeout=timeout))
 
+def _health(record: Mapping[str, object] | None) -> dict[str, SourceHealth]:
+    """The sources' health from the wall's last report in its store (``{}`` without one)."""
+    sources = record.get("sources") if record else None
+    found: dict[str, SourceHealth] = {}
+    if not isinstance(sources, Mapping):
+        return found
+    for name, entry in sources.items():
+        if not isinstance(name, str) or not isinstance(entry, Mapping):
+            continue
+        state = entry.get("state")
+        found[name] = SourceHealth(
+            name=name,
+            kind=str(entry.get("kind") or "?"),
+            state=state if state in _STATES else "idle",
+            last_success=_time(entry.get("last_success")),
+            last_error=str(entry["last_error"]) if entry.get("last_error") else None,
+            last_error_at=_time(entry.get("last_error_at")),
+            posts=_count(entry.get("posts")),
+            skipped=_count(entry.get("skipped")),
+        )
+    return found
+
+
+_STATES: frozenset[HealthState] = frozenset(
+    ("ok", "idle", "degraded", "failing", "needs-auth", "disabled-by-server")
+)
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
     try:
-        posts = asyncio.run(one_round())
-    except TimeoutError:
-        source.mark_error(f"{name}: no answer within {timeout:.0f} s")
-        posts = []
-    except Exception as exc:
-        source.mark_error(f"{name}: {exc}")
-        posts = []
-    pipeline = build_pipeline(config, None)
-    result = pipeline.ingest(posts, keep=True)
-    health = source.health
-    error = health.last_error or ""
-    if health.state in ("ok", "idle") and not posts:
-        error = ""
-    return SourceTrial(
-        name,
-        result.posts[:limit],
-        health.state if posts or error else "ok",
-        error,
-        time.monotonic() - started,
-    )
+        return parse_time(value)
+    except PostError:
+        return None
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def stored_decisions(config: WallConfig, data_dir: Path | None) -> list[Decision]:
+    """The moderation decisions in the wall's store, oldest first, read without touching it.
+    Raises :class:`StoreReadError` when there is no store or it cannot be read."""
+    path = database_path(data_dir, config.wall.name)
+    if not path.is_file():
+        raise StoreReadError(
+            f"no store at {path} yet (the wall has not run with this data directory)"
+        )
+    try:
+        store = SqliteStore(path, readonly=True)
+    except StoreOpenError as exc:
+        raise StoreReadError(str(exc)) from None
+    try:
+        return store.decisions()
+    except Exception as exc:  # a damaged or locked store: say so in one line
+        raise StoreReadError(f"could not read {path}: {exc}") from None
+    finally:
+        store.close()
+
+
+def apply_decisions(posts: Sequence[Post], decisions: Sequence[Decision]) -> list[Post]:
+    """``posts`` with the moderation state the operators' ``decisions`` give them (approved,
+    hidden, pinned; a blocked author's posts hidden), and why."""
+    states = effective_states(posts, decisions)
+    decided: list[Post] = []
+    for post in posts:
+        state, why = states[post.id]
+        changed = state != post.moderation.state
+        decided.append(post.with_moderation(Moderation(state, (why,))) if changed else post)
+    return decided
