@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             handler.setLevel(logging.INFO)
             logging.getLogger().addHandler(handler)
             log.info("logging to %s", log_file)
-    from agora.ui.app import run_wall
+    from agora.ui.run import run_wall
 
     return run_wall(path, data_dir=args.data_dir, windowed=args.windowed, seconds=args.seconds)
 

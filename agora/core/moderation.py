@@ -22,11 +22,11 @@ post (it is still shown). Everything is compiled once; a typical post costs a fe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from agora.config.schema import ModerationConfig
 from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
 from agora.core.langid import detect, post_language
@@ -100,6 +100,38 @@ PRIVATE_ACCOUNT = "private or locked account"
 _ZERO_WIDTH = str.maketrans("", "", "\u200c\u200d")
 
 
+class ModerationRules(Protocol):
+    """The ``[moderation]`` rules :class:`RuleModeration` reads (the config's
+    ``ModerationConfig`` has them; the core declares only what it needs)."""
+
+    @property
+    def approval(self) -> Literal["auto", "manual", "trusted-only"]: ...
+    @property
+    def profanity(self) -> bool | Literal["strict"]: ...
+    @property
+    def profanity_languages(self) -> Sequence[str]: ...
+    @property
+    def profanity_allow(self) -> Sequence[str]: ...
+    @property
+    def block_terms(self) -> Sequence[str]: ...
+    @property
+    def block_patterns(self) -> Sequence[str]: ...
+    @property
+    def block_authors(self) -> Sequence[str]: ...
+    @property
+    def block_domains(self) -> Sequence[str]: ...
+    @property
+    def block_sources(self) -> Sequence[str]: ...
+    @property
+    def allow_authors(self) -> Sequence[str]: ...
+    @property
+    def languages(self) -> Sequence[str]: ...
+    @property
+    def hide_sensitive(self) -> bool: ...
+    @property
+    def hide_untrusted_media(self) -> bool: ...
+
+
 class RuleModeration:
     """The moderation hook built from a wall's ``[moderation]`` section.
 
@@ -108,7 +140,7 @@ class RuleModeration:
     """
 
     def __init__(
-        self, config: ModerationConfig, *, relays: Mapping[str, Iterable[str]] | None = None
+        self, config: ModerationRules, *, relays: Mapping[str, Iterable[str]] | None = None
     ) -> None:
         self.config = config
         self.mode = config.approval

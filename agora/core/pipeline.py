@@ -28,10 +28,9 @@ from agora.core.post import (
 from agora.core.problems import ProblemLog
 from agora.core.redact import redact_post
 from agora.core.sentiment import Scorer
-from agora.core.storage import StoreUnavailableError
+from agora.core.storage import PostStore, StoreUnavailableError
 from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, fold
 from agora.core.topics import TopicMatcher
-from agora.store.base import Store
 
 log = logging.getLogger("agora.pipeline")
 
@@ -148,7 +147,7 @@ class Deduper:
     #: posts this much older than the newest one seen are checked against the store
     LOOKBACK_S = 3600.0
 
-    def __init__(self, store: Store | None, capacity: int = 50_000) -> None:
+    def __init__(self, store: PostStore | None, capacity: int = 50_000) -> None:
         self._store = store
         self._seen: OrderedDict[str, Seen] = OrderedDict()
         self._capacity = capacity
@@ -291,7 +290,7 @@ class Pipeline:
         matcher: TopicMatcher,
         scorer: Scorer,
         aggregates: Aggregates,
-        store: Store | None = None,
+        store: PostStore | None = None,
         moderation: ModerationHook | None = None,
         problems: ProblemLog | None = None,
     ) -> None:
