@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections import Counter
@@ -111,6 +112,58 @@ def test_same_range_gives_the_same_posts() -> None:
     assert make_source(rate=20).generate(start, end) == first
     other_seed = make_source(rate=20, seed=2).generate(start, end)
     assert {p.id for p in other_seed}.isdisjoint(p.id for p in first)
+
+
+def fingerprint(posts: Sequence[Post]) -> str:
+    """A digest of everything a generated post carries (each field spelled out, so that a change
+    in how posts are serialised elsewhere does not move it)."""
+    digest = hashlib.sha256()
+    for p in posts:
+        fields = (
+            p.id,
+            p.source,
+            p.feed,
+            p.text,
+            p.created_at.isoformat(),
+            repr(p.author),
+            p.url,
+            p.lang,
+            repr(p.metrics),
+            repr(p.media),
+            p.reply_to,
+            p.is_repost,
+            p.repost_of,
+        )
+        digest.update(repr(fields).encode())
+    return digest.hexdigest()
+
+
+#: What seed 7 generates (see :func:`test_seed_7_generates_the_recorded_posts`). Recorded before
+#: the phrase banks moved from Python literals to ``agora/assets/simulator/``; editing a phrase
+#: bank on purpose changes it: check the new texts, then record the digest the failure prints.
+SEED_7_FINGERPRINT = "4322bbc3cbb9e75541163f6317e62ab39d5a08af103b8346bd20901eefea9ead"
+
+
+def test_seed_7_generates_the_recorded_posts() -> None:
+    source = make_source(rate=60, seed=7)
+    ordinary = list(source.stream(NOW - timedelta(hours=20), 2_000))
+    spike = list(source.stream(source.launch_time - timedelta(minutes=5), 2_000))
+    plain = list(make_source(rate=60, seed=7, topics={}, owned=[]).stream(NOW, 500))
+    posts = ordinary + spike + plain
+    # the sample reaches every language, platform, reply and repost, so every language's bank is read
+    assert {p.lang for p in posts} >= LANGUAGES
+    assert {p.source for p in posts} == {
+        "x",
+        "mastodon",
+        "bluesky",
+        "reddit",
+        "hackernews",
+        "youtube",
+        "rss",
+    }
+    assert any(p.reply_to for p in posts) and any(p.is_repost for p in posts)
+    assert sum(p.author.name == "Lumen" for p in spike) == 3  # the launch announcements
+    assert fingerprint(posts) == SEED_7_FINGERPRINT
 
 
 def test_ranges_compose_and_backfill_equals_live() -> None:
