@@ -56,23 +56,8 @@ from agora.core.accounts import parse_account
 from agora.core.post import Author, Media, Metrics, Post
 from agora.core.text import fold
 from agora.sources.base import Sink, Source, SourceContext
-from agora.sources.simulator_text import (
-    BANKS,
-    COMMUNITIES,
-    CULTURE_WEIGHTS,
-    EMOJI,
-    GENERIC_TAGS,
-    INSTANCES,
-    JAPANESE_SCRIPT,
-    LAUNCH_OPENERS_EN,
-    MODELS,
-    NAMES,
-    NICK_ADJECTIVES,
-    NICK_NOUNS,
-    SITES,
-    SLOTS_EN,
-    PhraseBank,
-)
+from agora.sources.simulator_text import PhraseBank, SimulatorTexts, Words
+from agora.sources.simulator_text import load as load_texts
 
 __all__ = ["LOOKBACK_MINUTES", "SimulatorSource", "daily_rhythm", "launch_factor"]
 
@@ -259,10 +244,12 @@ def _platform_id_prefix(platform: str, instance: str = "") -> str:
 class _AuthorPool:
     """A few hundred fictional authors, drawn once from the seed."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, texts: SimulatorTexts) -> None:
+        self.texts = texts
+        people = texts.authors
         rng = random.Random(seed * 7_919 + 104_729)
-        cultures = list(CULTURE_WEIGHTS)
-        culture_cum = list(accumulate(CULTURE_WEIGHTS.values()))
+        cultures = list(people.cultures)
+        culture_cum = list(accumulate(c.weight for c in people.cultures.values()))
         platform_cum = list(accumulate(_PLATFORM_WEIGHTS))
         taken: set[str] = set()
         authors: list[_SimAuthor] = []
@@ -271,10 +258,11 @@ class _AuthorPool:
             platform = PLATFORMS[bisect(platform_cum, rng.random() * platform_cum[-1])]
             culture = cultures[bisect(culture_cum, rng.random() * culture_cum[-1])]
             if platform == "rss":
-                if site_index < len(SITES):
-                    name, host = SITES[site_index]
+                if site_index < len(people.sites):
+                    name, host = people.sites[site_index]
                 else:  # more feeds than named sites: a personal tech blog
-                    adjective, noun = rng.choice(NICK_ADJECTIVES), rng.choice(NICK_NOUNS)
+                    adjective = rng.choice(people.nick_adjectives)
+                    noun = rng.choice(people.nick_nouns)
                     name = f"{adjective.capitalize()} {noun.capitalize()} Blog"
                     host = f"{adjective}{noun}.example"
                 site_index += 1
@@ -293,7 +281,7 @@ class _AuthorPool:
                         ),
                         platform="rss",
                         lang="en",
-                        bank=BANKS["en"],
+                        bank=texts.banks["en"],
                         base=0.0,
                         url_prefix=f"https://{handle}/news/",
                         mention=name,
@@ -321,15 +309,17 @@ class _AuthorPool:
                 list(accumulate(w for _, w in members)),
             )
 
-    @staticmethod
-    def _person(rng: random.Random, platform: str, culture: str, taken: set[str]) -> _SimAuthor:
-        givens, families, native = NAMES[culture]
-        given = rng.choice(givens)
-        family = rng.choice(families)
+    def _person(
+        self, rng: random.Random, platform: str, culture: str, taken: set[str]
+    ) -> _SimAuthor:
+        people = self.texts.authors
+        native = people.cultures[culture].lang
+        given = rng.choice(people.cultures[culture].given)
+        family = rng.choice(people.cultures[culture].family)
         g, f = _ascii(given), _ascii(family)
         style = rng.random()
         if culture == "japanese" and rng.random() < 0.5:
-            display = JAPANESE_SCRIPT[family] + JAPANESE_SCRIPT[given]
+            display = people.japanese_script[family] + people.japanese_script[given]
         elif style < 0.55:
             display = f"{given} {family}"
         elif style < 0.75:
@@ -345,7 +335,7 @@ class _AuthorPool:
             f"{g}{rng.randint(1, 99)}",
             f"{f}{g[:1]}",
             f"{g[:1]}{f}",
-            f"{g}_{rng.choice(NICK_NOUNS)}",
+            f"{g}_{rng.choice(people.nick_nouns)}",
         )
         base = rng.choice(patterns)[:15]
         lang: str | None = native if native != "en" and rng.random() < 0.78 else "en"
@@ -367,7 +357,7 @@ class _AuthorPool:
             prefix, mention = f"https://x.example/{nick}/status/", f"@{nick}"
             id_prefix = _platform_id_prefix("x")
         elif platform == "mastodon":
-            instance = rng.choice(INSTANCES)
+            instance = rng.choice(people.instances)
             nick = unique(base)
             author = Author(
                 f"@{nick}@{instance}", display, f"https://{instance}/@{nick}", avatar, followers
@@ -385,15 +375,15 @@ class _AuthorPool:
             if rng.random() < 0.5:
                 nick = "-".join(
                     (
-                        rng.choice(NICK_ADJECTIVES).capitalize(),
-                        rng.choice(NICK_NOUNS).capitalize(),
+                        rng.choice(people.nick_adjectives).capitalize(),
+                        rng.choice(people.nick_nouns).capitalize(),
                         str(rng.randint(1000, 9999)),
                     )
                 )
             else:
                 nick = f"{g}_{f}{rng.randint(1, 99)}"
             nick = unique(nick)
-            community = rng.choice(COMMUNITIES)
+            community = rng.choice(people.communities)
             author = Author(
                 f"u/{nick}", f"u/{nick}", f"https://reddit.example/user/{nick}", avatar, None
             )
@@ -401,7 +391,7 @@ class _AuthorPool:
             id_prefix = _platform_id_prefix("reddit")
         elif platform == "hackernews":
             nick = unique(
-                rng.choice((f"{g}{f[:1]}", f"{g[:1]}{f}", rng.choice(NICK_ADJECTIVES) + f))
+                rng.choice((f"{g}{f[:1]}", f"{g[:1]}{f}", rng.choice(people.nick_adjectives) + f))
             )
             author = Author(nick, nick, f"https://news.example/user?id={nick}", None, None)
             prefix, mention = "https://news.example/item?id=", nick
@@ -415,7 +405,8 @@ class _AuthorPool:
             )
             prefix, mention = "https://video.example/watch?v=", f"@{nick}"
             id_prefix = _platform_id_prefix("youtube")
-        bank = BANKS.get(lang or "en", BANKS["en"])
+        banks = self.texts.banks
+        bank = banks.get(lang or "en", banks["en"])
         if platform in ("reddit", "hackernews"):
             base_likes = 6.0 if platform == "reddit" else 3.0
         else:
@@ -428,14 +419,18 @@ class _AuthorPool:
 
 
 class _Slots(dict[str, str]):
-    """Template fields filled on first use (``str.format_map`` calls :meth:`__missing__`)."""
+    """Template fields filled on first use (``str.format_map`` calls :meth:`__missing__`).
 
-    __slots__ = ("bank", "rng")
+    The placeholders it fills are the ones :mod:`agora.sources.simulator_text` lets a phrase use.
+    """
 
-    def __init__(self, rng: random.Random, bank: PhraseBank, **fixed: str) -> None:
+    __slots__ = ("bank", "rng", "words")
+
+    def __init__(self, rng: random.Random, bank: PhraseBank, words: Words, **fixed: str) -> None:
         super().__init__(fixed)
         self.rng = rng
         self.bank = bank
+        self.words = words
 
     def __missing__(self, key: str) -> str:
         rng = self.rng
@@ -451,11 +446,12 @@ class _Slots(dict[str, str]):
             products = self.bank.products
             value = products[int(rng.random() * len(products))]
         elif key in ("model", "old"):
-            value = MODELS[int(rng.random() * len(MODELS))]
+            models = self.words.models
+            value = models[int(rng.random() * len(models))]
         elif key == "ticket":
             value = str(100_000 + int(rng.random() * 900_000))
         else:
-            words = SLOTS_EN.get(key)
+            words = self.words.slots.get(key)
             if words is None:
                 return "{" + key + "}"
             value = words[int(rng.random() * len(words))]
@@ -492,11 +488,16 @@ def _pick(rng: random.Random, items: Sequence[str]) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# the generator
+# the simulated world
 
 
-class _Engine:
-    """Generates the posts originating in one simulated minute (a pure function of the minute)."""
+class _World:
+    """The simulated world of one source: its authors, the wall's topics as people write about
+    them, the brand's own accounts, and the phrase banks. :meth:`minute` generates the posts
+    originating in one simulated minute (a pure function of the seed and the minute).
+
+    Not to be confused with :mod:`agora.engine`, which runs a real wall: this only writes posts.
+    """
 
     def __init__(
         self,
@@ -513,7 +514,9 @@ class _Engine:
         self.launch_ts = launch_ts
         self.launch_minute = math.floor(launch_ts / 60.0)
         self.key = ((seed & _MASK64) * 0xD1B54A32D192ED03 + 0x2545F4914F6CDD1D) & _MASK64
-        self.pool = _AuthorPool(seed)
+        self.texts = load_texts()
+        self.words = self.texts.words
+        self.pool = _AuthorPool(seed, self.texts)
         self._setup_topics(wall, random.Random(seed * 31 + 7))
         self._setup_brand_accounts(wall.analytics.owned_accounts, random.Random(seed * 37 + 11))
 
@@ -669,7 +672,7 @@ class _Engine:
             return text
         r = rng.random()
         if r < (0.15 if mood == "neu" else 0.4):
-            emoji = EMOJI[mood]
+            emoji = self.words.emoji[mood]
             text = f"{text} {emoji[int(rng.random() * len(emoji))]}"
             if r < 0.06:
                 text += emoji[int(rng.random() * len(emoji))]
@@ -677,7 +680,7 @@ class _Engine:
         if topic.hashtags and r < 0.3:
             text = f"{text} {_pick(rng, topic.hashtags)}"
         if r > 0.86:
-            text = f"{text} {_pick(rng, GENERIC_TAGS)}"
+            text = f"{text} {_pick(rng, self.words.generic_tags)}"
         return text
 
     def _opinion(self, rng: random.Random, bank: PhraseBank, mood: str, slots: _Slots) -> str:
@@ -722,7 +725,7 @@ class _Engine:
     def _launch(self, rng: random.Random, bank: PhraseBank, slots: _Slots) -> str:
         text = _pick(rng, bank.launch)
         if bank.lang == "en" and rng.random() < 0.3:
-            text = _pick(rng, LAUNCH_OPENERS_EN) + " " + text
+            text = _pick(rng, self.words.launch_openers_en) + " " + text
         elif bank.capitalise:
             text = text[:1].upper() + text[1:]
         if bank.sep == " " and text[-1] not in "!.?":
@@ -775,6 +778,7 @@ class _Engine:
         topic_cum = self.topic_cumulative
         topic_total = topic_cum[-1]
         feed = self.feed
+        words = self.words
         for second in offsets:
             a = authors[bisect(cumulative, rng.random() * total)]
             platform = a.platform
@@ -805,7 +809,7 @@ class _Engine:
                     kind = "cmp"
             if kind == "launch":
                 topic = self.brand  # the campaign is named through {camp}
-            slots = _Slots(rng, bank, ref=_pick(rng, topic.refs))
+            slots = _Slots(rng, bank, words, ref=_pick(rng, topic.refs))
             if kind == "cmp":
                 rival = self.competitors[int(rng.random() * len(self.competitors))]
                 if topic is not self.brand:
@@ -925,7 +929,7 @@ class _Engine:
         author, prefix = self.brand_authors[asker.platform]
         bank = asker.bank
         delay = min(_MAX_DELAY_S, int(70 + rng.lognormvariate(5.9, 0.8)))
-        slots = _Slots(rng, bank, user=asker.mention)
+        slots = _Slots(rng, bank, self.words, user=asker.mention)
         parts = [_pick(rng, bank.reply_greetings), _pick(rng, bank.reply_bodies)]
         closing = _pick(rng, bank.reply_closings)
         if closing:
@@ -1004,8 +1008,8 @@ class _Engine:
         out: list[tuple[int, Post]],
     ) -> int:
         """The brand's own launch announcement, once per social platform."""
-        bank = BANKS["en"]
-        slots = _Slots(rng, bank, ref=self.brand.refs[0])
+        bank = self.texts.banks["en"]
+        slots = _Slots(rng, bank, self.words, ref=self.brand.refs[0])
         slots["camp"] = self._camp(rng, slots)
         text = _pick(rng, bank.announcements).format_map(slots)
         tags = [*self.brand.hashtags[:1], *(self.campaign.hashtags[:1] if self.campaign else ())]
@@ -1073,8 +1077,8 @@ class _Timeline:
     minutes), so it can be sorted then and handed out.
     """
 
-    def __init__(self, engine: _Engine, first_minute: int) -> None:
-        self.engine = engine
+    def __init__(self, world: _World, first_minute: int) -> None:
+        self.world = world
         self.next_minute = first_minute - LOOKBACK_MINUTES
         self.buckets: dict[int, list[tuple[int, Post]]] = {}
 
@@ -1083,7 +1087,7 @@ class _Timeline:
         buckets = self.buckets
         while self.next_minute <= minute:
             current = self.next_minute
-            for entry in self.engine.minute(current):
+            for entry in self.world.minute(current):
                 bucket_minute = entry[0] // 60
                 bucket = buckets.get(bucket_minute)
                 if bucket is None:
@@ -1156,7 +1160,7 @@ class SimulatorSource(Source):
         now = context.clock().timestamp()
         self._cursor_key = f"seed={self.seed};at={config.launch_at!s}"
         self.launch_time: datetime = _EPOCH + timedelta(seconds=self._resolve_launch(now))
-        self._engine = _Engine(
+        self._world = _World(
             seed=self.seed,
             rate=self.rate,
             feed=self.name,
@@ -1193,7 +1197,7 @@ class SimulatorSource(Source):
         """The posts dated in ``[start, end)``, oldest first. The same range always gives the same
         posts, whatever else this source has generated."""
         t0, t1 = start.timestamp(), end.timestamp()
-        timeline = _Timeline(self._engine, math.floor(t0 / 60.0))
+        timeline = _Timeline(self._world, math.floor(t0 / 60.0))
         return timeline.collect(t0, t1)
 
     def stream(self, start: datetime, count: int | None = None) -> Iterator[Post]:
@@ -1201,7 +1205,7 @@ class SimulatorSource(Source):
         posts). Generates minute by minute, so memory stays flat."""
         t0 = start.timestamp()
         minute = math.floor(t0 / 60.0)
-        timeline = _Timeline(self._engine, minute)
+        timeline = _Timeline(self._world, minute)
         produced = 0
         while count is None or produced < count:
             for second, post in timeline.take_minute(minute):
@@ -1215,7 +1219,7 @@ class SimulatorSource(Source):
 
     def expected_rate(self, moment: datetime) -> float:
         """Average posts a minute at ``moment`` (rhythm × launch spike × ``rate``)."""
-        return self._engine.rate_at(math.floor(moment.timestamp() / 60.0))
+        return self._world.rate_at(math.floor(moment.timestamp() / 60.0))
 
     # -- the Source interface ------------------------------------------------------------------
 
@@ -1223,7 +1227,7 @@ class SimulatorSource(Source):
         """The live time line, created on first use with the backfill before ``now``."""
         if self._timeline is None:
             start = now - self.backfill
-            self._timeline = _Timeline(self._engine, math.floor(start / 60.0))
+            self._timeline = _Timeline(self._world, math.floor(start / 60.0))
             self._until = start
             self.context.set_cursor(
                 self.name, f"launch={self.launch_time.timestamp():.0f};{self._cursor_key}"

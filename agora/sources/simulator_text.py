@@ -1,1621 +1,457 @@
-"""Phrase banks of the simulated stream (:mod:`agora.sources.simulator`).
+"""The words of the simulated stream (:mod:`agora.sources.simulator`), read from data files.
 
-Everything here was written for Agora: short, plausible fragments that the simulator combines into
-posts (opening × subject × predicate × detail × ending, plus emoji and hashtags), so that tens of
-thousands of generated posts rarely repeat a whole text. No real post is quoted.
+Everything the simulator writes comes from ``agora/assets/simulator/`` (all of it written for
+Agora; no real post is quoted):
 
-Templates use ``str.format_map`` fields that the simulator fills lazily:
+``phrases/<tag>.toml``  one :class:`PhraseBank` per language; the file name is the BCP-47 tag
+                        written on the posts (``pt-BR.toml``)
+``words.toml``          what the languages share (:class:`Words`): model names, emoji by mood,
+                        generic hashtags, English launch openers and the ``[slots]`` lists
+``authors.toml``        who posts (:class:`Authors`): cultures (share, language, names),
+                        nicknames, news sites, communities, Mastodon-like servers
 
-``{ref}``      the topic the post is about (a configured term or label, e.g. "Lumen")
-``{other}``    a competitor topic (comparisons)
-``{camp}``     the campaign topic, or the brand and a model name when there is none
-``{user}``     the handle a brand reply answers (``@mira_k``)
-``{prod}``     a product noun of the post's language
-``{model}``    a fictional model name ("X20", "Edge 5"); ``{old}`` another one
-``{n}`` ``{m}``  small numbers; ``{ticket}`` a ticket number; ``{hh}`` an hour
-``{task}`` ``{fail}`` ``{symptom}`` ``{feature}`` ``{setting}`` ``{defect}`` ``{verdict}``
-``{initials}`` ``{region}`` ``{ord}``  the English slot vocabularies below
+How the simulator puts a post together from a bank (``[part]`` is added now and then; ``""`` in
+a list means "leave the part out this time", so it weighs that chance):
 
-Every template of a topic-bearing kind contains ``{ref}`` (or ``{camp}``/``{other}``) so that the
-topic matcher finds the post. Japanese templates keep a space on each side of ``{ref}``: the matcher
-works on word boundaries and kana count as letters.
+* an opinion: ``[opener] subject predicate [detail] [ending]``, each part from the list of the
+  post's mood (``pos``, ``neu``, ``neg``);
+* a question: ``question [detail]``; a complaint: ``complaint tail [ending]``;
+* a launch post (during the spike): ``launch [detail] [ending]``; a comparison with a competitor:
+  ``comparison [detail] [ending]``;
+* a care reply from the brand: ``greeting body [closing]``;
+* the English bank also writes the RSS ``headlines`` and the brand's ``announcements``; pictures
+  get one of the bank's ``alts``.
+
+Placeholders (``str.format_map`` fields, filled when first used):
+
+``{ref}``    the topic the post is about (a configured term or label, e.g. "Lumen")
+``{other}``  a competitor topic (comparisons and headlines)
+``{camp}``   the campaign topic, or the brand and a model name when there is none (launch posts
+             and announcements)
+``{user}``   the handle a care reply answers (``@mira_k``; replies only)
+``{prod}``   a product noun of the post's language; ``{model}`` and ``{old}`` a model name
+``{n}`` ``{m}`` ``{d}`` ``{w}``  small numbers; ``{ticket}`` a ticket number
+``{task}``, ``{fail}``, …  a word of the ``[slots]`` list of that name in ``words.toml``
+
+**Checked when read.** :func:`load` reads the files once, when the first simulator is created, and
+raises :class:`SimulatorTextError` naming the file and the key for: a missing or unknown field,
+an empty list, a placeholder the simulator does not fill in that list, a phrase of a
+topic-bearing list that names no topic (the topic matcher must find every post), and, in a bank
+whose parts join without spaces (``sep = ""``, Japanese), a topic placeholder without a space on
+each side (the matcher works on word boundaries and kana count as letters).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Final
+import re
+import string
+import tomllib
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, Final
 
-#: Kinds of post text. ``pos``/``neu``/``neg`` are opinions, ``ask`` a question, ``bad`` a complaint
-#: (both care-queue material), ``launch`` campaign enthusiasm, ``cmp`` a comparison with a
-#: competitor, ``news`` a headline (RSS).
+__all__ = [
+    "MOODS",
+    "Authors",
+    "Culture",
+    "PhraseBank",
+    "SimulatorTextError",
+    "SimulatorTexts",
+    "Words",
+    "load",
+    "read",
+]
+
+#: The moods of opinions; every per-mood table has exactly these keys.
 MOODS: Final = ("pos", "neu", "neg")
+
+
+class SimulatorTextError(ValueError):
+    """A data file of the simulator is wrong; the message names the file and the key."""
 
 
 @dataclass(frozen=True, slots=True)
 class PhraseBank:
-    """The fragments of one language."""
+    """The phrases of one language (``phrases/<lang>.toml``)."""
 
     lang: str
-    """BCP-47 tag written on the posts."""
-    sep: str = " "
-    """What joins fragments (Japanese joins sentences without spaces)."""
-    capitalise: bool = True
-    products: tuple[str, ...] = ()
-    openers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """BCP-47 tag written on the posts (the file's name)."""
+    products: tuple[str, ...]
+    openers: dict[str, tuple[str, ...]]
     """Per mood; an opener is followed by a lower-case subject (``"honestly,"``)."""
-    subjects: tuple[str, ...] = ()
-    predicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    details: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    endings: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    questions: tuple[str, ...] = ()
-    complaints: tuple[str, ...] = ()
-    complaint_tails: tuple[str, ...] = ()
-    launch: tuple[str, ...] = ()
-    comparisons: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    reply_greetings: tuple[str, ...] = ()
-    reply_bodies: tuple[str, ...] = ()
-    reply_closings: tuple[str, ...] = ()
+    subjects: tuple[str, ...]
+    predicates: dict[str, tuple[str, ...]]
+    details: dict[str, tuple[str, ...]]
+    endings: dict[str, tuple[str, ...]]
+    questions: tuple[str, ...]
+    complaints: tuple[str, ...]
+    complaint_tails: tuple[str, ...]
+    launch: tuple[str, ...]
+    comparisons: dict[str, tuple[str, ...]]
+    reply_greetings: tuple[str, ...]
+    reply_bodies: tuple[str, ...]
+    reply_closings: tuple[str, ...]
+    alts: tuple[str, ...]
     announcements: tuple[str, ...] = ()
+    """English only (the brand announces in English)."""
     headlines: tuple[str, ...] = ()
-    alts: tuple[str, ...] = ()
+    """English only (the simulated news sites write in English)."""
+    sep: str = " "
+    """What joins the parts of a post (Japanese joins sentences without spaces)."""
+    capitalise: bool = True
+    """Whether a post starts with a capital letter."""
 
 
-EMOJI: Final[dict[str, tuple[str, ...]]] = {
-    "pos": ("😍", "🙌", "👍", "✨", "💯", "🎉", "❤️", "😊", "🤩", "👏", "🥳", "😎"),
-    "neu": ("📱", "👀", "🤔", "📦", "🔋", "📸", "🗓️", "⌚"),
-    "neg": ("😤", "🙄", "😞", "👎", "😡", "🤦", "😩", "😒", "😠"),
+@dataclass(frozen=True, slots=True)
+class Words:
+    """What the languages share (``words.toml``)."""
+
+    models: tuple[str, ...]
+    """Fictional model names for ``{model}`` and ``{old}``."""
+    generic_tags: tuple[str, ...]
+    """Hashtags added now and then (never a configured term, so they do not skew topics)."""
+    launch_openers_en: tuple[str, ...]
+    """Openers of English launch posts (the other openers speak of weeks of use)."""
+    emoji: dict[str, tuple[str, ...]]
+    """Per mood."""
+    slots: dict[str, tuple[str, ...]]
+    """The vocabulary of each further placeholder (``{task}``: ``"back up my contacts"``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Culture:
+    """Fictional people of one culture."""
+
+    weight: float
+    """Relative share of the authors."""
+    lang: str
+    """The language they write in when they do not write in English (a bank's tag)."""
+    given: tuple[str, ...]
+    family: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Authors:
+    """Who posts (``authors.toml``)."""
+
+    cultures: dict[str, Culture]
+    japanese_script: dict[str, str]
+    """Japanese display names of the romanised names of the ``japanese`` culture."""
+    nick_adjectives: tuple[str, ...]
+    """Words of Reddit-style usernames (``Quiet-Lantern-4821``) and nicknames."""
+    nick_nouns: tuple[str, ...]
+    sites: tuple[tuple[str, str], ...]
+    """Fictional publications of the RSS items: (name, host)."""
+    communities: tuple[str, ...]
+    """Subreddit-like community names for Reddit URLs."""
+    instances: tuple[str, ...]
+    """Mastodon-like servers (all on the reserved ``.example`` domain)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorTexts:
+    """Everything under ``agora/assets/simulator/``, checked."""
+
+    banks: dict[str, PhraseBank]
+    """Every bank by language tag; ``"en"`` is always there."""
+    words: Words
+    authors: Authors
+
+
+@cache
+def load() -> SimulatorTexts:
+    """The simulator's words from the package's ``assets/simulator/``, read and checked once."""
+    return read(resources.files("agora") / "assets" / "simulator")
+
+
+def read(root: Traversable) -> SimulatorTexts:
+    """The words under ``root`` (laid out like ``agora/assets/simulator/``), checked.
+
+    Raises :class:`SimulatorTextError` (see the module docstring)."""
+    words = _read_words(_File(root / "words.toml"))
+    known = _ALWAYS | frozenset(words.slots)
+    banks: dict[str, PhraseBank] = {}
+    try:
+        found = sorted((root / "phrases").iterdir(), key=lambda r: r.name)
+    except OSError as exc:
+        raise SimulatorTextError(f"{root / 'phrases'}: {exc}") from None
+    for resource in found:
+        if resource.name.endswith(".toml"):
+            bank = _read_bank(_File(resource), resource.name.removesuffix(".toml"), known)
+            banks[bank.lang] = bank
+    if "en" not in banks:
+        raise SimulatorTextError(f"{root / 'phrases'}: no en.toml (the simulator's main language)")
+    authors = _read_authors(_File(root / "authors.toml"), banks)
+    return SimulatorTexts(banks=banks, words=words, authors=authors)
+
+
+# ------------------------------------------------------------------------------------------------
+# what each list may contain
+
+_FORMATTER: Final = string.Formatter()
+
+#: Placeholders the simulator fills in any phrase (``simulator._Slots``), besides the ``[slots]``.
+_ALWAYS: Final = frozenset({"n", "m", "d", "w", "ticket", "prod", "model", "old"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What the phrases of one list of a bank may and must contain."""
+
+    fields: frozenset[str] = frozenset({"ref"})
+    """Placeholders filled there besides :data:`_ALWAYS` and the ``[slots]``."""
+    names_topic: tuple[frozenset[str], ...] = ()
+    """Each phrase contains one of these sets of placeholders (none: no requirement)."""
+    blanks: bool = False
+    """Whether ``""`` (leave the part out) is allowed."""
+    by_mood: bool = False
+    required: bool = True
+
+
+_REF: Final = frozenset({"ref"})
+_RULES: Final[dict[str, _Rule]] = {
+    "products": _Rule(fields=frozenset()),
+    "openers": _Rule(blanks=True, by_mood=True),
+    "subjects": _Rule(names_topic=(_REF,)),
+    "predicates": _Rule(by_mood=True),
+    "details": _Rule(by_mood=True),
+    "endings": _Rule(blanks=True, by_mood=True),
+    "questions": _Rule(names_topic=(_REF,)),
+    "complaints": _Rule(names_topic=(_REF,)),
+    "complaint_tails": _Rule(blanks=True),
+    "launch": _Rule(fields=frozenset({"ref", "camp"}), names_topic=(_REF, frozenset({"camp"}))),
+    "comparisons": _Rule(
+        fields=frozenset({"ref", "other"}),
+        names_topic=(frozenset({"ref", "other"}),),
+        by_mood=True,
+    ),
+    "reply_greetings": _Rule(fields=frozenset({"user"})),
+    "reply_bodies": _Rule(fields=frozenset({"user"})),
+    "reply_closings": _Rule(fields=frozenset({"user"}), blanks=True),
+    "alts": _Rule(),
+    "announcements": _Rule(
+        fields=frozenset({"ref", "camp"}), names_topic=(_REF, frozenset({"camp"})), required=False
+    ),
+    "headlines": _Rule(fields=frozenset({"ref", "other"}), names_topic=(_REF,), required=False),
 }
+#: Lists the English bank must have although the others need not.
+_ENGLISH_ONLY: Final = frozenset({"announcements", "headlines"})
+_TOPICS: Final = ("ref", "other", "camp")
+#: A topic placeholder without a space (or with the phrase's edge) on one side.
+_UNSPACED_TOPIC: Final = re.compile(r"(?<! )\{(?:ref|other|camp)\}|\{(?:ref|other|camp)\}(?! )")
 
-#: Generic hashtags added now and then (never a configured term, so they do not skew topics).
-GENERIC_TAGS: Final = (
-    "#tech",
-    "#gadgets",
-    "#mobile",
-    "#photography",
-    "#review",
-    "#newphone",
-    "#unboxing",
-    "#techtalk",
-    "#smartphone",
-    "#battery",
-    "#wearables",
-    "#mondaymotivation",
-    "#nightshot",
-)
-
-#: Openers of English launch posts (the other openers speak of weeks of use).
-LAUNCH_OPENERS_EN: Final = (
-    "ok wow,",
-    "omg",
-    "so",
-    "honestly,",
-    "just watched it:",
-    "big news:",
-    "can confirm:",
-    "not gonna lie,",
-    "yesss",
-)
-
-MODELS: Final = (
-    "X20",
-    "X20 Pro",
-    "X21",
-    "Edge 5",
-    "Edge 5 Lite",
-    "Pro 9",
-    "Air 3",
-    "Mini 2",
-    "Note 14",
-    "Go 3",
-    "Max 7",
-    "Fold 2",
-    "Flip 4",
-    "One 6",
-    "Neo 8",
-    "Ultra 3",
-    "S12",
-    "C7",
-    "G40",
-    "Z5",
-)
 
 # ------------------------------------------------------------------------------------------------
-# English slot vocabularies (other languages write their slots into the templates)
+# reading
 
-SLOTS_EN: Final[dict[str, tuple[str, ...]]] = {
-    "task": (
-        "transfer my photos",
-        "reset the network settings",
-        "turn off auto-brightness",
-        "back up my contacts",
-        "pair it with my car",
-        "change the default keyboard",
-        "update the firmware",
-        "enable dual SIM",
-        "set up fingerprint unlock",
-        "move my chat history",
-        "turn on my hotspot",
-        "switch to dark mode",
-        "record in 4K",
-        "turn off the shutter sound",
-        "schedule quiet hours",
-        "cast my screen to the TV",
-        "set a custom ringtone",
-        "export my health data",
-        "limit charging to 80%",
-        "wipe the app cache",
-    ),
-    "fail": (
-        "charge",
-        "turn on",
-        "connect to wifi",
-        "update",
-        "pair",
-        "sync",
-        "hold a charge",
-        "ring",
-        "boot",
-        "find my SIM",
-        "show notifications",
-        "download apps",
-        "stay connected",
-    ),
-    "symptom": (
-        "gets hot while charging",
-        "restarts at night",
-        "loses signal indoors",
-        "drains {n}% overnight",
-        "shows a green line",
-        "vibrates randomly",
-        "takes ages to unlock",
-        "drops bluetooth every hour",
-        "dims the screen by itself",
-        "forgets my wifi password",
-        "shows the wrong time",
-        "stutters when scrolling",
-    ),
-    "feature": (
-        "wireless charging",
-        "eSIM",
-        "fast charging",
-        "dual SIM",
-        "5G",
-        "expandable storage",
-        "Wi-Fi 7",
-        "face unlock",
-        "a headphone jack",
-        "satellite SOS",
-        "reverse charging",
-        "an always-on display",
-        "stylus input",
-        "water resistance",
-    ),
-    "setting": (
-        "the battery saver",
-        "developer options",
-        "the call recorder",
-        "hotspot settings",
-        "the screenshot shortcut",
-        "app permissions",
-        "the reading mode",
-        "storage cleanup",
-        "gesture navigation",
-        "the backup schedule",
-    ),
-    "defect": (
-        "won't charge",
-        "keeps rebooting",
-        "drops calls",
-        "won't turn on",
-        "has a dead pixel line",
-        "freezes on the logo",
-        "overheats",
-        "loses signal",
-        "won't read my SIM",
-        "has a broken speaker",
-        "fails every update",
-    ),
-    "verdict": (
-        "the phone to beat this year",
-        "solid but pricey",
-        "a safe upgrade",
-        "great camera, average battery",
-        "not quite there yet",
-        "a bold step",
-        "all about value",
-        "better than expected",
-        "the best screen we have tested",
-        "a mixed bag",
-    ),
-    "initials": ("JK", "AM", "SL", "TV", "RB", "NP", "EH", "MO", "KD", "LF", "PS", "IW"),
-    "region": (
-        "the Nordics",
-        "Europe",
-        "Latin America",
-        "Japan",
-        "India",
-        "the UK",
-        "Germany",
-        "Brazil",
-        "Spain",
-        "France",
-        "North America",
-        "Southeast Asia",
-    ),
-    "ord": ("second", "third", "fourth", "fifth"),
-    "hh": ("9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20"),
-}
 
-# ------------------------------------------------------------------------------------------------
-# English
+class _File:
+    """One data file being read: its parsed content, and errors that name it."""
 
-_EN = PhraseBank(
-    lang="en",
-    products=(
-        "phone",
-        "phone",
-        "phone",
-        "phone",
-        "camera",
-        "battery",
-        "display",
-        "charger",
-        "smartwatch",
-        "tablet",
-        "laptop",
-        "router",
-        "speaker",
-        "keyboard",
-        "fitness band",
-        "earbud case",
-        "home hub",
-        "smart speaker",
-    ),
-    openers={
-        "pos": (
-            "honestly,",
-            "ok so",
-            "day {d} with it:",
-            "first impressions:",
-            "update:",
-            "so",
-            "after {w} weeks:",
-            "can confirm:",
-            "fwiw",
-            "real talk:",
-            "small thing but",
-            "not even kidding,",
-            "ngl",
-            "week {w} update:",
-            "quick review:",
-            "had to share:",
-        ),
-        "neu": (
-            "update:",
-            "so",
-            "fwiw",
-            "day {d}:",
-            "for the record,",
-            "heads up:",
-            "PSA:",
-            "quick note:",
-            "in case anyone wonders,",
-            "btw",
-            "this morning",
-            "meanwhile",
-            "as of today,",
-            "noticed that",
-        ),
-        "neg": (
-            "update:",
-            "day {d}:",
-            "so",
-            "after {w} weeks:",
-            "rant:",
-            "seriously,",
-            "ugh,",
-            "once again",
-            "week {w} update:",
-            "of course",
-            "and now",
-            "third time this month:",
-            "sigh,",
-            "annoyingly,",
-        ),
-    },
-    subjects=(
-        "the {ref} {prod}",
-        "my new {ref} {prod}",
-        "the {prod} on the new {ref} {model}",
-        "{ref}'s {prod}",
-        "the latest {ref} {prod}",
-        "this {ref} {prod}",
-        "the {ref} {model} I got last week",
-        "my partner's {ref} {model}",
-        "the {ref} {prod} at work",
-        "the {ref} {model}",
-        "my {ref} {model}",
-        "the {prod} of my {ref} {model}",
-        "our office {ref} {prod}",
-        "the refurbished {ref} {model}",
-        "the {ref} {model} my kid picked",
-        "the {ref} app",
-        "{ref} {model}",
-    ),
-    predicates={
-        "pos": (
-            "is really good",
-            "just works",
-            "feels premium",
-            "exceeded my expectations",
-            "is worth every penny",
-            "made my week",
-            "is so much better than my old one",
-            "has been rock solid for {n} weeks",
-            "is a huge upgrade",
-            "is the best I've owned",
-            "is fast and smooth",
-            "looks amazing in person",
-            "is a joy to use",
-            "nailed it",
-            "impressed me more than expected",
-            "is beautifully made",
-            "takes great photos",
-            "is a great deal",
-            "gets better with every update",
-            "is lovely to hold",
-            "is brilliant",
-            "is so good",
-            "is seriously impressive",
-            "is perfect for me",
-            "is a winner",
-            "feels really solid",
-        ),
-        "neu": (
-            "arrived today",
-            "is getting an update next week",
-            "is now out in {n} countries",
-            "showed up in the shop window",
-            "is on my desk now",
-            "came in a smaller box",
-            "has a new settings menu",
-            "ships with version {n}.{m}",
-            "is the one my office uses",
-            "got a firmware update overnight",
-            "was announced this morning",
-            "is what I'm testing this week",
-            "comes in {n} colours",
-            "weighs about {n}0 grams",
-            "is being compared everywhere today",
-            "is next to my laptop",
-            "goes on sale at {hh}:00",
-            "has a {n}-day return window",
-            "is in the catalogue now",
-            "is charging on the nightstand",
-        ),
-        "neg": (
-            "crashes constantly, so annoying",
-            "died after {n} days",
-            "is a sad step backwards",
-            "is so disappointing",
-            "won't hold a charge, useless",
-            "overheats all the time, awful",
-            "feels cheap and nasty",
-            "is painfully slow since the update",
-            "broke after one drop",
-            "has a terrible screen",
-            "lags constantly",
-            "is overpriced and frustrating",
-            "drains the battery in hours, ridiculous",
-            "keeps disconnecting and it drives me mad",
-            "is buggy and broken",
-            "is infuriating",
-            "ruined my morning",
-            "stopped working",
-            "is worse than last year's",
-            "is a mess",
-            "failed again",
-            "is useless in the cold",
-            "is a terrible letdown",
-        ),
-    },
-    details={
-        "pos": (
-            "Battery easily lasts two days.",
-            "Photos at night look stunning.",
-            "Setup took five minutes.",
-            "The screen is gorgeous.",
-            "Charging is super quick.",
-            "Love the new colour.",
-            "Sound is crisp and loud.",
-            "It feels great in the hand.",
-            "The update fixed everything.",
-            "Scrolling feels fluid.",
-            "Best purchase this year.",
-            "Super happy with it.",
-            "Everyone at work wants one now.",
-            "Finally a {prod} that gets it right.",
-            "The camera is unreal.",
-            "Battery at {n}0% after a full day.",
-            "Smooth as butter.",
-            "Fits perfectly in my pocket.",
-            "The new gestures are great.",
-            "Even my dad figured it out.",
-            "Huge improvement over my old {old}.",
-            "Glad I waited for this one.",
-        ),
-        "neu": (
-            "Will report back.",
-            "Setting it up now.",
-            "Trying it for a week.",
-            "Specs are on their site.",
-            "Review coming soon.",
-            "Comparing it with my old one.",
-            "Anyone else got one?",
-            "Box says version {n}.",
-            "Pickup was at {hh}:00.",
-            "Still deciding on the colour.",
-            "Photos later.",
-            "Undecided for now.",
-            "Moving my stuff over tonight.",
-            "It's the {model} variant.",
-            "Got the 256 GB one.",
-            "Got the 512 GB one.",
-            "Migrating from my old {old}.",
-            "More after the weekend.",
-            "Reading the manual first.",
-        ),
-        "neg": (
-            "Battery is dead by lunch.",
-            "Customer service is useless.",
-            "Screen flickers, annoying.",
-            "The app logs me out every day, so irritating.",
-            "Three resets and still broken.",
-            "Never had this with my old one.",
-            "What a waste of money.",
-            "Returned it. Awful.",
-            "So frustrating.",
-            "Really annoyed.",
-            "This is the {ord} time.",
-            "Nothing helps.",
-            "The {prod} gets painfully hot too.",
-            "Can't even make calls, pathetic.",
-            "Lost {n} hours to this.",
-            "Worst purchase this year.",
-            "Terrible experience.",
-            "I hate this.",
-        ),
-    },
-    endings={
-        "pos": (
-            "10/10.",
-            "Would buy again.",
-            "Impressed.",
-            "Recommended.",
-            "Love it.",
-            "Happy camper.",
-            "No regrets.",
-            "Well done.",
-            "Big fan.",
-            "Chef's kiss.",
-            "",
-            "",
-            "",
-            "",
-        ),
-        "neu": ("More soon.", "We'll see.", "Thoughts?", "For the record.", "", "", "", ""),
-        "neg": (
-            "Not happy.",
-            "Disappointed.",
-            "Never again.",
-            "Ugh.",
-            "Fix this already.",
-            "Seriously?",
-            "Sad.",
-            "",
-            "",
-            "",
-        ),
-    },
-    questions=(
-        "how do I {task} on my {ref} {prod}?",
-        "anyone know why my {ref} {prod} won't {fail}?",
-        "is it normal that my {ref} {model} {symptom}?",
-        "does the {ref} {model} have {feature}?",
-        "quick question: where do I find {setting} on the {ref} {model}?",
-        "can I {task} with the {ref} app?",
-        "what's the quickest way to {task} on a {ref} {model}?",
-        "has anyone managed to {task} on the {ref} {model}?",
-        "anyone else's {ref} {prod} {symptom} after the update?",
-        "is there a fix for a {ref} {model} that {symptom}?",
-        "anyone know why my {ref} {model} won't {fail} after update {n}.{m}?",
-        "where is {setting} on {ref} {model}? can't find it anywhere",
-        "does anyone know if the {ref} {model} has {feature}?",
-        "how long should a {ref} {model} take to {task}?",
-    ),
-    complaints=(
-        "third replacement {prod} in a month and my {ref} {model} still {defect}.",
-        "my {ref} {model} {defect} again.",
-        "{n} days without a working {ref} {prod}.",
-        "bought the {ref} {model} {n} weeks ago and it already {defect}.",
-        "still waiting for my {ref} repair after {n} weeks.",
-        "my {ref} {model} {defect} and nobody can tell me why.",
-        "{ref} has ignored my emails for {n} days.",
-        "the latest {ref} update bricked my {model}.",
-        "second {ref} {model} in a row that {defect}.",
-        "paid for express repair and my {ref} {model} still {defect}.",
-        "the {ref} {prod} {defect} after one week.",
-    ),
-    complaint_tails=(
-        "No answer from customer service in {n} days.",
-        "Ticket #{ticket} still open.",
-        "I want a refund.",
-        "This is the {ord} time I'm asking.",
-        "Really disappointed.",
-        "Is anyone reading these?",
-        "Still no reply to my email.",
-        "Absolutely fed up and angry.",
-        "The chat hung up on me twice.",
-        "The shop won't take it back.",
-        "Awful service.",
-        "Terrible.",
-        "",
-    ),
-    launch=(
-        "{ref} just launched the {model} and it looks amazing",
-        "watching the {camp} stream, that camera demo was great",
-        "preordered the {ref} {model} within five minutes of {camp}",
-        "the {camp} reveal was brilliant",
-        "{camp}: the new {ref} camera looks incredible",
-        "can't believe the price of the new {ref} {model}, take my money",
-        "that {ref} {model} colour from {camp} is stunning",
-        "{ref} finally did it: {feature} on the {model}, love it",
-        "so excited about {camp}",
-        "the {ref} {model} battery numbers from {camp} are wild",
-        "best launch event this year, well done {ref}",
-        "{camp} was so good, the {model} is a beauty",
-        "ok {ref}, the {model} is a masterpiece",
-        "the {ref} {model} with {feature}? yes please",
-        "{camp} delivered, the {ref} {model} looks fantastic",
-        "that {feature} demo at {camp} got a cheer from our whole office",
-        "loved every minute of {camp}",
-        "the new {ref} {model} is gorgeous",
-        "{ref} nailed {camp}, the {model} looks brilliant",
-        "already want the {ref} {model}",
-    ),
-    comparisons={
-        "pos": (
-            "switched from {other} to {ref} and I'm happy I did",
-            "{ref} vs {other}: {ref} wins on battery and camera",
-            "my {other} {prod} is fine but the {ref} one is so much nicer",
-            "tried both, the {ref} {model} beats the {other} flagship easily",
-            "coming from {other}, the {ref} {model} is a pleasant surprise",
-            "{other} who? the {ref} {model} is great",
-            "had {other} for years, the {ref} {model} is better in every way",
-        ),
-        "neu": (
-            "comparing the {ref} {model} and the {other} one this weekend",
-            "{ref} or {other} for my mum's next {prod}?",
-            "side by side: {ref} {model} and {other} {model}",
-            "spec sheet time, {ref} {model} vs {other}",
-            "both the {ref} and {other} {prod} are on my desk today",
-            "deciding between {other} and {ref} for the office {prod}",
-            "{ref} and {other} both announced something today",
-        ),
-        "neg": (
-            "honestly {other} does this better than {ref} this year, sadly",
-            "went back to {other} after a month with the {ref} {model}, so disappointing",
-            "{ref} used to beat {other}, not anymore, sad",
-            "{other} fixed this years ago, why is {ref} still so bad at it",
-            "the {ref} {model} is worse than my old {other} {prod}",
-            "{ref} lost me to {other}, awful update policy",
-        ),
-    },
-    reply_greetings=("Hi {user},", "Hey {user},", "Hello {user},", "{user}"),
-    reply_bodies=(
-        "sorry to hear that! Could you send us a DM with the serial number? We'll sort it out.",
-        "thanks for reaching out. Try holding power and volume down for 15 seconds, then let us "
-        "know if it helps.",
-        "we're on it: a specialist will reply to your ticket today.",
-        "this is fixed in update {n}.{m}, rolling out this week. Thanks for your patience!",
-        "you'll find that under Settings > {setting}. Shout if it's not there!",
-        "we've escalated ticket #{ticket}. Expect an email within 24 hours.",
-        "a safe-mode restart often clears this. Steps are in our help centre under "
-        '"Troubleshooting".',
-        "please check for update {n}.{m} under Settings > System. It addresses exactly this.",
-        "we'd like to take a closer look. DM us and we'll arrange a free check at a service point.",
-        "good question! Yes, you can: Settings > {setting} has the option.",
-        "really sorry about the wait. We've found your case and a replacement is on its way.",
-        "thanks for the patience. Our team has replied by email, can you check your inbox?",
-    ),
-    reply_closings=("^{initials}", "- {initials}", "", "", "Have a good one!", "🙏"),
-    announcements=(
-        "Meet the {ref} {model}: {feature}, a brighter display and two-day battery. "
-        "Available from today.",
-        "It's here. The {ref} {model} with {feature}. Watch {camp} again on our channel.",
-        "Thank you for tuning in to {camp}! The {ref} {model} is available to order now.",
-    ),
-    headlines=(
-        "{ref} {model} review: {verdict}",
-        "{ref} announces the {model} with {feature}",
-        "Hands-on with the {ref} {model}",
-        "{ref} pushes update {n}.{m} for the {model}",
-        "{ref} vs {other}: which {prod} should you buy?",
-        "{ref} cuts prices on the {model} in {region}",
-        "Report: {ref} to open {n} new stores in {region}",
-        "{ref} {model} battery test: {n}0 hours of video",
-        "{ref} confirms {feature} for next year's phones",
-        "Why the {ref} {model} matters for {region}",
-        "{ref} {model} teardown: {verdict}",
-        "{ref} quarterly shipments up in {region}",
-        "{ref} recalls a batch of {model} chargers in {region}",
-    ),
-    alts=(
-        "Photo of a {prod} on a wooden desk",
-        "Close-up of the camera bump",
-        "Screenshot of the settings screen",
-        "The {prod} next to its box",
-        "Night photo of a city street",
-        "Selfie in front of a shop window",
-        "Screenshot of an error message",
-        "Photo of a cracked screen",
-        "Two phones side by side on a table",
-        "Battery statistics screenshot",
-        "Sunset over a lake, shot on the phone",
-        "A dog looking at the camera",
-    ),
-)
+    def __init__(self, resource: Traversable) -> None:
+        self.label = str(resource)
+        try:
+            self.data: dict[str, Any] = tomllib.loads(resource.read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SimulatorTextError(f"{self.label}: {exc}") from None
 
-# ------------------------------------------------------------------------------------------------
-# Finnish
+    def error(self, key: str, problem: str) -> SimulatorTextError:
+        return SimulatorTextError(f"{self.label}: {key}: {problem}")
 
-_FI = PhraseBank(
-    lang="fi",
-    products=(
-        "puhelin",
-        "kamera",
-        "laturi",
-        "kello",
-        "tabletti",
-        "kaiutin",
-        "reititin",
-        "sovellus",
-    ),
-    openers={
-        "pos": ("No niin,", "Pakko sanoa:", "{w} viikon käytön jälkeen:", "Ensivaikutelma:", ""),
-        "neu": ("Tiedoksi:", "Päivitys:", "Huomasin, että", "Tänään:", ""),
-        "neg": ("Taas kerran:", "Ihan oikeasti,", "Päivitys:", "Voi ei,", ""),
-    },
-    subjects=(
-        "uusi {ref} {model}",
-        "{ref}-{prod}",
-        "tämä {ref}-{prod}",
-        "työpaikan {ref} {model}",
-        "viime viikolla ostamani {ref} {model}",
-        "{ref} {model}",
-        "vaimon {ref} {model}",
-    ),
-    predicates={
-        "pos": (
-            "on tosi hyvä",
-            "toimii vaan",
-            "on joka sentin arvoinen",
-            "yllätti positiivisesti",
-            "on paras tähän mennessä",
-            "on ihan huippu",
-            "tuntuu laadukkaalta",
-            "on nopea ja sulava",
-        ),
-        "neu": (
-            "tuli tänään postissa",
-            "sai päivityksen yöllä",
-            "on nyt myynnissä {n} maassa",
-            "on testissä tällä viikolla",
-            "julkistettiin aamulla",
-            "on pöydälläni nyt",
-        ),
-        "neg": (
-            "kaatuu jatkuvasti",
-            "hajosi {n} päivässä",
-            "on pettymys",
-            "kuumenee koko ajan",
-            "on hidas päivityksen jälkeen",
-            "ei pidä latausta",
-            "tuntuu halvalta",
-        ),
-    },
-    details={
-        "pos": (
-            "Akku kestää helposti kaksi päivää.",
-            "Yökuvat ovat upeita.",
-            "Käyttöönotto kesti viisi minuuttia.",
-            "Näyttö on todella kirkas.",
-            "Lataus on nopea.",
-            "Ei yhtään nykimistä.",
-        ),
-        "neu": (
-            "Kerron lisää myöhemmin.",
-            "Asennan sitä parhaillaan.",
-            "Testaan viikon.",
-            "Kuvia tulossa.",
-            "Vertailen vanhaan.",
-        ),
-        "neg": (
-            "Akku on tyhjä jo lounaalla.",
-            "Asiakaspalvelu ei vastaa.",
-            "Näyttö välkkyy.",
-            "Kolme nollausta eikä apua.",
-            "Rahat hukkaan.",
-        ),
-    },
-    endings={
-        "pos": ("Suosittelen!", "Tyytyväinen.", "Hyvä ostos.", "", ""),
-        "neu": ("Katsotaan.", "Mitä mieltä?", "", ""),
-        "neg": ("Ei kiva.", "Harmittaa.", "Korjatkaa tämä.", "", ""),
-    },
-    questions=(
-        "Miten saan {ref}-sovelluksen päivitettyä?",
-        "Tietääkö kukaan, miksi {ref}-{prod} ei lataudu?",
-        "Onko normaalia, että {ref} {model} lämpenee latauksessa?",
-        "Tukeeko {ref} {model} langatonta latausta?",
-        "Mistä löydän {ref}-puhelimen virransäästön?",
-        "Miten siirrän kuvat vanhasta puhelimesta {ref}-puhelimeen?",
-    ),
-    complaints=(
-        "Kolmas vaihtolaite kuukauden sisällä, ja {ref}-{prod} on taas rikki.",
-        "{ref} {model} käynnistyy jatkuvasti uudelleen.",
-        "Odotan yhä {ref}-korjausta, jo {n} viikkoa.",
-        "{ref} {model} ei käynnisty enää.",
-    ),
-    complaint_tails=(
-        "Asiakaspalvelu ei ole vastannut {n} päivään.",
-        "Tiketti #{ticket} on yhä auki.",
-        "Haluan rahat takaisin.",
-        "",
-    ),
-    launch=(
-        "{ref} {model} julkistettiin juuri ja näyttää upealta!",
-        "Katsoin {camp} -julkistuksen, kamera näyttää mahtavalta.",
-        "Tilasin {ref} {model} -puhelimen heti ennakkoon.",
-        "{camp} oli tosi hieno esitys.",
-    ),
-    comparisons={
-        "pos": ("Vaihdoin {other}-puhelimesta {ref}-puhelimeen enkä kadu.",),
-        "neu": ("{ref} vai {other}? Mietin vielä.",),
-        "neg": ("{other} tekee tämän paremmin kuin {ref}.",),
-    },
-    reply_greetings=("Hei {user},", "Moi {user},"),
-    reply_bodies=(
-        "pahoittelut! Laitatko meille yksityisviestin, niin selvitetään asia.",
-        "ikävä kuulla. Vaihtolaite lähtee sinulle vielä tänään.",
-        "asetus löytyy kohdasta Asetukset > Järjestelmä. Kerro, jos ei löydy!",
-        "kiitos viestistä. Kokeile pitää virtanäppäintä pohjassa 15 sekuntia.",
-        "korjaus tulee päivityksessä {n}.{m} tällä viikolla.",
-        "tiketti #{ticket} on nyt asiantuntijalla, vastaamme tänään.",
-    ),
-    reply_closings=("^{initials}", "", "🙏"),
-    alts=("Kuva puhelimesta puupöydällä", "Kuvakaappaus asetuksista", "Yökuva kaupungista"),
-)
+    def no_other_keys(self, data: dict[str, Any], known: Collection[str], prefix: str = "") -> None:
+        for key in data:
+            if key not in known:
+                raise self.error(prefix + key, "unknown field (a typo?)")
 
-# ------------------------------------------------------------------------------------------------
-# German
+    def get(self, data: dict[str, Any], key: str, prefix: str = "") -> Any:
+        if key not in data:
+            raise self.error(prefix + key, "missing")
+        return data[key]
 
-_DE = PhraseBank(
-    lang="de",
-    products=("Handy", "Kamera", "Akku", "Display", "App", "Ladegerät", "Tablet", "Router"),
-    openers={
-        "pos": ("Ehrlich gesagt:", "Kurzes Fazit:", "Nach {w} Wochen:", "Erster Eindruck:", ""),
-        "neu": ("Info:", "Update:", "Kurz notiert:", "Heute:", ""),
-        "neg": ("Mal wieder:", "Ernsthaft,", "Update:", "Na toll,", ""),
-    },
-    subjects=(
-        "das neue {ref} {model}",
-        "mein {ref} {model}",
-        "das {ref} {model}",
-        "das {ref} {model} meiner Frau",
-        "unser Büro-{ref} {model}",
-    ),
-    predicates={
-        "pos": (
-            "ist wirklich gut",
-            "läuft einfach",
-            "ist jeden Cent wert",
-            "hat mich positiv überrascht",
-            "ist das beste Handy, das ich je hatte",
-            "fühlt sich super hochwertig an",
-            "ist schnell und flüssig",
-        ),
-        "neu": (
-            "ist heute angekommen",
-            "hat über Nacht ein Update bekommen",
-            "gibt es jetzt in {n} Ländern",
-            "wurde heute Morgen vorgestellt",
-            "liegt jetzt auf meinem Schreibtisch",
-        ),
-        "neg": (
-            "stürzt ständig ab",
-            "ist nach {n} Tagen kaputt",
-            "ist eine Enttäuschung",
-            "wird ständig heiß",
-            "ist seit dem Update total langsam",
-            "hält keine Ladung mehr",
-        ),
-    },
-    details={
-        "pos": (
-            "Der Akku hält locker zwei Tage.",
-            "Nachtfotos sind der Wahnsinn.",
-            "Die Einrichtung hat fünf Minuten gedauert.",
-            "Das Display ist richtig hell.",
-            "Laden geht super schnell.",
-        ),
-        "neu": (
-            "Mehr dazu später.",
-            "Richte es gerade ein.",
-            "Teste es eine Woche.",
-            "Fotos folgen.",
-            "Vergleiche es mit meinem alten.",
-        ),
-        "neg": (
-            "Der Akku ist mittags leer.",
-            "Der Support antwortet nicht.",
-            "Das Display flackert.",
-            "Dreimal zurückgesetzt, nichts hilft.",
-            "Rausgeschmissenes Geld.",
-        ),
-    },
-    endings={
-        "pos": ("Klare Empfehlung!", "Bin zufrieden.", "Top.", "", ""),
-        "neu": ("Mal sehen.", "Meinungen?", "", ""),
-        "neg": ("Echt ärgerlich.", "Nie wieder.", "Bitte fixen.", "", ""),
-    },
-    questions=(
-        "Wie kann ich auf dem {ref} {model} die Fotos übertragen?",
-        "Weiß jemand, warum mein {ref} {model} nicht mehr lädt?",
-        "Ist es normal, dass das {ref} {model} beim Laden warm wird?",
-        "Unterstützt das {ref} {model} kabelloses Laden?",
-        "Wo finde ich beim {ref} {model} den Energiesparmodus?",
-    ),
-    complaints=(
-        "Drittes Austauschgerät in einem Monat und das {ref} {model} spinnt schon wieder.",
-        "Mein {ref} {model} startet ständig neu.",
-        "Warte seit {n} Wochen auf meine {ref} Reparatur.",
-        "Das {ref} {model} geht einfach nicht mehr an.",
-    ),
-    complaint_tails=(
-        "Der Support hat seit {n} Tagen nicht geantwortet.",
-        "Ticket #{ticket} ist immer noch offen.",
-        "Ich will mein Geld zurück.",
-        "",
-    ),
-    launch=(
-        "{ref} hat gerade das {model} vorgestellt und es sieht großartig aus!",
-        "Die {camp} Präsentation war richtig stark.",
-        "Das {ref} {model} sofort vorbestellt.",
-        "Was für ein Auftritt bei {camp}!",
-    ),
-    comparisons={
-        "pos": ("Von {other} zu {ref} gewechselt und kein bisschen bereut.",),
-        "neu": ("{ref} oder {other}? Ich kann mich nicht entscheiden.",),
-        "neg": ("{other} macht das besser als {ref}.",),
-    },
-    reply_greetings=("Hallo {user},", "Hi {user},"),
-    reply_bodies=(
-        "das tut uns leid! Schick uns bitte eine DM mit der Seriennummer, dann kümmern wir uns.",
-        "sorry für die Wartezeit. Dein Austauschgerät ist unterwegs.",
-        "die Option findest du unter Einstellungen > System. Sag Bescheid, falls nicht!",
-        "danke für die Nachricht. Halte bitte die Ein-Taste 15 Sekunden gedrückt.",
-        "das Update {n}.{m} behebt das Problem und kommt diese Woche.",
-        "Ticket #{ticket} liegt jetzt bei unseren Technikern, du hörst heute von uns.",
-    ),
-    reply_closings=("^{initials}", "", "🙏"),
-    alts=(
-        "Foto eines Handys auf einem Holztisch",
-        "Screenshot der Einstellungen",
-        "Nachtaufnahme einer Straße",
-    ),
-)
+    def table(self, data: dict[str, Any], key: str, prefix: str = "") -> dict[str, Any]:
+        value = self.get(data, key, prefix)
+        if not isinstance(value, dict):
+            raise self.error(prefix + key, "expected a table")
+        return value
 
-# ------------------------------------------------------------------------------------------------
-# Spanish
+    def texts(self, value: object, key: str, *, blanks: bool = False) -> tuple[str, ...]:
+        """A non-empty list of text; ``""`` only where ``blanks``."""
+        if not isinstance(value, list) or not value:
+            raise self.error(key, "expected a non-empty list of text")
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                raise self.error(f"{key}[{index}]", f"expected text, found {item!r}")
+            if not item and not blanks:
+                raise self.error(f"{key}[{index}]", 'an empty phrase ("" is not allowed here)')
+        return tuple(value)
 
-_ES = PhraseBank(
-    lang="es",
-    products=("móvil", "cargador", "reloj", "router", "altavoz", "portátil"),
-    openers={
-        "pos": ("Sinceramente,", "Primeras impresiones:", "Tras {w} semanas:", "Confirmo:", ""),
-        "neu": ("Aviso:", "Actualización:", "Por si acaso,", "Hoy:", ""),
-        "neg": ("Otra vez:", "En serio,", "Actualización:", "Genial, ahora", ""),
-    },
-    subjects=(
-        "el {ref} {model}",
-        "mi nuevo {ref} {model}",
-        "este {ref} {model}",
-        "el {ref} {model} de mi pareja",
-        "el {ref} {model} de la oficina",
-    ),
-    predicates={
-        "pos": (
-            "es buenísimo",
-            "funciona de maravilla",
-            "vale cada euro",
-            "me sorprendió para bien",
-            "es el mejor móvil que he tenido",
-            "va rapidísimo",
-        ),
-        "neu": (
-            "llegó hoy",
-            "recibió una actualización anoche",
-            "ya está disponible en {n} países",
-            "se presentó esta mañana",
-            "está encima de mi mesa",
-        ),
-        "neg": (
-            "se cuelga constantemente",
-            "se rompió a los {n} días",
-            "es una decepción",
-            "se calienta muchísimo",
-            "va lentísimo desde la actualización",
-            "no aguanta la carga",
-        ),
-    },
-    details={
-        "pos": (
-            "La batería dura dos días sin problema.",
-            "Las fotos de noche son espectaculares.",
-            "La pantalla se ve genial.",
-            "Carga súper rápido.",
-        ),
-        "neu": (
-            "Os cuento más adelante.",
-            "Lo estoy configurando.",
-            "Fotos pronto.",
-            "Lo comparo con el anterior.",
-        ),
-        "neg": (
-            "La batería no llega ni al mediodía.",
-            "Soporte no contesta.",
-            "La pantalla parpadea.",
-            "Dinero tirado.",
-        ),
-    },
-    endings={
-        "pos": ("¡Lo recomiendo!", "Muy contento.", "", ""),
-        "neu": ("Ya veremos.", "¿Opiniones?", "", ""),
-        "neg": ("Qué rabia.", "Nunca más.", "Arreglad esto, por favor.", ""),
-    },
-    questions=(
-        "¿Cómo paso las fotos al {ref} {model}?",
-        "¿Alguien sabe por qué mi {ref} {model} no carga?",
-        "¿Es normal que el {ref} {model} se caliente al cargar?",
-        "¿El {ref} {model} tiene carga inalámbrica?",
-    ),
-    complaints=(
-        "Tercer equipo de reemplazo en un mes y el {ref} {model} sigue fallando.",
-        "Mi {ref} {model} se reinicia solo todo el rato.",
-        "Llevo {n} semanas esperando la reparación de mi {ref}.",
-        "El {ref} {model} ya no enciende.",
-    ),
-    complaint_tails=(
-        "Soporte no responde desde hace {n} días.",
-        "El ticket #{ticket} sigue abierto.",
-        "Quiero que me devuelvan el dinero.",
-        "",
-    ),
-    launch=(
-        "¡{ref} acaba de presentar el {model} y pinta genial!",
-        "La presentación de {camp} ha sido brutal.",
-        "Ya he reservado el {ref} {model}.",
-    ),
-    comparisons={
-        "pos": ("Me pasé de {other} a {ref} y no me arrepiento.",),
-        "neu": ("¿{ref} o {other}? No me decido.",),
-        "neg": ("{other} lo hace mejor que {ref}.",),
-    },
-    reply_greetings=("Hola {user},",),
-    reply_bodies=(
-        "¡sentimos las molestias! Escríbenos por privado con el número de serie y lo revisamos.",
-        "perdona la espera. Tu equipo de sustitución ya está en camino.",
-        "lo encontrarás en Ajustes > Sistema. ¡Avísanos si no aparece!",
-        "gracias por escribirnos. Mantén pulsado el botón de encendido 15 segundos.",
-        "la actualización {n}.{m} lo soluciona y llega esta semana.",
-    ),
-    reply_closings=("^{initials}", "", "🙏"),
-    alts=("Foto de un móvil sobre una mesa de madera", "Captura de pantalla de los ajustes"),
-)
+    def by_mood(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        """A table of one list per mood (the lists still unchecked)."""
+        table = self.table(data, key)
+        self.no_other_keys(table, MOODS, f"{key}.")
+        return {mood: self.get(table, mood, f"{key}.") for mood in MOODS}
 
-# ------------------------------------------------------------------------------------------------
-# French
+    def placeholders(self, phrase: str, key: str, allowed: frozenset[str]) -> set[str]:
+        """The placeholders of ``phrase``; an error for one the simulator does not fill."""
+        try:
+            parts = list(_FORMATTER.parse(phrase))
+        except ValueError as exc:
+            raise self.error(key, f"{phrase!r}: {exc} (write {{{{ or }}}} for a brace)") from None
+        names: set[str] = set()
+        for _, name, spec, conversion in parts:
+            if name is None:
+                continue
+            if spec or conversion:
+                raise self.error(key, f"{phrase!r}: a placeholder takes no format: {{{name}}}")
+            if name not in allowed:
+                known = " ".join(f"{{{n}}}" for n in sorted(allowed))
+                raise self.error(
+                    key, f"{phrase!r}: unknown placeholder {{{name}}} here (known: {known})"
+                )
+            names.add(name)
+        return names
 
-_FR = PhraseBank(
-    lang="fr",
-    products=("téléphone", "chargeur", "routeur", "ordinateur", "casque"),
-    openers={
-        "pos": ("Franchement,", "Premières impressions :", "Après {w} semaines :", "Verdict :", ""),
-        "neu": ("Info :", "Mise à jour :", "Pour info,", "Aujourd'hui :", ""),
-        "neg": ("Encore une fois,", "Sérieusement,", "Mise à jour :", "Super, maintenant", ""),
-    },
-    subjects=(
-        "le {ref} {model}",
-        "mon nouveau {ref} {model}",
-        "ce {ref} {model}",
-        "le {ref} {model} de ma sœur",
-        "le {ref} {model} du bureau",
-    ),
-    predicates={
-        "pos": (
-            "est vraiment top",
-            "marche parfaitement",
-            "vaut chaque centime",
-            "m'a agréablement surpris",
-            "est le meilleur téléphone que j'ai eu",
-            "est super fluide",
-        ),
-        "neu": (
-            "est arrivé aujourd'hui",
-            "a reçu une mise à jour cette nuit",
-            "est disponible dans {n} pays",
-            "a été présenté ce matin",
-            "est sur mon bureau",
-        ),
-        "neg": (
-            "plante sans arrêt",
-            "a lâché au bout de {n} jours",
-            "est une vraie déception",
-            "chauffe tout le temps",
-            "rame depuis la mise à jour",
-            "ne tient plus la charge",
-        ),
-    },
-    details={
-        "pos": (
-            "La batterie tient deux jours sans souci.",
-            "Les photos de nuit sont superbes.",
-            "L'écran est magnifique.",
-            "La charge est ultra rapide.",
-        ),
-        "neu": (
-            "Je vous en dis plus bientôt.",
-            "Je le configure.",
-            "Photos à venir.",
-            "Je compare avec l'ancien.",
-        ),
-        "neg": (
-            "La batterie est vide avant midi.",
-            "Le support ne répond pas.",
-            "L'écran scintille.",
-            "De l'argent jeté par la fenêtre.",
-        ),
-    },
-    endings={
-        "pos": ("Je recommande !", "Très content.", "", ""),
-        "neu": ("À suivre.", "Vos avis ?", "", ""),
-        "neg": ("Trop énervé.", "Plus jamais.", "Corrigez ça svp.", ""),
-    },
-    questions=(
-        "Comment transférer mes photos sur le {ref} {model} ?",
-        "Quelqu'un sait pourquoi mon {ref} {model} ne charge plus ?",
-        "C'est normal que le {ref} {model} chauffe en charge ?",
-        "Le {ref} {model} a la recharge sans fil ?",
-    ),
-    complaints=(
-        "Troisième appareil de remplacement en un mois et le {ref} {model} bugue encore.",
-        "Mon {ref} {model} redémarre tout seul.",
-        "J'attends la réparation de mon {ref} depuis {n} semaines.",
-        "Le {ref} {model} ne s'allume plus.",
-    ),
-    complaint_tails=(
-        "Le support n'a pas répondu depuis {n} jours.",
-        "Ticket #{ticket} toujours ouvert.",
-        "Je veux être remboursé.",
-        "",
-    ),
-    launch=(
-        "{ref} vient de présenter le {model} et il a l'air génial !",
-        "La présentation {camp} était vraiment réussie.",
-        "J'ai déjà précommandé le {ref} {model}.",
-    ),
-    comparisons={
-        "pos": ("Passé de {other} à {ref}, aucun regret.",),
-        "neu": ("{ref} ou {other} ? J'hésite encore.",),
-        "neg": ("{other} fait mieux que {ref} sur ce point.",),
-    },
-    reply_greetings=("Bonjour {user},",),
-    reply_bodies=(
-        "désolés pour ce souci ! Envoyez-nous un message privé avec le numéro de série.",
-        "pardon pour l'attente. Votre appareil de remplacement est en route.",
-        "vous trouverez l'option dans Réglages > Système. Dites-nous si ce n'est pas le cas !",
-        "merci pour votre message. Maintenez le bouton d'alimentation 15 secondes.",
-        "la mise à jour {n}.{m} corrige le problème et arrive cette semaine.",
-    ),
-    reply_closings=("^{initials}", "", "🙏"),
-    alts=("Photo d'un téléphone sur un bureau en bois", "Capture d'écran des réglages"),
-)
 
-# ------------------------------------------------------------------------------------------------
-# Portuguese (Brazil)
+def _read_bank(file: _File, lang: str, known: frozenset[str]) -> PhraseBank:
+    data = file.data
+    file.no_other_keys(data, {*_RULES, "sep", "capitalise"})
+    sep = data.get("sep", " ")
+    if not isinstance(sep, str):
+        raise file.error("sep", "expected text")
+    capitalise = data.get("capitalise", True)
+    if not isinstance(capitalise, bool):
+        raise file.error("capitalise", "expected true or false")
+    lists: dict[str, Any] = {}
+    for name, rule in _RULES.items():
+        if name not in data:
+            if lang == "en" and name in _ENGLISH_ONLY:
+                raise file.error(name, "missing (English writes the headlines and announcements)")
+            if not rule.required:
+                continue
+        allowed = known | rule.fields
+        if rule.by_mood:
+            raw = file.by_mood(data, name)
+            lists[name] = {
+                mood: _phrases(file, value, f"{name}.{mood}", rule=rule, allowed=allowed, sep=sep)
+                for mood, value in raw.items()
+            }
+        else:
+            value = file.get(data, name)
+            if name == "products":  # nouns put in as they are
+                lists[name] = file.texts(value, name)
+            else:
+                lists[name] = _phrases(file, value, name, rule=rule, allowed=allowed, sep=sep)
+    return PhraseBank(lang=lang, sep=sep, capitalise=capitalise, **lists)
 
-_PT = PhraseBank(
-    lang="pt-BR",
-    products=("celular", "carregador", "relógio", "roteador", "fone"),
-    openers={
-        "pos": (
-            "Sinceramente,",
-            "Primeiras impressões:",
-            "Depois de {w} semanas:",
-            "Confirmo:",
-            "",
-        ),
-        "neu": ("Aviso:", "Atualização:", "Só pra constar,", "Hoje:", ""),
-        "neg": ("De novo:", "Sério,", "Atualização:", "Pronto, agora", ""),
-    },
-    subjects=(
-        "o {ref} {model}",
-        "meu novo {ref} {model}",
-        "esse {ref} {model}",
-        "o {ref} {model} da minha irmã",
-        "o {ref} {model} do escritório",
-    ),
-    predicates={
-        "pos": (
-            "é muito bom",
-            "funciona perfeitamente",
-            "vale cada centavo",
-            "me surpreendeu",
-            "é o melhor celular que já tive",
-            "é rápido demais",
-        ),
-        "neu": (
-            "chegou hoje",
-            "recebeu uma atualização de madrugada",
-            "já está à venda em {n} países",
-            "foi apresentado hoje de manhã",
-            "está aqui na mesa",
-        ),
-        "neg": (
-            "trava o tempo todo",
-            "quebrou em {n} dias",
-            "é uma decepção",
-            "esquenta demais",
-            "ficou lento depois da atualização",
-            "não segura a carga",
-        ),
-    },
-    details={
-        "pos": (
-            "A bateria dura dois dias tranquilo.",
-            "As fotos à noite ficam lindas.",
-            "A tela é incrível.",
-            "Carrega super rápido.",
-        ),
-        "neu": (
-            "Depois conto mais.",
-            "Configurando agora.",
-            "Fotos em breve.",
-            "Comparando com o antigo.",
-        ),
-        "neg": (
-            "A bateria acaba antes do almoço.",
-            "O suporte não responde.",
-            "A tela fica piscando.",
-            "Dinheiro jogado fora.",
-        ),
-    },
-    endings={
-        "pos": ("Recomendo!", "Muito feliz.", "", ""),
-        "neu": ("Vamos ver.", "Opiniões?", "", ""),
-        "neg": ("Que raiva.", "Nunca mais.", "Arrumem isso, por favor.", ""),
-    },
-    questions=(
-        "Como passo minhas fotos para o {ref} {model}?",
-        "Alguém sabe por que meu {ref} {model} não carrega?",
-        "É normal o {ref} {model} esquentar carregando?",
-        "O {ref} {model} tem carregamento sem fio?",
-    ),
-    complaints=(
-        "Terceiro aparelho de troca em um mês e o {ref} {model} continua com defeito.",
-        "Meu {ref} {model} reinicia sozinho.",
-        "Esperando o conserto do meu {ref} há {n} semanas.",
-        "O {ref} {model} não liga mais.",
-    ),
-    complaint_tails=(
-        "O suporte não responde há {n} dias.",
-        "O chamado #{ticket} continua aberto.",
-        "Quero meu dinheiro de volta.",
-        "",
-    ),
-    launch=(
-        "A {ref} acabou de lançar o {model} e ficou lindo!",
-        "A apresentação {camp} foi demais.",
-        "Já fiz a pré-venda do {ref} {model}.",
-    ),
-    comparisons={
-        "pos": ("Troquei {other} por {ref} e não me arrependo.",),
-        "neu": ("{ref} ou {other}? Ainda não decidi.",),
-        "neg": ("{other} faz isso melhor que {ref}.",),
-    },
-    reply_greetings=("Olá {user},", "Oi {user},"),
-    reply_bodies=(
-        "sentimos muito! Manda uma DM com o número de série que a gente resolve.",
-        "desculpa a demora. O aparelho de troca já está a caminho.",
-        "a opção fica em Configurações > Sistema. Avisa se não encontrar!",
-        "obrigado pela mensagem. Segura o botão de ligar por 15 segundos e nos avisa.",
-        "a atualização {n}.{m} corrige isso e chega esta semana.",
-    ),
-    reply_closings=("^{initials}", "", "🙏"),
-    alts=("Foto de um celular em uma mesa de madeira", "Captura de tela das configurações"),
-)
 
-# ------------------------------------------------------------------------------------------------
-# Japanese
+def _phrases(
+    file: _File, value: object, key: str, *, rule: _Rule, allowed: frozenset[str], sep: str
+) -> tuple[str, ...]:
+    phrases = file.texts(value, key, blanks=rule.blanks)
+    for index, phrase in enumerate(phrases):
+        where = f"{key}[{index}]"
+        names = file.placeholders(phrase, where, allowed)
+        if rule.names_topic and not any(need <= names for need in rule.names_topic):
+            wanted = " or ".join(
+                " and ".join(f"{{{name}}}" for name in sorted(need)) for need in rule.names_topic
+            )
+            raise file.error(where, f"{phrase!r} names no topic (it needs {wanted})")
+        if not sep and (match := _UNSPACED_TOPIC.search(phrase)):
+            raise file.error(
+                where, f"{phrase!r}: put a space on each side of {match.group().strip()}"
+            )
+    return phrases
 
-_JA = PhraseBank(
-    lang="ja",
-    sep="",
-    capitalise=False,
-    products=("カメラ", "バッテリー", "画面", "アプリ", "充電器", "スピーカー"),
-    openers={
-        "pos": ("正直、", "使って{w}週間、", "第一印象：", ""),
-        "neu": ("メモ：", "お知らせ：", "今日、", ""),
-        "neg": ("またか、", "正直、", "アップデート後、", ""),
-    },
-    subjects=(
-        "新しい {ref} {model} は",
-        " {ref} {model} の{prod}は",
-        "買ったばかりの {ref} {model} は",
-        "会社の {ref} {model} は",
-    ),
-    predicates={
-        "pos": (
-            "本当に最高！",
-            "サクサク動く。",
-            "値段以上の価値がある。",
-            "想像以上に良かった。",
-            "今まで使った中で一番いい。",
-        ),
-        "neu": (
-            "今日届いた。",
-            "夜のうちにアップデートされた。",
-            "今週テスト中。",
-            "今朝発表された。",
-            "{n}か国で発売開始。",
-        ),
-        "neg": (
-            "しょっちゅう落ちる。",
-            "{n}日で壊れた。",
-            "正直がっかり。",
-            "すぐ熱くなる。",
-            "アップデート後ずっと重い。",
-        ),
-    },
-    details={
-        "pos": (
-            "バッテリーが2日もつ。",
-            "夜景がめちゃくちゃきれい。",
-            "設定は5分で終わった。",
-            "画面がすごく明るい。",
-        ),
-        "neu": (
-            "また報告します。",
-            "今セットアップ中。",
-            "写真はあとで。",
-            "前の機種と比べてみる。",
-        ),
-        "neg": (
-            "昼には電池切れ。",
-            "サポートから返事がない。",
-            "画面がちらつく。",
-            "お金の無駄だった。",
-        ),
-    },
-    endings={
-        "pos": ("おすすめ！", "満足。", "", ""),
-        "neu": ("どうかな。", "", ""),
-        "neg": ("つらい。", "もう買わない。", "早く直して。", ""),
-    },
-    questions=(
-        " {ref} {model} の写真ってどうやって移すの？",
-        " {ref} {model} が充電できないんだけど、原因わかる人いる？",
-        " {ref} {model} は充電中に熱くなるのが普通？",
-        " {ref} {model} はワイヤレス充電に対応してる？",
-    ),
-    complaints=(
-        "1か月で3台目の交換機なのに、 {ref} {model} がまた故障。",
-        " {ref} {model} が勝手に再起動する。",
-        " {ref} の修理を{n}週間待ってる。",
-        " {ref} {model} の電源が入らなくなった。",
-    ),
-    complaint_tails=(
-        "サポートから{n}日返事なし。",
-        "問い合わせ番号 #{ticket} はまだ未解決。",
-        "返金してほしい。",
-        "",
-    ),
-    launch=(
-        " {ref} が {model} を発表！めっちゃかっこいい。",
-        " {camp} の発表会、最高だった！",
-        " {ref} {model} を速攻で予約した。",
-    ),
-    comparisons={
-        "pos": (" {other} から {ref} に乗り換えて大正解。",),
-        "neu": (" {ref} と {other} 、どっちにしようかな。",),
-        "neg": ("これは {other} の方が {ref} より上手い。",),
-    },
-    reply_greetings=("{user} 様",),
-    reply_bodies=(
-        "ご不便をおかけして申し訳ありません。シリアル番号をDMでお送りください。",
-        "お待たせして申し訳ありません。交換品を本日発送いたしました。",
-        "設定 > システム からご確認いただけます。見つからない場合はお知らせください。",
-        "担当者よりメールでご連絡しました。ご確認をお願いいたします。",
-        "お問い合わせありがとうございます。電源ボタンを15秒長押ししてお試しください。",
-        "アップデート {n}.{m} で修正され、今週配信予定です。",
-    ),
-    reply_closings=("", "", "よろしくお願いいたします。", "サポートチーム"),
-    alts=("木の机の上のスマートフォンの写真", "設定画面のスクリーンショット"),
-)
 
-#: Every bank by language tag.
-BANKS: Final[dict[str, PhraseBank]] = {
-    bank.lang: bank for bank in (_EN, _FI, _DE, _ES, _FR, _PT, _JA)
-}
+def _read_words(file: _File) -> Words:
+    data = file.data
+    fields = ("models", "generic_tags", "launch_openers_en", "emoji", "slots")
+    file.no_other_keys(data, fields)
+    emoji = file.by_mood(data, "emoji")
+    raw_slots = file.table(data, "slots")
+    slots: dict[str, tuple[str, ...]] = {}
+    for name, value in raw_slots.items():
+        if name in _ALWAYS or name in _TOPICS or name == "user" or not name.isidentifier():
+            raise file.error(f"slots.{name}", "not a name a list can have")
+        words = file.texts(value, f"slots.{name}")
+        # a word is filled in turn, with the numbers only (a list naming itself would loop)
+        for index, word in enumerate(words):
+            file.placeholders(word, f"slots.{name}[{index}]", _ALWAYS)
+        slots[name] = words
+    launch_allowed = _ALWAYS | frozenset(slots) | _RULES["launch"].fields
+    launch_openers = file.texts(file.get(data, "launch_openers_en"), "launch_openers_en")
+    for index, opener in enumerate(launch_openers):
+        file.placeholders(opener, f"launch_openers_en[{index}]", launch_allowed)
+    return Words(
+        models=file.texts(file.get(data, "models"), "models"),
+        generic_tags=file.texts(file.get(data, "generic_tags"), "generic_tags"),
+        launch_openers_en=launch_openers,
+        emoji={mood: file.texts(value, f"emoji.{mood}") for mood, value in emoji.items()},
+        slots=slots,
+    )
 
-# ------------------------------------------------------------------------------------------------
-# names of fictional people, by culture: (given names, family names, language they write in)
 
-NAMES: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]] = {
-    "anglo": (
-        (
-            "Emma",
-            "Oliver",
-            "Grace",
-            "Liam",
-            "Chloe",
-            "Noah",
-            "Ruby",
-            "Jack",
-            "Amelia",
-            "Ethan",
-            "Harper",
-            "Mason",
-            "Isla",
-            "Logan",
-            "Ava",
-            "Finn",
-            "Maddie",
-            "Caleb",
-            "Sophie",
-            "Owen",
-        ),
-        (
-            "Walker",
-            "Bennett",
-            "Hughes",
-            "Carter",
-            "Reid",
-            "Foster",
-            "Price",
-            "Ellis",
-            "Turner",
-            "Morgan",
-            "Hayes",
-            "Brooks",
-            "Palmer",
-            "Shaw",
-            "Lawson",
-            "Fletcher",
-            "Doyle",
-            "Quinn",
-        ),
-        "en",
-    ),
-    "indian": (
-        (
-            "Aarav",
-            "Priya",
-            "Rohan",
-            "Ananya",
-            "Vikram",
-            "Isha",
-            "Arjun",
-            "Meera",
-            "Karan",
-            "Diya",
-            "Nikhil",
-            "Sneha",
-        ),
-        ("Sharma", "Iyer", "Patel", "Reddy", "Nair", "Gupta", "Menon", "Joshi", "Rao", "Kapoor"),
-        "en",
-    ),
-    "nigerian": (
-        ("Chidi", "Ngozi", "Tunde", "Amaka", "Emeka", "Folake", "Ifeanyi", "Yetunde", "Kelechi"),
-        ("Okafor", "Adeyemi", "Eze", "Balogun", "Nwosu", "Ogunleye", "Okonkwo", "Afolabi"),
-        "en",
-    ),
-    "chinese": (
-        ("Wei", "Mei", "Jun", "Lin", "Hao", "Xiu", "Yan", "Chen", "Jia", "Rui"),
-        ("Zhang", "Liu", "Wang", "Huang", "Zhou", "Wu", "Xu", "Sun", "Ma", "Zhu"),
-        "en",
-    ),
-    "korean": (
-        ("Minji", "Jisoo", "Hyun", "Seojun", "Yuna", "Dohyun", "Eunji", "Taeyang"),
-        ("Kim", "Park", "Choi", "Jung", "Kang", "Yoon", "Lim", "Han"),
-        "en",
-    ),
-    "arabic": (
-        ("Omar", "Layla", "Youssef", "Nour", "Karim", "Salma", "Hassan", "Rania", "Tariq"),
-        ("Haddad", "Khalil", "Mansour", "Saleh", "Nasser", "Farouk", "Aziz", "Hamdan"),
-        "en",
-    ),
-    "polish": (
-        ("Kasia", "Tomasz", "Zofia", "Piotr", "Magda", "Kuba", "Ola", "Marek"),
-        ("Nowak", "Kowalski", "Wiśniewska", "Zieliński", "Lewandowska", "Kaczmarek"),
-        "en",
-    ),
-    "finnish": (
-        (
-            "Aino",
-            "Eetu",
-            "Venla",
-            "Onni",
-            "Kerttu",
-            "Lauri",
-            "Ilona",
-            "Joonas",
-            "Helmi",
-            "Veeti",
-            "Siiri",
-            "Aleksi",
-        ),
-        (
-            "Virtanen",
-            "Korhonen",
-            "Mäkinen",
-            "Nieminen",
-            "Heikkinen",
-            "Laine",
-            "Koskinen",
-            "Järvinen",
-            "Lehtonen",
-            "Salonen",
-        ),
-        "fi",
-    ),
-    "german": (
-        ("Lukas", "Lena", "Felix", "Mia", "Jonas", "Hannah", "Paul", "Clara", "Moritz", "Leonie"),
-        ("Müller", "Schneider", "Fischer", "Weber", "Becker", "Hoffmann", "Schäfer", "Koch"),
-        "de",
-    ),
-    "spanish": (
-        ("Lucía", "Mateo", "Sofía", "Hugo", "Valeria", "Diego", "Carmen", "Pablo", "Elena"),
-        ("García", "Fernández", "López", "Martínez", "Sánchez", "Romero", "Navarro", "Ortega"),
-        "es",
-    ),
-    "french": (
-        ("Camille", "Louis", "Manon", "Jules", "Léa", "Hugo", "Inès", "Théo", "Chloé"),
-        ("Martin", "Bernard", "Dubois", "Laurent", "Moreau", "Lefèvre", "Girard", "Rousseau"),
-        "fr",
-    ),
-    "brazilian": (
-        ("Gabriel", "Beatriz", "Rafael", "Larissa", "Thiago", "Camila", "Lucas", "Mariana"),
-        ("Silva", "Souza", "Oliveira", "Santos", "Pereira", "Costa", "Almeida", "Ribeiro"),
-        "pt-BR",
-    ),
-    "japanese": (
-        ("Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Yuto", "Sakura", "Kaito", "Mio"),
-        ("Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura"),
-        "ja",
-    ),
-}
-
-#: Japanese display names for the romanised names above (a Japanese author may show either).
-JAPANESE_SCRIPT: Final[dict[str, str]] = {
-    "Haruto": "陽翔",
-    "Yui": "結衣",
-    "Sota": "蒼太",
-    "Hina": "陽菜",
-    "Ren": "蓮",
-    "Aoi": "葵",
-    "Yuto": "悠斗",
-    "Sakura": "さくら",
-    "Kaito": "海斗",
-    "Mio": "澪",
-    "Sato": "佐藤",
-    "Suzuki": "鈴木",
-    "Takahashi": "高橋",
-    "Tanaka": "田中",
-    "Watanabe": "渡辺",
-    "Ito": "伊藤",
-    "Yamamoto": "山本",
-    "Nakamura": "中村",
-}
-
-#: Relative share of authors per culture.
-CULTURE_WEIGHTS: Final[dict[str, float]] = {
-    "anglo": 34,
-    "indian": 9,
-    "nigerian": 4,
-    "chinese": 4,
-    "korean": 3,
-    "arabic": 3,
-    "polish": 3,
-    "finnish": 8,
-    "german": 8,
-    "spanish": 7,
-    "french": 6,
-    "brazilian": 6,
-    "japanese": 5,
-}
-
-#: Words for Reddit-style generated usernames ("Quiet-Lantern-4821") and nicknames.
-NICK_ADJECTIVES: Final = (
-    "quiet",
-    "brave",
-    "lucky",
-    "rusty",
-    "sleepy",
-    "cosmic",
-    "salty",
-    "gentle",
-    "fuzzy",
-    "swift",
-    "grumpy",
-    "silent",
-    "clever",
-    "random",
-    "amber",
-    "frosty",
-    "mellow",
-    "witty",
-)
-NICK_NOUNS: Final = (
-    "lantern",
-    "otter",
-    "falcon",
-    "pixel",
-    "walrus",
-    "pancake",
-    "comet",
-    "badger",
-    "kettle",
-    "circuit",
-    "maple",
-    "harbor",
-    "penguin",
-    "spruce",
-    "gizmo",
-    "noodle",
-    "beacon",
-    "moose",
-)
-
-#: Fictional publications for RSS items: (name, host).
-SITES: Final = (
-    ("Gadget Ledger", "gadgetledger.example"),
-    ("The Daily Circuit", "dailycircuit.example"),
-    ("Pocket Signal", "pocketsignal.example"),
-    ("Handheld Weekly", "handheldweekly.example"),
-    ("Nordic Tech Desk", "nordictechdesk.example"),
-    ("Screen & Silicon", "screensilicon.example"),
-    ("Mobile Margin", "mobilemargin.example"),
-    ("Byte Harbor", "byteharbor.example"),
-    ("The Upgrade Cycle", "upgradecycle.example"),
-    ("Signal Bar", "signalbar.example"),
-    ("Charge Report", "chargereport.example"),
-    ("Form Factor News", "formfactor.example"),
-)
-
-#: Subreddit-like community names for Reddit URLs.
-COMMUNITIES: Final = (
-    "gadgets",
-    "smartphones",
-    "techsupport",
-    "phones",
-    "mobilephotography",
-    "buyitforlife",
-    "androidhelp",
-    "nordictech",
-)
-
-#: Mastodon-like instances (all on the reserved ``.example`` domain).
-INSTANCES: Final = ("social.example", "toot.example", "fedi.example", "mastodon.example")
+def _read_authors(file: _File, banks: dict[str, PhraseBank]) -> Authors:
+    data = file.data
+    fields = (
+        "cultures",
+        "japanese_script",
+        "nick_adjectives",
+        "nick_nouns",
+        "sites",
+        "communities",
+        "instances",
+    )
+    file.no_other_keys(data, fields)
+    cultures: dict[str, Culture] = {}
+    for name, raw in file.table(data, "cultures").items():
+        prefix = f"cultures.{name}."
+        if not isinstance(raw, dict):
+            raise file.error(prefix[:-1], "expected a table")
+        file.no_other_keys(raw, ("weight", "lang", "given", "family"), prefix)
+        weight = file.get(raw, "weight", prefix)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise file.error(prefix + "weight", "expected a number, 0 or more")
+        lang = file.get(raw, "lang", prefix)
+        if lang not in banks:
+            raise file.error(prefix + "lang", f"no phrases/{lang}.toml for {lang!r}")
+        cultures[name] = Culture(
+            weight=float(weight),
+            lang=lang,
+            given=file.texts(file.get(raw, "given", prefix), prefix + "given"),
+            family=file.texts(file.get(raw, "family", prefix), prefix + "family"),
+        )
+    if not cultures or not sum(c.weight for c in cultures.values()):
+        raise file.error("cultures", "expected at least one culture with a weight")
+    script = file.table(data, "japanese_script")
+    if not all(isinstance(value, str) and value for value in script.values()):
+        raise file.error("japanese_script", "expected a name in Japanese script for each name")
+    japanese = cultures.get("japanese")
+    for name in (*japanese.given, *japanese.family) if japanese else ():
+        if name not in script:  # the simulator shows a Japanese author's name either way
+            raise file.error("japanese_script", f"no Japanese script for {name!r}")
+    sites: list[tuple[str, str]] = []
+    raw_sites = file.get(data, "sites")
+    for index, site in enumerate(raw_sites if isinstance(raw_sites, list) else ()):
+        key = f"sites[{index}]"
+        if not isinstance(site, dict):
+            raise file.error(key, "expected { name = …, host = … }")
+        file.no_other_keys(site, ("name", "host"), f"{key}.")
+        name, host = file.get(site, "name", f"{key}."), file.get(site, "host", f"{key}.")
+        if not (isinstance(name, str) and name and isinstance(host, str) and host):
+            raise file.error(key, "expected a name and a host")
+        sites.append((name, host))
+    if not sites:
+        raise file.error("sites", "expected a non-empty list of { name = …, host = … }")
+    return Authors(
+        cultures=cultures,
+        japanese_script=dict(script),
+        nick_adjectives=file.texts(file.get(data, "nick_adjectives"), "nick_adjectives"),
+        nick_nouns=file.texts(file.get(data, "nick_nouns"), "nick_nouns"),
+        sites=tuple(sites),
+        communities=file.texts(file.get(data, "communities"), "communities"),
+        instances=file.texts(file.get(data, "instances"), "instances"),
+    )

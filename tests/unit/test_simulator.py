@@ -150,7 +150,7 @@ def test_seed_7_generates_the_recorded_posts() -> None:
     spike = list(source.stream(source.launch_time - timedelta(minutes=5), 2_000))
     plain = list(make_source(rate=60, seed=7, topics={}, owned=[]).stream(NOW, 500))
     posts = ordinary + spike + plain
-    # the sample reaches every language, platform, reply and repost, so every language's bank is read
+    # the sample reaches every language, platform, reply and repost: every bank is read
     assert {p.lang for p in posts} >= LANGUAGES
     assert {p.source for p in posts} == {
         "x",
@@ -408,6 +408,14 @@ def test_texts_rarely_repeat() -> None:
     assert len(sample) == 10_000
     assert len(counts) > 0.97 * len(sample)
     assert counts.most_common(1)[0][1] <= 6
+
+
+def test_no_placeholder_reaches_a_post(day: tuple[SimulatorSource, list[Post]]) -> None:
+    """Every placeholder the data files may use is filled (``simulator_text`` and the simulator's
+    ``_Slots`` agree)."""
+    _, posts = day
+    texts = [text for p in posts for text in (p.text, *(m.alt for m in p.media))]
+    assert [text for text in texts if re.search(r"\{\w*\}", text)] == []
 
 
 def test_every_post_survives_a_round_trip(day: tuple[SimulatorSource, list[Post]]) -> None:
