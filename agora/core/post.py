@@ -56,7 +56,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal, cast, get_args
 
 import orjson
 
@@ -411,7 +411,10 @@ def parse_time(value: object) -> datetime:
         raise PostError("bad-time", f"created_at is not ISO-8601: {value[:40]!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before the first representable day
+        raise PostError("bad-time", f"created_at is out of range: {value[:40]!r}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +427,14 @@ def _opt_str(obj: Mapping[str, Any], key: str, limit: int = MAX_URL_CHARS) -> st
         return None
     if not isinstance(value, str):
         return None
-    return strip_unsafe(value.strip())[:limit] or None
+    return plain_field(value, limit) or None
+
+
+def plain_field(value: str, limit: int) -> str:
+    """An id or a link as kept: unsafe characters removed, no spaces around it, at most
+    ``limit`` characters. Reading it again changes nothing (a stored post reads back as it was
+    written)."""
+    return strip_unsafe(value).strip()[:limit].strip()
 
 
 def _opt_url(obj: Mapping[str, Any], key: str) -> str | None:
@@ -461,14 +471,24 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _text(value: object) -> str:
+    """A string value as it is, a number as its digits, anything else (a list, an object, a
+    boolean) as nothing: never the ``repr`` of a structure an outsider sent."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
 def parse_author(raw: object) -> Author:
     """An :class:`Author` from an untrusted mapping (or a bare handle string)."""
     if isinstance(raw, str):
-        handle = clean_name(raw)
-        return Author(handle=handle or "unknown", name=handle)
+        handle = clean_name(raw) or "unknown"
+        return Author(handle=handle, name=handle)
     obj = _mapping(raw)
-    name = clean_name(str(obj.get("name") or ""))
-    handle = clean_name(str(obj.get("handle") or "")) or name or "unknown"
+    name = clean_name(_text(obj.get("name")))
+    handle = clean_name(_text(obj.get("handle"))) or name or "unknown"
     return Author(
         handle=handle,
         name=name or handle,
@@ -505,12 +525,26 @@ def parse_media(raw: object) -> tuple[Media, ...]:
                 kind=kind if isinstance(kind, str) and kind in MEDIA_KINDS else "link",  # type: ignore[arg-type]
                 url=url,
                 preview_url=_opt_url(obj, "preview_url"),
-                alt=clean_text(str(obj.get("alt") or ""), 1_000),
+                alt=clean_text(_text(obj.get("alt")), 1_000),
             )
         )
         if len(items) == MAX_MEDIA:
             break
     return tuple(items)
+
+
+def _topics(raw: object) -> tuple[str, ...]:
+    """Topic keys from an untrusted list: text only, cleaned, none empty, at most 32."""
+    if not isinstance(raw, list):
+        return ()
+    names: list[str] = []
+    for item in raw:
+        name = clean_name(item) if isinstance(item, str) else ""
+        if name:
+            names.append(name)
+            if len(names) == 32:
+                break
+    return tuple(names)
 
 
 def parse_sentiment(raw: object) -> Sentiment | None:
@@ -529,15 +563,16 @@ def parse_moderation(raw: object) -> Moderation:
     """A :class:`Moderation`; anything unreadable means approved with no reasons."""
     obj = _mapping(raw)
     state = obj.get("state")
-    if state not in MODERATION_STATES:
+    # checked as text before the set look-up: a list or an object there is unhashable
+    if not isinstance(state, str) or state not in MODERATION_STATES:
         return APPROVED
     reasons_raw = obj.get("reasons")
     reasons = (
-        tuple(clean_text(str(r), 200) for r in reasons_raw[:20])
+        tuple(clean_text(_text(r), 200) for r in reasons_raw[:20] if _text(r))
         if isinstance(reasons_raw, list)
         else ()
     )
-    return Moderation(state=state, reasons=reasons)
+    return Moderation(state=cast(ModerationState, state), reasons=reasons)
 
 
 def parse_post(
@@ -560,7 +595,7 @@ def parse_post(
         post_id = str(post_id)
     if not isinstance(post_id, str) or not post_id.strip():
         raise PostError("missing-id", "post has no id")
-    post_id = strip_unsafe(post_id.strip())
+    post_id = plain_field(post_id, MAX_ID_CHARS + 1)
     if len(post_id) > MAX_ID_CHARS:
         raise PostError("bad-id", f"post id is longer than {MAX_ID_CHARS} characters")
 
@@ -607,11 +642,7 @@ def parse_post(
         reply_to=_opt_str(raw, "reply_to", MAX_ID_CHARS),
         is_repost=raw.get("is_repost") is True,
         repost_of=_opt_str(raw, "repost_of", MAX_ID_CHARS),
-        topics=tuple(clean_name(t) for t in (raw.get("topics") or []) if isinstance(t, str) and t)[
-            :32
-        ]
-        if isinstance(raw.get("topics"), list)
-        else (),
+        topics=_topics(raw.get("topics")),
         sentiment=parse_sentiment(raw.get("sentiment")),
         moderation=parse_moderation(raw.get("moderation")),
         sensitive=raw.get("sensitive") is True,

@@ -20,7 +20,14 @@ post this source showed removes it from the wall; the newest shown posts are sav
 on the public AppView since 2025: ``handle`` and an **app password**). The session from
 ``com.atproto.server.createSession`` (limited to 30 a 5 minutes, 300 a day) is kept and renewed with
 ``com.atproto.server.refreshSession``; only when that fails is a new one created. The newest
-``indexedAt`` and the posts seen at it are the saved cursor.
+``indexedAt`` and the posts seen at it are the saved cursor. Results come newest first; when more
+than :attr:`BlueskySource.pages_per_round` pages arrived since the last round, the page ``cursor``
+is kept in the state (``gap``) and the next rounds read on from it, older and older, until the
+burst is read whole; only then does the saved place move to the newest post of the burst.
+
+Every record and view is read defensively: a hostile shape (``"images": true``, a label that is a
+list) costs that post only, and the stream's reader and the task that completes and hands over
+matched posts carry on after any unexpected error (shown in health).
 """
 
 from __future__ import annotations
@@ -39,11 +46,19 @@ import websockets
 from websockets.asyncio.client import connect
 
 from agora.config import schema
-from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
+from agora.core.post import Author, Media, Metrics, Post, PostError
 from agora.core.text import clean_name, clean_text
 from agora.core.topics import TopicMatcher
 from agora.sources.base import Sink, SourceContext
-from agora.sources.fields import count_field, text_field, web_url
+from agora.sources.fields import (
+    count_field,
+    item_id,
+    lang_tag,
+    post_time,
+    ref_id,
+    text_field,
+    web_url,
+)
 from agora.sources.http import (
     USER_AGENT,
     AuthError,
@@ -77,6 +92,12 @@ CDN: Final = "https://cdn.bsky.app/img"
 VIDEO: Final = "https://video.bsky.app/watch"
 
 
+def _list_of(data: object, key: str) -> list[Any]:
+    """``data[key]`` when ``data`` is a mapping and that is a list, else ``[]``."""
+    value = data.get(key) if isinstance(data, Mapping) else None
+    return value if isinstance(value, list) else []
+
+
 def post_uri(did: str, rkey: str) -> str:
     """``at://did/app.bsky.feed.post/rkey``."""
     return f"at://{did}/{POST_COLLECTION}/{rkey}"
@@ -87,7 +108,7 @@ def post_url(uri: str, handle: str | None = None) -> str | None:
     parts = uri.removeprefix("at://").split("/")
     if len(parts) != 3 or parts[1] != POST_COLLECTION:
         return None
-    return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+    return web_url(f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}")
 
 
 def _labels(*sources: object) -> bool:
@@ -96,7 +117,8 @@ def _labels(*sources: object) -> bool:
         if isinstance(source, Mapping):  # self-labels: {"$type": …selfLabels, "values": [...]}
             values = source.get("values")
         for label in values if isinstance(values, list) else []:
-            if isinstance(label, Mapping) and label.get("val") in ADULT_LABELS:
+            # as text first: a list or an object is unhashable, and no label anyway
+            if isinstance(label, Mapping) and text_field(label, "val") in ADULT_LABELS:
                 return True
     return False
 
@@ -118,35 +140,34 @@ def record_media(did: str, embed: object) -> tuple[Media, ...]:
         return record_media(did, embed.get("media"))
     out: list[Media] = []
     if kind == "app.bsky.embed.images":
-        for image in embed.get("images") or []:
+        images = embed.get("images")
+        for image in images if isinstance(images, list) else []:
             cid = _blob_cid(image.get("image")) if isinstance(image, Mapping) else ""
-            if cid:
+            url = web_url(f"{CDN}/feed_fullsize/plain/{did}/{cid}@jpeg") if cid else None
+            if url:
                 out.append(
                     Media(
                         kind="image",
-                        url=f"{CDN}/feed_fullsize/plain/{did}/{cid}@jpeg",
-                        preview_url=f"{CDN}/feed_thumbnail/plain/{did}/{cid}@jpeg",
+                        url=url,
+                        preview_url=web_url(f"{CDN}/feed_thumbnail/plain/{did}/{cid}@jpeg"),
                         alt=clean_text(text_field(image, "alt"), 1_000),
                     )
                 )
     elif kind == "app.bsky.embed.video":
         cid = _blob_cid(embed.get("video"))
-        if cid:
+        url = web_url(f"{VIDEO}/{did}/{cid}/playlist.m3u8") if cid else None
+        if url:
             out.append(
                 Media(
                     kind="video",
-                    url=f"{VIDEO}/{did}/{cid}/playlist.m3u8",
-                    preview_url=f"{VIDEO}/{did}/{cid}/thumbnail.jpg",
+                    url=url,
+                    preview_url=web_url(f"{VIDEO}/{did}/{cid}/thumbnail.jpg"),
                     alt=clean_text(text_field(embed, "alt"), 1_000),
                 )
             )
     elif kind == "app.bsky.embed.external":
         external = embed.get("external")
-        url = web_url(text_field(external, "uri")) or (
-            text_field(external, "uri")
-            if text_field(external, "uri").startswith("http://")
-            else None
-        )
+        url = web_url(text_field(external, "uri"))
         if url:
             out.append(
                 Media(kind="link", url=url, alt=clean_text(text_field(external, "title"), 300))
@@ -163,7 +184,8 @@ def view_media(embed: object) -> tuple[Media, ...]:
         return view_media(embed.get("media"))
     out: list[Media] = []
     if kind == "app.bsky.embed.images#view":
-        for image in embed.get("images") or []:
+        images = embed.get("images")
+        for image in images if isinstance(images, list) else []:
             url = web_url(text_field(image, "fullsize"))
             if url:
                 out.append(
@@ -187,12 +209,12 @@ def view_media(embed: object) -> tuple[Media, ...]:
             )
     elif kind == "app.bsky.embed.external#view":
         external = embed.get("external")
-        url = text_field(external, "uri")
-        if url.startswith(("http://", "https://")):
+        url = web_url(text_field(external, "uri"))
+        if url:
             out.append(
                 Media(
                     kind="link",
-                    url=url[:2048],
+                    url=url,
                     preview_url=web_url(text_field(external, "thumb")),
                     alt=clean_text(text_field(external, "title"), 300),
                 )
@@ -211,14 +233,12 @@ def _reply_to(record: Mapping[str, Any]) -> str | None:
     reply = record.get("reply")
     parent = reply.get("parent") if isinstance(reply, Mapping) else None
     uri = text_field(parent, "uri")
-    return f"bluesky:{uri}" if uri.startswith("at://") else None
+    return ref_id("bluesky", uri) if uri.startswith("at://") else None
 
 
 def _lang(record: Mapping[str, Any]) -> str | None:
     langs = record.get("langs")
-    if isinstance(langs, list) and langs and isinstance(langs[0], str) and langs[0]:
-        return langs[0][:35]
-    return None
+    return lang_tag(langs[0]) if isinstance(langs, list) and langs else None
 
 
 def record_to_post(
@@ -236,11 +256,11 @@ def record_to_post(
         raise PostError("empty-text", f"{uri} has no text")
     who = author or Author(handle=did, name=did)
     return Post(
-        id=f"bluesky:{uri}",
+        id=item_id("bluesky", uri),
         source="bluesky",
         feed=feed,
         text=text,
-        created_at=parse_time(record.get("createdAt")),
+        created_at=post_time(record.get("createdAt")),
         author=who,
         url=post_url(uri, who.handle if not who.handle.startswith("did:") else None),
         lang=_lang(record),
@@ -260,7 +280,7 @@ def profile_to_author(profile: Mapping[str, Any]) -> Author | None:
     return Author(
         handle=handle,
         name=clean_name(text_field(profile, "displayName")) or handle,
-        url=f"https://bsky.app/profile/{handle}",
+        url=web_url(f"https://bsky.app/profile/{handle}"),
         avatar_url=web_url(text_field(profile, "avatar")),
         followers=count_field(profile, "followersCount"),
     )
@@ -289,11 +309,11 @@ def postview_to_post(view: object, *, feed: str, followers: int | None = None) -
     if not text:
         raise PostError("empty-text", f"{uri} has no text")
     return Post(
-        id=f"bluesky:{uri}",
+        id=item_id("bluesky", uri),
         source="bluesky",
         feed=feed,
         text=text,
-        created_at=parse_time(record.get("createdAt") or view.get("indexedAt")),
+        created_at=post_time(record.get("createdAt") or view.get("indexedAt")),
         author=author,
         url=post_url(uri, author.handle),
         lang=_lang(record),
@@ -412,8 +432,13 @@ class BlueskySource(LiveSource):
         return f"{self.config.jetstream_url}{sep}{urlencode(params)}"
 
     def on_message(self, message: str | bytes) -> None:
-        """Decode one Jetstream event: match, queue for look-ups, or pass on a deletion."""
+        """Decode one Jetstream event: match, queue for look-ups, or pass on a deletion. An
+        event that cannot be handled costs itself only: skipping it here matters, as a reconnection
+        would resume before it and meet it again."""
         self.events += 1
+        self.read_item("Jetstream: ", self._on_event, message)
+
+    def _on_event(self, message: str | bytes) -> None:
         try:
             event = orjson.loads(message)
         except orjson.JSONDecodeError:
@@ -423,7 +448,11 @@ class BlueskySource(LiveSource):
             self.report_item("not-an-object", "an event that is not an object")
             return
         stamp = event.get("time_us")
-        if isinstance(stamp, int) and (self.time_us is None or stamp > self.time_us):
+        if (
+            isinstance(stamp, int)
+            and not isinstance(stamp, bool)
+            and (self.time_us is None or stamp > self.time_us)
+        ):
             self.time_us = stamp
         if event.get("kind") != "commit":
             return
@@ -470,18 +499,21 @@ class BlueskySource(LiveSource):
                         f"{self.base_url}/xrpc/app.bsky.actor.getProfiles",
                         params=[("actors", did) for did in dids[:LOOKUP_BATCH]],
                     )
-                    for profile in data.get("profiles") or [] if isinstance(data, Mapping) else []:
+                    for profile in _list_of(data, "profiles"):
                         author = (
-                            profile_to_author(profile) if isinstance(profile, Mapping) else None
+                            self.read_item("getProfiles: ", profile_to_author, profile)
+                            if isinstance(profile, Mapping)
+                            else None
                         )
-                        if author is not None:
-                            self.profiles.put(text_field(profile, "did"), author)
+                        did = text_field(profile, "did")
+                        if author is not None and did:
+                            self.profiles.put(did, author)
                 uris = [post_uri(did, rkey) for did, rkey, _ in batch]
                 data, _ = await client.get_json(
                     f"{self.base_url}/xrpc/app.bsky.feed.getPosts",
                     params=[("uris", uri) for uri in uris],
                 )
-                for view in data.get("posts") or [] if isinstance(data, Mapping) else []:
+                for view in _list_of(data, "posts"):
                     if isinstance(view, Mapping) and isinstance(view.get("uri"), str):
                         views[view["uri"]] = view
             except SourceError as exc:
@@ -492,27 +524,49 @@ class BlueskySource(LiveSource):
                     f"look-ups failed ({exc.message}); "
                     "posts shown with their DID until they work again",
                 )
+        return self._to_posts(batch, views)
+
+    def _to_posts(
+        self,
+        batch: Sequence[tuple[str, str, Any]],
+        views: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> list[Post]:
+        """Posts of matched records (from their post views when the look-ups found them); a
+        record that cannot become a post is skipped and reported, whatever it holds."""
         posts: list[Post] = []
         for did, rkey, record in batch:
             author = self.profiles.get(did)
-            view = views.get(post_uri(did, rkey))
-            try:
-                if view is not None:
-                    post = postview_to_post(
-                        view, feed=self.name, followers=author.followers if author else None
-                    )
-                else:
-                    post = record_to_post(did, rkey, record, feed=self.name, author=author)
-            except PostError as exc:
-                self.report_item(exc.kind, str(exc))
-                continue
-            posts.append(post)
+            view = (views or {}).get(post_uri(did, rkey))
+            post = (
+                self.read_item(
+                    "",
+                    postview_to_post,
+                    view,
+                    feed=self.name,
+                    followers=author.followers if author else None,
+                )
+                if view is not None
+                else self.read_item(
+                    "", record_to_post, did, rkey, record, feed=self.name, author=author
+                )
+            )
+            if post is not None:
+                posts.append(post)
         return posts
 
     async def _flush(self, client: PoliteClient, sink: Sink) -> None:
         while self._pending:
-            batch, self._pending = self._pending[:LOOKUP_BATCH], self._pending[LOOKUP_BATCH:]
-            posts = await self._lookup(client, batch)
+            batch = self._pending[:LOOKUP_BATCH]
+            try:
+                posts = await self._lookup(client, batch)
+            except asyncio.CancelledError:
+                raise  # the batch stays pending: the way out hands it over without look-ups
+            except Exception as exc:  # the look-ups' bug must not hold the posts back
+                self.unexpected("completing matched posts", exc)
+                posts = self._to_posts(batch)
+            # taken off only now: a cancellation during the look-ups leaves the batch pending;
+            # the stream only appends, so the batch is still the list's head
+            self._pending = self._pending[len(batch) :]
             if posts:
                 sink(posts)
                 self.count_posts(len(posts))
@@ -520,11 +574,18 @@ class BlueskySource(LiveSource):
     async def _flusher(self, client: PoliteClient, sink: Sink, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
-            await self._flush(client, sink)
-            if self.time_us is not None:
-                self.state["time_us"] = self.time_us
-                self.save_state_soon()
-            self._save_emitted()
+            try:
+                await self._flush(client, sink)
+                # every event up to time_us is handed over or unmatched (no await since the
+                # last batch went out), so the place may move there
+                if self.time_us is not None:
+                    self.state["time_us"] = self.time_us
+                    self.save_state_soon()
+                self._save_emitted()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the stream reads on; the next pass tries again
+                self.unexpected("handing over matched posts", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.batch_wait)
 
@@ -597,6 +658,9 @@ class BlueskySource(LiveSource):
                 if unresolved(exc):
                     reason = f"cannot connect: no such host {self.host} (DNS)"
                 delay = self.fail(TransientError(f"{self.host}: {reason}"))
+            except Exception as exc:  # never let the reader stop: reconnect after a pause
+                self.logger.exception("%s: unexpected error reading Jetstream", self.name)
+                delay = self.fail(SourceError(f"{self.host}: unexpected error ({exc})"))
             if await wait_or_stop(stop, delay):
                 return
 
@@ -700,45 +764,87 @@ class BlueskySource(LiveSource):
         raise AuthError(f"{self.host}: could not keep a session")  # pragma: no cover
 
     async def poll(self, limit: int | None = None) -> list[Post]:
-        """``mode = "search"``: posts since the saved ``indexedAt``."""
+        """``mode = "search"``: posts since the saved ``indexedAt``, or the next pages of a
+        burst that one round could not read whole (see the module docstring)."""
         client = self.client
         assert client is not None, "poll() runs inside session()"
         since = self.state.get("since")
-        seen = set(self.state.get("seen") or ())
+        since = since if isinstance(since, str) else None
+        seen = {s for s in self.state.get("seen") or () if isinstance(s, str)}
+        gap = self.state.get("gap")
+        gap = gap if isinstance(gap, dict) and isinstance(gap.get("cursor"), str) else None
         params: dict[str, Any] = {"q": self.config.query, "sort": "latest", "limit": 100}
-        if isinstance(since, str):
+        if since is not None:
             params["since"] = since
+        # the newest post read so far (of this round, or of the burst being read), and those at
+        # it; the oldest read of the burst, and those at it
+        top = since
+        at_top = set(seen)
+        floor: str | None = None
+        at_floor: set[str] = set()
+        if gap is not None and since is not None:
+            params["cursor"] = gap["cursor"]
+            if isinstance(gap.get("top"), str) and gap["top"] > since:
+                top = gap["top"]
+                at_top = {s for s in gap.get("top_seen") or () if isinstance(s, str)}
+            if isinstance(gap.get("floor"), str):
+                floor = gap["floor"]
+                at_floor = {s for s in gap.get("floor_seen") or () if isinstance(s, str)}
+        read_before = (floor, frozenset(at_floor))
         posts: list[Post] = []
-        newest = since if isinstance(since, str) else None
-        at_newest: set[str] = set(seen) if newest else set()
+        more: str | None = None  # the page cursor where reading stopped with pages left
         for _ in range(self.pages_per_round if since else 1):
             data = await self._search_page(client, params)
             views = data.get("posts") if isinstance(data, Mapping) else None
             if not isinstance(views, list):
                 raise PayloadError(f"{self.host}: the answer has no list of posts")
             for view in views:
-                try:
-                    post = postview_to_post(view, feed=self.name)
-                except PostError as exc:
-                    self.report_item(exc.kind, str(exc))
+                post = self.read_item("", postview_to_post, view, feed=self.name)
+                if post is None:
                     continue
                 indexed = text_field(view, "indexedAt") or text_field(
                     view.get("record"), "createdAt"
                 )
-                if post.id in seen or (isinstance(since, str) and indexed < since):
+                if post.id in seen or (since is not None and indexed < since):
                     continue  # seen, or older than asked for
+                old_floor, old_at_floor = read_before
+                if old_floor is not None and (
+                    indexed > old_floor or (indexed == old_floor and post.id in old_at_floor)
+                ):
+                    continue  # read by an earlier round of this burst (new posts shift pages)
                 posts.append(post)
-                if newest is None or indexed > newest:
-                    newest, at_newest = indexed, {post.id}
-                elif indexed == newest:
-                    at_newest.add(post.id)
+                if top is None or indexed > top:
+                    top, at_top = indexed, {post.id}
+                elif indexed == top:
+                    at_top.add(post.id)
+                if floor is None or indexed < floor:
+                    floor, at_floor = indexed, {post.id}
+                elif indexed == floor:
+                    at_floor.add(post.id)
             cursor = data.get("cursor")
-            if not isinstance(cursor, str) or len(views) < 100 or (limit and len(posts) >= limit):
+            more = cursor if isinstance(cursor, str) and cursor and len(views) >= 100 else None
+            if more is None or (limit and len(posts) >= limit):
                 break
-            params["cursor"] = cursor
-        if newest:
-            self.state["since"] = newest
-            self.state["seen"] = sorted(at_newest)[-500:]
+            params["cursor"] = more
+        if more is not None and since is not None:
+            # a burst larger than one round: the place stays, the next round reads on from here
+            self.state["gap"] = {
+                "cursor": more,
+                "top": top,
+                "top_seen": sorted(at_top)[-500:],
+                "floor": floor,
+                "floor_seen": sorted(at_floor)[-500:],
+            }
+            self.logger.info(
+                "%s: more posts than %d pages since the last round; reading on next round",
+                self.name,
+                self.pages_per_round,
+            )
+        else:
+            self.state.pop("gap", None)
+            if top:
+                self.state["since"] = top
+                self.state["seen"] = sorted(at_top)[-500:]
         self.save_state()
         posts.sort(key=lambda p: p.created_at)
         return posts

@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from agora.core.post import PostError, count_of, parse_time
+from agora.core.post import (
+    EARLIEST_PLAUSIBLE,
+    MAX_ID_CHARS,
+    PostError,
+    count_of,
+    format_time,
+    parse_time,
+    plain_field,
+)
+from agora.core.text import clean_name, strip_unsafe
 
 #: The longest link kept (longer ones are cut; nothing on a wall needs more).
 MAX_URL_CHARS = 2048
@@ -40,6 +49,7 @@ def web_url(value: object) -> str | None:
         isinstance(value, str)
         and value.startswith(("https://", "http://"))
         and not any(c.isspace() for c in value)
+        and strip_unsafe(value) == value  # no control, escape or bidi characters
     ):
         return value[:MAX_URL_CHARS]
     return None
@@ -65,6 +75,54 @@ def epoch_time(value: object) -> datetime | None:
         return None
 
 
+def item_id(kind: str, *parts: str) -> str:
+    """A post's id, ``"<kind>:<part>:…"``, as the store keeps it (see
+    :func:`~agora.core.post.plain_field`). Raises :class:`~agora.core.post.PostError` when a
+    part is empty or the id is longer than :data:`~agora.core.post.MAX_ID_CHARS`."""
+    cleaned = [plain_field(part, MAX_ID_CHARS + 1) for part in parts]
+    if not all(cleaned):
+        raise PostError("missing-id", f"an item of {kind} without an id")
+    post_id = ":".join((kind, *cleaned))
+    if len(post_id) > MAX_ID_CHARS:
+        raise PostError("bad-id", f"an id longer than {MAX_ID_CHARS} characters")
+    return post_id
+
+
+def ref_id(kind: str, *parts: object) -> str | None:
+    """The id of another post (``reply_to``, ``repost_of``) as the store keeps it, or
+    ``None`` when a part is not usable text."""
+    if not all(isinstance(part, str) and plain_field(part, MAX_ID_CHARS) for part in parts):
+        return None
+    try:
+        return item_id(kind, *(str(part) for part in parts))
+    except PostError:
+        return None
+
+
+def lang_tag(value: object) -> str | None:
+    """A language tag as :func:`~agora.core.post.parse_post` keeps it (plain text, at most 35
+    characters), or ``None`` for anything that is not text (or ``"und"``, undetermined)."""
+    if not isinstance(value, str):
+        return None
+    tag = clean_name(value)[:35].strip()
+    return tag if tag and tag != "und" else None
+
+
+def plausible(moment: datetime) -> datetime:
+    """``moment``, unless it is before 2000 (a missing timestamp read as 0): then
+    :class:`~agora.core.post.PostError`, as :func:`~agora.core.post.parse_post` (and so the store
+    reading a post back) would refuse it."""
+    if moment < EARLIEST_PLAUSIBLE:
+        raise PostError("implausible-time", f"dated {format_time(moment)}, before 2000")
+    return moment
+
+
+def post_time(value: object) -> datetime:
+    """When a post was published, from ISO-8601 text (or POSIX seconds): raises
+    :class:`~agora.core.post.PostError` when it is missing, unreadable or before 2000."""
+    return plausible(parse_time(value))
+
+
 def id_order(value: str) -> tuple[int, str]:
     """Sort key of numeric string ids that grow in length (Mastodon, X): newest last."""
     return len(value), value
@@ -76,6 +134,11 @@ __all__ = [
     "count_value",
     "epoch_time",
     "id_order",
+    "item_id",
+    "lang_tag",
+    "plausible",
+    "post_time",
+    "ref_id",
     "text_field",
     "url_field",
     "web_url",

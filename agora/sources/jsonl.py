@@ -301,8 +301,8 @@ class JsonlSource(Source):
         except PostError as exc:
             self.problems.report(exc.kind, f"{where}: {exc}")
             return None
-        except (TypeError, ValueError, OverflowError) as exc:  # hostile shapes parse_post missed
-            self.problems.report("invalid-post", f"{where}: {exc}")
+        except Exception as exc:  # a shape parse_post did not expect costs this line only
+            self.problems.report("invalid-post", f"{where}: {type(exc).__name__}: {exc}")
             return None
         if repairs:
             self.problems.report("repaired", f"{where}: {'; '.join(repairs)}")

@@ -15,7 +15,12 @@ overrides :meth:`LiveSource.run`. The base provides:
   row, ``needs-auth`` and ``disabled-by-server`` from the error's kind; messages are one plain line;
 * state: one JSON object per source saved through ``context.set_cursor`` (cursors such as
   ``min_id``, ``since_id``, ``time_us`` and HTTP validators), read back after a restart. A state
-  that cannot be read is reported and replaced by an empty one.
+  that cannot be read is reported and replaced by an empty one. A round is all or nothing: its
+  new state is saved only together with the posts it hands over, and a round that fails or is
+  cancelled half-way (a 503 on the second hashtag, a hot reload) puts the state — and the HTTP
+  validators — back as they were before it, so what it had read is read again next time;
+* items: every payload item goes through :meth:`LiveSource.read_item`, so a malformed or hostile
+  item (whatever its reader raises) costs that item only, reported once per kind of problem.
 """
 
 from __future__ import annotations
@@ -29,14 +34,14 @@ import random
 import time
 from abc import abstractmethod
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 import orjson
 
 from agora.core.health import HealthState
-from agora.core.post import Post
+from agora.core.post import Post, PostError
 from agora.core.redact import redact
 from agora.sources.base import Sink, Source, SourceContext
 from agora.sources.http import (
@@ -51,6 +56,9 @@ from agora.sources.http import (
 )
 
 __all__ = ["BoundedSet", "LiveSource", "rate_limit_wait"]
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def rate_limit_wait(exc: RateLimitedError, minimum: float) -> float:
@@ -111,6 +119,9 @@ class LiveSource(Source):
     min_retry: float = 1.0
     #: Failures in a row before ``degraded`` turns ``failing``.
     failing_after: int = 3
+    #: Keys of :attr:`state` that a failed round keeps (what it spent, not where it got to:
+    #: quota units, posts billed).
+    kept_on_failure: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, context: SourceContext) -> None:
         super().__init__(config, context)
@@ -123,6 +134,7 @@ class LiveSource(Source):
         self._problems_before = 0
         self._last_problem: str | None = None
         self._last_save = 0.0
+        self._unexpected_seen: set[tuple[str, str]] = set()
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -222,7 +234,80 @@ class LiveSource(Source):
     @abstractmethod
     async def poll(self, limit: int | None = None) -> list[Post]:
         """One round against the server: the posts new since the saved state. Raises
-        :class:`~agora.sources.http.SourceError` on failure."""
+        :class:`~agora.sources.http.SourceError` on failure.
+
+        A subclass changes :attr:`state` as it reads and calls :meth:`save_state` once, at the
+        end of a good round (never in a ``finally``): the place is staged together with the
+        posts the round returns. Callers run it through :meth:`read_round`, which undoes a
+        failed or cancelled round."""
+
+    async def read_round(self, read: Callable[[], Awaitable[T]]) -> T:
+        """Run ``read`` (a round, or a stream's catch-up) all or nothing: when it raises —
+        any error, or a cancellation (a hot reload, a stop) — :attr:`state` and the client's
+        validators go back to what they were before it, and that state is staged again, so a
+        place the round staged half-way is replaced and what it read is read again."""
+        before = copy.deepcopy(self.state)
+        client = self.client
+        validators = dict(client.validators) if client is not None else None
+        try:
+            return await read()
+        except BaseException:
+            self.roll_back(before, validators)
+            raise
+
+    def roll_back(
+        self,
+        before: dict[str, Any],
+        validators: dict[str, tuple[str | None, str | None]] | None = None,
+    ) -> None:
+        """Put :attr:`state` back to ``before`` (keeping :attr:`kept_on_failure`) and stage it."""
+        kept = {key: self.state[key] for key in self.kept_on_failure if key in self.state}
+        self._state = {**before, **copy.deepcopy(kept)}
+        if validators is not None and self.client is not None:
+            # an answer whose entries were not handed over must not come back "304 Not Modified"
+            self.client.validators.clear()
+            self.client.validators.update(validators)
+        self.save_state()
+
+    def read_item(
+        self, where: str, parse: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T | None:
+        """``parse(*args, **kwargs)`` for one payload item: a :class:`~agora.core.post.PostError`
+        (a malformed item) or any other error (a shape the reader did not expect) costs that item
+        only. It is reported — logged once per kind of problem, counted in health — and ``None``
+        is returned. ``where`` starts the message (``"#lumen: "``, or ``""``)."""
+        try:
+            return parse(*args, **kwargs)
+        except PostError as exc:
+            self.report_item(exc.kind, f"{where}{exc}")
+        except SourceError:
+            raise  # about the connection or the round (a stream's "disconnect"), not the item
+        except Exception as exc:  # a reader's oversight costs one item, never the source
+            name = type(exc).__name__
+            detail = redact(str(exc))[:200]  # redacted before it is cut
+            self.report_item(
+                f"unreadable-{name}",
+                f"{where}skipped an item its reader could not handle ({name}: {detail})",
+            )
+            self.logger.debug("%s: the item's reader failed", self.name, exc_info=True)
+        return None
+
+    def unexpected(self, what: str, exc: BaseException) -> None:
+        """A long-running task met an error nobody expected and carries on: shown in health
+        (``degraded``) and logged with its traceback the first time (per task and kind of
+        error), so one that repeats does not flood the log."""
+        name = type(exc).__name__
+        line = f"{self.where}: unexpected error {what} ({name}: {exc}); carrying on"
+        if (what, name) not in self._unexpected_seen:
+            self._unexpected_seen.add((what, name))
+            self.logger.error("%s", line.splitlines()[0][:300], exc_info=exc)
+        self.health = replace(
+            self.health,
+            state="degraded",
+            last_error=redact(line.splitlines()[0])[:300],
+            last_error_at=self.context.clock(),
+            skipped=self.problems.total,
+        )
 
     async def fetch(self, limit: int | None = None) -> list[Post]:
         """One round (``agora fetch``); failures are recorded in :attr:`health`, not raised."""
@@ -237,9 +322,10 @@ class LiveSource(Source):
         tries = 0
         while True:
             tries += 1
-            before = copy.deepcopy(self.state)
             try:
-                posts = await self.poll(limit)
+                # a failed attempt leaves the cursors the round started with: what it read (one
+                # hashtag of several) is read again by the retry or the next fetch, not lost
+                posts = await self.read_round(lambda: self.poll(limit))
             except RateLimitedError as exc:
                 wait = rate_limit_wait(exc, self.min_retry)
                 if time.monotonic() + wait > deadline:
@@ -258,10 +344,6 @@ class LiveSource(Source):
                     )
                     return []
                 self.logger.info("%s; trying again in %.0f s", exc.message.split(";", 1)[0], wait)
-                # the retry starts from the cursors the round started with: what a first,
-                # interrupted attempt read (one hashtag of several) is read again, not lost
-                self._state = before
-                self.save_state()
                 await asyncio.sleep(wait)
                 continue
             except SourceError as exc:
@@ -310,9 +392,10 @@ class LiveSource(Source):
                     return
 
     async def poll_round(self, sink: Sink) -> float:
-        """Run one round into ``sink``; returns how long to wait before the next one."""
+        """Run one round into ``sink``; returns how long to wait before the next one. A round
+        that fails or is cancelled leaves the saved place where it was (:meth:`read_round`)."""
         try:
-            posts = await self.poll()
+            posts = await self.read_round(self.poll)
         except asyncio.CancelledError:
             raise
         except SourceError as exc:
@@ -353,7 +436,10 @@ class LiveSource(Source):
     def count_posts(self, posts: int) -> None:
         """A stream delivered ``posts`` posts (between rounds, so no state change)."""
         self.health = replace(
-            self.health, posts=self.health.posts + posts, last_success=self.context.clock()
+            self.health,
+            posts=self.health.posts + posts,
+            last_success=self.context.clock(),
+            skipped=self.problems.total,  # a stream's skipped items show without a new round
         )
 
     def fail(self, exc: SourceError) -> float:

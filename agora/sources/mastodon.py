@@ -2,8 +2,10 @@
 
 Polling: ``GET /api/v1/timelines/tag/:tag?min_id=…&limit=40`` for each hashtag, forward from the
 newest id seen (saved per hashtag in the source's state). A full page means more are waiting: up to
-:attr:`MastodonSource.pages_per_round` pages are read in one round. The first round takes the
-newest page only (no backfill beyond it).
+:attr:`MastodonSource.pages_per_round` pages are read in one round, oldest first, and the next round
+reads on from there. The first round takes the newest page only (no backfill beyond it). A round
+moves the saved place only when it is over and its posts are handed over: when one hashtag fails
+(a 503), the round is read again from where it started, the hashtags already read included.
 
 Access: ``GET /api/v2/instance`` (looked at once an hour) says in
 ``configuration.timelines_access.hashtag_feeds`` whether local and remote posts of tag feeds are
@@ -17,8 +19,9 @@ Streaming (``streaming = true``, needs a user ``token`` since Mastodon 4.2): one
 connection per hashtag to ``/api/v1/streaming/hashtag?tag=…`` on the streaming host the instance
 names (``configuration.urls.streaming``). ``update`` and ``status.update`` events become posts,
 ``delete`` events remove the post from the wall. Before every (re)connection the timeline is polled
-from the saved cursor, so the gap while disconnected is filled; a silent stream (no heartbeat for
-:attr:`MastodonSource.stream_read_timeout` seconds) is reconnected with backoff.
+from the saved cursor, page after page until it is read whole, so the gap while disconnected is
+filled; a silent stream (no heartbeat for :attr:`MastodonSource.stream_read_timeout` seconds) is
+reconnected with backoff.
 
 Rate limit: 300 requests per 5 minutes per account and IP, so a round of ``n`` hashtags is spaced
 at least ``2·n`` seconds apart (default every 30 s).
@@ -34,10 +37,19 @@ from typing import Any, ClassVar
 import orjson
 
 from agora.config import schema
-from agora.core.post import Author, Media, Metrics, Post, PostError, parse_time
+from agora.core.post import Author, Media, Metrics, Post, PostError
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import Sink, SourceContext
-from agora.sources.fields import count_field, id_order, text_field, url_field
+from agora.sources.fields import (
+    count_field,
+    id_order,
+    item_id,
+    lang_tag,
+    post_time,
+    ref_id,
+    text_field,
+    url_field,
+)
 from agora.sources.http import (
     AuthError,
     DisabledError,
@@ -67,7 +79,7 @@ def account_handle(account: Mapping[str, Any], host: str) -> str:
     acct = text_field(account, "acct") or text_field(account, "username")
     if not acct:
         raise PostError("missing-author", "status has no account")
-    return f"@{acct}" if "@" in acct else f"@{acct}@{host}"
+    return clean_name(f"@{acct}" if "@" in acct else f"@{acct}@{host}")
 
 
 def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
@@ -114,7 +126,7 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
         text = spoiler or " ".join(m.alt for m in media if m.alt)
     if not text:
         raise PostError("empty-text", f"status {raw_id} has no text")
-    created = parse_time(status.get("created_at"))
+    created = post_time(status.get("created_at"))
     name = clean_name(text_field(account, "display_name")) or clean_name(
         text_field(account, "username")
     )
@@ -122,7 +134,7 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
     reply_to = status.get("in_reply_to_id")
     lang = shown.get("language")
     return Post(
-        id=f"mastodon:{host}:{raw_id.strip()}",
+        id=item_id("mastodon", host, raw_id),
         source="mastodon",
         feed=feed,
         text=text,
@@ -135,7 +147,7 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
             followers=count_field(account, "followers_count"),
         ),
         url=url_field(status, "url") or url_field(shown, "url") or url_field(shown, "uri"),
-        lang=lang if isinstance(lang, str) and lang else None,
+        lang=lang_tag(lang),
         metrics=Metrics(
             likes=count_field(shown, "favourites_count"),
             reposts=count_field(shown, "reblogs_count"),
@@ -143,13 +155,9 @@ def status_to_post(status: object, *, host: str, feed: str) -> Post | None:
             quotes=count_field(shown, "quotes_count"),
         ),
         media=tuple(media[:8]),
-        reply_to=f"mastodon:{host}:{reply_to}" if isinstance(reply_to, str) and reply_to else None,
+        reply_to=ref_id("mastodon", host, reply_to),
         is_repost=shown is not status,
-        repost_of=(
-            f"mastodon:{host}:{shown.get('id')}"
-            if shown is not status and isinstance(shown.get("id"), str)
-            else None
-        ),
+        repost_of=ref_id("mastodon", host, shown.get("id")) if shown is not status else None,
         sensitive=bool(status.get("sensitive") or shown.get("sensitive") or spoiler),
         # a locked account (the booster's, or the boosted author's): never shown on a wall
         protected=account.get("locked") is True
@@ -192,6 +200,8 @@ class MastodonSource(LiveSource):
         self._instance_at: float | None = None
         self._feed_params: dict[str, str] = {}
         self._access: dict[str, str] = {}
+        #: Hashtags whose last read stopped with pages left (a stream catches up further).
+        self._behind: set[str] = set()
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -263,9 +273,11 @@ class MastodonSource(LiveSource):
     async def poll_tag(
         self, client: PoliteClient, tag: str, limit: int | None = None
     ) -> list[Post]:
-        """New statuses of one hashtag since its cursor."""
-        cursors = self._tag_cursors()
-        cursor = cursors.get(tag)
+        """New statuses of one hashtag since its cursor. The cursor moves only once every page
+        is in (no await after that): a stream's save of the shared state between two pages must
+        not carry a place whose posts are not handed over yet."""
+        cursor = self._tag_cursors().get(tag)
+        start = cursor
         url = f"{self.base_url}/api/v1/timelines/tag/{tag}"
         posts: list[Post] = []
         for _ in range(self.pages_per_round if cursor else 1):
@@ -286,20 +298,24 @@ class MastodonSource(LiveSource):
                 raise PayloadError(f"{self.host}: the #{tag} timeline is not a list of statuses")
             ids: list[str] = []
             for status in data:
-                if isinstance(status, Mapping) and isinstance(status.get("id"), str):
-                    ids.append(status["id"])
-                try:
-                    post = status_to_post(status, host=self.host, feed=self.name)
-                except PostError as exc:
-                    self.report_item(exc.kind, f"#{tag}: {exc}")
-                    continue
+                raw_id = status.get("id") if isinstance(status, Mapping) else None
+                if isinstance(raw_id, str) and raw_id:
+                    ids.append(raw_id)
+                post = self.read_item(
+                    f"#{tag}: ", status_to_post, status, host=self.host, feed=self.name
+                )
                 if post is not None:
                     posts.append(post)
             newest = newest_id(ids)
             if newest is not None and (cursor is None or id_order(newest) > id_order(cursor)):
-                cursor = cursors[tag] = newest
+                cursor = newest
             if len(data) < self.page_limit or (limit and len(posts) >= limit):
+                self._behind.discard(tag)
                 break
+        else:
+            self._behind.add(tag)  # every page was full: more are waiting
+        if cursor is not None and cursor != start:
+            self._tag_cursors()[tag] = cursor
         return posts
 
     async def poll(self, limit: int | None = None) -> list[Post]:
@@ -308,11 +324,10 @@ class MastodonSource(LiveSource):
         assert client is not None, "poll() runs inside session()"
         await self.check_instance(client)
         posts: list[Post] = []
-        try:
-            for tag in self.config.hashtags:
-                posts.extend(await self.poll_tag(client, tag, limit))
-        finally:
-            self.save_state()
+        for tag in self.config.hashtags:
+            posts.extend(await self.poll_tag(client, tag, limit))
+        # only now, with every hashtag read: a failure above leaves the place where it was
+        self.save_state()
         posts.sort(key=lambda p: p.created_at)
         return posts
 
@@ -348,11 +363,19 @@ class MastodonSource(LiveSource):
         while not stop.is_set():
             try:
                 await self.check_instance(client)
-                caught_up = await self.poll_tag(client, tag)  # fill the gap first
-                self.save_state()
-                if caught_up:
-                    sink(caught_up)
-                await self._listen_tag(client, tag, sink, len(caught_up))
+                caught = 0
+                while True:  # fill the gap first, however many pages it takes
+                    caught_up = await self.poll_tag(client, tag)
+                    self.save_state()  # staged with the posts it covers, handed over just below
+                    if caught_up:
+                        sink(caught_up)
+                    caught += len(caught_up)
+                    if tag not in self._behind or stop.is_set():
+                        break
+                    await self.context.room()
+                    if await wait_or_stop(stop, self.polite_floor()):
+                        return
+                await self._listen_tag(client, tag, sink, caught)
                 delay = self.fail(TransientError(f"{self.host}: the #{tag} stream was closed"))
             except asyncio.CancelledError:
                 raise
@@ -392,11 +415,11 @@ class MastodonSource(LiveSource):
         except orjson.JSONDecodeError:
             self.report_item("invalid-json", f"#{tag} stream: an event that is not valid JSON")
             return
-        try:
-            post = status_to_post(status, host=self.host, feed=self.name)
-        except PostError as exc:
-            self.report_item(exc.kind, f"#{tag} stream: {exc}")
-            return
+        # a status that cannot be read costs itself only (a reconnection's catch-up would meet
+        # it again and again)
+        post = self.read_item(
+            f"#{tag} stream: ", status_to_post, status, host=self.host, feed=self.name
+        )
         if post is None:
             return
         sink([post])

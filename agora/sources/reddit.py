@@ -34,7 +34,15 @@ from agora.config import schema
 from agora.core.post import Author, Media, Metrics, Post, PostError
 from agora.core.text import clean_name, clean_text
 from agora.sources.base import SourceContext
-from agora.sources.fields import count_value, epoch_time
+from agora.sources.fields import (
+    count_value,
+    epoch_time,
+    item_id,
+    plausible,
+    ref_id,
+    text_field,
+    web_url,
+)
 from agora.sources.http import AuthError, PayloadError, PoliteClient, host_of
 from agora.sources.live import LiveSource
 from agora.sources.rss import entry_to_post, parse_feed
@@ -42,6 +50,8 @@ from agora.sources.rss import entry_to_post, parse_feed
 __all__ = ["RedditSource", "atom_entry_to_post", "listing_item_to_post"]
 
 WEB = "https://www.reddit.com"
+#: A Reddit user name (what may go into a profile link).
+_USER_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _SUBMITTED_RE = re.compile(r"\s*submitted by\s+/?u/\S+.*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -56,7 +66,7 @@ def _clean_user(name: str) -> str:
 def atom_entry_to_post(entry: Mapping[str, Any], *, feed: str, feed_url: str) -> Post:
     """An entry of a Reddit Atom feed as a :class:`Post` (``reddit:t3_…``)."""
     post = entry_to_post(entry, kind="reddit", feed=feed, feed_url=feed_url)
-    raw_id = str(entry.get("id") or "").strip()
+    raw_id = text_field(entry, "id").strip()
     found = re.search(r"(?:^|/)(t[13]_[a-z0-9]+)$", raw_id)  # feedparser may resolve it as a URL
     if found is None:
         raise PostError("missing-id", f"entry id {raw_id[:40]!r} is not a Reddit id")
@@ -65,20 +75,20 @@ def atom_entry_to_post(entry: Mapping[str, Any], *, feed: str, feed_url: str) ->
     if not text:
         raise PostError("empty-text", f"entry {native} has no text")
     detail = entry.get("author_detail")
-    user = _clean_user(str(entry.get("author") or ""))
+    user = _clean_user(text_field(entry, "author"))
     author = Author(
-        handle=f"u/{user}" if user else "u/[deleted]",
+        handle=clean_name(f"u/{user}") if user else "u/[deleted]",
         name=user or "[deleted]",
-        url=detail.get("href") if isinstance(detail, Mapping) else None,
+        url=web_url(detail.get("href")) if isinstance(detail, Mapping) else None,
     )
     tags = entry.get("tags")
     sub = ""
     if isinstance(tags, list) and tags and isinstance(tags[0], Mapping):
-        sub = str(tags[0].get("term") or "")
+        sub = text_field(tags[0], "term")
     media = tuple(m for m in post.media if "reddit.com/" not in m.url or m.kind == "image")
     return replace(
         post,
-        id=f"reddit:{native}",
+        id=item_id("reddit", native),
         text=clean_text(text),
         author=author,
         media=media,
@@ -113,31 +123,39 @@ def listing_item_to_post(child: object, *, feed: str) -> Post | None:
     created = epoch_time(data.get("created_utc"))
     if created is None:
         raise PostError("bad-time", f"{name} has no created_utc")
+    plausible(created)
     user = data.get("author")
     user = _clean_user(user) if isinstance(user, str) else ""
     permalink = data.get("permalink")
-    url = f"{WEB}{permalink}" if isinstance(permalink, str) and permalink.startswith("/") else None
+    url = (
+        web_url(f"{WEB}{permalink}")
+        if isinstance(permalink, str) and permalink.startswith("/")
+        else None
+    )
     media: list[Media] = []
-    thumb = data.get("thumbnail")
-    thumb = thumb if isinstance(thumb, str) and thumb.startswith("https://") else None
-    link = data.get("url")
-    if kind != "t1" and isinstance(link, str) and link.startswith(("http://", "https://")):
-        host = urlsplit(link).hostname or ""
+    thumb = web_url(data.get("thumbnail"))
+    thumb = thumb if thumb is not None and thumb.startswith("https://") else None
+    link = web_url(data.get("url"))
+    if kind != "t1" and link:
+        try:
+            host = urlsplit(link).hostname or ""
+        except ValueError:  # "http://[::1" and the like: not a link to show
+            host = "reddit.com"
         if host.endswith(("i.redd.it", "i.imgur.com")):
             media.append(Media(kind="image", url=link, preview_url=thumb))
         elif not host.endswith("reddit.com"):
             media.append(Media(kind="link", url=link, preview_url=thumb))
     parent = data.get("parent_id")
     return Post(
-        id=f"reddit:{name}",
+        id=item_id("reddit", name),
         source="reddit",
         feed=feed,
         text=text,
         created_at=created,
         author=Author(
-            handle=f"u/{user}" if user else "u/[deleted]",
+            handle=clean_name(f"u/{user}") if user else "u/[deleted]",
             name=user or "[deleted]",
-            url=f"{WEB}/user/{user}" if user and user != "[deleted]" else None,
+            url=f"{WEB}/user/{user}" if _USER_RE.fullmatch(user) else None,
         ),
         url=url,
         metrics=Metrics(
@@ -145,7 +163,7 @@ def listing_item_to_post(child: object, *, feed: str) -> Post | None:
             replies=count_value(data.get("num_comments")) if kind != "t1" else None,
         ),
         media=tuple(media),
-        reply_to=f"reddit:{parent}" if kind == "t1" and isinstance(parent, str) else None,
+        reply_to=ref_id("reddit", parent) if kind == "t1" else None,
     )
 
 
@@ -240,10 +258,9 @@ class RedditSource(LiveSource):
         parsed = parse_feed(reply)
         posts: list[Post] = []
         for entry in parsed.entries:
-            try:
-                posts.append(atom_entry_to_post(entry, feed=self.name, feed_url=url))
-            except PostError as exc:
-                self.report_item(exc.kind, str(exc))
+            post = self.read_item("", atom_entry_to_post, entry, feed=self.name, feed_url=url)
+            if post is not None:
+                posts.append(post)
         return posts
 
     async def _access_token(self, client: PoliteClient) -> str:
@@ -293,11 +310,7 @@ class RedditSource(LiveSource):
             raise PayloadError(f"{self.host}: the answer is not a listing")
         posts: list[Post] = []
         for child in children:
-            try:
-                post = listing_item_to_post(child, feed=self.name)
-            except PostError as exc:
-                self.report_item(exc.kind, str(exc))
-                continue
+            post = self.read_item("", listing_item_to_post, child, feed=self.name)
             if post is not None:
                 posts.append(post)
         return posts

@@ -12,7 +12,10 @@ twice. Text is the title followed by the summary or content when that says more;
 title's " - Publisher" suffix is dropped and the publisher (``<source>``) becomes the author.
 E-mail addresses are never used as author names. A feed flagged malformed by feedparser
 (``bozo``) is still read when it has entries; one that is not a feed at all (an HTML page) fails
-the round with a plain message.
+the round with a plain message. With several feeds, one that fails is reported and the others'
+entries are handed over; when the round itself fails or is cancelled, nothing of it is saved (not
+the entries seen, not the validators), so the feeds read before are read again, not answered
+"304 Not Modified".
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from agora.config import schema
 from agora.core.post import Author, Media, Post, PostError
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import SourceContext
-from agora.sources.fields import text_field, web_url
+from agora.sources.fields import item_id, lang_tag, text_field, web_url
 from agora.sources.http import (
     PayloadError,
     PoliteClient,
@@ -72,18 +75,20 @@ def entry_media(entry: Mapping[str, Any]) -> tuple[Media, ...]:
     thumb = None
     if isinstance(thumbs, list):
         thumb = next((web_url(t.get("url")) for t in thumbs if isinstance(t, Mapping)), None)
-    for item in entry.get("media_content") or []:
+    contents = entry.get("media_content")
+    for item in contents if isinstance(contents, list) else []:
         if not isinstance(item, Mapping) or (url := web_url(item.get("url"))) is None:
             continue
-        medium = str(item.get("medium") or item.get("type") or "")
+        medium = text_field(item, "medium") or text_field(item, "type")
         kind = "video" if medium.startswith("video") else "image" if "image" in medium else None
         if kind is not None:
             media.append(Media(kind=kind, url=url, preview_url=thumb))  # type: ignore[arg-type]
-    for link in entry.get("links") or []:
+    links = entry.get("links")
+    for link in links if isinstance(links, list) else []:
         if not isinstance(link, Mapping) or link.get("rel") != "enclosure":
             continue
         url = web_url(link.get("href"))
-        kind_text = str(link.get("type") or "")
+        kind_text = text_field(link, "type")
         if url and kind_text.startswith(("image/", "video/")):
             kind = "image" if kind_text.startswith("image/") else "video"
             media.append(Media(kind=kind, url=url, preview_url=thumb))  # type: ignore[arg-type]
@@ -106,7 +111,7 @@ def _author(entry: Mapping[str, Any], feed_title: str, feed_link: str | None) ->
     if not name and isinstance(source, Mapping):
         name = text_field(source, "title")
         url = url or web_url(source.get("href"))
-    name = clean_name(name or feed_title or "unknown")
+    name = clean_name(name) or clean_name(feed_title) or "unknown"
     return Author(handle=name, name=name, url=url or feed_link)
 
 
@@ -127,7 +132,7 @@ def entry_to_post(
     if not native:
         raise PostError("missing-id", "entry has neither id nor link")
     native = native.strip()
-    post_id = f"{kind}:{native}" if ":" in native else f"{kind}:{host_of(feed_url)}:{native}"
+    post_id = item_id(kind, native) if ":" in native else item_id(kind, host_of(feed_url), native)
     title = clean_text(html_to_text(text_field(entry, "title")), 1_000)
     source = entry.get("source")
     publisher = text_field(source, "title") if isinstance(source, Mapping) else ""
@@ -224,12 +229,18 @@ class RssSource(LiveSource):
         if isinstance(next_at, int | float) and now < next_at:
             return []
         reply = await client.request("GET", url, conditional=True)
+        if not reply.not_modified:
+            try:
+                parsed = parse_feed(reply)
+            except SourceError:
+                # not read: the next round must get the whole answer again, not a 304
+                client.validators.pop(url, None)
+                raise
         validators = client.validators.get(url)
         if validators is not None:
             self.state.setdefault("validators", {})[url] = list(validators)
         if reply.not_modified:
             return []
-        parsed = parse_feed(reply)
         wait = cache_seconds(reply, parsed)
         if wait > self.every:
             state["next_at"] = now + wait
@@ -250,19 +261,19 @@ class RssSource(LiveSource):
         posts: list[Post] = []
         clock = self.context.clock()
         for entry in parsed.entries:
-            try:
-                post = entry_to_post(
-                    entry,
-                    kind=self.kind,
-                    feed=self.name,
-                    feed_url=url,
-                    feed_title=feed_title,
-                    feed_link=feed_link,
-                    lang=lang if isinstance(lang, str) and lang else None,
-                    now=clock,
-                )
-            except PostError as exc:
-                self.report_item(exc.kind, f"{describe_url(url)}: {exc}")
+            post = self.read_item(
+                f"{describe_url(url)}: ",
+                entry_to_post,
+                entry,
+                kind=self.kind,
+                feed=self.name,
+                feed_url=url,
+                feed_title=feed_title,
+                feed_link=feed_link,
+                lang=lang_tag(lang),
+                now=clock,
+            )
+            if post is None:
                 continue
             if post.id in seen_set:
                 continue
@@ -280,18 +291,18 @@ class RssSource(LiveSource):
         posts: list[Post] = []
         errors: list[SourceError] = []
         urls = self.config.feed_urls
-        try:
-            for url in urls:
-                try:
-                    posts.extend(await self.poll_feed(client, url, now))
-                except SourceError as exc:
-                    if len(urls) == 1:
-                        raise
-                    errors.append(exc)
-                    self.report_item("feed-failed", exc.message)
-        finally:
-            self.save_state()
+        for url in urls:
+            try:
+                posts.extend(await self.poll_feed(client, url, now))
+            except SourceError as exc:
+                if len(urls) == 1:
+                    raise
+                errors.append(exc)
+                self.report_item("feed-failed", exc.message)
         if errors and len(errors) == len(urls):
             raise errors[0]
+        # only for a round whose entries are handed over (a failed feed changed nothing of its
+        # own state: it is asked again next round)
+        self.save_state()
         posts.sort(key=lambda p: p.created_at)
         return posts

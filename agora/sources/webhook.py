@@ -362,9 +362,14 @@ class WebhookSource(LiveSource):
         for index, raw in enumerate(items):
             try:
                 post = parse_post(raw, now=now)
-            except PostError as exc:
-                rejected.append({"index": index, "error": str(exc)})
-                self.report_item(exc.kind, f"item {index}: {exc}")
+            except Exception as exc:  # a bad item is refused alone, never the whole batch (500)
+                if isinstance(exc, PostError):
+                    kind, error = exc.kind, str(exc)
+                else:
+                    kind = f"unreadable-{type(exc).__name__}"
+                    error = f"the post could not be read ({type(exc).__name__})"
+                rejected.append({"index": index, "error": error})
+                self.report_item(kind, f"item {index}: {error}")
                 continue
             posts.append(post)
         # the caller's ids, kinds and moderation claims do not count: its posts live in this

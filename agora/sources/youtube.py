@@ -12,11 +12,17 @@ every ``every`` (default 5 minutes). The units spent today are kept in the saved
 When the quota is used up (``quotaExceeded``) the source waits until it resets at midnight Pacific
 time; a video whose comments are turned off is dropped with a log line; a refused key is
 ``needs-auth``. The key travels in the ``X-Goog-Api-Key`` header, never in a URL.
+
+Who wrote a video or a comment is its channel id (``UC…``, ``snippet.channelId``, a comment's
+``authorChannelId.value``): channel titles and display names are not unique, so anybody can title a
+channel "Nokia". The id is the author's handle (what allow lists, owned accounts and blocks match,
+``youtube:UC…``); the title or display name (``@nokia``) is the ``name`` shown.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, ClassVar
@@ -25,10 +31,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 
 from agora.config import schema
-from agora.core.post import Author, Media, Metrics, Post, PostError, format_time, parse_time
+from agora.core.post import Author, Media, Metrics, Post, PostError, format_time
 from agora.core.text import clean_name, clean_text, html_to_text
 from agora.sources.base import SourceContext
-from agora.sources.fields import count_field, text_field, web_url
+from agora.sources.fields import count_field, item_id, post_time, text_field, web_url
 from agora.sources.http import (
     AuthError,
     PayloadError,
@@ -48,10 +54,14 @@ LIST_COST = 1
 DAILY_QUOTA = 10_000
 #: Videos found by search whose comments are watched.
 MAX_FOUND = 10
+#: The handle of a video or comment whose payload names no channel id.
+UNKNOWN_CHANNEL = "unknown channel"
 try:
     PACIFIC: tzinfo = ZoneInfo("America/Los_Angeles")
 except ZoneInfoNotFoundError:  # no time zone database: standard time is close enough
     PACIFIC = timezone(timedelta(hours=-8))
+#: A channel id in a channel URL (``https://www.youtube.com/channel/UC…``).
+_CHANNEL_URL_RE = re.compile(r"/channel/(UC[A-Za-z0-9_-]+)")
 _KEY_REASONS = frozenset(
     {"keyInvalid", "keyExpired", "accessNotConfigured", "API_KEY_INVALID", "ipRefererBlocked"}
 )
@@ -70,34 +80,40 @@ def video_to_post(item: object, *, feed: str) -> Post:
     snippet = item.get("snippet")
     if not isinstance(snippet, Mapping):
         raise PostError("missing-snippet", f"video {video_id} has no snippet")
-    title = clean_text(html.unescape(text_field(snippet, "title")), 500)
+    headline = clean_text(html.unescape(text_field(snippet, "title")), 500)
     description = clean_text(html.unescape(text_field(snippet, "description")), 2_000)
-    text = " ".join(p for p in (title, description) if p)
+    text = " ".join(p for p in (headline, description) if p)
     if not text:
         raise PostError("empty-text", f"video {video_id} has no title")
-    channel = clean_name(html.unescape(text_field(snippet, "channelTitle"))) or "unknown channel"
-    channel_id = text_field(snippet, "channelId")
+    channel_id = clean_name(text_field(snippet, "channelId"))
+    title = clean_name(html.unescape(text_field(snippet, "channelTitle")))
     thumbs = snippet.get("thumbnails")
     thumb = None
     for size in ("high", "medium", "default"):
         url = text_field(thumbs.get(size) if isinstance(thumbs, Mapping) else None, "url")
-        if url and web_url(url):
-            thumb = url
+        if web_url(url):
+            thumb = web_url(url)
             break
-    watch = f"https://www.youtube.com/watch?v={video_id}"
+    post_id = item_id("youtube", video_id)
+    watch = web_url(f"https://www.youtube.com/watch?v={video_id}")
     return Post(
-        id=f"youtube:{video_id}",
+        id=post_id,
         source="youtube",
         feed=feed,
         text=text,
-        created_at=parse_time(snippet.get("publishedAt")),
+        created_at=post_time(snippet.get("publishedAt")),
         author=Author(
-            handle=channel,
-            name=channel,
-            url=f"https://www.youtube.com/channel/{channel_id}" if channel_id else None,
+            # the channel id, never the title: titles are not unique ("Nokia" by anybody)
+            handle=channel_id or UNKNOWN_CHANNEL,
+            name=title or channel_id or UNKNOWN_CHANNEL,
+            url=web_url(f"https://www.youtube.com/channel/{channel_id}") if channel_id else None,
         ),
         url=watch,
-        media=(Media(kind="video", url=watch, preview_url=thumb, alt=title),) if thumb else (),
+        media=(
+            (Media(kind="video", url=watch, preview_url=thumb, alt=headline),)
+            if thumb and watch
+            else ()
+        ),
     )
 
 
@@ -118,21 +134,30 @@ def thread_to_post(item: object, *, feed: str) -> Post:
     )
     if not text:
         raise PostError("empty-text", f"comment {comment_id} has no text")
-    name = clean_name(text_field(comment, "authorDisplayName")) or "unknown"
+    shown = clean_name(text_field(comment, "authorDisplayName"))  # "@handle": display only
+    channel_url = web_url(text_field(comment, "authorChannelUrl"))
+    channel_id = clean_name(text_field(comment.get("authorChannelId"), "value"))
+    if not channel_id and channel_url:
+        found = _CHANNEL_URL_RE.search(channel_url)
+        channel_id = found.group(1) if found else ""
     video_id = text_field(comment, "videoId") or text_field(snippet, "videoId")
     return Post(
-        id=f"youtube:{comment_id}",
+        id=item_id("youtube", comment_id),
         source="youtube",
         feed=feed,
         text=text,
-        created_at=parse_time(comment.get("publishedAt")),
+        created_at=post_time(comment.get("publishedAt")),
         author=Author(
-            handle=name,
-            name=name.removeprefix("@"),
-            url=web_url(text_field(comment, "authorChannelUrl")),
+            # the channel id, never the display name: "@nökia" or a name copied from the brand
+            # must not pass for its account
+            handle=channel_id or UNKNOWN_CHANNEL,
+            name=shown or channel_id or UNKNOWN_CHANNEL,
+            url=channel_url,
             avatar_url=web_url(text_field(comment, "authorProfileImageUrl")),
         ),
-        url=(f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else None),
+        url=web_url(f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}")
+        if video_id
+        else None,
         metrics=Metrics(
             likes=count_field(comment, "likeCount"),
             replies=count_field(snippet, "totalReplyCount"),
@@ -166,6 +191,8 @@ class YouTubeSource(LiveSource):
     default_every: ClassVar[float] = 300.0
     min_every: float = 1.0
     comment_pages: int = 3
+    #: What a failed round spent and learnt is kept: quota units, videos whose comments are off.
+    kept_on_failure: ClassVar[tuple[str, ...]] = ("quota", "dropped")
 
     def __init__(self, config: Any, context: SourceContext) -> None:
         super().__init__(config, context)
@@ -259,10 +286,8 @@ class YouTubeSource(LiveSource):
         posts: list[Post] = []
         newest = search.get("after") if isinstance(search.get("after"), str) else None
         for item in data.get("items") or []:
-            try:
-                post = video_to_post(item, feed=self.name)
-            except PostError as exc:
-                self.report_item(exc.kind, str(exc))
+            post = self.read_item("", video_to_post, item, feed=self.name)
+            if post is None:
                 continue
             video_id = post.id.split(":", 1)[1]
             stamp = format_time(post.created_at)
@@ -293,7 +318,7 @@ class YouTubeSource(LiveSource):
         posts: list[Post] = []
         newest = since
         at_newest: set[str] = set(seen) if since else set()
-        for _ in range(self.comment_pages if since else 1):
+        for page in range(self.comment_pages if since else 1):
             try:
                 data = await self._get(client, "commentThreads", params, LIST_COST)
             except RequestError as exc:
@@ -305,10 +330,8 @@ class YouTubeSource(LiveSource):
                 raise
             older = False
             for item in data.get("items") or []:
-                try:
-                    post = thread_to_post(item, feed=self.name)
-                except PostError as exc:
-                    self.report_item(exc.kind, str(exc))
+                post = self.read_item("", thread_to_post, item, feed=self.name)
+                if post is None:
                     continue
                 stamp = format_time(post.created_at)
                 if since is not None and (stamp < since or post.id in seen):
@@ -322,6 +345,14 @@ class YouTubeSource(LiveSource):
             token = data.get("nextPageToken")
             if older or not isinstance(token, str) or not since:
                 break
+            if page + 1 == self.comment_pages:
+                self.logger.warning(
+                    "%s: more than %d pages of new comments on video %s since the last round; "
+                    "the older of them are skipped",
+                    self.name,
+                    self.comment_pages,
+                    video_id,
+                )
             params["pageToken"] = token
         if newest is not None:
             videos[video_id] = {"since": newest, "seen": sorted(at_newest)[-200:]}
@@ -332,25 +363,22 @@ class YouTubeSource(LiveSource):
         client = self.client
         assert client is not None, "poll() runs inside session()"
         posts: list[Post] = []
-        try:
-            last = self.state.get("search_at")
-            now = self.context.clock().timestamp()
-            if self.config.query and (
-                not isinstance(last, int | float) or now - last >= self.config.search_every
-            ):
-                posts.extend(await self._search(client))
-                self.state["search_at"] = now
-            for video_id in self.watched():
-                posts.extend(await self._comments(client, video_id))
-        finally:
-            quota = self.state.get("quota")
-            if isinstance(quota, dict):
-                self.logger.info(
-                    "%s: %s of %d quota units used today",
-                    self.name,
-                    quota.get("units"),
-                    DAILY_QUOTA,
-                )
-            self.save_state()
+        last = self.state.get("search_at")
+        now = self.context.clock().timestamp()
+        if self.config.query and (
+            not isinstance(last, int | float) or now - last >= self.config.search_every
+        ):
+            posts.extend(await self._search(client))
+            self.state["search_at"] = now
+        for video_id in self.watched():
+            posts.extend(await self._comments(client, video_id))
+        quota = self.state.get("quota")
+        if isinstance(quota, dict):
+            self.logger.info(
+                "%s: %s of %d quota units used today", self.name, quota.get("units"), DAILY_QUOTA
+            )
+        # only now, with every video read: a failure above leaves the place where it was (the
+        # units spent and the videos dropped are kept all the same: kept_on_failure)
+        self.save_state()
         posts.sort(key=lambda p: p.created_at)
         return posts

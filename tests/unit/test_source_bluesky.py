@@ -412,3 +412,88 @@ def test_postview_without_author_is_malformed() -> None:
 def test_search_needs_a_query() -> None:
     with pytest.raises(ValueError, match="needs a query"):
         BlueskyConfig(name="s", kind="bluesky", mode="search")
+
+
+def test_a_hostile_record_costs_its_post_only_and_the_stream_goes_on(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One crafted record used to stop the source: ``"images": true`` or a self-label that is a
+    list raised outside PostError, the task that completes and hands over matched posts died,
+    and every later post piled up in memory while health said ``ok`` (issue 13). Now such a
+    record is read as far as it makes sense, a reader's oversight costs one post (one log line),
+    and an unexpected failure of the hand-over is shown in health while the task carries on."""
+    serve_lookups(server)
+    template = json.loads(EVENTS[0])
+
+    def event(n: int, record_extra: dict[str, Any], text: str | None = None) -> str:
+        item = copy.deepcopy(template)
+        item["time_us"] = 1795341700000000 + n
+        item["commit"]["rkey"] = f"3hostile{n:04d}"
+        item["commit"]["record"]["text"] = text or f"lumen post {n}"
+        item["commit"]["record"].update(record_extra)
+        return json.dumps(item)
+
+    images_true = {"embed": {"$type": "app.bsky.embed.images", "images": True}}
+    label_list = {"labels": {"$type": "com.atproto.label.defs#selfLabels", "values": [{"val": []}]}}
+    script = [
+        event(1, {}),
+        event(2, images_true),
+        event(3, label_list),
+        event(4, {}, text="lumen trap"),  # the reader below fails on this one
+        *(event(n, {}) for n in range(5, 40)),
+    ]
+
+    real = record_to_post
+
+    def oversight(did: str, rkey: str, record: Any, **kwargs: Any) -> Any:
+        if record.get("text") == "lumen trap":
+            raise TypeError("unhashable type: 'list'")  # what a reader's oversight looks like
+        return real(did, rkey, record, **kwargs)
+
+    monkeypatch.setattr("agora.sources.bluesky.record_to_post", oversight)
+    recorder = Recorder()
+    refused: list[str] = []
+
+    def sink(posts: Any) -> None:
+        if not refused:  # the first hand-over fails unexpectedly
+            refused.extend(p.id for p in posts)
+            raise RuntimeError("the wall's queue is gone")
+        recorder.sink(posts)
+
+    cursors = Cursors()
+    wanted = {f"3hostile{n:04d}" for n in range(1, 40) if n != 4}
+
+    async def scenario() -> BlueskySource:
+        async with Jetstream(script) as js:
+            source = make(server, js.url, cursors, recorder)
+            stop = asyncio.Event()
+            task = asyncio.create_task(source.run(sink, stop))
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not task.done():
+                got = {p.id.rsplit("/", 1)[1] for p in recorder.posts}
+                refused_keys = {i.rsplit("/", 1)[1] for i in refused}
+                if got | refused_keys >= wanted:
+                    break
+                await asyncio.sleep(0.02)
+            assert not task.done(), "the source stopped"
+            stop.set()
+            await asyncio.wait_for(task, 60)
+            return source
+
+    with caplog.at_level(logging.WARNING, logger="agora.sources"):
+        source = run(scenario())
+    got = {p.id.rsplit("/", 1)[1] for p in recorder.posts}
+    refused_keys = {i.rsplit("/", 1)[1] for i in refused}
+    assert refused and got | refused_keys == wanted and not got & refused_keys
+    by_rkey = {p.id.rsplit("/", 1)[1]: p for p in recorder.posts}
+    if "3hostile0002" in by_rkey:
+        assert by_rkey["3hostile0002"].media == ()
+    if "3hostile0003" in by_rkey:
+        assert not by_rkey["3hostile0003"].sensitive
+    assert source.problems.counts == {"unreadable-TypeError": 1}
+    assert source._pending == []
+    assert source.health.state == "degraded"
+    assert "unexpected error handing over matched posts" in (source.health.last_error or "")
+    assert sum("could not handle" in r.getMessage() for r in caplog.records) == 1
+    # the place moved on to the last event: nothing is waiting behind it
+    assert cursors.state("sky")["time_us"] == 1795341700000039

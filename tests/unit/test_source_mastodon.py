@@ -408,3 +408,39 @@ def test_fetch_on_a_stream_listens_for_the_given_time(
     # a quarter of a second's listening, not the stream's end (after the test); the rest is
     # slack for a busy machine
     assert time.monotonic() - started < 5.0
+
+
+def test_a_status_its_reader_cannot_handle_costs_itself_not_the_stream(
+    server: HTTPServer, token: str, held: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader's oversight on one streamed status (an error other than PostError) used to end
+    the connection; the catch-up after reconnecting met it again, and again. Now it is skipped
+    and reported, and the same connection goes on (issue 13)."""
+    base = server.url_for("/").rstrip("/")
+    first, second, third = statuses()
+    server.expect_request("/api/v2/instance").respond_with_json(instance(streaming=base))
+    server.expect_request(TAG).respond_with_json([])
+
+    def stream(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            yield sse(*(("update", json.dumps(s)) for s in (third, second, first)))
+            held.wait(120)
+
+        return Response(body(), content_type="text/event-stream")
+
+    server.expect_request("/api/v1/streaming/hashtag").respond_with_handler(stream)
+    real = status_to_post
+
+    def oversight(status: Any, **kwargs: Any) -> Any:
+        if status.get("id") == second["id"]:
+            raise KeyError("account")
+        return real(status, **kwargs)
+
+    monkeypatch.setattr("agora.sources.mastodon.status_to_post", oversight)
+    recorder = Recorder()
+    source = make(server, Cursors(), recorder, token=token, streaming=True)
+    run(run_until(source, recorder, lambda: len(recorder.posts) == 2))
+    assert [p.id.rsplit(":", 1)[1] for p in recorder.posts] == [third["id"], first["id"]]
+    assert source.problems.counts == {"unreadable-KeyError": 1}
+    streams = [r for r, _ in server.log if r.path.endswith("/streaming/hashtag")]
+    assert len(streams) == 1  # no reconnection

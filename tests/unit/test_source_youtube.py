@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from agora.config.schema import ModerationConfig
 from agora.config.schema import YouTubeSource as YouTubeConfig
-from agora.sources.youtube import YouTubeSource
+from agora.core.accounts import AccountSet
+from agora.core.moderation import RuleModeration
+from agora.sources.youtube import YouTubeSource, thread_to_post, video_to_post
 from tests.unit.sourcekit import Cursors, check_post, context, load, quick, run
 
 KEY = "AIzaSy-youtube-s3cr3t-key"
@@ -77,10 +80,15 @@ def test_search_then_comments_of_the_videos_found(
         check_post(post, "youtube")
     video, first, second = posts
     assert video.text.startswith("Lumen X1 review: camera & battery tested We spent a week")
-    assert video.author.handle == "Phone Lab"
+    # the channel id is who wrote it (titles are not unique); the title is what is shown
+    assert video.author.handle == "UCreviewchannel0000000001"
+    assert video.author.name == "Phone Lab"
+    assert video.author.url == "https://www.youtube.com/channel/UCreviewchannel0000000001"
     assert video.media[0].preview_url == "https://i.ytimg.com/vi/LumenX1aaaa/hqdefault.jpg"
     assert second.text == "Does the X1 really last two days?"
-    assert second.author.handle == "@mika-k" and second.author.name == "mika-k"
+    assert second.author.handle == "UCmika000000000000000001"
+    assert second.author.name == "@mika-k"  # the @handle, for display only
+    assert second.author.url == "http://www.youtube.com/@mika-k"
     assert second.metrics.likes == 4 and second.metrics.replies == 1
     assert second.url == "https://www.youtube.com/watch?v=LumenX1aaaa&lc=UgzLumenComment0000002"
     assert first.author.followers is None
@@ -177,3 +185,77 @@ def test_malformed_threads_are_skipped(server: HTTPServer, key: str) -> None:
 def test_query_or_videos_are_required(key: str) -> None:
     with pytest.raises(ValueError, match="give a query, video_ids, or both"):
         YouTubeConfig(name="yt", kind="youtube", api_key=key)
+
+
+def test_a_channel_titled_like_the_brand_is_not_the_brands_account() -> None:
+    """Channel titles and display names are not unique: anybody can title a channel "Nokia" or
+    call themselves "@nokia". Who wrote a video or a comment is its channel id (issue 13)."""
+    brand = "UCnokia00000000000000001"  # UC and 22 characters, as every channel id
+    allowed = AccountSet([f"youtube:{brand}"])
+    manual = RuleModeration(ModerationConfig(approval="manual", allow_authors=[f"youtube:{brand}"]))
+
+    def video(channel_id: str, title: str) -> Any:
+        return video_to_post(
+            {
+                "id": {"kind": "youtube#video", "videoId": f"v{channel_id[-3:]}"},
+                "snippet": {
+                    "publishedAt": "2026-11-22T10:00:00Z",
+                    "channelId": channel_id,
+                    "title": "Unboxing the new phone",
+                    "channelTitle": title,
+                },
+            },
+            feed="yt",
+        )
+
+    def comment(channel_id: str | None, shown: str) -> Any:
+        snippet: dict[str, Any] = {
+            "textOriginal": "Love it",
+            "authorDisplayName": shown,
+            "publishedAt": "2026-11-22T10:00:00Z",
+        }
+        if channel_id is not None:
+            snippet["authorChannelId"] = {"value": channel_id}
+        return thread_to_post(
+            {
+                "id": f"c{shown}",
+                "snippet": {"topLevelComment": {"id": f"c{shown}", "snippet": snippet}},
+            },
+            feed="yt",
+        )
+
+    impostors = [
+        video("UCimpostor00000000000000001", "Nokia"),
+        comment("UCimpostor00000000000000002", "@nokia"),
+        comment(None, "@nokia"),  # no channel id at all: nobody in particular
+    ]
+    for post in impostors:
+        assert post.author.handle != "Nokia" and "nokia" not in post.author.handle.lower()
+        assert not allowed.matches(post), post.author
+        assert manual(post, post.text.lower()).state == "pending", post.author
+    assert impostors[0].author.name == "Nokia"  # still shown by its title
+    assert impostors[1].author.name == "@nokia"
+    real = [video(brand, "Nokia"), comment(brand, "@nokia")]
+    for post in real:
+        assert post.author.handle == brand
+        assert allowed.matches(post)
+        assert manual(post, post.text.lower()).state == "approved"
+    # a comment payload without authorChannelId still names its channel in the channel link
+    linked = thread_to_post(
+        {
+            "id": "c9",
+            "snippet": {
+                "topLevelComment": {
+                    "id": "c9",
+                    "snippet": {
+                        "textOriginal": "Hello",
+                        "authorDisplayName": "@nokia",
+                        "authorChannelUrl": f"http://www.youtube.com/channel/{brand}",
+                        "publishedAt": "2026-11-22T10:00:00Z",
+                    },
+                }
+            },
+        },
+        feed="yt",
+    )
+    assert linked.author.handle == brand
