@@ -6,7 +6,7 @@ their RSS feed's author "Nokia", or send ``"handle": "@nokia"`` to a webhook. So
 owned_accounts``) are written with the source kind they belong to:
 
 ``"x:@nokia"``, ``"mastodon:@nokia@mastodon.social"``, ``"bluesky:@nokia.com"``,
-``"reddit:u/nokia"``, ``"youtube:@nokia"``, ``"hackernews:nokia"``, ``"rss:Nokia"``,
+``"reddit:u/nokia"``, ``"youtube:UC…"`` (the channel id), ``"hackernews:nokia"``, ``"rss:Nokia"``,
 ``"webhook:@nokiacare"``.
 
 They match a post only when its author has that handle **and** the post came from a source of that
