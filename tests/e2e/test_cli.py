@@ -18,7 +18,7 @@ def agora(
     *args: str | Path,
     stdin: str | bytes | None = None,
     cwd: Path | None = None,
-    timeout: float = 120,
+    timeout: float = 300,  # a safety net: analysing the demo's day takes ~12 s of CPU
 ) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
     data = stdin.encode() if isinstance(stdin, str) else stdin

@@ -140,7 +140,7 @@ def test_data_dir_reads_the_wall_store_read_only(tmp_path: Path, algolia: _Serve
     database = data / DATABASE
     wall = RunningWall(config, data, tmp_path / "wall.log")
     try:
-        wall.wait_for("first frame painted", timeout=60)
+        wall.wait_for("first frame painted", timeout=120)
         wait_until(lambda: query(database, "SELECT count(*) FROM posts")[0][0] == 3, "3 posts")
         ids = [row[0] for row in query(database, "SELECT id FROM posts ORDER BY created")]
         # the operators hide the second post and block the third one's author

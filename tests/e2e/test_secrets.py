@@ -258,10 +258,10 @@ def test_no_secret_reaches_any_output(
     # adds a source with a secret the wall had never used
     wall = RunningWall(config, data, log, "--debug")
     try:
-        wall.wait_for_all(r"the access token was refused", timeout=60)
-        wall.wait_for_all(r"server error 500", timeout=60)
-        wall.wait_for_all(r"the bearer token was refused", timeout=60)
-        listening = wall.wait_for_all(r"hook: listening on 127\.0\.0\.1:\d+", timeout=60)[0]
+        wall.wait_for_all(r"the access token was refused", timeout=120)
+        wall.wait_for_all(r"server error 500", timeout=120)
+        wall.wait_for_all(r"the bearer token was refused", timeout=120)
+        listening = wall.wait_for_all(r"hook: listening on 127\.0\.0\.1:\d+", timeout=120)[0]
         hook_port = int(listening.rsplit(":", 1)[1])
         # a caller that puts the webhook's token in the query string too (the access line)
         body = json.dumps([post(3, "lumen by webhook")]).encode()
@@ -273,10 +273,10 @@ def test_no_secret_reaches_any_output(
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
             assert answer.status == 202
-        wall.wait_for_all(r"watching .*wall\.toml for changes", timeout=60)
+        wall.wait_for_all(r"watching .*wall\.toml for changes", timeout=120)
         save_text(config, wall_text(port, added=True))
-        wall.wait_for_all(r"config reloaded: .*started fedi2", timeout=60)
-        wall.wait_for_all(r"the access token was refused", count=2, timeout=60)
+        wall.wait_for_all(r"config reloaded: .*started fedi2", timeout=120)
+        wall.wait_for_all(r"the access token was refused", count=2, timeout=120)
         assert any(f"/moved/{tokens.added}/" in seen for seen in api.seen)  # it was sent
         # the health the wall keeps in its store for the console carries X's echoed title
         health = wait_for_health(data / "secret-wall.sqlite3", "bearer token was refused")

@@ -18,7 +18,7 @@ def agora(*args: object, env: dict[str, str]) -> subprocess.CompletedProcess[str
         [sys.executable, "-m", "agora", *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a safety net: the demo ingests its day of history first
         env=env,
         check=False,
     )
@@ -70,7 +70,7 @@ def test_the_wall_tells_systemd_it_is_ready(tmp_path: Path) -> None:
     path = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
         server.bind(str(path))
-        server.settimeout(60)
+        server.settimeout(120)  # a safety net: the demo starts with its day of history
         env = dict(
             os.environ,
             QT_QPA_PLATFORM="offscreen",
@@ -104,6 +104,6 @@ def test_the_wall_tells_systemd_it_is_ready(tmp_path: Path) -> None:
             assert messages[0].startswith("READY=1")
             assert "STATUS=showing Lumen" in messages[0]
             wall.send_signal(signal.SIGTERM)  # as systemd stops it
-            assert wall.wait(60) == 0
+            assert wall.wait(120) == 0
         finally:
             wall.kill()
