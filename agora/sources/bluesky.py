@@ -794,7 +794,21 @@ class BlueskySource(LiveSource):
         posts: list[Post] = []
         more: str | None = None  # the page cursor where reading stopped with pages left
         for _ in range(self.pages_per_round if since else 1):
-            data = await self._search_page(client, params)
+            try:
+                data = await self._search_page(client, params)
+            except RequestError as exc:
+                if exc.status != 400 or gap is None or params.get("cursor") != gap["cursor"]:
+                    raise
+                # the saved page cursor is refused (the server forgot it): read the burst again
+                # from the saved place, newest first; what comes twice the wall counts once
+                self.logger.warning(
+                    "%s: the server no longer takes the saved page cursor; reading the burst "
+                    "again from %s",
+                    self.name,
+                    since,
+                )
+                del self.state["gap"]
+                return await self.poll(limit)
             views = data.get("posts") if isinstance(data, Mapping) else None
             if not isinstance(views, list):
                 raise PayloadError(f"{self.host}: the answer has no list of posts")

@@ -749,6 +749,8 @@ class Search:
 
     stamps: dict[int, str]  # rkey number → indexedAt
     failing: Failing | None = None
+    generation: int = 0
+    """Cursors carry it; one of another generation is refused (a server that forgot them)."""
 
     def __call__(self, request: Request) -> Response:
         if self.failing is not None and self.failing.now(request):
@@ -757,8 +759,11 @@ class Search:
         if "since" in request.args:
             found = [kv for kv in found if kv[1] >= request.args["since"]]
         size = int(request.args.get("limit", "25"))
-        offset = int(request.args.get("cursor", "0"))
-        chunk = found[offset : offset + size]
+        offset, _, generation = request.args.get("cursor", "0").partition("g")
+        if "cursor" in request.args and int(generation or 0) != self.generation:
+            return reply({"error": "InvalidRequest", "message": "bad cursor"}, 400)
+        start = int(offset)
+        chunk = found[start : start + size]
         posts = [
             {
                 "uri": f"at://did:plc:ana/app.bsky.feed.post/3k{i}",
@@ -770,8 +775,8 @@ class Search:
             for i, stamp in chunk
         ]
         answer: dict[str, Any] = {"posts": posts}
-        if offset + size < len(found):
-            answer["cursor"] = str(offset + size)
+        if start + size < len(found):
+            answer["cursor"] = f"{start + size}g{self.generation}"
         return reply(answer)
 
 
@@ -843,3 +848,26 @@ def test_bluesky_search_a_burst_larger_than_a_round_is_read_whole(
     wall.assert_each_once()
     saved = json.loads(wall.store.get_cursor("sky") or "{}")
     assert saved["since"] == at(1529) and "gap" not in saved
+
+
+def test_bluesky_search_a_refused_page_cursor_reads_the_burst_again(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    """Should the server forget the page cursor saved between rounds (400 for good), the burst
+    is read again from the saved place instead of failing every round: nothing is missing (what
+    comes twice, the wall's dedupe counts once)."""
+    search = Search({1: at(1)})
+    server.expect_request("/xrpc/app.bsky.feed.searchPosts").respond_with_handler(search)
+    wall = Wall(tmp_path / "wall.db", "sky", bluesky_covers(search.stamps))
+    source = bluesky_source(server, wall)
+    asyncio.run(rounds(source, wall, 1))
+    search.stamps.update({i: at(10 + i) for i in range(2, 452)})
+    asyncio.run(rounds(source, wall, 1))
+    assert json.loads(wall.store.get_cursor("sky") or "{}").get("gap")
+    search.generation = 1  # the cursor saved in the gap is refused from now on
+    asyncio.run(rounds(source, wall, 4))
+    wall.offered = {sky_id(i) for i in search.stamps}
+    assert set(wall.delivered) == wall.offered
+    assert source.health.state == "ok"
+    saved = json.loads(wall.store.get_cursor("sky") or "{}")
+    assert saved["since"] == at(461) and "gap" not in saved
