@@ -4,6 +4,7 @@ so a missing key, a value of the wrong type or a non-web link never raises and n
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -75,16 +76,24 @@ def epoch_time(value: object) -> datetime | None:
         return None
 
 
+#: The longest native id read (longer ones are kept by their digest, see :func:`item_id`).
+LONG_ID_CHARS = 16_384
+
+
 def item_id(kind: str, *parts: str) -> str:
     """A post's id, ``"<kind>:<part>:…"``, as the store keeps it (see
-    :func:`~agora.core.post.plain_field`). Raises :class:`~agora.core.post.PostError` when a
-    part is empty or the id is longer than :data:`~agora.core.post.MAX_ID_CHARS`."""
-    cleaned = [plain_field(part, MAX_ID_CHARS + 1) for part in parts]
+    :func:`~agora.core.post.plain_field`). An id longer than
+    :data:`~agora.core.post.MAX_ID_CHARS` keeps its first part and a digest of the rest. Raises
+    :class:`~agora.core.post.PostError` when a part is empty."""
+    cleaned = [plain_field(part, LONG_ID_CHARS) for part in parts]
     if not all(cleaned):
         raise PostError("missing-id", f"an item of {kind} without an id")
     post_id = ":".join((kind, *cleaned))
     if len(post_id) > MAX_ID_CHARS:
-        raise PostError("bad-id", f"an id longer than {MAX_ID_CHARS} characters")
+        # a long native id (an RSS guid that is a whole URL with tracking) is kept by its
+        # digest: the same item always gets the same id, and nothing is refused for its length
+        digest = hashlib.sha256(":".join(cleaned).encode("utf-8", "surrogatepass")).hexdigest()
+        post_id = f"{kind}:{cleaned[0][:64]}:sha256-{digest}"
     return post_id
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -290,3 +291,22 @@ def test_a_long_word_shrinks_before_it_is_cut(qtbot: QtBot) -> None:
     assert label.text().endswith("…") and label.font().pixelSize() == round(base * 0.7)
     label.resize(int(needed * 2), 60)
     assert label.text() == word and label.font().pixelSize() == base  # room again: full size
+
+
+def test_a_channel_id_or_a_did_is_not_shown_as_a_handle(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    """YouTube authors are known by their channel id (titles are not unique) and a Bluesky
+    author whose profile could not be looked up by a DID: the card shows the name, not the id."""
+    river = build_panel(qtbot, panel_spec("river"))
+    assert isinstance(river, RiverPanel)
+    video = make_post(
+        "Lumen X1 review", at=NOW, handle="UCabcdefghijklmnopqrstuv", name="Tech Talk"
+    )
+    video = replace(video, source="youtube")
+    plain = make_post("Lumen is fine", at=NOW - timedelta(minutes=1), handle="@ana", name="Ana")
+    river.apply(snapshot_of([video, plain]))
+    metas = {card.post_id: card.meta.full_text() for card in river.cards if card.post_id}
+    assert "UCabcdefghijklmnopqrstuv" not in metas[video.id]
+    assert "YouTube" in metas[video.id]
+    assert "@ana" in metas[plain.id]

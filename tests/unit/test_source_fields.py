@@ -48,3 +48,17 @@ def test_epoch_times_from_numbers_and_numeric_text() -> None:
     assert epoch_time(1_700_000_000).isoformat() == "2023-11-14T22:13:20+00:00"  # type: ignore[union-attr]
     for bad in (True, "soon", math.inf, 1e300, None, [1]):
         assert epoch_time(bad) is None
+
+
+def test_a_long_native_id_is_kept_by_its_digest() -> None:
+    """An RSS guid may be a whole URL with tracking (thousands of characters): the post keeps an
+    id of bounded length, the same for the same item, and different items stay apart."""
+    from agora.core.post import MAX_ID_CHARS
+    from agora.sources.fields import item_id
+
+    long = "https://news.example/story?" + "utm=x&" * 400
+    first = item_id("rss", "news.example", long)
+    assert len(first) <= MAX_ID_CHARS and first.startswith("rss:news.example:sha256-")
+    assert item_id("rss", "news.example", long) == first
+    assert item_id("rss", "news.example", long + "y") != first
+    assert item_id("rss", "news.example", "short-guid") == "rss:news.example:short-guid"

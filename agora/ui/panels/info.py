@@ -23,6 +23,7 @@ from agora.ui.panels.parts import (
     anonymous,
     compact,
     restyle,
+    shown_handle,
     source_name,
 )
 from agora.ui.safetext import plain_label
@@ -209,7 +210,9 @@ class AuthorsPanel(Panel):
             row.show()
             row.avatar.set_author(author.name, author.handle, author.avatar_url)
             row.name.set_full_text(author.name or author.handle)
-            row.meta.set_full_text(f"{author.handle} · {source_name(author.source)}")
+            handle = shown_handle(author.handle)
+            where = source_name(author.source)
+            row.meta.set_full_text(f"{handle} · {where}" if handle else where)
             if self.mode == "influential":
                 row.figure.setText(compact(author.reach))
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +84,17 @@ def compact(value: float | None) -> str:
             text = f"{scaled:.1f}" if abs(scaled) < 10 else f"{scaled:.0f}"
             return text.removesuffix(".0") + suffix
     return f"{number:.0f}" if number == int(number) else f"{number:.1f}"
+
+
+#: Handles that are a platform's internal ids, not what anyone would read on a screen: YouTube
+#: channel ids (the handle that identifies a channel, see the YouTube source) and Bluesky DIDs
+#: (shown when a profile could not be looked up).
+_INTERNAL_HANDLE = re.compile(r"UC[A-Za-z0-9_-]{22}|did:[a-z]+:\S+")
+
+
+def shown_handle(handle: str) -> str:
+    """The handle as the wall shows it beside a name: ``""`` for an internal id."""
+    return "" if _INTERNAL_HANDLE.fullmatch(handle) else handle
 
 
 def initials(name: str, handle: str) -> str:
@@ -296,7 +308,9 @@ class PostCard(QWidget):
             self.meta.set_full_text(when)
         else:
             self.name.set_full_text(author.name or author.handle)
-            handle = author.handle if author.name and author.name != author.handle else ""
+            handle = (
+                shown_handle(author.handle) if author.name and author.name != author.handle else ""
+            )
             meta = " · ".join(p for p in (handle, where, when) if p)
             self.meta.set_full_text(meta)
             self.avatar.set_author(author.name, author.handle, author.avatar_url)
