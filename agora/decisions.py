@@ -106,9 +106,8 @@ class DecisionDesk:
         if decision.action in AUTHOR_ACTIONS:
             handle = author_of(decision.target, self.store, pipeline)
             if handle != decision.target:
-                decision = Decision(
-                    decision.action, handle, decision.actor, decision.at, decision.reason
-                )
+                # the same decision (its uid and origin kept: a retry must not save it twice)
+                decision = replace(decision, target=handle)
         saved = self.store.add_decision(decision)
         self._own.add(saved.seq)
         return saved

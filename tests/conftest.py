@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pgserver import Database, PgServer, running_server
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -28,3 +30,31 @@ def _isolated_home(
 def repo_root() -> Path:
     """The project checkout."""
     return Path(__file__).resolve().parent.parent
+
+
+# -- a real PostgreSQL server (tests/pgserver.py): skipped without the binaries, except in CI ------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throw-away PostgreSQL server for the whole test session."""
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _pg_shared_database(pg_server: PgServer) -> Database:
+    return pg_server.create_database()
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer, _pg_shared_database: Database) -> Database:
+    """A clean place for a store on the session's server (a new schema of one database)."""
+    return pg_server.fresh_schema(_pg_shared_database)
+
+
+@pytest.fixture
+def pg_own_server() -> Iterator[PgServer]:
+    """A server of the test's own, for tests that stop or restart it."""
+    with running_server() as server:
+        yield server

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import urllib.parse
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -737,10 +738,48 @@ class AnalyticsConfig(Strict):
 
 
 class StoreConfig(Strict):
-    """``[store]``: what the wall remembers across restarts."""
+    """``[store]``: what the wall remembers across restarts, and where."""
 
     retention: Duration = 7 * 86400.0
     """Posts older than this are removed from the store."""
+    url: str | None = None
+    """A PostgreSQL database shared by collectors and walls
+    (``postgresql://agora@db.example.com/agora?sslmode=verify-full``: libpq parameters after ``?``);
+    without it the wall keeps its own SQLite file. Never a password in it: see ``password``."""
+    password: SecretRef | None = None
+    """The database password, from the environment (``"env:AGORA_DB_PASSWORD"``)."""
+
+    @field_validator("url")
+    @classmethod
+    def _shared_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # the message never repeats the URL: it may hold the very password it refuses
+        try:
+            parts = urllib.parse.urlsplit(value.strip())
+            query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+        except ValueError:
+            raise ValueError("not a URL; expected postgresql://user@host/database") from None
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(
+                "expected a PostgreSQL URL (postgresql://user@host/database); "
+                "without url the wall keeps its own SQLite file"
+            )
+        if parts.password is not None or "password" in query:
+            # hidden from every output from now on (a traceback may show the value refused)
+            remember_secrets([p for p in [parts.password, *query.get("password", [])] if p])
+            raise ValueError(
+                "the URL holds a password, and config files are read by many people and "
+                'tools: write the URL without it and set password = "env:AGORA_DB_PASSWORD" '
+                "(the password in that environment variable)"
+            )
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _password_goes_with_url(self) -> StoreConfig:
+        if self.password is not None and self.url is None:
+            raise ValueError("password is the password of the database at url; set url too")
+        return self
 
 
 PANEL_KINDS = (

@@ -4,6 +4,11 @@
 platform data directory (or ``--data-dir``), or, when that cannot be used, memory, with one clear log
 line saying why. A database that fails while the wall runs (disk full, file removed) is dropped the
 same way: :class:`FallbackStore` switches to memory and the wall carries on.
+
+With ``[store] url`` it is the PostgreSQL database that collectors and walls share
+(:class:`~agora.store.postgres.PostgresStore`). That one is never swapped for memory while it runs:
+a wall away from it would drift from every other wall. While the server is away its calls raise
+:class:`~agora.core.storage.StoreUnavailableError`, and it reconnects by itself.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import TypeVar
 
 from agora.core.post import Moderation, ModerationState, Post
 from agora.core.storage import StoreUnavailableError
-from agora.store.base import Decision, Store
+from agora.store.base import Change, Decision, Store
 from agora.store.memory import MemoryStore
 from agora.store.sqlite import SqliteStore, StoreOpenError, describe_failure
 
@@ -44,10 +49,20 @@ def database_path(data_dir: Path | None, wall_name: str) -> Path:
 
 
 def open_store(
-    data_dir: Path | None, wall_name: str, logger: logging.Logger | None = None
+    data_dir: Path | None,
+    wall_name: str,
+    logger: logging.Logger | None = None,
+    *,
+    url: str | None = None,
+    password: str | None = None,
 ) -> Store:
-    """The wall's store; never raises. Falls back to memory with one log line."""
+    """The wall's store; never raises. ``url`` (``[store] url``) selects the shared PostgreSQL
+    database (``password``: the secret's value), else the wall's SQLite file under ``data_dir``.
+    Falls back to memory with one log line when the database cannot be used at all (a newer
+    Agora's schema, a damaged file); a PostgreSQL server that is down is waited for instead."""
     log = logger or logging.getLogger("agora.store")
+    if url:
+        return _open_shared(url, password, log)
     path = database_path(data_dir, wall_name)
     try:
         primary = SqliteStore(path)
@@ -59,6 +74,22 @@ def open_store(
         return MemoryStore(status=f"memory (cannot open {path})")
     log.info("store: %s", path)
     return FallbackStore(primary, log)
+
+
+def _open_shared(url: str, password: str | None, log: logging.Logger) -> Store:
+    from agora.store.postgres import PostgresStore, safe_url
+
+    try:
+        store = PostgresStore(url, password=password, lazy=True, logger=log)
+    except StoreOpenError as exc:
+        log.error("store: %s; %s", exc, _LOST)
+        return MemoryStore(status=f"memory ({exc})")
+    except Exception as exc:  # a URL libpq cannot read…: still never stop the wall
+        why = f"cannot use {safe_url(url)} ({type(exc).__name__})"
+        log.error("store: %s; %s", why, _LOST)
+        return MemoryStore(status=f"memory ({why})")
+    log.info("store: %s", store.url)
+    return store
 
 
 class FallbackStore(Store):
@@ -159,6 +190,21 @@ class FallbackStore(Store):
     def prune_decisions(self, before: datetime) -> int:
         return self._call(lambda s: s.prune_decisions(before))
 
+    def changes(self, after_seq: int = 0, limit: int = 1_000) -> list[Change]:
+        return self._call(lambda s: s.changes(after_seq, limit))
+
+    def newest_change(self) -> int:
+        return self._call(lambda s: s.newest_change())
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        return self._call(lambda s: s.acquire_lease(name, holder, ttl_s))
+
+    def release_lease(self, name: str, holder: str) -> None:
+        self._call(lambda s: s.release_lease(name, holder))
+
+    def lease_holder(self, name: str) -> str | None:
+        return self._call(lambda s: s.lease_holder(name))
+
     def get_state(self, key: str) -> str | None:
         return self._call(lambda s: s.get_state(key))
 
@@ -170,6 +216,7 @@ class FallbackStore(Store):
 
 
 __all__ = [
+    "Change",
     "Decision",
     "FallbackStore",
     "MemoryStore",

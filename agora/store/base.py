@@ -1,19 +1,26 @@
 """What the wall remembers across restarts: the store interface.
 
-Two implementations: :class:`agora.store.sqlite.SqliteStore` (the real one, SQLite in WAL mode) and
-:class:`agora.store.memory.MemoryStore` (used when the database cannot be opened or written; the
-wall carries on and says so). Both are safe to call from several threads.
+Three implementations: :class:`agora.store.sqlite.SqliteStore` (one wall's own database, SQLite in
+WAL mode), :class:`agora.store.postgres.PostgresStore` (one database shared by collectors and
+walls in many offices) and :class:`agora.store.memory.MemoryStore` (used when the database cannot
+be opened or written; the wall carries on and says so). All are safe to call from several threads.
+
+A follower (a wall reading what a collector writes) keeps two numbers: the newest change it has
+seen (:meth:`Store.changes`: posts inserted, updated or deleted) and the newest decision
+(:meth:`Store.decisions`). Both only grow, and a number is never visible before every smaller
+one is, so reading "everything after my number" misses nothing, whatever happened in between.
 """
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
-from agora.core.post import Moderation, ModerationState, Post
+from agora.core.post import Moderation, ModerationState, Post, PostError
 
 DecisionAction = Literal["approve", "hide", "pin", "unpin", "block", "unblock"]
 #: The decisions about an author rather than a post: kept for as long as the store lives.
@@ -34,12 +41,33 @@ class Decision:
     reason: str = ""
     seq: int = 0
     """Order of the decision in the store (assigned by the store; 0 before it is saved)."""
+    origin: str = ""
+    """Which wall, console or command made it (a wall's name, ``"agora moderation"``); empty
+    when not known (decisions saved before stores kept it)."""
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Made once by whoever creates the decision and kept by the store: saving the same decision
+    again (a retry after the answer to the first attempt was lost) returns the saved one instead
+    of adding a second. Empty for decisions saved before stores kept it."""
+
+
+@dataclass(slots=True, frozen=True)
+class Change:
+    """One change to the stored posts, as a follower reads it: a post inserted or updated (the
+    post as stored now), or deleted at its source (``deleted``; ``post`` is ``None``).
+
+    ``post`` is also ``None`` for a stored row that cannot be read back; the follower skips it
+    but still moves past its ``seq``."""
+
+    seq: int
+    post_id: str
+    post: Post | None = None
+    deleted: bool = False
 
 
 class Store(ABC):
     """Persistence for posts, source cursors, moderation decisions and small named state blobs."""
 
-    #: ``"sqlite"`` or ``"memory"``.
+    #: ``"sqlite"``, ``"postgres"`` or ``"memory"``.
     kind: str
     #: One line describing where data lives and, for a fallback, why ("memory: /x is read-only").
     status: str
@@ -103,7 +131,8 @@ class Store(ABC):
 
     @abstractmethod
     def add_decision(self, decision: Decision) -> Decision:
-        """Persist a decision; returns it with its ``seq``."""
+        """Persist a decision; returns it with its ``seq``. A decision whose ``uid`` is stored
+        already is not added again: the stored one is returned."""
 
     @abstractmethod
     def decisions(self, after_seq: int = 0) -> list[Decision]:
@@ -113,6 +142,35 @@ class Store(ABC):
     def prune_decisions(self, before: datetime) -> int:
         """Forget post decisions made before ``before`` about posts no longer stored (retention
         removed them); author decisions (block, unblock) are kept. Returns how many."""
+
+    # -- following changes -----------------------------------------------------------------------
+
+    @abstractmethod
+    def changes(self, after_seq: int = 0, limit: int = 1_000) -> list[Change]:
+        """Posts inserted or updated and posts deleted at their source since ``after_seq``, in
+        order, at most ``limit``. A post changed several times appears once, as stored now.
+        Posts removed by retention (:meth:`prune`) are not reported: every reader ages its own."""
+
+    @abstractmethod
+    def newest_change(self) -> int:
+        """The newest change's number (0 when there is none): where a follower that has just
+        read everything starts following."""
+
+    # -- source leases ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew the lease ``name`` (a source entry) for ``holder`` for ``ttl_s`` seconds.
+        ``True`` when ``holder`` has it now: nobody had it, it was ``holder``'s own (renewed), or
+        its holder stopped renewing it and it ran out (taken over)."""
+
+    @abstractmethod
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (only ``holder``'s own), so another holder may take it at once."""
+
+    @abstractmethod
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds the lease now (``None`` when nobody does or it ran out)."""
 
     # -- named state ---------------------------------------------------------------------------
 
@@ -127,3 +185,11 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Flush and release the database. Idempotent."""
+
+
+def decode_post(body: str | bytes) -> Post | None:
+    """A stored post read back, or ``None`` when the row cannot be read (it is skipped)."""
+    try:
+        return Post.from_row(body, now=datetime.now(UTC))
+    except (PostError, ValueError, TypeError):
+        return None

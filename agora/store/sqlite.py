@@ -5,21 +5,27 @@ one short transaction so the wall never waits long for it. Posts are kept as com
 (:meth:`~agora.core.post.Post.to_row`; stores of schema 2 hold the objects ``agora fetch`` prints,
 and both are read) beside the columns queries need. The schema is versioned with
 ``PRAGMA user_version`` and upgraded by :data:`MIGRATIONS` in order.
+
+Every insert, update and deletion of a post takes the next number of a counter kept in the database
+(deletions leave a tombstone), so a reader can follow the posts with :meth:`SqliteStore.changes`
+as it follows a shared PostgreSQL store; leases are kept on this machine's clock.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agora.core.post import Moderation, ModerationState, Post, PostError
+from agora.core.post import Moderation, ModerationState, Post
 from agora.core.storage import StoreUnavailableError
-from agora.store.base import Decision, Store
+from agora.store.base import Change, Decision, Store, decode_post
 
 #: Schema upgrades: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
@@ -60,6 +66,32 @@ MIGRATIONS: tuple[str, ...] = (
     # 2 → 3: new rows keep the post as the compact array of Post.to_row (older rows stay objects,
     # read as before); the version tells an older Agora that it cannot read this store
     "",
+    # 3 → 4: a change number on every post (posts already stored are numbered in the order they
+    # came) and tombstones of deleted posts, for followers; who made a decision and its own id
+    # (saving it twice adds it once); source leases
+    """
+    ALTER TABLE posts ADD COLUMN change INTEGER NOT NULL DEFAULT 0;
+    UPDATE posts SET change = rowid;
+    CREATE INDEX posts_change ON posts (change);
+    CREATE TABLE counters (
+        name     TEXT PRIMARY KEY,
+        value    INTEGER NOT NULL
+    );
+    INSERT INTO counters (name, value) SELECT 'change', coalesce(max(change), 0) FROM posts;
+    CREATE TABLE deletions (
+        seq      INTEGER PRIMARY KEY,
+        id       TEXT NOT NULL,
+        at       REAL NOT NULL
+    );
+    ALTER TABLE decisions ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE decisions ADD COLUMN uid TEXT;
+    CREATE UNIQUE INDEX decisions_uid ON decisions (uid);
+    CREATE TABLE leases (
+        name     TEXT PRIMARY KEY,
+        holder   TEXT NOT NULL,
+        expires  REAL NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -135,6 +167,7 @@ class SqliteStore(Store):
         self.status = f"sqlite: {self.path}" + (" (read-only)" if readonly else "")
         self._lock = threading.RLock()
         self._closed = False
+        self._version = 0
         if readonly:
             if not self.path.is_file():
                 raise StoreOpenError(f"{self.path}: no such database")
@@ -198,10 +231,12 @@ class SqliteStore(Store):
                     if statement.strip():
                         db.execute(statement)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._version = SCHEMA_VERSION
 
     def _check_version(self) -> int:
         """The schema version; raises when a newer Agora wrote the file."""
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        self._version = version
         if version > SCHEMA_VERSION:
             raise StoreOpenError(
                 f"{self.path} was written by a newer Agora (schema {version}, this one knows "
@@ -223,24 +258,26 @@ class SqliteStore(Store):
         latest: dict[str, Post] = {}
         for post in posts:
             latest[post.id] = post
-        rows = [
-            (p.id, p.timestamp, p.source, p.to_row(), p.moderation.state) for p in latest.values()
-        ]
         with self._lock:
             db = self._db
             try:
-                with _transaction(db):
+                with _transaction(db, "BEGIN IMMEDIATE"):
+                    base = self._take_changes(len(latest))
+                    rows = [
+                        (p.id, p.timestamp, p.source, p.to_row(), p.moderation.state, base + n)
+                        for n, p in enumerate(latest.values(), 1)
+                    ]
                     before = db.total_changes
                     db.executemany(
-                        "INSERT OR IGNORE INTO posts (id, created, source, body, state) "
-                        "VALUES (?, ?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO posts (id, created, source, body, state, change) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
                         rows,
                     )
                     new = db.total_changes - before
                     if new < len(rows):
                         db.executemany(
-                            "UPDATE posts SET body = ?, state = ? WHERE id = ?",
-                            [(r[3], r[4], r[0]) for r in rows],
+                            "UPDATE posts SET body = ?, state = ?, change = ? WHERE id = ?",
+                            [(r[3], r[4], r[5], r[0]) for r in rows],
                         )
             except (sqlite3.OperationalError, OSError) as exc:
                 # the database cannot write (full disk, I/O, locked, read-only): not the posts'
@@ -248,10 +285,17 @@ class SqliteStore(Store):
                 raise StoreUnavailableError(describe_failure(exc, self.path)) from exc
         return new
 
+    def _take_changes(self, count: int) -> int:
+        """Reserve ``count`` change numbers (inside a write transaction); the last one used
+        before them is returned."""
+        (last,) = self._db.execute("SELECT value FROM counters WHERE name = 'change'").fetchone()
+        self._db.execute("UPDATE counters SET value = ? WHERE name = 'change'", (last + count,))
+        return int(last)
+
     def get_post(self, post_id: str) -> Post | None:
         with self._lock:
             row = self._db.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone()
-        return _decode(row[0]) if row else None
+        return decode_post(row[0]) if row else None
 
     def get_posts(self, post_ids: Iterable[str]) -> dict[str, Post | None]:
         ids = list(dict.fromkeys(post_ids))
@@ -263,17 +307,23 @@ class SqliteStore(Store):
                 rows.extend(
                     self._db.execute(f"SELECT id, body FROM posts WHERE id IN ({marks})", chunk)
                 )
-        return {post_id: _decode(body) for post_id, body in rows}
+        return {post_id: decode_post(body) for post_id, body in rows}
 
     def delete_posts(self, post_ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(post_ids))
         removed = 0
+        now = time.time()
         with self._lock:
             db = self._db
-            with _transaction(db):
-                before = db.total_changes
-                db.executemany("DELETE FROM posts WHERE id = ?", [(i,) for i in ids])
-                removed = db.total_changes - before
+            with _transaction(db, "BEGIN IMMEDIATE"):
+                for post_id in ids:
+                    if db.execute("DELETE FROM posts WHERE id = ?", (post_id,)).rowcount > 0:
+                        seq = self._take_changes(1) + 1
+                        db.execute(
+                            "INSERT INTO deletions (seq, id, at) VALUES (?, ?, ?)",
+                            (seq, post_id, now),
+                        )
+                        removed += 1
         return removed
 
     def iter_posts(self, since: datetime | None = None) -> Iterator[Post]:
@@ -287,7 +337,7 @@ class SqliteStore(Store):
                     (after[0], after[1], _PAGE),
                 ).fetchall()
             for _created, _id, body in rows:
-                post = _decode(body)
+                post = decode_post(body)
                 if post is not None:
                     yield post
             if len(rows) < _PAGE:
@@ -312,19 +362,22 @@ class SqliteStore(Store):
                     "(SELECT id FROM posts WHERE created < ? ORDER BY created LIMIT ?)",
                     (before.timestamp(), batch),
                 )
+                # tombstones older than the posts kept: a follower that far behind reads afresh
+                db.execute("DELETE FROM deletions WHERE at < ?", (before.timestamp(),))
             return cursor.rowcount
 
     def set_moderation(self, post_id: str, moderation: Moderation) -> bool:
         with self._lock:
             row = self._db.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone()
-        post = _decode(row[0]) if row else None
+        post = decode_post(row[0]) if row else None
         if post is None:
             return False
         body = post.with_moderation(moderation).to_row()
-        with self._lock:
+        with self._lock, _transaction(self._db, "BEGIN IMMEDIATE"):
+            change = self._take_changes(1) + 1
             cursor = self._db.execute(
-                "UPDATE posts SET body = ?, state = ? WHERE id = ?",
-                (body, moderation.state, post_id),
+                "UPDATE posts SET body = ?, state = ?, change = ? WHERE id = ?",
+                (body, moderation.state, change, post_id),
             )
         return cursor.rowcount > 0
 
@@ -334,7 +387,7 @@ class SqliteStore(Store):
                 "SELECT body FROM posts WHERE state = ? ORDER BY created DESC LIMIT ?",
                 (state, limit),
             ).fetchall()
-        return [post for (body,) in rows if (post := _decode(body)) is not None]
+        return [post for (body,) in rows if (post := decode_post(body)) is not None]
 
     # -- cursors -----------------------------------------------------------------------------
 
@@ -360,21 +413,26 @@ class SqliteStore(Store):
     # -- decisions ---------------------------------------------------------------------------
 
     def add_decision(self, decision: Decision) -> Decision:
-        with self._lock:
+        with self._lock, _transaction(self._db, "BEGIN IMMEDIATE"):
+            if decision.uid:
+                known = self._decisions_where("uid = ?", (decision.uid,))
+                if known:
+                    return known[0]
             cursor = self._db.execute(
-                "INSERT INTO decisions (action, target, actor, at, reason) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO decisions (action, target, actor, at, reason, origin, uid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     decision.action,
                     decision.target,
                     decision.actor,
                     decision.at.timestamp(),
                     decision.reason,
+                    decision.origin,
+                    decision.uid or None,
                 ),
             )
             seq = int(cursor.lastrowid or 0)
-        return Decision(
-            decision.action, decision.target, decision.actor, decision.at, decision.reason, seq
-        )
+        return dataclasses.replace(decision, seq=seq)
 
     def prune_decisions(self, before: datetime) -> int:
         with self._lock:
@@ -387,17 +445,86 @@ class SqliteStore(Store):
 
     def decisions(self, after_seq: int = 0) -> list[Decision]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT seq, action, target, actor, at, reason FROM decisions "
-                "WHERE seq > ? ORDER BY seq",
-                (after_seq,),
-            ).fetchall()
-        out: list[Decision] = []
-        for seq, action, target, actor, at, reason in rows:
-            out.append(
-                Decision(action, target, actor, datetime.fromtimestamp(at, UTC), reason, int(seq))
+            return self._decisions_where("seq > ?", (after_seq,))
+
+    def _decisions_where(self, where: str, args: tuple[object, ...]) -> list[Decision]:
+        # a read-only look at an older wall's file has no origin or uid yet
+        extra = "origin, uid" if self._version >= 4 else "'', NULL"
+        rows = self._db.execute(
+            f"SELECT seq, action, target, actor, at, reason, {extra} FROM decisions "
+            f"WHERE {where} ORDER BY seq",
+            args,
+        ).fetchall()
+        return [
+            Decision(
+                action,
+                target,
+                actor,
+                datetime.fromtimestamp(at, UTC),
+                reason,
+                int(seq),
+                origin,
+                uid or "",
             )
-        return out
+            for seq, action, target, actor, at, reason, origin, uid in rows
+        ]
+
+    # -- following changes -------------------------------------------------------------------
+
+    def changes(self, after_seq: int = 0, limit: int = 1_000) -> list[Change]:
+        if self._version < 4:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM ("
+                " SELECT * FROM (SELECT change, id, body, 0 FROM posts WHERE change > ?"
+                "  ORDER BY change LIMIT ?)"
+                " UNION ALL"
+                " SELECT * FROM (SELECT seq, id, NULL, 1 FROM deletions WHERE seq > ?"
+                "  ORDER BY seq LIMIT ?)"
+                ") ORDER BY 1 LIMIT ?",
+                (after_seq, limit, after_seq, limit, limit),
+            ).fetchall()
+        return [
+            Change(int(seq), post_id, None, True)
+            if deleted
+            else Change(int(seq), post_id, decode_post(body))
+            for seq, post_id, body, deleted in rows
+        ]
+
+    def newest_change(self) -> int:
+        if self._version < 4:
+            return 0
+        with self._lock:
+            row = self._db.execute("SELECT value FROM counters WHERE name = 'change'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- leases ------------------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        now = time.time()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
+                "expires = excluded.expires "
+                "WHERE leases.holder = excluded.holder OR leases.expires <= ?",
+                (name, holder, now + ttl_s, now),
+            )
+        return cursor.rowcount > 0
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    def lease_holder(self, name: str) -> str | None:
+        if self._version < 4:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT holder FROM leases WHERE name = ? AND expires > ?", (name, time.time())
+            ).fetchone()
+        return str(row[0]) if row else None
 
     # -- state -------------------------------------------------------------------------------
 
@@ -423,11 +550,3 @@ class SqliteStore(Store):
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA optimize")
             self._db.close()
-
-
-def _decode(body: str) -> Post | None:
-    """A stored post, or ``None`` when the row cannot be read back (it is skipped)."""
-    try:
-        return Post.from_row(body, now=datetime.now(UTC))
-    except (PostError, ValueError, TypeError):
-        return None

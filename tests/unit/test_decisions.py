@@ -528,3 +528,18 @@ def test_a_live_unblock_survives_a_restart(tmp_path: Path) -> None:
     again.publish(force=True)
     assert during.id in everywhere(again.snapshot)
     again.store.close()
+
+
+def test_a_block_of_a_posts_author_keeps_the_decisions_uid_and_origin() -> None:
+    """The desk turns "block the author of this post" into a block of the handle; it is still
+    the same decision: a retry after a lost answer is saved once, and every wall sees who made
+    it."""
+    store = MemoryStore()
+    rude = post("Lumen is rubbish", "@troll")
+    store.add_posts([rude])
+    desk = DecisionDesk(store)
+    made = dataclasses.replace(decision("block", rude.id), origin="Espoo lobby")
+    saved = desk.record(made)
+    assert (saved.target, saved.uid, saved.origin) == ("@troll", made.uid, "Espoo lobby")
+    assert desk.record(made) == saved  # tried again: not a second block
+    assert store.decisions() == [saved]

@@ -1,4 +1,6 @@
-"""The SQLite store and its fallbacks: what the wall remembers, and how it survives a bad disk."""
+"""The SQLite store and its fallbacks: what the wall remembers, and how it survives a bad disk.
+
+What every store must do (SQLite, memory, PostgreSQL) is in test_store_contract.py."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,6 @@ from agora.core.post import Author, Metrics, Post
 from agora.core.storage import StoreUnavailableError
 from agora.store import FallbackStore, database_path, open_store
 from agora.store.base import Decision
-from agora.store.memory import MemoryStore
 from agora.store.sqlite import SCHEMA_VERSION, SqliteStore, StoreOpenError
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -37,56 +37,6 @@ def make(n: int, minutes: int = 0, likes: int = 0) -> Post:
         metrics=Metrics(likes=likes),
         topics=("brand",),
     )
-
-
-@pytest.fixture(params=["sqlite", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteStore | MemoryStore]:
-    opened = SqliteStore(tmp_path / "wall.sqlite3") if request.param == "sqlite" else MemoryStore()
-    yield opened
-    opened.close()
-
-
-def test_posts_round_trip_and_dedupe(store: SqliteStore | MemoryStore) -> None:
-    assert store.add_posts([make(1), make(2, 1)]) == 2
-    assert store.add_posts([make(2, 1, likes=9), make(3, 2)]) == 1
-    assert store.count_posts() == 3
-    again = store.get_post("test:2")
-    assert again is not None
-    assert again.metrics.likes == 9
-    assert again.topics == ("brand",)
-    found = store.get_posts(["test:1", "test:9"])
-    assert list(found) == ["test:1"] and found["test:1"] is not None
-    assert found["test:1"].text == store.get_post("test:1").text  # type: ignore[union-attr]
-    assert [p.id for p in store.iter_posts(T0 + timedelta(minutes=1))] == ["test:2", "test:3"]
-    assert store.delete_posts(["test:1", "test:404"]) == 1
-    assert store.get_post("test:1") is None
-
-
-def test_prune_works_in_small_steps(store: SqliteStore | MemoryStore) -> None:
-    store.add_posts([make(i, i) for i in range(50)])
-    cutoff = T0 + timedelta(minutes=30)
-    steps = []
-    while (removed := store.prune(cutoff, batch=7)) > 0:
-        steps.append(removed)
-    assert sum(steps) == 30
-    assert max(steps) == 7
-    assert min(p.created_at for p in store.iter_posts()) == cutoff
-
-
-def test_cursors_decisions_and_state(store: SqliteStore | MemoryStore) -> None:
-    assert store.get_cursor("fedi") is None
-    store.set_cursor("fedi", "111")
-    store.set_cursor("fedi", "112")
-    assert store.get_cursor("fedi") == "112"
-    store.set_cursor("fedi", None)
-    assert store.get_cursor("fedi") is None
-    first = store.add_decision(Decision("hide", "test:1", "console", T0, "rude"))
-    second = store.add_decision(Decision("pin", "test:2", "console", T0))
-    assert 0 < first.seq < second.seq
-    assert [d.action for d in store.decisions()] == ["hide", "pin"]
-    assert store.decisions(after_seq=first.seq) == [second]
-    store.set_state("aggregates", '{"a": 1}')
-    assert store.get_state("aggregates") == '{"a": 1}'
 
 
 def test_everything_survives_a_restart(tmp_path: Path) -> None:
@@ -375,3 +325,53 @@ def test_a_read_only_store_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(StoreOpenError, match="no such database"):
         SqliteStore(missing, readonly=True)
     assert not missing.parent.exists()
+
+
+def _schema_3_database(path: Path) -> None:
+    """A database as the Agora before change numbers left it (schema 3), with two posts and a
+    decision."""
+    from agora.store.sqlite import MIGRATIONS
+
+    with sqlite3.connect(path) as db:
+        for step in MIGRATIONS[:3]:
+            for statement in step.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        db.execute("PRAGMA user_version=3")
+        for post in (make(2, 1), make(1)):
+            db.execute(
+                "INSERT INTO posts (id, created, source, body, state) VALUES (?, ?, ?, ?, ?)",
+                (post.id, post.timestamp, post.source, post.to_row(), "approved"),
+            )
+        db.execute(
+            "INSERT INTO decisions (action, target, actor, at, reason) "
+            "VALUES ('hide', 'test:1', 'kim', ?, 'rude')",
+            (T0.timestamp(),),
+        )
+    db.close()
+
+
+def test_a_schema_3_database_is_read_as_it_is_then_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "wall.sqlite3"
+    _schema_3_database(path)
+    # a read-only look (the console beside a wall of the previous version) changes nothing
+    reader = SqliteStore(path, readonly=True)
+    (old,) = reader.decisions()
+    assert (old.action, old.target, old.origin, old.uid) == ("hide", "test:1", "", "")
+    assert reader.changes() == [] and reader.newest_change() == 0
+    reader.close()
+    store = SqliteStore(path)
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        # the posts kept are numbered in the order they came, so a follower reads them all
+        assert [c.post_id for c in store.changes()] == ["test:2", "test:1"]
+        mark = store.newest_change()
+        assert mark == 2
+        (decision,) = store.decisions()
+        assert (decision.reason, decision.origin, decision.uid) == ("rude", "", "")
+        newer = store.add_decision(Decision("pin", "test:2", "kim", T0, origin="Espoo"))
+        assert newer.seq > decision.seq and store.decisions()[-1] == newer
+        store.add_posts([make(3, 2)])
+        assert [c.post_id for c in store.changes(mark)] == ["test:3"]
+    finally:
+        store.close()
