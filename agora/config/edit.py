@@ -7,6 +7,11 @@ after the last key of their table (not after the comments that introduce the nex
 sections go where the schema's order puts them, and an inline table (a panel) that changes is
 written again in the file's ``{ key = value, … }`` style.
 
+Values change through tomlkit's public API. A change that adds, removes, moves or renames a table
+is made on the text and the document is parsed again: tomlkit keeps the comment and blank lines
+written above a header inside the table before it, and its API cannot list or move them. Where
+they go is explained at "Where the comments go" below.
+
 :func:`save_text` writes atomically (a temporary file in the same directory, then
 :func:`os.replace`) and keeps the previous version as ``<name>.bak``.
 
@@ -18,16 +23,16 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.container import Container
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Null, Table, Whitespace
+from tomlkit.items import AoT, Array, InlineTable, Item, Table
 from tomlkit.toml_document import TOMLDocument
 
 from agora.config.locate import KeyPath
@@ -57,13 +62,22 @@ _MISSING = object()
 
 def plain(value: Any) -> Any:
     """A tomlkit item (or anything) as plain Python: dicts, lists, str, int, float, bool."""
-    if isinstance(value, Item | Container):
+    if isinstance(value, Item | TOMLDocument):
         return value.unwrap()
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def _parse(text: str) -> TOMLDocument:
+    try:
+        return tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise EditError(f"not valid TOML: {exc}") from None
+    except (ValueError, TypeError) as exc:  # tomlkit raises a few plain errors too
+        raise EditError(f"not valid TOML: {exc}") from None
 
 
 def _inline(mapping: Mapping[str, Any]) -> InlineTable:
@@ -101,74 +115,12 @@ def _value_item(value: Any, like: Item | None = None) -> Item:
     return item
 
 
-def _body(container: Table | Container) -> list[tuple[Any, Any]]:
-    inner = container.value if isinstance(container, Table) else container
-    body: list[tuple[Any, Any]] = inner.body
-    return body
-
-
-def _last_key_index(container: Table | Container) -> int:
-    """Index in the body of the last key (-1 when there is none)."""
-    body = _body(container)
-    return max((i for i, (key, _) in enumerate(body) if key is not None), default=-1)
-
-
-def _trailing_trivia(container: Table | Container) -> list[Item]:
-    """Comments and blank lines after the last key (they introduce what comes next)."""
-    body = _body(container)
-    start = _last_key_index(container) + 1
-    # a removed key leaves a Null behind; after the last key none of them is mapped: drop them
-    body[start:] = [(k, v) for k, v in body[start:] if not isinstance(v, Null)]
-    return [item for _, item in body[start:]]
-
-
-def _take_trailing_comments(container: Table | Container) -> list[Item]:
-    """Remove the comments after the last key of ``container`` (keeping one blank line) and return
-    them: a table inserted after ``container`` takes them, so they keep introducing what follows."""
-    body = _body(container)
-    start = _last_key_index(container) + 1
-    tail = _trailing_trivia(container)
-    if not any(isinstance(item, Comment) for item in tail):
-        return []
-    keep = 1 if tail and isinstance(tail[0], Whitespace) else 0
-    moved = tail[keep:]
-    del body[start + keep :]
-    return moved
-
-
-def _give_trivia(table: Table, items: Sequence[Item]) -> None:
-    if items and not isinstance(items[0], Whitespace):
-        table.value.body.append((None, Whitespace("\n")))
-    for item in items:
-        table.value.body.append((None, item))
-
-
-def _place_after(previous: Table | None, new: Table) -> None:
-    """``new`` is printed right after ``previous``: it takes over the comments that closed
-    ``previous`` (they introduce what follows), and a blank line separates them. When
-    ``previous`` ended the file, ``new`` ends it now (no blank line after it)."""
-    if previous is not None:
-        if not _trailing_trivia(previous):
-            previous.value.body.append((None, Whitespace("\n")))
-            return
-        moved = _take_trailing_comments(previous)
-        if moved:
-            _give_trivia(new, moved)
-            return
-    new.value.body.append((None, Whitespace("\n")))
-
-
 class ConfigDocument:
     """A config file's text as an editable document. Paths are key paths as in
     :mod:`agora.config.locate`: ``("screens", 0, "pages", 1, "grid")``."""
 
     def __init__(self, text: str) -> None:
-        try:
-            self._doc: TOMLDocument = tomlkit.parse(text)
-        except TOMLKitError as exc:
-            raise EditError(f"not valid TOML: {exc}") from None
-        except (ValueError, TypeError) as exc:  # tomlkit raises a few plain errors too
-            raise EditError(f"not valid TOML: {exc}") from None
+        self._doc: TOMLDocument = _parse(text)
 
     @classmethod
     def read(cls, path: Path | str) -> ConfigDocument:
@@ -197,7 +149,7 @@ class ConfigDocument:
                         return _MISSING
                     node = node[part]
                 else:
-                    if not isinstance(node, Container | Table | InlineTable | dict):
+                    if not isinstance(node, TOMLDocument | Table | InlineTable | dict):
                         return _MISSING
                     if part not in node:
                         return _MISSING
@@ -224,6 +176,16 @@ class ConfigDocument:
 
     # -- changing ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _change(self) -> Iterator[None]:
+        """A change that fails half-way leaves the document as it was."""
+        before = self._doc.as_string()
+        try:
+            yield
+        except BaseException:
+            self._doc = _parse(before)
+            raise
+
     def set(self, path: KeyPath, value: Any, *, inline: bool = False) -> bool:
         """Write ``value`` at ``path`` (creating the tables on the way). Returns False when the
         file already says exactly that (nothing is touched then). A new mapping becomes a
@@ -238,9 +200,15 @@ class ConfigDocument:
             and type(plain(current)) is type(value)
         ):
             return False
+        with self._change():
+            self._set(path, value, current, inline=inline)
+        return True
+
+    def _set(self, path: KeyPath, value: Any, current: Any, *, inline: bool) -> None:
         inline_at = self._inline_owner(path)
         if inline_at is not None:
-            return self._rewrite_inline(path, inline_at, value)
+            self._rewrite_inline(path, inline_at, value)
+            return
         parent = self._ensure_parent(path[:-1])
         key = path[-1]
         if isinstance(key, int):
@@ -249,27 +217,25 @@ class ConfigDocument:
             if not 0 <= key < len(parent):
                 raise EditError(f"{_show(path)}: no element {key}")
             old = parent[key]
-            if isinstance(parent, AoT):
+            if isinstance(parent, AoT) and isinstance(value, Mapping):
+                # a [[table]] changes key by key, so its comments and the lines after it stay
+                self._set_table_keys(path, old, value)
+            elif isinstance(parent, AoT):
                 parent[key] = self._table(value)
             else:
                 parent[key] = _value_item(value, old if isinstance(old, Item) else None)
-            return True
+            return
         if (
             isinstance(value, Mapping)
             and not isinstance(current, InlineTable)
             and not (inline and not isinstance(current, Table))
         ):
             # a table written as [a.b]: change it key by key, so its comments stay
-            table = current if isinstance(current, Table) else None
-            if table is None:
-                self._insert_key(parent, key, self._table({}))
-                table = self._node(path)
-                assert isinstance(table, Table)
-            for sub_key in [k for k in plain(table) if k not in value]:
-                del table[sub_key]
-            for sub_key, sub_value in value.items():
-                self.set((*path, sub_key), sub_value)
-            return True
+            if not isinstance(current, Table):
+                self._insert_key(path[:-1], key, self._table({}))
+                current = self._node(path)
+            self._set_table_keys(path, current, value)
+            return
         tables = isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value)
         if tables and (
             isinstance(current, AoT)
@@ -280,8 +246,6 @@ class ConfigDocument:
             )
         ):
             # arrays of tables ([[sources]]): replace element by element
-            if current is _MISSING:
-                self._insert_key(parent, key, tomlkit.aot())
             for index, element in enumerate(value):
                 if index < self.length(path):
                     self.set((*path, index), element)
@@ -289,104 +253,132 @@ class ConfigDocument:
                     self.append(path, element)
             while self.length(path) > len(value):
                 self.remove((*path, self.length(path) - 1))
-            return True
+            return
         if (
             isinstance(current, Array)
             and isinstance(value, list)
             and not any(isinstance(v, Mapping | list) for v in value)
         ):
             _edit_array(current, value)  # element by element: comments and layout stay
-            return True
+            return
         item = _value_item(value, current if isinstance(current, Item) else None)
         if current is _MISSING:
-            self._insert_key(parent, key, item)
-        else:
-            parent[key] = item
-        return True
+            self._insert_key(path[:-1], key, item)
+            return
+        parent[key] = item
+        if isinstance(current, Table | AoT):
+            # a table that became a value moved among the plain keys: read it as it now reads
+            self._doc = _parse(self._doc.as_string())
+
+    def _set_table_keys(self, path: KeyPath, table: Table, value: Mapping[str, Any]) -> None:
+        for sub_key in [k for k in plain(table) if k not in value]:
+            del table[sub_key]
+        for sub_key, sub_value in value.items():
+            self.set((*path, sub_key), sub_value)
 
     def remove(self, path: KeyPath) -> bool:
         """Remove the key or element at ``path``; False when it was not written."""
         if not path or self._node(path) is _MISSING:
             return False
+        with self._change():
+            self._remove(path)
+        return True
+
+    def _remove(self, path: KeyPath) -> None:
         inline_at = self._inline_owner(path)
         if inline_at is not None:
             owner = self.get(inline_at)
             inner = path[len(inline_at) :]
             if len(inner) == 1 and isinstance(owner, dict):
                 owner.pop(str(inner[0]), None)
-                return self._replace_inline(inline_at, owner)
+                self._replace_inline(inline_at, owner)
+                return
             if isinstance(owner, dict | list):
                 _drop(owner, inner)
-                return self._replace_inline(inline_at, owner)
+                self._replace_inline(inline_at, owner)
+                return
         parent = self._node(path[:-1])
         key = path[-1]
         if isinstance(parent, AoT) and isinstance(key, int):
-            removed = parent[key]
-            tail = _trailing_trivia(_deepest_last_table(removed))
-            del parent[key]
-            if key == len(parent) and len(parent):
-                # what closed the last table (comments introducing the next section, or the end
-                # of the file) closes the new last one
-                last = _deepest_last_table(parent[len(parent) - 1])
-                own = _trailing_trivia(last)
-                body = _body(last)
-                if not any(isinstance(t, Comment) for t in own):
-                    del body[_last_key_index(last) + 1 :]
-                    own = []
-                start = 1 if own and tail and isinstance(tail[0], Whitespace) else 0
-                for item in tail[start:]:
-                    body.append((None, item))
-            return True
+            self._remove_table(path[:-1], key)
+            return
         del parent[key]
         self._drop_if_empty(path[:-1])
-        return True
 
     def _drop_if_empty(self, path: KeyPath) -> None:
-        """A section left without keys or comments goes too (the console made it, most likely)."""
+        """A section left without keys goes too (the console made it, most likely), unless
+        comments right under its header (commented-out keys) keep it; ``[topics]`` left without
+        a ``[topics.<key>]`` goes as well (it prints nothing)."""
         table = self._node(path)
-        if (
-            not path
-            or isinstance(path[-1], int)
-            or not isinstance(table, Table)
-            or table.is_super_table()
-            or len(table)
-            or any(isinstance(item, Comment) for _, item in _body(table))
-        ):
+        if not path or isinstance(path[-1], int) or not isinstance(table, Table) or len(table):
             return
-        parent = self._node(path[:-1])
-        if isinstance(parent, Table | Container):
-            del parent[path[-1]]
-            self._drop_if_empty(path[:-1])
+        if table.is_super_table():
+            del self._node(path[:-1])[path[-1]]
+        else:
+            expected = self._expected(path[:-1], lambda parent: parent.pop(path[-1]))
+            layout = _Layout(self._doc)
+            start = layout.start(table)
+            after = layout.after_values(table)  # it has no values: after its header line
+            text, at = layout.render()
+            end = _gap_end(text, at[after])
+            gap = text[at[after] : end]
+            if _has_comment(gap[: _first_blank_line(gap)]):
+                return
+            # its header goes; the comments below it stay (with one blank line above them)
+            head = text[: at[start]]
+            if _ends_with_blank_line(head):
+                gap = gap[_blank_lines(gap) :]
+            self._commit(head + gap + text[end:], expected)
+        self._drop_if_empty(path[:-1])
 
     def append(self, path: KeyPath, value: Any) -> int:
         """Append ``value`` to the array (or array of tables) at ``path``, creating it when
         absent. Returns the new element's index."""
         value = plain(value)
+        with self._change():
+            return self._append(path, value)
+
+    def _append(self, path: KeyPath, value: Any) -> int:
         node = self._node(path)
         inline_at = self._inline_owner((*path, 0))
         if inline_at is not None and inline_at != (*path, 0):
             owner = self.get(inline_at)
-            listed = _dig(owner, path[len(inline_at) :])
+            inner = path[len(inline_at) :]
+            holder = _dig(owner, inner[:-1])
+            if isinstance(holder, dict) and inner[-1] not in holder:
+                holder[inner[-1]] = []  # a list the inline table does not have yet
+            listed = _dig(owner, inner)
             if not isinstance(listed, list):
                 raise EditError(f"{_show(path)} is not a list")
             listed.append(value)
             self._replace_inline(inline_at, owner)
             return len(listed) - 1
+        if (
+            isinstance(node, Array)
+            and not len(node)
+            and isinstance(value, Mapping)
+            and not _inline_context(path)
+        ):
+            # ``screens = []`` (the last screen was removed): the list is written anew as tables
+            del self._node(path[:-1])[path[-1]]
+            node = _MISSING
         if node is _MISSING:
-            parent = self._ensure_parent(path[:-1])
+            self._ensure_parent(path[:-1])
+            created: Item
             if isinstance(value, Mapping) and not _inline_context(path):
-                self._insert_key(parent, path[-1], tomlkit.aot())
+                created = tomlkit.aot()
+                created.append(self._table(value))
             else:
-                array = tomlkit.array()
+                created = tomlkit.array()
                 if isinstance(value, Mapping):
-                    array.multiline(True)
-                self._insert_key(parent, path[-1], array)
-            node = self._node(path)
+                    created.multiline(True)
+                created.append(_value_item(value))
+            self._insert_key(path[:-1], path[-1], created)
+            return 0
         if isinstance(node, AoT):
-            table = self._table(value)
-            _place_after(_deepest_last_table(node[len(node) - 1]) if len(node) else None, table)
-            node.append(table)
-            return len(node) - 1
+            index = len(node)
+            self._add_table(path, index, self._table(value))
+            return index
         if isinstance(node, Array):
             node.append(_value_item(value))
             return len(node) - 1
@@ -400,25 +392,14 @@ class ConfigDocument:
         to = max(0, min(to, len(node) - 1))
         if to == index:
             return False
-        values = plain(node)
-        values.insert(to, values.pop(index))
-        if isinstance(node, Array):
-            for position in range(min(index, to), max(index, to) + 1):
-                self.set((*path, position), values[position])
-            return True
-        # arrays of tables: a table moves with the comments inside it; the comments between
-        # tables (introducing the next section) stay where they are in the file
-        tails: list[list[Item]] = []
-        for position in range(len(node)):
-            last = _deepest_last_table(node[position])
-            tails.append(_trailing_trivia(last))
-            del _body(last)[_last_key_index(last) + 1 :]
-        table = node[index]
-        del node[index]
-        node.insert(to, table)
-        for position, tail in enumerate(tails):
-            body = _body(_deepest_last_table(node[position]))
-            body.extend((None, item) for item in tail)
+        with self._change():
+            if isinstance(node, AoT):
+                self._move_tables(path, index, to)
+            else:
+                values = plain(node)
+                values.insert(to, values.pop(index))
+                for position in range(min(index, to), max(index, to) + 1):
+                    self.set((*path, position), values[position])
         return True
 
     def rename(self, path: KeyPath, new_key: str) -> bool:
@@ -431,25 +412,19 @@ class ConfigDocument:
             raise EditError(f"{_show((*path[:-1], new_key))} exists already")
         inline_at = self._inline_owner(path)
         parent = self._node(path[:-1])
-        if inline_at is not None or isinstance(parent, InlineTable):
-            owner_path = inline_at if inline_at is not None else path[:-1]
-            owner = self.get(owner_path)
-            container = _dig(owner, path[len(owner_path) : -1])
-            renamed = {(new_key if k == old_key else k): v for k, v in container.items()}
-            container.clear()
-            container.update(renamed)
-            return self._replace_inline(owner_path, owner)
-        if not isinstance(parent, Table | Container):
-            raise EditError(f"{_show(path[:-1])} is not a table")
-        body = _body(parent)
-        position = next(
-            i for i, (key, _) in enumerate(body) if key is not None and key.key == old_key
-        )
-        del parent[old_key]
-        if isinstance(node, Table):
-            node.display_name = None  # the header is written from the new key
-            node.name = new_key
-        _insert_at(parent, position, new_key, node)
+        with self._change():
+            if inline_at is not None or isinstance(parent, InlineTable):
+                owner_path = inline_at if inline_at is not None else path[:-1]
+                owner = self.get(owner_path)
+                container = _dig(owner, path[len(owner_path) : -1])
+                renamed = {(new_key if k == old_key else k): v for k, v in container.items()}
+                container.clear()
+                container.update(renamed)
+                self._replace_inline(owner_path, owner)
+            elif isinstance(parent, Table | TOMLDocument):
+                self._rename_key(path, new_key)
+            else:
+                raise EditError(f"{_show(path[:-1])} is not a table")
         return True
 
     # -- internals --------------------------------------------------------------------------
@@ -469,13 +444,13 @@ class ConfigDocument:
                 return path[: depth + 2] if depth + 1 < len(path) - 1 else None
         return None
 
-    def _rewrite_inline(self, path: KeyPath, owner_path: KeyPath, value: Any) -> bool:
+    def _rewrite_inline(self, path: KeyPath, owner_path: KeyPath, value: Any) -> None:
         owner = self.get(owner_path)
         inner = path[len(owner_path) :]
         _assign(owner, inner, value)
-        return self._replace_inline(owner_path, owner)
+        self._replace_inline(owner_path, owner)
 
-    def _replace_inline(self, owner_path: KeyPath, value: Any) -> bool:
+    def _replace_inline(self, owner_path: KeyPath, value: Any) -> None:
         parent = self._node(owner_path[:-1])
         key = owner_path[-1]
         old = self._node(owner_path)
@@ -487,7 +462,6 @@ class ConfigDocument:
         else:
             new = _value_item(value, old if isinstance(old, Item) else None)
         parent[key] = new
-        return True
 
     def _table(self, value: Mapping[str, Any]) -> Table:
         table = tomlkit.table()
@@ -511,72 +485,486 @@ class ConfigDocument:
                 if isinstance(node, InlineTable):
                     node[part] = tomlkit.inline_table()
                 else:
-                    # [topics] only holds [topics.<key>] tables: no header of its own
-                    table = tomlkit.table(is_super_table=depth + 1 < len(path))
-                    self._insert_key(node, part, table)
+                    # the missing tables are added at once: [topics] alone, which only holds
+                    # [topics.<key>] tables, has no header and would print nothing
+                    self._insert_key(path[:depth], part, _chain(path[depth:]))
+                    return self._node(path)
             node = node[part]
         return node
 
-    def _insert_key(self, parent: Any, key: str | int, item: Item) -> None:
-        """Add ``key`` to ``parent``: after its last key, or, for a new top-level section, where
-        :data:`SECTION_ORDER` puts it."""
+    def _commit(self, text: str, expected: dict[str, Any]) -> None:
+        """Take ``text`` as the document, once sure it reads as ``expected``: a change made on
+        the text never alters anything else, or it is refused."""
+        document = _parse(text)
+        if plain(document) != expected:
+            raise EditError("this change cannot be made in this file's layout")
+        self._doc = document
+
+    def _expected(self, path: KeyPath, change: Callable[[Any], None]) -> dict[str, Any]:
+        """The document's data with ``change`` made to the table or list at ``path``."""
+        data = self.data()
+        change(_dig(data, path))
+        return data
+
+    def _insert_key(self, parent_path: KeyPath, key: str | int, item: Item) -> None:
+        """Add ``key`` to the table at ``parent_path``: after its last plain key, or for a table,
+        after its last table (for a new top-level section, where :data:`SECTION_ORDER` puts
+        it)."""
         if isinstance(key, int):
             raise EditError("cannot create a list element by index")
+        parent = self._node(parent_path)
         if isinstance(parent, InlineTable):
             parent[key] = item
-            return
-        if isinstance(parent, TOMLDocument) and isinstance(item, Table | AoT):
-            self._insert_section(key, item)
-            return
-        if isinstance(parent, Table | Container):
-            container = parent.value if isinstance(parent, Table) else parent
-            if isinstance(item, Table | AoT):
-                # sub-tables come after every plain key anyway: append at the end
-                if isinstance(item, Table) and not item.is_super_table():
-                    previous = _deepest_last_table(parent) if isinstance(parent, Table) else None
-                    _place_after(previous if len(container) else None, item)
-                parent.append(key, item)  # a table's append keeps its own dict in step
-                return
-            index = _last_plain_key_index(container)
-            if index + 1 >= len(container.body):
-                parent.append(key, item)
-            else:
-                _insert_at(parent, index + 1, key, item)
-            return
-        raise EditError(f"cannot add {key!r} here")
-
-    def _insert_section(self, key: str, item: Table | AoT) -> None:
-        doc = self._doc
-        rank = SECTION_ORDER.index(key) if key in SECTION_ORDER else len(SECTION_ORDER)
-        body = doc.body
-        following = None
-        for position, (existing, _) in enumerate(body):
-            if existing is None:
-                continue
-            name = existing.key
-            if name in SECTION_ORDER and SECTION_ORDER.index(name) > rank:
-                following = position
-                break
-        position = len(body) if following is None else following
-        if isinstance(item, Table) and not item.is_super_table():
-            _place_after(self._section_before(position), item)
-        if following is None:
-            doc.append(key, item)
+        elif isinstance(parent, Table | TOMLDocument) and isinstance(item, Table | AoT):
+            self._add_table(parent_path, key, item)
+        elif isinstance(parent, Table | TOMLDocument):
+            self._add_key(parent_path, key, item)
         else:
-            doc._insert_at(following, key, item)
+            raise EditError(f"cannot add {key!r} here")
 
-    def _section_before(self, position: int) -> Table | None:
-        body = self._doc.body
-        for existing, item in reversed(body[:position]):
-            if existing is None:
-                continue
-            if isinstance(item, AoT) and len(item):
-                last = item[len(item) - 1]
-                return _deepest_last_table(last)
-            if isinstance(item, Table):
-                return _deepest_last_table(item)
-            return None
-        return None
+    # -- tables that come, go, move and change their key (see "Where the comments go") ---------
+
+    def _add_key(self, parent_path: KeyPath, key: str, item: Item) -> None:
+        """A new plain key, on the line after the last plain key of its table (before the
+        comments that close the table and before its sub-tables)."""
+        parent = self._node(parent_path)
+        if isinstance(parent, Table) and parent.is_super_table() and _last_value(parent) is None:
+            # [a] of [a.b] prints no header of its own: tomlkit gives it one, above [a.b]
+            parent.append(key, item)
+            self._doc = _parse(self._doc.as_string())
+            return
+        expected = self._expected(parent_path, lambda table: table.update({key: plain(item)}))
+        layout = _Layout(self._doc)
+        after = layout.after_values(parent)
+        text, at = layout.render()
+        position = at[after]
+        line = _on_new_line(_alone(key, item))  # an inline table parsed alone has no newline
+        self._commit(_on_new_line(text[:position]) + line + text[position:], expected)
+
+    def _add_table(self, parent_path: KeyPath, key: str | int, item: Table | AoT) -> None:
+        """Add a table (``key`` a string), a chain of tables (``[a.b]`` with a new ``a``), an array
+        of tables with its first element, or an element to the array of tables at
+        ``parent_path`` (``key`` its new index). Sub-tables and elements go after the last table
+        of their parent; a new top-level section goes where :data:`SECTION_ORDER` puts it."""
+        doc = self._doc
+        parent = self._node(parent_path)
+        if isinstance(parent, AoT):
+            expected = self._expected(parent_path, lambda tables: tables.append(plain(item)))
+        else:
+            expected = self._expected(parent_path, lambda table: table.update({key: plain(item)}))
+        layout = _Layout(doc)
+        follows: Table | None = None  # the table it comes after: its gap is shared out
+        before_section: str | None = None  # the section it is put in before
+        if isinstance(parent, AoT):
+            follows = _last_table(parent[len(parent) - 1])
+        elif isinstance(item, Table) and not item.is_super_table():
+            if parent is doc:
+                before_section = _following_section(doc, str(key))
+                follows = _section_before(doc, before_section)
+            elif len(parent):
+                follows = _last_table(parent)
+        elif parent is doc:
+            before_section = _following_section(doc, str(key))
+        after_follows = layout.after_values(follows) if follows is not None else None
+        empty_parent = None
+        if isinstance(parent, Table) and not len(parent):
+            empty_parent = layout.after_values(parent)
+        if before_section is not None:
+            # tomlkit cannot put a key at a place of one's choosing: the section is written on
+            # its own and put in before the header of the section that follows it
+            following = doc.item(before_section)
+            if not isinstance(following, Item):  # a table written in parts around the file
+                raise EditError(f"cannot add [{key}] before {before_section}, written in parts")
+            start = layout.start(following)
+            text, at = layout.render()
+            position = at[start]
+            new = _alone(str(key), item)
+            spaced = False
+        else:
+            # tomlkit writes the new table where it goes (its header written in full), and it
+            # is cut out of the text to be put in again with the blank lines the rules say
+            if isinstance(parent, AoT):
+                parent.append(item)
+                spaced = False  # the elements of a list of tables follow each other closely
+            else:
+                parent.append(key, item)
+                spaced = isinstance(item, Table)
+            first = _unindent(item)
+            start = layout.start(first)
+            end = layout.after_values(_last_table(first))
+            text, at = layout.render()
+            position = at[start]
+            new = text[position : at[end]]
+            text = text[:position] + text[at[end] :]
+            if empty_parent is not None and at[empty_parent] == position:
+                spaced = False  # the first thing in its table: right under the header
+        if after_follows is not None:
+            cut = at[after_follows]
+            above, below = _share_gap(text[cut:position])
+            head = text[:cut] + above
+        else:
+            head, below = text[:position], "\n"
+        if spaced and head and not _ends_with_blank_line(head):
+            head += "\n"
+        self._commit(_on_new_line(head) + new + below + text[position:], expected)
+
+    def _remove_table(self, path: KeyPath, index: int) -> None:
+        """Remove element ``index`` of the array of tables at ``path``: its keys (and the
+        comments among them) go; of the gaps above and below it, what has a comment stays."""
+        tables = self._node(path)
+        count = len(tables)
+        if count == 1:  # the list goes first, and comes back empty below
+            expected = self._expected(path[:-1], lambda table: table.pop(path[-1]))
+        else:
+            expected = self._expected(path, lambda elements: elements.pop(index))
+        layout = _Layout(self._doc)
+        start = layout.start(tables[index])
+        after = layout.after_values(_last_table(tables[index]))
+        above = layout.after_values(_last_table(tables[index - 1])) if index else None
+        below = layout.start(tables[index + 1]) if index + 1 < count else None
+        text, at = layout.render()
+        end = at[below] if below is not None else _gap_end(text, at[after])
+        gap_below = text[at[after] : end]
+        if above is not None and below is None:
+            # the last one: the gap above it stays if it has a comment, then the gap below it
+            # (which closes the list) with one blank line where the two meet
+            cut = at[above]
+            gap_above = text[cut : at[start]]
+            kept = gap_above if _has_comment(gap_above) else ""
+            if kept:
+                gap_below = gap_below[_blank_lines(gap_below) :]
+        else:
+            # the gap above stays as it is; the one below if it has a comment (with one blank
+            # line where the two meet)
+            cut, kept = at[start], ""
+            if not _has_comment(gap_below):
+                gap_below = ""
+            elif _ends_with_blank_line(text[:cut]):
+                gap_below = gap_below[_blank_lines(gap_below) :]
+        self._commit(text[:cut] + kept + gap_below + text[end:], expected)
+        if count == 1:
+            # the list stays, written empty with the plain keys of its table (as tomlkit does)
+            self._add_key(path[:-1], str(path[-1]), tomlkit.array())
+
+    def _move_tables(self, path: KeyPath, index: int, to: int) -> None:
+        """Move element ``index`` of the array of tables at ``path`` to ``to``: each table moves
+        with the comments among its keys; the gaps between the tables stay where they are."""
+        tables = self._node(path)
+        count = len(tables)
+        expected = self._expected(path, lambda elements: elements.insert(to, elements.pop(index)))
+        layout = _Layout(self._doc)
+        starts = [layout.start(tables[p]) for p in range(count)]
+        ends = [layout.after_values(_last_table(tables[p])) for p in range(count)]
+        text, at = layout.render()
+        last_end = _gap_end(text, at[ends[-1]])
+        bounds = [at[s] for s in starts[1:]] + [last_end]
+        bodies = [text[at[starts[p]] : at[ends[p]]] for p in range(count)]
+        gaps = [text[at[ends[p]] : bounds[p]] for p in range(count)]
+        order = list(range(count))
+        order.insert(to, order.pop(index))
+        out = text[: at[starts[0]]]
+        for position, source in enumerate(order):
+            out = _on_new_line(out) + bodies[source] + gaps[position]
+        self._commit(out + text[last_end:], expected)
+
+    def _rename_key(self, path: KeyPath, new_key: str) -> None:
+        """Write the key of the table, array of tables or value at ``path`` anew, in its place."""
+        node = self._node(path)
+        expected = self._expected(
+            path[:-1], lambda table: table.update({new_key: table.pop(path[-1])})
+        )
+        layout = _Layout(self._doc)
+        if isinstance(node, Table | AoT):
+            elements = list(node) if isinstance(node, AoT) else [node]
+            if any(_first_header(t) is not t for t in elements):
+                raise EditError(f"{_show(path)}: a table without a header of its own")
+            bracket = "[[" if isinstance(node, AoT) else "["
+            header = bracket + _header_key((*path[:-1], new_key)) + bracket.replace("[", "]")
+            indents = [len(t.trivia.indent) for t in elements]
+            places = [
+                (layout.start(t), indent, layout.header_end(t))
+                for t, indent in zip(elements, indents, strict=True)
+            ]
+            text, at = layout.render()
+            for start, indent, end in reversed(places):
+                text = text[: at[start] + indent] + header + text[at[end] :]
+        else:
+            parent = self._node(path[:-1])
+            item = parent.item(path[-1])
+            indent = len(item.trivia.indent)
+            start = layout.start(item)
+            text, at = layout.render()
+            begin = at[start] + indent
+            match = _KEY.match(text, begin)
+            if match is None:
+                raise EditError(f"{_show(path)}: its key is not where it should be")
+            text = text[:begin] + _key_text(new_key) + text[match.end() :]
+        self._commit(text, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the comments go
+#
+# The comment and blank lines between the last key of a table and the next header (the table's
+# "gap") are about what follows them: a divider, a note on the next table. tomlkit's parser keeps
+# them inside the table above, and its public API can neither list nor move a line that has no
+# key. So tables are added, removed, moved and renamed on the text, and the document is parsed
+# again. The places that matter are found by rendering the document with markers written into
+# public ``Item.trivia`` fields (a table's ``indent`` is printed before its header, an item's
+# ``trail`` after its line, a header's ``comment_ws`` after its ``]``), see :class:`_Layout`.
+#
+# * A new table goes after the last table before it, between the first blank lines of that
+#   table's gap and its comments: the comments go on introducing what follows.
+# * A table that moves takes its keys and the comments among them; the gaps stay in place.
+# * A table that goes takes its keys and the comments among them; the comments of the gaps
+#   above and below it stay (with one blank line where the two meet): none is lost.
+# * A section left without keys goes (the comments below its header stay), unless comments right
+#   under its header, commented-out keys most likely, keep it.
+# * A header always starts a line, also after a file whose last line has no newline.
+# * The new text must read as the document with that one change, or the change is refused.
+
+_MARKER = re.compile("\x00[0-9]+\x00")
+"""A place marker. NUL cannot appear in a TOML document, so a marker is never part of the text."""
+
+_KEY = re.compile(r"""[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'""")
+"""A key as written in TOML: bare or quoted."""
+
+
+class _Layout:
+    """Places in the document's text. Each method puts a marker into the trivia of an item and
+    names it; :meth:`render` writes the document, takes the markers out again (and puts the
+    trivia back as they were) and says where each one was."""
+
+    def __init__(self, doc: TOMLDocument) -> None:
+        self._doc = doc
+        self._changes: list[tuple[Any, str, str]] = []
+        self._shift: dict[str, int] = {}
+        self._at_start: list[str] = []
+
+    def _mark(self, item: Item, field: str, *, after: bool = False) -> str:
+        # always written before the field's text: after a newline, a marker would make tomlkit
+        # think a line is unfinished (it then adds a newline before the next header)
+        marker = f"\x00{len(self._changes) + len(self._at_start)}\x00"
+        trivia = item.trivia
+        old = getattr(trivia, field)
+        self._changes.append((trivia, field, old))
+        setattr(trivia, field, marker + old)
+        self._shift[marker] = len(old) if after else 0
+        return marker
+
+    def start(self, item: Item) -> str:
+        """Where ``item`` starts: the header of a table (its first table's when it prints none),
+        the first table of an array of tables, the line of a value."""
+        if isinstance(item, AoT):
+            item = item[0]
+        if isinstance(item, Table):
+            item = _first_header(item)
+        return self._mark(item, "indent")
+
+    def header_end(self, table: Table) -> str:
+        """Right after the ``]`` of the header of ``table``."""
+        return self._mark(table, "comment_ws")
+
+    def after_values(self, container: Table | TOMLDocument) -> str:
+        """After the line of the last plain value of ``container``; after its header line when
+        it has none (the start of the text for a document)."""
+        last = _last_value(container)
+        if last is not None:
+            return self._mark(last, "trail", after=True)
+        if isinstance(container, Table):
+            return self._mark(container, "trail", after=True)
+        marker = f"\x00{len(self._changes) + len(self._at_start)}\x00"
+        self._at_start.append(marker)
+        return marker
+
+    def gap_after_values(self, table: Table) -> str:
+        """The comment and blank lines after the last plain value of ``table``."""
+        after = self.after_values(table)
+        text, at = self.render()
+        return text[at[after] : _gap_end(text, at[after])]
+
+    def render(self) -> tuple[str, dict[str, int]]:
+        """The document's text, and where each marker was in it."""
+        try:
+            rendered = self._doc.as_string()
+        finally:
+            for trivia, field, old in reversed(self._changes):
+                setattr(trivia, field, old)
+        at = dict.fromkeys(self._at_start, 0)
+        parts: list[str] = []
+        length = done = 0
+        for match in _MARKER.finditer(rendered):
+            parts.append(rendered[done : match.start()])
+            length += match.start() - done
+            at[match.group()] = length + self._shift[match.group()]
+            done = match.end()
+        parts.append(rendered[done:])
+        if len(at) != len(self._changes) + len(self._at_start):
+            raise EditError("this change cannot be made in this file's layout")
+        return "".join(parts), at
+
+
+def _last_value(container: Table | TOMLDocument) -> Item | None:
+    """The last plain value (not a table) of ``container``."""
+    last = None
+    for key in container:
+        item = container.item(key)
+        if isinstance(item, Item) and not isinstance(item, Table | AoT):
+            last = item
+    return last
+
+
+def _last_table(table: Table) -> Table:
+    """The table printed last inside ``table``, whose gap closes it: its last sub-table (or
+    the last table of its last array of tables), all the way down, or ``table`` itself."""
+    keys = list(table)
+    if keys:
+        last = table.item(keys[-1])
+        if isinstance(last, Table):
+            return _last_table(last)
+        if isinstance(last, AoT) and len(last):
+            return _last_table(last[len(last) - 1])
+    return table
+
+
+def _first_header(table: Table) -> Table:
+    """``table``, or when it prints no header (``[a]`` of ``[a.b]``), the first table under it."""
+    while table.is_super_table() and len(table) and _last_value(table) is None:
+        child = table.item(next(iter(table)))
+        if isinstance(child, AoT):
+            child = child[0]
+        if not isinstance(child, Table):
+            break
+        table = child
+    return table
+
+
+def _unindent(item: Table | AoT) -> Table:
+    """The first table of the new ``item`` that prints a header, with the indentation tomlkit
+    gave the new tables taken away (the rules decide the blank lines above them)."""
+    table = item[0] if isinstance(item, AoT) else item
+    table.trivia.indent = ""
+    while table.is_super_table() and len(table):
+        child = table.item(next(iter(table)))
+        child = child[0] if isinstance(child, AoT) else child
+        if not isinstance(child, Table):
+            break
+        table = child
+        table.trivia.indent = ""
+    return table
+
+
+def _chain(parts: KeyPath) -> Table:
+    """New empty tables for ``parts`` (``("topics", "x")``: ``[topics.x]``), each inside the one
+    before; all but the last are only the way to it (they print no header)."""
+    if any(isinstance(part, int) for part in parts):
+        raise EditError(f"{_show(parts)}: no such element")
+    tables = [tomlkit.table(is_super_table=depth + 1 < len(parts)) for depth in range(len(parts))]
+    for outer, inner, name in zip(tables, tables[1:], parts[1:], strict=False):
+        outer.append(str(name), inner)
+    return tables[0]
+
+
+def _following_section(doc: TOMLDocument, key: str) -> str | None:
+    """The first top-level table that :data:`SECTION_ORDER` puts after ``key`` (plain values,
+    ``screens = []`` too, are written above every table: a table never goes before them)."""
+    rank = SECTION_ORDER.index(key) if key in SECTION_ORDER else len(SECTION_ORDER)
+    for name in doc:
+        if (
+            name in SECTION_ORDER
+            and SECTION_ORDER.index(name) > rank
+            and isinstance(doc.item(name), Table | AoT)
+        ):
+            return name
+    return None
+
+
+def _section_before(doc: TOMLDocument, following: str | None) -> Table | None:
+    """The table printed last before the top-level key ``following`` (before the end)."""
+    keys = list(doc)
+    if following is not None:
+        keys = keys[: keys.index(following)]
+    last = doc.item(keys[-1]) if keys else None
+    if isinstance(last, AoT) and len(last):
+        return _last_table(last[len(last) - 1])
+    if isinstance(last, Table):
+        return _last_table(last)
+    return None
+
+
+def _alone(key: str, item: Item) -> str:
+    """What tomlkit writes for ``key`` and ``item`` at the top of an empty document."""
+    scratch = tomlkit.document()
+    scratch.append(key, item)
+    return scratch.as_string()
+
+
+def _header_key(path: KeyPath) -> str:
+    return ".".join(_key_text(part) for part in path if isinstance(part, str))
+
+
+def _share_gap(gap: str) -> tuple[str, str]:
+    """The lines above and below a new table put into ``gap``, the gap of the table before it:
+    its blank lines stay above and its comments go below; a gap without a comment stays above
+    with one blank line below; no gap at all becomes a blank line above."""
+    if not gap:
+        return "\n", ""
+    if not _has_comment(gap):
+        return gap, "\n"
+    blank = _blank_lines(gap)
+    return gap[:blank], "\n" + gap[blank:]
+
+
+def _gap_end(text: str, start: int) -> int:
+    """Where the comment and blank lines from ``start`` end: the next line that says
+    something, or the end of the text."""
+    position = start
+    while position < len(text):
+        newline = text.find("\n", position)
+        end = len(text) if newline < 0 else newline + 1
+        line = text[position:end].strip()
+        if line and not line.startswith("#"):
+            break
+        position = end
+    return position
+
+
+def _blank_lines(gap: str) -> int:
+    """Length of the blank lines at the start of ``gap``."""
+    position = 0
+    while position < len(gap):
+        newline = gap.find("\n", position)
+        end = len(gap) if newline < 0 else newline + 1
+        if gap[position:end].strip():
+            break
+        position = end
+    return position
+
+
+def _first_blank_line(gap: str) -> int:
+    """Where the first blank line of ``gap`` starts (its length when there is none)."""
+    position = 0
+    while position < len(gap):
+        newline = gap.find("\n", position)
+        end = len(gap) if newline < 0 else newline + 1
+        if not gap[position:end].strip():
+            break
+        position = end
+    return position
+
+
+def _has_comment(gap: str) -> bool:
+    return any(line.lstrip().startswith("#") for line in gap.split("\n"))
+
+
+def _ends_with_blank_line(text: str) -> bool:
+    body = text.removesuffix("\n")
+    return not body[body.rfind("\n") + 1 :].strip()
+
+
+def _on_new_line(text: str) -> str:
+    """``text``, ending with a newline unless empty: what comes next starts a line."""
+    return text if not text or text.endswith("\n") else text + "\n"
 
 
 def _edit_array(array: Array, values: list[Any]) -> None:
@@ -592,39 +980,6 @@ def _edit_array(array: Array, values: list[Any]) -> None:
             array.insert(i2 + offset, _value_item(value))
         for index in reversed(range(i1, i2)):
             del array[index]
-
-
-def _insert_at(parent: Table | Container, index: int, key: str, item: Item) -> None:
-    """Insert ``key`` at a position of ``parent``'s body. A table keeps its keys twice (its body
-    and its own dict, which ``del table[key]`` also updates): both are kept in step."""
-    if isinstance(parent, Table):
-        parent.value._insert_at(index, key, item)
-        dict.__setitem__(parent, key, parent.value[key])
-    else:
-        parent._insert_at(index, key, item)
-
-
-def _deepest_last_table(table: Table) -> Table:
-    """The table whose body is printed last inside ``table`` (its last sub-table, if any)."""
-    body = _body(table)
-    for key, item in reversed(body):
-        if key is None:
-            continue
-        if isinstance(item, Table):
-            return _deepest_last_table(item)
-        if isinstance(item, AoT) and len(item):
-            return _deepest_last_table(item[len(item) - 1])
-        return table
-    return table
-
-
-def _last_plain_key_index(container: Container) -> int:
-    """Index of the last key that is not a sub-table (-1 when there is none)."""
-    last = -1
-    for position, (key, item) in enumerate(container.body):
-        if key is not None and not isinstance(item, Table | AoT):
-            last = position
-    return last
 
 
 def _inline_context(path: KeyPath) -> bool:
