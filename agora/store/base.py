@@ -153,8 +153,9 @@ class Store(ABC):
 
     @abstractmethod
     def newest_change(self) -> int:
-        """The newest change's number (0 when there is none): where a follower that has just
-        read everything starts following."""
+        """The newest change's number visible now (0 when there is none): where a follower that
+        has just read everything starts following (it misses nothing made after it). Never a
+        number still being written; after retention it may be below numbers handed out before."""
 
     # -- source leases ---------------------------------------------------------------------------
 

@@ -661,7 +661,12 @@ def _hung_up(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
     """Whether an idle connection has something to read: the store's connection listens to
     nothing, so that is the server's farewell (or the end of the stream)."""
     try:
-        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        fd = conn.fileno()
+        if hasattr(select, "poll"):  # any descriptor number (select stops at 1024)
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([fd], [], [], 0)
     except (OSError, ValueError, psycopg.Error):
         return True
     return bool(readable)

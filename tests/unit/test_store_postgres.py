@@ -287,6 +287,29 @@ def test_a_listener_is_told_of_nothing_it_does_not_listen_to(
     assert listener.wait(30) == {CHANNEL_DECISIONS}
 
 
+def test_closing_a_listener_ends_a_wait_in_another_thread(
+    pg_database: Database, opened: list[Any]
+) -> None:
+    listener = listener_of(pg_database, opened, CHANNEL_DECISIONS)
+    assert listener.wait(30) == {CHANNEL_DECISIONS}
+    heard: dict[str, Any] = {}
+
+    def wait() -> None:
+        heard["channels"] = listener.wait(60)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    wait_until(listener._waiting.locked)
+    started = time.monotonic()
+    listener.close()
+    waiter.join(30)
+    assert not waiter.is_alive()
+    assert time.monotonic() - started < 10  # not the 60 s it asked for
+    assert heard["channels"] == set()
+    assert not listener.connected
+    assert listener.wait(1) == set()  # closed stays closed
+
+
 def test_a_listener_survives_a_server_restart_and_misses_nothing(
     pg_own_server: PgServer, opened: list[Any]
 ) -> None:
