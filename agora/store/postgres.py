@@ -123,6 +123,26 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: The least each role needs, granted by the database's owner once the first start (as the owner)
+#: has made the tables: a collector writes posts, cursors, health and leases and ages posts and
+#: decisions; a wall reads posts and decisions and writes only decisions and its own health.
+#: ``{role}`` is the role's name; a schema other than ``public`` also needs
+#: ``GRANT USAGE ON SCHEMA … TO {role}``.
+ROLE_GRANTS: dict[str, tuple[str, ...]] = {
+    "collector": (
+        "GRANT SELECT ON agora_schema TO {role}",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON posts, deletions, cursors, state, leases TO {role}",
+        "GRANT SELECT, DELETE ON decisions TO {role}",
+        "GRANT USAGE ON SEQUENCE changes_seq TO {role}",
+    ),
+    "wall": (
+        "GRANT SELECT ON agora_schema, posts, deletions, leases TO {role}",
+        "GRANT SELECT, INSERT ON decisions TO {role}",
+        "GRANT USAGE ON SEQUENCE decisions_seq_seq TO {role}",
+        "GRANT SELECT, INSERT, UPDATE ON state TO {role}",
+    ),
+}
+
 #: libpq parameters added when the URL does not set them: give up connecting after a few
 #: seconds, and notice a server that vanished without closing the connection (a cable pulled, a
 #: virtual machine paused) in about 20 s instead of the system's two hours.

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from agora.core.post import Author, Post
@@ -31,6 +32,7 @@ from agora.store.postgres import (
     CHANNEL_POSTS,
     CHANNELS,
     MIGRATIONS,
+    ROLE_GRANTS,
     Listener,
     PostgresStore,
     conninfo,
@@ -524,6 +526,72 @@ def test_posts_whose_answer_was_lost_are_stored_once(
     store.add_posts(batch)
     assert store.count_posts() == 20
     assert len({c.post_id for c in store.changes()}) == len(store.changes()) == 20
+
+
+# -- least privilege -------------------------------------------------------------------------------
+
+
+def test_least_privilege_roles_do_their_jobs_and_no_more(
+    pg_database: Database, opened: list[Any]
+) -> None:
+    owner = store_of(pg_database, opened)  # the first start, as the owner, makes the tables
+    owner.add_posts([make(1)])
+    roles = {kind: f"agora_{kind}_{pg_database.schema}" for kind in ROLE_GRANTS}
+    role_password = "role-password-" + pg_database.schema
+    with admin(pg_database) as db:
+        for kind, role in roles.items():
+            name = psycopg.sql.Identifier(role)
+            db.execute(
+                psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    name, psycopg.sql.Literal(role_password)
+                )
+            )
+            db.execute(
+                psycopg.sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                    psycopg.sql.Identifier(pg_database.schema), name
+                )
+            )
+            for grant in ROLE_GRANTS[kind]:
+                db.execute(psycopg.sql.SQL(grant).format(role=name))
+
+    def as_role(kind: str) -> PostgresStore:
+        url = pg_database.url.replace("postgres@", f"{roles[kind]}@")
+        store = PostgresStore(url, password=role_password)
+        opened.append(store)
+        return store
+
+    collector = as_role("collector")
+    wall = as_role("wall")
+    # the collector: posts, cursors, health, leases, retention
+    assert collector.add_posts([make(2), make(3)]) == 2
+    assert collector.delete_posts(["test:3"]) == 1
+    collector.set_cursor("fedi", "42")
+    collector.set_state("sources.health:collector-a", "{}")
+    assert collector.acquire_lease("fedi", "collector-a", 60)
+    assert collector.prune(T0 - timedelta(days=1)) == 0
+    assert collector.prune_decisions(T0 - timedelta(days=1)) == 0
+    assert len(collector.changes()) == 3
+    # a wall: follows posts and decisions, decides, reports its own health
+    assert [c.post_id for c in wall.changes()] == ["test:1", "test:2", "test:3"]
+    assert wall.get_post("test:2") is not None and wall.newest_change() > 0
+    decision = wall.add_decision(Decision("hide", "test:2", "kim", T0, origin="Espoo"))
+    assert collector.decisions() == [decision]
+    wall.set_state("wall.health:Espoo", "{}")
+    assert set(wall.states("sources.health:")) == {"sources.health:collector-a"}
+    assert wall.lease_holder("fedi") == "collector-a"
+    # and no more: a wall writes no posts, cursors or leases; a collector makes no decisions
+    for refused in (
+        lambda: wall.add_posts([make(9)]),
+        lambda: wall.delete_posts(["test:1"]),
+        lambda: wall.set_cursor("fedi", "0"),
+        lambda: wall.acquire_lease("fedi", "wall", 60),
+        lambda: wall.prune(T0 + timedelta(days=1)),
+        lambda: collector.add_decision(Decision("pin", "test:1", "bot", T0)),
+    ):
+        with pytest.raises(StoreUnavailableError, match="permission denied"):
+            refused()
+    assert owner.count_posts() == 2
+    assert owner.get_cursor("fedi") == "42"
 
 
 # -- connections, URLs and secrets -------------------------------------------------------------
