@@ -915,42 +915,32 @@ def _share_gap(gap: str) -> tuple[str, str]:
     return gap[:blank], "\n" + gap[blank:]
 
 
-def _gap_end(text: str, start: int) -> int:
-    """Where the comment and blank lines from ``start`` end: the next line that says
-    something, or the end of the text."""
+def _lines(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Each line of ``text`` from ``start``: where it starts, and what it says (stripped)."""
     position = start
     while position < len(text):
         newline = text.find("\n", position)
         end = len(text) if newline < 0 else newline + 1
-        line = text[position:end].strip()
-        if line and not line.startswith("#"):
-            break
+        yield position, text[position:end].strip()
         position = end
-    return position
+
+
+def _gap_end(text: str, start: int) -> int:
+    """Where the comment and blank lines from ``start`` end: the next line that says
+    something, or the end of the text."""
+    return next(
+        (at for at, line in _lines(text, start) if line and not line.startswith("#")), len(text)
+    )
 
 
 def _blank_lines(gap: str) -> int:
     """Length of the blank lines at the start of ``gap``."""
-    position = 0
-    while position < len(gap):
-        newline = gap.find("\n", position)
-        end = len(gap) if newline < 0 else newline + 1
-        if gap[position:end].strip():
-            break
-        position = end
-    return position
+    return next((at for at, line in _lines(gap) if line), len(gap))
 
 
 def _first_blank_line(gap: str) -> int:
     """Where the first blank line of ``gap`` starts (its length when there is none)."""
-    position = 0
-    while position < len(gap):
-        newline = gap.find("\n", position)
-        end = len(gap) if newline < 0 else newline + 1
-        if not gap[position:end].strip():
-            break
-        position = end
-    return position
+    return next((at for at, line in _lines(gap) if not line), len(gap))
 
 
 def _has_comment(gap: str) -> bool:
