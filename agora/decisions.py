@@ -347,10 +347,11 @@ class DecisionDesk:
             self.apply(pipeline, decision)
             applied += 1
             log.info(
-                "decision from elsewhere: %s %s by %s",
+                "decision from elsewhere: %s %s by %s%s",
                 decision.action,
                 decision.target,
                 decision.actor,
+                f" ({decision.origin})" if decision.origin else "",
             )
         return applied
 

@@ -2,6 +2,7 @@
 
 * :mod:`agora.cli.data` — ``check``, ``fetch``, ``analyse``
 * :mod:`agora.cli.wall` — ``run``, ``demo``, ``snapshot``, ``console``, ``install-autostart``
+* :mod:`agora.cli.collect` — ``collect`` (the sources into a shared store, no screens)
 * :mod:`agora.cli.moderation` — ``moderation``
 * :mod:`agora.cli.sentiment` — ``sentiment``
 * :mod:`agora.cli.bench` — ``bench ingest|render|soak|sources``
@@ -24,7 +25,7 @@ import sys
 from collections.abc import Sequence
 
 from agora import __version__
-from agora.cli import bench, data, moderation, sentiment, wall
+from agora.cli import bench, collect, data, moderation, sentiment, wall
 from agora.cli.common import (
     EXIT_CONFIG,
     EXIT_ERROR,
@@ -39,7 +40,7 @@ from agora.cli.common import (
 #: allocations between collections of the youngest generation (Python's default is 700)
 GC_THRESHOLD = 10_000
 #: The command groups, in the order ``agora --help`` lists them.
-GROUPS = (data, sentiment, wall, moderation, bench)
+GROUPS = (data, sentiment, wall, collect, moderation, bench)
 #: Every command by name (filled by :func:`build_parser`).
 COMMANDS: dict[str, Command] = {}
 

@@ -129,13 +129,16 @@ def stored(read: Callable[[], T]) -> T:
 def wall_store(args: argparse.Namespace, loaded: LoadedConfig, instead: str) -> bool:
     """Whether ``--data-dir`` holds the wall's store; when it names a directory without one
     (the wall has not run there yet), stderr says what the command does ``instead``."""
-    from agora.store import database_path
+    from agora.store import database_path, store_exists
 
+    config = loaded.config
+    if config.store.url:
+        return True  # a shared database: the command reads it
     if args.data_dir is None:
         return False
-    path = database_path(args.data_dir, loaded.config.wall.name)
-    if path.is_file():
+    if store_exists(config.store, args.data_dir, config.wall.name):
         return True
+    path = database_path(args.data_dir, config.wall.name)
     print(f"agora: no store at {path} yet; {instead}", file=sys.stderr)
     return False
 

@@ -70,18 +70,22 @@ def moderation(args: argparse.Namespace) -> int:
     """``agora moderation CONFIG list|approve|hide|pin|unpin|block|unblock [TARGET]``; problems
     the operator can fix are one line (:class:`CommandError`)."""
     from agora.config.loader import load_config
-    from agora.store import database_path
+    from agora.store import database_path, open_for_commands, store_exists
     from agora.store.sqlite import SqliteStore, StoreOpenError
 
     loaded = load_config(args.config)
-    path = database_path(args.data_dir, loaded.config.wall.name)
-    if args.action == "list" and not path.exists():
+    config = loaded.config
+    if args.action == "list" and not store_exists(config.store, args.data_dir, config.wall.name):
+        path = database_path(args.data_dir, config.wall.name)
         raise CommandError(
-            f"no database for wall {loaded.config.wall.name!r} at {path} (has the wall run with "
+            f"no database for wall {config.wall.name!r} at {path} (has the wall run with "
             "this --data-dir?)"
         )
     try:
-        store = SqliteStore(path)
+        if config.store.url or args.action == "list":
+            store = open_for_commands(config.store, args.data_dir, config.wall.name)
+        else:  # a decision before the wall ever ran: the wall reads it at its first start
+            store = SqliteStore(database_path(args.data_dir, config.wall.name))
     except StoreOpenError as exc:
         raise CommandError(str(exc)) from None
     try:
@@ -122,7 +126,7 @@ def decide(store: Store, action: str, target: str, *, actor: str, reason: str = 
             f"no post {target!r} in the wall's store (`agora moderation CONFIG list` shows the "
             "posts waiting for approval)"
         )
-    decision = Decision(action, target, actor, datetime.now(UTC), reason)
+    decision = Decision(action, target, actor, datetime.now(UTC), reason, origin="agora moderation")
     return DecisionDesk(store).record(decision)
 
 

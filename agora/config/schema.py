@@ -748,6 +748,15 @@ class StoreConfig(Strict):
     without it the wall keeps its own SQLite file. Never a password in it: see ``password``."""
     password: SecretRef | None = None
     """The database password, from the environment (``"env:AGORA_DB_PASSWORD"``)."""
+    role: Literal["auto", "wall", "standalone"] = "auto"
+    """With ``url``: ``auto``/``wall`` — this wall runs no sources and shows what the collectors
+    (``agora collect``) write to the shared database; ``standalone`` — it runs its own sources
+    into it. Without ``url`` a wall is always standalone."""
+
+    def wall_role(self) -> Literal["wall", "standalone"]:
+        """What ``agora run`` does with this config: follow the shared database, or run the
+        config's sources itself."""
+        return "wall" if self.url and self.role != "standalone" else "standalone"
 
     @field_validator("url")
     @classmethod

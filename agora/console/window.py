@@ -81,7 +81,9 @@ class ConsoleWindow(QMainWindow):
         self.model = ConfigModel(config_path, self)
         self.ask_on_close = True
         name = self._wall_name()
-        self.wall_data: WallData | None = WallData(data_dir, name)
+        good = self.model.last_good
+        place = good.config.store if good is not None else None
+        self.wall_data: WallData | None = WallData(data_dir, name, place=place)
         self.setWindowTitle("Agora console")
 
         # -- the tabs ---------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from agora.core.post import format_time
+from agora.core.post import PostError, format_time, parse_time
 
 HealthState = Literal["ok", "idle", "degraded", "failing", "needs-auth", "disabled-by-server"]
 
@@ -41,3 +43,67 @@ class SourceHealth:
             "posts": self.posts,
             "skipped": self.skipped,
         }
+
+
+def health_from_record(record: Mapping[str, object] | None) -> dict[str, SourceHealth]:
+    """The sources' health from a report kept in a store (``{"at", "wall", "sources"}``, as
+    the wall and the collector write it): ``{}`` without one; unreadable entries are skipped."""
+    sources = record.get("sources") if record else None
+    found: dict[str, SourceHealth] = {}
+    if not isinstance(sources, Mapping):
+        return found
+    for name, entry in sources.items():
+        if not isinstance(name, str) or not isinstance(entry, Mapping):
+            continue
+        state = entry.get("state")
+        found[name] = SourceHealth(
+            name=name,
+            kind=str(entry.get("kind") or "?"),
+            state=state if state in _STATES else "idle",
+            last_success=_time(entry.get("last_success")),
+            last_error=str(entry["last_error"]) if entry.get("last_error") else None,
+            last_error_at=_time(entry.get("last_error_at")),
+            posts=_count(entry.get("posts")),
+            skipped=_count(entry.get("skipped")),
+        )
+    return found
+
+
+_STATES: frozenset[HealthState] = frozenset(
+    ("ok", "idle", "degraded", "failing", "needs-auth", "disabled-by-server")
+)
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except PostError:
+        return None
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def merged_reports(raw: Mapping[str, str]) -> dict[str, Any] | None:
+    """The sources' health reports kept in a store (a wall's own, or one per collector of a
+    shared store) as one report: every source, the newest time; ``None`` without any."""
+    merged: dict[str, Any] | None = None
+    for key in sorted(raw):
+        try:
+            record = json.loads(raw[key])
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        if merged is None:
+            merged = {"at": record.get("at"), "wall": record.get("wall"), "sources": {}}
+        sources = record.get("sources")
+        if isinstance(sources, dict):
+            merged["sources"].update(sources)
+        at = record.get("at")
+        if isinstance(at, str) and (not isinstance(merged["at"], str) or at > merged["at"]):
+            merged["at"] = at
+    return merged

@@ -19,17 +19,20 @@ from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from agora.config.schema import WallConfig
 from agora.core.aggregates import HORIZON_MINUTES
-from agora.core.health import SourceHealth
+from agora.core.health import SourceHealth, health_from_record, merged_reports
 from agora.core.post import Post
 from agora.core.problems import ProblemLog
 from agora.core.snapshot import Snapshot
 from agora.decisions import DecisionDesk
 from agora.engine.cursors import CursorBook
-from agora.engine.inbox import Batch, Deletion, Inbox, Reconfigure
-from agora.engine.publisher import HealthKeeper, Publisher
+from agora.engine.follower import Follower, since_text
+from agora.engine.inbox import Batch, Deletion, Followed, Inbox, Poke, Reconfigure
+from agora.engine.leases import LeaseKeeper, holder_name
+from agora.engine.publisher import HEALTH_STATE_KEY, HealthKeeper, Publisher
 from agora.engine.reload import plan_sources
 from agora.engine.source_loop import LOOP_STALL_S, SourceLoop
 from agora.engine.wiring import (
@@ -59,10 +62,22 @@ INGEST_NAME = "the ingest thread"
 #: Most posts kept to write again after the store could not take them (beyond, the oldest are
 #: let go: the sources' places stay unsaved, so a restart fetches them again).
 UNSTORED_LIMIT = 20_000
+#: How often a wall on a shared store reads the collectors' report of their sources, in seconds.
+SHARED_HEALTH_EVERY = 5.0
+
+#: What an engine does (see :class:`Engine`).
+Role = Literal["standalone", "wall", "collector"]
 
 
 class Engine:
-    """Runs a wall's data side: sources, pipeline, store, snapshots."""
+    """Runs a wall's data side: sources, pipeline, store, snapshots.
+
+    ``role``: ``"standalone"`` (one machine: its sources into its own store, its screens),
+    ``"collector"`` (sources into a shared store, each source only while this process holds its
+    lease, no screens: ``agora collect``) or ``"wall"`` (no sources: it follows what collectors
+    write to the shared store, with its own rules and figures; :mod:`agora.engine.follower`).
+    ``name`` says who made a decision and whose report of sources it is (default: the wall's).
+    """
 
     def __init__(
         self,
@@ -73,11 +88,15 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
         sources: Sequence[Source] | None = None,
         inbox_limit: int | None = None,
+        role: Role = "standalone",
+        name: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
-        self.pipeline = build_pipeline(config, store)
+        self.role: Role = role
+        self.name = name or config.wall.name
+        self.pipeline = build_pipeline(config, self.posts_store)
         self.windows = panel_windows(config)
         self.problems = ProblemLog(logging.getLogger("agora.sources"))
         self.cursors = CursorBook(store)
@@ -98,11 +117,21 @@ class Engine:
         )
         self.source_context = context
         """What the sources were given (a hot reload builds new sources with the new config)."""
+        if sources is None and role == "wall":
+            sources = []  # a wall on a shared store runs no sources: collectors do
         if sources is None:
             from agora.sources.registry import build_sources
 
             sources = build_sources(config, context)
         self.sources: list[Source] = list(sources)
+        if role == "collector":
+            self.source_loop.leases = LeaseKeeper(store, holder_name(self.name))
+        self.follower: Follower | None = None
+        """A wall's reader of the shared store (``role = "wall"``)."""
+        if role == "wall":
+            self.follower = Follower(store, self.inbox.put, waiter=store.listener(), clock=clock)
+        self._shared_health: dict[str, SourceHealth] = {}
+        self._shared_health_at = float("-inf")
         self.watchdog: Watchdog | None = None
         """Set by the wall before :meth:`start`: the ingest thread and source loop beat on it."""
         self.publisher = Publisher(
@@ -112,7 +141,8 @@ class Engine:
                 clock(), windows=self.windows, store_status=store.status
             ),
         )
-        self.health_keeper = HealthKeeper(store, clock)
+        key = f"{HEALTH_STATE_KEY}:{self.name}" if role == "collector" else HEALTH_STATE_KEY
+        self.health_keeper = HealthKeeper(store, clock, key)
         self.desk = DecisionDesk(store)
         """Moderation decisions: recorded, applied, and followed across processes."""
         self.ingested = 0
@@ -142,9 +172,45 @@ class Engine:
         """How long the latest snapshot builds took, in milliseconds (for the benchmarks)."""
         return self.publisher.build_ms
 
+    @property
+    def posts_store(self) -> Store | None:
+        """Where the pipeline writes posts: nowhere for a wall that follows a shared store
+        (collectors write them; the wall only reads)."""
+        return None if self.role == "wall" else self.store
+
     def health(self) -> dict[str, SourceHealth]:
-        """Current health of every source."""
-        return {s.name: s.health for s in self.sources}
+        """Current health of every source: this process's own, or for a wall on a shared
+        store the collectors' last report (and the store itself when it cannot be reached)."""
+        if self.role != "wall":
+            return {s.name: s.health for s in self.sources}
+        health = dict(self._shared_health)
+        follower = self.follower
+        if follower is not None and follower.lost_since is not None:
+            health["shared store"] = SourceHealth(
+                name="shared store",
+                kind="postgres",
+                state="failing",
+                last_error=(
+                    f"cannot be reached {since_text(follower.lost_since, self.clock())}; "
+                    "showing what this wall had"
+                ),
+                last_error_at=follower.lost_since,
+            )
+        return health
+
+    def read_shared_health(self) -> None:
+        """A wall on a shared store: read the collectors' reports of their sources (every
+        :data:`SHARED_HEALTH_EVERY` seconds; the last one is kept while the store is away)."""
+        now = time.monotonic()
+        if self.role != "wall" or now - self._shared_health_at < SHARED_HEALTH_EVERY:
+            return
+        self._shared_health_at = now
+        try:
+            reports = self.store.states(HEALTH_STATE_KEY)
+        except Exception as exc:
+            log.debug("could not read the collectors' reports: %s", exc)
+            return
+        self._shared_health = health_from_record(merged_reports(reports))
 
     def publish(self, force: bool = False) -> Snapshot:
         """Build and publish a snapshot when something changed (or the minute turned)."""
@@ -160,8 +226,10 @@ class Engine:
         return self.publisher.interval()
 
     def save_health(self, *, force: bool = False) -> None:
-        """Keep the sources' health in the store for the operator console."""
-        self.health_keeper.save(self.config.wall.name, self.health(), force=force)
+        """Keep the sources' health in the store for the operator console (a wall that follows
+        a shared store has no sources of its own to report)."""
+        if self.role != "wall":
+            self.health_keeper.save(self.name, self.health(), force=force)
 
     # -- input ------------------------------------------------------------------------------------
 
@@ -192,8 +260,9 @@ class Engine:
             return 0
 
     def decide(self, action: DecisionAction, target: str, actor: str, reason: str = "") -> None:
-        """Record an operator's decision; it reaches the wall on the next snapshot (thread-safe)."""
-        self.inbox.put(Decision(action, target, actor, self.clock(), reason))
+        """Record an operator's decision; it reaches the wall on the next snapshot (thread-safe),
+        and every wall that shares the store soon after."""
+        self.inbox.put(Decision(action, target, actor, self.clock(), reason, origin=self.name))
 
     def apply_decision(self, decision: Decision) -> None:
         """Persist a decision and apply it to what the wall shows (ingest thread or tests)."""
@@ -256,7 +325,7 @@ class Engine:
         self.windows = panel_windows(config)
         if pipeline_changed(previous, config):
             started = time.perf_counter()
-            self.pipeline = build_pipeline(config, self.store)
+            self.pipeline = build_pipeline(config, self.posts_store)
             count = self.warm(enrich=True, rescore=previous.analytics != config.analytics)
             log.info(
                 "figures rebuilt for the new config from %d stored posts in %.1f s",
@@ -297,8 +366,10 @@ class Engine:
 
     @property
     def threads(self) -> list[threading.Thread]:
-        """The engine's worker threads (the ingest thread and the source loop), once started."""
-        found = [self._ingest_thread, self.source_loop.thread]
+        """The engine's worker threads (the ingest thread, the source loop and a wall's
+        follower), once started."""
+        follower = self.follower.thread if self.follower is not None else None
+        found = [self._ingest_thread, self.source_loop.thread, follower]
         return [t for t in found if t is not None]
 
     @property
@@ -319,6 +390,8 @@ class Engine:
         """Stop every source and thread; returns within about ``timeout`` seconds."""
         self._stop.set()
         self.source_loop.stop()
+        if self.follower is not None:
+            self.follower.stop()
         self.inbox.put(None)
         deadline = time.monotonic() + timeout
         for thread in self.threads:
@@ -335,8 +408,12 @@ class Engine:
     # -- the ingest thread ------------------------------------------------------------------------
 
     def _ingest_loop(self) -> None:
+        follow_from = self._newest_change() if self.follower is not None else 0
         self.warm(enrich=True)  # the moderation rules of this run apply to what was stored
+        if self.follower is not None:  # what collectors write from now on (nothing missed)
+            self.follower.start_at(follow_from)
         self.ready.set()
+        self.read_shared_health()
         self.publish(force=True)
         last_publish = time.monotonic()
         last_retention = 0.0
@@ -351,17 +428,19 @@ class Engine:
                 break  # what was not stored keeps its place unsaved: fetched again at start
             if self.poll_decisions():  # made by another process (agora moderation, the console)
                 self._urgent = True
+            self.read_shared_health()
             now = time.monotonic()
-            if now - last_retention >= RETENTION_EVERY:
-                last_retention = now
+            if now - last_retention >= RETENTION_EVERY and self.role != "wall":
+                last_retention = now  # (collectors age the shared store; a wall ages its figures)
                 self.run_retention()
             if self._urgent or now - last_publish >= self.publish_interval():
                 last_publish = now
                 self._urgent = False
-                try:
-                    self.publish()
-                except Exception:
-                    log.exception("could not build a snapshot; keeping the previous one")
+                if self.role != "collector":  # a collector shows nothing: no snapshots
+                    try:
+                        self.publish()
+                    except Exception:
+                        log.exception("could not build a snapshot; keeping the previous one")
                 self.save_health()
 
     def _work_through_inbox(self) -> None:
@@ -390,6 +469,15 @@ class Engine:
                     cursors.update(item.cursors)
                     if item.receipt is not None:
                         receipts.append(item.receipt)
+                elif isinstance(item, Followed):
+                    batch.extend(item.posts)
+                    if item.deleted:  # after the posts that came before them
+                        self._ingest_batch(batch, cursors, receipts)
+                        batch, cursors, receipts = [], {}, []
+                        self.delete_now(item.deleted)
+                        self._urgent = True
+                elif isinstance(item, Poke):
+                    self._urgent = True  # a decision elsewhere: read it now
                 if len(batch) >= INGEST_BATCH or self._stop.is_set():
                     break
                 item = self.inbox.get_nowait()
@@ -453,6 +541,15 @@ class Engine:
                     dropped,
                 )
             self._let_go = True
+
+    def _newest_change(self) -> int:
+        """Where a wall starts following the shared store (0 when it cannot be asked: then
+        everything still kept is read once it answers)."""
+        try:
+            return self.store.newest_change()
+        except Exception as exc:
+            log.warning("the shared store cannot be read yet (%s); following from the start", exc)
+            return 0
 
     def run_retention(self) -> None:
         """Remove posts older than ``[store] retention`` (in small steps), and the decisions

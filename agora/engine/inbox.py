@@ -53,8 +53,24 @@ class Reconfigure:
     config: WallConfig
 
 
+@dataclass(slots=True, frozen=True)
+class Followed:
+    """Changes read from the shared store, for the ingest thread: posts to count (new or
+    updated; already stored, never written again) and ids deleted at their source."""
+
+    posts: list[Post]
+    deleted: list[str]
+    seq: int
+    """The change number handled with these (where to read on from)."""
+
+
+@dataclass(slots=True, frozen=True)
+class Poke:
+    """Something in the store changed that is not a post (a decision): look now."""
+
+
 #: One thing for the ingest thread; ``None`` wakes it to stop.
-Item = Batch | Decision | Deletion | Reconfigure | None
+Item = Batch | Decision | Deletion | Reconfigure | Followed | Poke | None
 
 
 class Inbox:

@@ -125,9 +125,14 @@ class HealthKeeper:
     """Keeps the sources' health in the store for the operator console: every
     :data:`HEALTH_SAVE_EVERY` seconds, and at once when a source's state or error changes."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], key: str = HEALTH_STATE_KEY
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.key = key
+        """Where the report is kept: ``sources.health`` for a wall, ``sources.health:<name>``
+        for each collector of a shared store (readers merge every key that starts so)."""
         self._saved: tuple[float, object] = (0.0, None)
 
     def save(self, wall: str, health: Mapping[str, SourceHealth], *, force: bool = False) -> None:
@@ -140,7 +145,7 @@ class HealthKeeper:
             return
         record = {"at": format_time(self.clock()), "wall": wall, "sources": record_sources}
         try:
-            self.store.set_state(HEALTH_STATE_KEY, json.dumps(record))
+            self.store.set_state(self.key, json.dumps(record))
         except Exception as exc:  # the console's view is a nicety; never stop ingest for it
             log.debug("store: could not save source health: %s", exc)
         self._saved = (now, states)

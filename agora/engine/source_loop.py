@@ -15,10 +15,12 @@ import contextlib
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 
 from agora.core.post import Post
 from agora.engine.cursors import CursorBook
 from agora.engine.inbox import Batch, Inbox
+from agora.engine.leases import LeaseKeeper
 from agora.service import Watchdog
 from agora.sources.base import Source
 from agora.sources.identity import stamp
@@ -39,6 +41,9 @@ class SourceLoop:
         self.cursors = cursors
         self.watchdog: Watchdog | None = None
         """Beaten while the loop runs freely (set before :meth:`start`)."""
+        self.leases: LeaseKeeper | None = None
+        """A collector on a shared store: each source runs only while this process holds its
+        lease (set before :meth:`start`)."""
         self.thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_ident: int | None = None
@@ -126,9 +131,41 @@ class SourceLoop:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _start(self, source: Source, stop: asyncio.Event) -> None:
-        self._tasks[source.name] = asyncio.create_task(
-            self._guarded(source, stop), name=f"source:{source.name}"
-        )
+        run = self._guarded(source, stop) if self.leases is None else self._leased(source, stop)
+        self._tasks[source.name] = asyncio.create_task(run, name=f"source:{source.name}")
+
+    async def _leased(self, source: Source, stop: asyncio.Event) -> None:
+        """Run ``source`` only while this collector holds its lease (see
+        :mod:`agora.engine.leases`); give the lease back when it stops."""
+        leases = self.leases
+        assert leases is not None
+        name = source.name
+        running: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                held = await asyncio.to_thread(leases.take, name)
+                if held and running is None:
+                    log.info("source %s: this collector polls it (lease taken)", name)
+                    running = asyncio.create_task(self._guarded(source, stop))
+                elif not held:
+                    if running is not None:
+                        log.warning("source %s: lease lost; another collector polls it", name)
+                        running.cancel()
+                        await asyncio.gather(running, return_exceptions=True)
+                        running = None
+                    holder = await asyncio.to_thread(leases.holder_of, name)
+                    source.health = replace(
+                        source.health,
+                        state="idle",
+                        last_error=f"polled by another collector ({holder})" if holder else None,
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=leases.renew_every)
+        finally:
+            if running is not None:
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+            await asyncio.to_thread(leases.give_back, name)
 
     async def _swap(self, stopping: Sequence[str], starting: Sequence[Source]) -> None:
         old = [self._tasks.pop(name) for name in stopping if name in self._tasks]

@@ -12,7 +12,6 @@ and :func:`apply_decisions` give ``agora fetch`` the wall's moderation decisions
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import deque
@@ -23,16 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from agora.config.loader import LoadedConfig
+from agora.config.schema import StoreConfig as StoreSection
 from agora.config.schema import WallConfig
 from agora.core.aggregates import HORIZON_MINUTES, owned_handle
-from agora.core.health import HealthState, SourceHealth
-from agora.core.post import Moderation, ModerationState, Post, PostError, parse_time
+from agora.core.health import SourceHealth, health_from_record, merged_reports
+from agora.core.post import Moderation, ModerationState, Post
 from agora.core.snapshot import Snapshot
 from agora.engine import HEALTH_STATE_KEY, build_pipeline, panel_windows, reenrich
 from agora.reading.offline import offline_snapshot
-from agora.store import database_path
+from agora.store import StorePlace, database_path, open_for_commands
 from agora.store.base import Decision, Store
-from agora.store.sqlite import SqliteStore, StoreOpenError
+from agora.store.sqlite import StoreOpenError
 
 log = logging.getLogger("agora.reading")
 
@@ -93,8 +93,19 @@ class StoreView:
 class WallData:
     """The wall's store as the console sees it: opened only if the wall has one."""
 
-    def __init__(self, data_dir: Path | None, wall_name: str, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None,
+        wall_name: str,
+        *,
+        readonly: bool = False,
+        place: StorePlace | None = None,
+    ) -> None:
+        self.place: StorePlace = place or StoreSection()
+        """The config's ``[store]``: a shared database (``url``), else the wall's own file."""
         self.path = database_path(data_dir, wall_name)
+        self._data_dir = data_dir
+        self._wall_name = wall_name
         self.readonly = readonly
         """Open the database for reading only (``agora analyse --data-dir``): no decisions."""
         self.store: Store | None = None
@@ -114,13 +125,10 @@ class WallData:
         """Open the database if it exists (worker thread: a big one takes a moment)."""
         if self.store is not None:
             return True
-        if not self.path.is_file():
-            self.error = (
-                f"no store at {self.path} yet (the wall has not run with this data directory)"
-            )
-            return False
         try:
-            self.store = SqliteStore(self.path, readonly=self.readonly)
+            self.store = open_for_commands(
+                self.place, self._data_dir, self._wall_name, readonly=self.readonly
+            )
         except StoreOpenError as exc:
             self.error = str(exc)
             return False
@@ -166,14 +174,9 @@ class WallData:
             ]
             self._posts = {p.id: p for p in keep}
             view.posts = keep
-            raw = store.get_state(HEALTH_STATE_KEY)
-            if raw:
-                try:
-                    view.health = json.loads(raw)
-                except ValueError:
-                    view.health = None
+            view.health = merged_reports(store.states(HEALTH_STATE_KEY))
         except Exception as exc:  # a damaged or locked store: say so, keep the console usable
-            view.error = f"could not read {self.path}: {exc}"
+            view.error = f"could not read {self.place.url or self.path}: {exc}"
         return view
 
     def history(self) -> list[Post]:
@@ -188,7 +191,14 @@ class WallData:
         if not self.open():
             raise RuntimeError(self.error)
         assert self.store is not None
-        decision = Decision(action, target, actor, datetime.now(UTC), reason)  # type: ignore[arg-type]
+        decision = Decision(
+            action,  # type: ignore[arg-type]
+            target,
+            actor,
+            datetime.now(UTC),
+            reason,
+            origin="console",
+        )
         return self.store.add_decision(decision)
 
 
@@ -264,7 +274,7 @@ def stored_snapshot(
 
     The database is opened read-only: nothing is written, and a running wall goes on writing
     meanwhile. Raises :class:`StoreReadError` when there is no store or it cannot be read."""
-    data = WallData(data_dir, loaded.config.wall.name, readonly=True)
+    data = WallData(data_dir, loaded.config.wall.name, readonly=True, place=loaded.config.store)
     try:
         view = data.read()
         posts = data.history()
@@ -272,8 +282,8 @@ def stored_snapshot(
         data.close()
     if view.error:
         raise StoreReadError(view.error)
-    health = _health(view.health)
-    status = f"{data.path} (read-only)"
+    health = health_from_record(view.health)
+    status = f"{data.place.url or data.path} (read-only)"
     if not posts:  # (the preview would show the offline sources instead)
         pipeline = build_pipeline(loaded.config, None)
         return pipeline.aggregates.snapshot(
@@ -295,63 +305,17 @@ def stored_snapshot(
     return preview.snapshot
 
 
-def _health(record: Mapping[str, object] | None) -> dict[str, SourceHealth]:
-    """The sources' health from the wall's last report in its store (``{}`` without one)."""
-    sources = record.get("sources") if record else None
-    found: dict[str, SourceHealth] = {}
-    if not isinstance(sources, Mapping):
-        return found
-    for name, entry in sources.items():
-        if not isinstance(name, str) or not isinstance(entry, Mapping):
-            continue
-        state = entry.get("state")
-        found[name] = SourceHealth(
-            name=name,
-            kind=str(entry.get("kind") or "?"),
-            state=state if state in _STATES else "idle",
-            last_success=_time(entry.get("last_success")),
-            last_error=str(entry["last_error"]) if entry.get("last_error") else None,
-            last_error_at=_time(entry.get("last_error_at")),
-            posts=_count(entry.get("posts")),
-            skipped=_count(entry.get("skipped")),
-        )
-    return found
-
-
-_STATES: frozenset[HealthState] = frozenset(
-    ("ok", "idle", "degraded", "failing", "needs-auth", "disabled-by-server")
-)
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except PostError:
-        return None
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def stored_decisions(config: WallConfig, data_dir: Path | None) -> list[Decision]:
     """The moderation decisions in the wall's store, oldest first, read without touching it.
     Raises :class:`StoreReadError` when there is no store or it cannot be read."""
-    path = database_path(data_dir, config.wall.name)
-    if not path.is_file():
-        raise StoreReadError(
-            f"no store at {path} yet (the wall has not run with this data directory)"
-        )
     try:
-        store = SqliteStore(path, readonly=True)
+        store = open_for_commands(config.store, data_dir, config.wall.name, readonly=True)
     except StoreOpenError as exc:
         raise StoreReadError(str(exc)) from None
     try:
         return store.decisions()
     except Exception as exc:  # a damaged or locked store: say so in one line
-        raise StoreReadError(f"could not read {path}: {exc}") from None
+        raise StoreReadError(f"could not read {store.status}: {exc}") from None
     finally:
         store.close()
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from agora.core.post import Moderation, ModerationState, Post
 from agora.core.storage import StoreUnavailableError
@@ -46,6 +46,56 @@ def database_path(data_dir: Path | None, wall_name: str) -> Path:
     """Where a wall's database lives: one file per wall name inside the data directory."""
     slug = re.sub(r"[^a-z0-9]+", "-", wall_name.lower()).strip("-") or "wall"
     return (data_dir or default_data_dir()) / f"{slug}.sqlite3"
+
+
+class StorePlace(Protocol):
+    """Where a config says the store is (``[store]``: ``url`` and ``password``)."""
+
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def password(self) -> Secret | None: ...
+
+
+class Secret(Protocol):
+    """A secret read from the environment (``env:NAME``)."""
+
+    def get(self) -> str:
+        """The secret's value."""
+        ...
+
+
+def wall_store(
+    place: StorePlace, data_dir: Path | None, wall_name: str, logger: logging.Logger | None = None
+) -> Store:
+    """The store a wall or collector runs on: :func:`open_store` with the config's ``[store]``."""
+    password = place.password.get() if place.password is not None else None
+    return open_store(data_dir, wall_name, logger, url=place.url, password=password)
+
+
+def store_exists(place: StorePlace, data_dir: Path | None, wall_name: str) -> bool:
+    """Whether there is a store to read: a shared database always is; a wall's own SQLite file
+    once the wall has run with this data directory."""
+    return bool(place.url) or database_path(data_dir, wall_name).is_file()
+
+
+def open_for_commands(
+    place: StorePlace, data_dir: Path | None, wall_name: str, *, readonly: bool = False
+) -> Store:
+    """The wall's store for a command or the console, connected now: the shared database with
+    ``[store] url``, else the wall's SQLite file (``readonly``: opened read-only, never
+    created). Raises :class:`StoreOpenError` in plain words when it cannot be used."""
+    if place.url:
+        from agora.store.postgres import PostgresStore
+
+        password = place.password.get() if place.password is not None else None
+        return PostgresStore(place.url, password=password)
+    path = database_path(data_dir, wall_name)
+    if not path.is_file():
+        raise StoreOpenError(
+            f"no store at {path} yet (the wall has not run with this data directory)"
+        )
+    return SqliteStore(path, readonly=readonly)
 
 
 def open_store(
@@ -210,6 +260,9 @@ class FallbackStore(Store):
 
     def set_state(self, key: str, value: str) -> None:
         self._call(lambda s: s.set_state(key, value))
+
+    def states(self, prefix: str) -> dict[str, str]:
+        return self._call(lambda s: s.states(prefix))
 
     def close(self) -> None:
         self._active.close()

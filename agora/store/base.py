@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from agora.core.post import Moderation, ModerationState, Post, PostError
 
@@ -48,6 +48,19 @@ class Decision:
     """Made once by whoever creates the decision and kept by the store: saving the same decision
     again (a retry after the answer to the first attempt was lost) returns the saved one instead
     of adding a second. Empty for decisions saved before stores kept it."""
+
+
+class Notifications(Protocol):
+    """Waiting for a store's notifications (PostgreSQL's LISTEN)."""
+
+    def wait(self, timeout: float) -> set[str]:
+        """The channels notified within ``timeout`` seconds (empty when none); every channel
+        after a (re)connection, since notifications sent meanwhile are gone."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
+        ...
 
 
 @dataclass(slots=True, frozen=True)
@@ -173,6 +186,11 @@ class Store(ABC):
     def lease_holder(self, name: str) -> str | None:
         """Who holds the lease now (``None`` when nobody does or it ran out)."""
 
+    def listener(self) -> Notifications | None:
+        """Notifications of this store's changes for a follower, or ``None`` when it has none
+        (a follower then reads the changes from time to time)."""
+        return None
+
     # -- named state ---------------------------------------------------------------------------
 
     @abstractmethod
@@ -182,6 +200,11 @@ class Store(ABC):
     @abstractmethod
     def set_state(self, key: str, value: str) -> None:
         """Save a small named JSON blob."""
+
+    @abstractmethod
+    def states(self, prefix: str) -> dict[str, str]:
+        """Every named blob whose key starts with ``prefix`` (the reports of several writers:
+        ``sources.health:<collector>``)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -220,6 +220,10 @@ class MemoryStore(Store):
         with self._lock:
             return self._state.get(key)
 
+    def states(self, prefix: str) -> dict[str, str]:
+        with self._lock:
+            return {k: v for k, v in self._state.items() if k.startswith(prefix)}
+
     def set_state(self, key: str, value: str) -> None:
         with self._lock:
             self._state[key] = value

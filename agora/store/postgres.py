@@ -267,6 +267,8 @@ class PostgresStore(Store):
         if self._secrets:
             remember_secrets(self._secrets)
         self._conninfo = conninfo(url, password)
+        self._url = url
+        self._password = password
         self._log = logger or log
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
@@ -283,6 +285,11 @@ class PostgresStore(Store):
                     raise StoreOpenError(str(exc)) from None
                 self._lost = True
                 self._log.error("store: %s; trying again from time to time", exc)
+
+    def listener(self) -> Listener:
+        """A :class:`Listener` of this database's notifications (posts, decisions, state), on a
+        connection of its own (a follower waits on it)."""
+        return Listener(self._url, password=self._password, logger=self._log)
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -655,6 +662,14 @@ class PostgresStore(Store):
         )
         return str(row[0]) if row else None
 
+    def states(self, prefix: str) -> dict[str, str]:
+        rows = self._call(
+            lambda c: c.execute(
+                "SELECT key, value FROM state WHERE left(key, %s) = %s", (len(prefix), prefix)
+            ).fetchall()
+        )
+        return {str(k): str(v) for k, v in rows}
+
     def set_state(self, key: str, value: str) -> None:
         def work(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
             with conn.transaction():
@@ -804,22 +819,25 @@ class Listener:
         """The channels notified within ``timeout`` seconds (returns at the first)."""
         deadline = time.monotonic() + max(0.0, timeout)
         with self._waiting:
-            while not self._closed:
-                if self._conn is None:
-                    if self._connect(deadline):
-                        return set(self.channels)
-                    if time.monotonic() >= deadline:
-                        return set()
-                    continue
-                try:
-                    got = self._receive(self._conn, deadline)
-                except psycopg.Error as exc:
-                    self._drop(exc)
-                    continue
-                if got or time.monotonic() >= deadline:
-                    return got
-            self._close_connection()
-            return set()
+            try:
+                while not self._closed:
+                    if self._conn is None:
+                        if self._connect(deadline):
+                            return set(self.channels)
+                        if time.monotonic() >= deadline:
+                            return set()
+                        continue
+                    try:
+                        got = self._receive(self._conn, deadline)
+                    except psycopg.Error as exc:
+                        self._drop(exc)
+                        continue
+                    if got or time.monotonic() >= deadline:
+                        return got
+                return set()
+            finally:
+                if self._closed:  # closed meanwhile (close() could not take the connection)
+                    self._close_connection()
 
     def _receive(self, conn: psycopg.Connection[tuple[Any, ...]], deadline: float) -> set[str]:
         now = time.monotonic()

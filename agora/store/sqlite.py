@@ -533,6 +533,13 @@ class SqliteStore(Store):
             row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
+    def states(self, prefix: str) -> dict[str, str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+            ).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
     def set_state(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute(

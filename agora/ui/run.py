@@ -53,7 +53,7 @@ def run_wall(
 ) -> int:
     """Run the wall until quit (or for ``seconds``). Returns the exit status."""
     from agora.config.loader import load_config
-    from agora.store import open_store
+    from agora.store import wall_store
 
     loaded = load_config(config_path)
     config = loaded.config
@@ -66,8 +66,9 @@ def run_wall(
     # a kiosk quits when asked (Q twice, a signal), never because its screens went away;
     # windows on a desktop quit the wall when the last one is closed
     app.setQuitOnLastWindowClosed(windowed)
-    store = open_store(data_dir, config.wall.name, log)
-    engine = Engine(config, store, config_dir=loaded.config_dir)
+    store = wall_store(config.store, data_dir, config.wall.name, log)
+    # on a shared database a wall shows what collectors write; alone it runs its own sources
+    engine = Engine(config, store, config_dir=loaded.config_dir, role=config.store.wall_role())
     images = None
     # avatars and pictures come from the network: a wall of offline sources (the demo) never asks
     if any(source.kind not in ("simulator", "jsonl") for source in config.sources):

@@ -199,6 +199,19 @@ def test_state_has_several_writers(store: Store) -> None:
     assert store.get_state("aggregates") == '{"a": 2}'
     assert store.get_state("sources.health:collector-a") == '{"fedi": "ok"}'
     assert store.get_state("sources.health:collector-b") == '{"bsky": "slow"}'
+    # a wall reads every collector's health without knowing their names
+    assert store.states("sources.health:") == {
+        "sources.health:collector-a": '{"fedi": "ok"}',
+        "sources.health:collector-b": '{"bsky": "slow"}',
+    }
+    store.set_state("sources.health_of_something_else", "{}")
+    store.set_state("Sources.health:x", "{}")  # not the same letters
+    assert set(store.states("sources.health:")) == {
+        "sources.health:collector-a",
+        "sources.health:collector-b",
+    }
+    assert store.states("%") == {} and store.states("nothing:") == {}
+    assert len(store.states("")) == 5
 
 
 # -- decisions ------------------------------------------------------------------------------------
