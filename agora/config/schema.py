@@ -638,8 +638,9 @@ class ModerationConfig(Strict):
     profanity: bool | Literal["strict"] = True
     """Hide posts (and authors' names) with profanity from maintained word lists: whole words,
     leetspeak (``sh1t``, ``f*ck``), the lists of ``profanity_languages``, of ``languages`` and of
-    the post's own language. ``"strict"`` also hides the everyday words the lists include
-    ("sucks", "wtf", "sexy")."""
+    the post's own language (its source's tag, or the language detected in its text when it has
+    none). ``"strict"`` also hides the everyday words the lists include ("sucks", "wtf",
+    "sexy")."""
     profanity_languages: list[LanguageCode] = Field(default_factory=lambda: ["en"])
     """Languages whose lists every post is checked against, whatever language it is in."""
     profanity_allow: list[NonBlank] = Field(default_factory=list)

@@ -27,6 +27,7 @@ from agora.core.health import SourceHealth, health_from_record, merged_reports
 from agora.core.post import Post
 from agora.core.problems import ProblemLog
 from agora.core.snapshot import Snapshot
+from agora.core.storage import StoreUnavailableError
 from agora.decisions import DecisionDesk
 from agora.engine.cursors import CursorBook
 from agora.engine.follower import Follower, since_text
@@ -55,6 +56,8 @@ log = logging.getLogger("agora.engine")
 WAKE_EVERY = 0.5
 #: How often retention runs, in seconds.
 RETENTION_EVERY = 60.0
+#: Seconds between tries of a store that could not take posts, while no new posts come.
+RETRY_EVERY = 2.0
 #: Most posts the ingest thread takes from the inbox in one go.
 INGEST_BATCH = 5_000
 #: The watchdog's name for the ingest thread.
@@ -155,10 +158,15 @@ class Engine:
         self._urgent = False
         self._unstored: list[Post] = []
         """Posts the store could not take yet, written again before the next batch."""
+        self._unsorted: list[Post] = []
+        """Posts not yet through the pipeline because the store could not be asked whether it
+        knew them (a shared store away): run through again before the next batch."""
         self._held: dict[str, str | None] = {}
         """Sources' places held back while posts before them are not stored."""
         self._let_go = False
         """Unstored posts were let go this run: no place may be saved until a restart."""
+        self._retry_at = 0.0
+        """When a quiet wall next tries the store again with what it could not take."""
 
     # -- the snapshot the UI reads ---------------------------------------------------------------
 
@@ -216,9 +224,9 @@ class Engine:
         """Build and publish a snapshot when something changed (or the minute turned)."""
         return self.publisher.publish(self.pipeline, self.windows, self.health(), force=force)
 
-    def wait_for(self, check: Callable[[Snapshot], bool], timeout: float = 5.0) -> bool:
-        """Wait until a published snapshot satisfies ``check`` (tests, the console); ``False``
-        when ``timeout`` seconds passed first."""
+    def wait_for(self, check: Callable[[Snapshot], bool], timeout: float = 60.0) -> bool:
+        """Wait until a published snapshot satisfies ``check`` (tests); ``False`` when ``timeout``
+        seconds passed first (the default is a safety net for a busy machine, not an expectation)."""
         return self.publisher.wait_for(check, timeout)
 
     def publish_interval(self) -> float:
@@ -400,9 +408,16 @@ class Engine:
             if thread.is_alive():
                 log.warning("%s did not stop within %.1f s", thread.name, timeout)
 
-    def close(self) -> None:
-        """Stop and close the store."""
-        self.stop()
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop and close the store.
+
+        The threads get up to ``timeout`` seconds: a batch being written is finished rather than
+        cut off. A thread still busy after that keeps the store open (closing it under a write
+        would fail the write; the process is leaving anyway and the store is consistent)."""
+        self.stop(timeout)
+        if any(thread.is_alive() for thread in self.threads):
+            log.warning("the store was left open: a worker thread was still busy")
+            return
         self.store.close()
 
     # -- the ingest thread ------------------------------------------------------------------------
@@ -488,6 +503,10 @@ class Engine:
                 receipt.set_result(False)
         elif batch or cursors or receipts:
             self._ingest_batch(batch, cursors, receipts)
+        elif (self._unstored or self._unsorted) and time.monotonic() >= self._retry_at:
+            # a quiet wall: what the store could not take is tried again without new posts
+            self._retry_at = time.monotonic() + RETRY_EVERY
+            self._ingest_batch([], {})
 
     def _ingest_batch(
         self,
@@ -499,22 +518,36 @@ class Engine:
         them is stored: posts the store could not take are written again first, and until they
         are, places are held back (a restart then fetches those posts again)."""
         stored = self._write_unstored()
+        if self._unsorted:
+            waiting, self._unsorted = self._unsorted, []
+            stored = self._run_pipeline(waiting) and stored
         if batch:
-            try:
-                result = self.pipeline.ingest(batch, now=self.clock())
-                self.ingested += len(batch)
-                if result.store_failed:
-                    stored = False
-                    self._keep_unstored(result.unstored)
-            except Exception:  # never let one bad batch stop the wall
-                log.exception("ingest: a batch of %d posts failed and was dropped", len(batch))
-                stored = False
+            stored = self._run_pipeline(batch) and stored
         for receipt in receipts:
             receipt.set_result(stored)
         self._held.update(cursors)
-        if stored and not self._unstored and not self._let_go and self._held:
+        if stored and not (self._unstored or self._unsorted or self._let_go) and self._held:
             held, self._held = self._held, {}
             self.cursors.write(held)
+
+    def _run_pipeline(self, posts: list[Post]) -> bool:
+        """Run posts through the pipeline; ``True`` when the store kept them all."""
+        try:
+            result = self.pipeline.ingest(posts, now=self.clock())
+        except StoreUnavailableError as exc:
+            # the deduper could not ask the store about older posts: nothing was counted or
+            # kept, so the whole batch goes through again once the store answers
+            log.warning("store: cannot check %d post(s) against it yet: %s", len(posts), exc)
+            self._unsorted = _bounded(self._unsorted + posts, self._let_go_of)
+            return False
+        except Exception:  # never let one bad batch stop the wall
+            log.exception("ingest: a batch of %d posts failed and was dropped", len(posts))
+            return False
+        self.ingested += len(posts)
+        if result.store_failed:
+            self._keep_unstored(result.unstored)
+            return False
+        return True
 
     def _write_unstored(self) -> bool:
         """Write again what the store could not take; ``True`` when nothing is left."""
@@ -530,17 +563,17 @@ class Engine:
         return True
 
     def _keep_unstored(self, posts: Sequence[Post]) -> None:
-        self._unstored.extend(posts)
-        if len(self._unstored) > UNSTORED_LIMIT:
-            dropped = len(self._unstored) - UNSTORED_LIMIT
-            del self._unstored[:dropped]
-            if not self._let_go:
-                log.error(
-                    "store: let go of %d post(s) it could not take; they stay on the wall, "
-                    "and the sources fetch them again after a restart",
-                    dropped,
-                )
-            self._let_go = True
+        self._unstored = _bounded(self._unstored + list(posts), self._let_go_of)
+
+    def _let_go_of(self, dropped: int) -> None:
+        """The oldest of the posts held for the store were let go (the bound is reached)."""
+        if not self._let_go:
+            log.error(
+                "store: let go of %d post(s) it could not take; the sources fetch them again "
+                "after a restart",
+                dropped,
+            )
+        self._let_go = True
 
     def _newest_change(self) -> int:
         """Where a wall starts following the shared store (0 when it cannot be asked: then
@@ -573,3 +606,12 @@ class Engine:
         else:
             if forgotten:
                 log.info("retention: forgot %d decisions about posts no longer kept", forgotten)
+
+
+def _bounded(posts: list[Post], let_go: Callable[[int], None]) -> list[Post]:
+    """The newest :data:`UNSTORED_LIMIT` of ``posts``; ``let_go`` is told how many went."""
+    if len(posts) <= UNSTORED_LIMIT:
+        return posts
+    dropped = len(posts) - UNSTORED_LIMIT
+    let_go(dropped)
+    return posts[dropped:]

@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 from agora.config.schema import WallConfig
 from agora.core.post import Author, Post
+from agora.core.storage import StoreUnavailableError
 from agora.engine import Engine
 from agora.sources.base import Source, SourceContext
 from agora.store.sqlite import SqliteStore
@@ -134,5 +136,58 @@ def test_a_place_saved_without_posts_is_written_too(tmp_path: Path) -> None:
     try:
         wait_until(lambda: store.get_cursor("hn") == "etag-2", "the saved place")
     finally:
+        engine.stop(timeout=60.0)  # returns once the threads end; a safety net
+        store.close()
+
+
+class UnaskableStore(SqliteStore):
+    """A shared store gone away: it cannot even be asked which posts it holds, until ``back``."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.back = threading.Event()
+        self.asked = threading.Event()
+
+    def get_posts(self, ids: Sequence[str]) -> dict[str, Post | None]:
+        self.asked.set()
+        if not self.back.is_set():
+            raise StoreUnavailableError("cannot reach the shared store")
+        return super().get_posts(ids)
+
+
+def test_a_batch_the_store_could_not_be_asked_about_is_not_lost(tmp_path: Path) -> None:
+    """The deduper asks the store about posts older than the newest it holds (a restart's
+    replay); when it cannot be asked, the batch is run through again later, and the place is
+    held until then: no post dropped, none counted twice."""
+    store = UnaskableStore(tmp_path / "wall.sqlite")
+    later = Post(
+        id="hackernews:2",
+        source="hackernews",
+        feed="hn",
+        text="Lumen again, later",
+        created_at=NOW,
+        author=Author("dang"),
+    )
+    store.add_posts([later])  # stored before: the source's post is older than what is kept
+    engine = engine_with(store, tmp_path)
+    old = engine.sources[0]
+    old_fetch = old.fetch
+
+    async def older(limit: int | None = None) -> list[Post]:
+        posts = await old_fetch(limit)
+        return [replace(p, created_at=NOW - timedelta(days=1)) for p in posts]
+
+    old.fetch = older  # type: ignore[method-assign]
+    engine.start()
+    try:
+        wait_until(store.asked.is_set, "the deduper to ask the store")
+        assert store.get_cursor("hn") is None
+        assert store.get_post("hackernews:1") is None
+        store.back.set()  # the store answers again; no new posts come
+        wait_until(lambda: store.get_post("hackernews:1") is not None, "the post to be kept")
+        wait_until(lambda: store.get_cursor("hn") == "after-post-1", "the saved place")
+        assert engine.ingested == 1  # counted once
+    finally:
+        store.back.set()
         engine.stop(timeout=60.0)  # returns once the threads end; a safety net
         store.close()

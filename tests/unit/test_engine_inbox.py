@@ -117,7 +117,9 @@ def test_a_source_waits_while_ingest_is_behind_and_nothing_is_lost(tmp_path: Pat
     engine.sources = [source]
     engine.start()
     try:
-        wait_until(lambda: engine.inbox.full, "the inbox to fill")
+        # the ingest thread is stuck in its write (it took what the inbox held before), and the
+        # inbox has filled up behind it
+        wait_until(lambda: store.writing.is_set() and engine.inbox.full, "the inbox to fill")
         rounds = source.rounds
         held = engine.inbox.waiting
         # the store is stuck: the source must stop asking for more, not pile posts up
@@ -251,3 +253,26 @@ class FullStore(SqliteStore):
         if self.full:
             raise StoreUnavailableError(f"the disk is full: {self.path} cannot grow")
         return super().add_posts(posts)
+
+
+def test_closing_lets_a_slow_write_finish_before_the_store_closes(tmp_path: Path) -> None:
+    store = SlowStore(tmp_path / "wall.sqlite")
+    config = WallConfig.model_validate({"topics": {"lumen": {"terms": ["lumen"]}}})
+    engine = Engine(config, store, config_dir=tmp_path, sources=[], inbox_limit=1_000)
+    source = Fast(engine.source_context)
+    engine.sources = [source]
+    engine.start()
+    wait_until(store.writing.is_set, "the ingest thread to write")
+
+    def slow_disk() -> None:
+        time.sleep(2.5)  # the write takes longer than a stop's usual second
+        store.go.set()
+
+    threading.Thread(target=slow_disk, daemon=True).start()
+    engine.close()  # a wall being quit in the middle of a write
+    assert not engine.running
+    reopened = SqliteStore(tmp_path / "wall.sqlite")
+    try:
+        assert reopened.count_posts() >= ROUND  # the batch being written was written
+    finally:
+        reopened.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -495,3 +496,49 @@ def test_run_stops_promptly_while_waiting() -> None:
         return time.monotonic() - began
 
     assert asyncio.run(scenario()) < 0.3  # a tenth of a second; 3x that for a busy machine
+
+
+@pytest.mark.parametrize("way", ["run", "fetch"])
+def test_generating_a_slice_does_not_hold_the_event_loop(
+    way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slice through a launch spike at a high rate takes seconds to generate; meanwhile the
+    other sources and the webhook on the same event loop must go on. The generation is held
+    here until the loop has shown it is alive: generated on the loop itself, it never would."""
+    source = make_source(rate=30, backfill="1h")
+    source.tick = 30.0
+    ticks = [0]
+    alive = threading.Event()
+    beat_meanwhile: list[bool] = []
+    advance = source._advance
+
+    def held_advance(until_s: float) -> list[Post]:
+        beat_meanwhile.append(alive.wait(30))
+        return advance(until_s)
+
+    monkeypatch.setattr(source, "_advance", held_advance)
+
+    async def heartbeat() -> None:
+        while True:
+            ticks[0] += 1
+            if ticks[0] >= 3:
+                alive.set()
+            await asyncio.sleep(0.001)
+
+    async def scenario() -> list[Post]:
+        beating = asyncio.create_task(heartbeat())
+        got: list[Post] = []
+        if way == "fetch":
+            got = await source.fetch()
+        else:
+            stop = asyncio.Event()
+            task = asyncio.create_task(source.run(got.extend, stop))
+            await until(lambda: bool(got))
+            stop.set()
+            await asyncio.wait_for(task, 60)
+        beating.cancel()
+        return got
+
+    got = asyncio.run(scenario())
+    assert got and beat_meanwhile
+    assert all(beat_meanwhile)  # the loop beat while each slice was generated
