@@ -53,6 +53,28 @@ def register(sub: Any, parents: Parents) -> dict[str, Command]:
         "--match-rate", type=float, default=1.0, help="share of events that match (default 1.0)"
     )
     b.add_argument("--json", action="store_true")
+    b = bench.add_parser(
+        "fanout",
+        parents=[common],
+        help="one collector and N walls on one PostgreSQL database: lags, decisions, load",
+    )
+    b.add_argument("--walls", type=int, default=50, help="walls following (default 50)")
+    b.add_argument("--rate", type=float, default=100.0, help="posts a second (default 100)")
+    b.add_argument("--seconds", type=float, default=30.0, help="how long to feed (default 30)")
+    b.add_argument(
+        "--walls-as",
+        choices=("engines", "followers"),
+        default="engines",
+        help="engines: what agora run runs, timed at each snapshot (default); followers: only "
+        "what a wall asks of the database (for more walls than this machine can compute)",
+    )
+    b.add_argument(
+        "--url",
+        default=None,
+        help="a PostgreSQL database to use (a schema of its own, dropped at the end; password "
+        "from AGORA_DB_PASSWORD); default: a temporary local server",
+    )
+    b.add_argument("--json", action="store_true")
     return {"bench": run}
 
 
@@ -65,7 +87,25 @@ def _print(report: dict[str, Any], as_json: bool, width: int = 16) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``agora bench ingest``, ``render``, ``soak`` and ``sources``."""
+    """``agora bench ingest``, ``render``, ``soak``, ``sources`` and ``fanout``."""
+    if args.bench == "fanout":
+        from agora.bench.fanout import format_report as fanout_report
+        from agora.bench.fanout import run_fanout_bench
+
+        def say(message: str) -> None:
+            if not args.json:
+                print(message, flush=True)
+
+        fanout = run_fanout_bench(
+            args.walls,
+            args.rate,
+            args.seconds,
+            kind=args.walls_as,
+            url=args.url,
+            progress=say,
+        )
+        print(json.dumps(fanout) if args.json else fanout_report(fanout))
+        return EXIT_OK
     if args.bench == "sources":
         from agora.bench.sources import run_sources_bench
 
