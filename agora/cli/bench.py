@@ -16,8 +16,22 @@ def register(sub: Any, parents: Parents) -> dict[str, Command]:
     p = sub.add_parser("bench", parents=[common], help="performance benchmarks")
     bench = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
     b = bench.add_parser("ingest", parents=[common], help="simulator posts through the pipeline")
-    b.add_argument("--posts", type=int, default=200_000)
-    b.add_argument("--batch", type=int, default=500)
+    b.add_argument("--posts", type=int, default=200_000, help="English posts timed")
+    b.add_argument(
+        "--batch", type=int, default=20, help="posts per ingest call (default 20, as live)"
+    )
+    b.add_argument(
+        "--scorer",
+        choices=("social", "rules", "vader", "none"),
+        default=None,
+        help="the pipeline's sentiment scorer (default: the demo config's)",
+    )
+    b.add_argument(
+        "--history",
+        type=window,
+        default=86_400.0,
+        help="the demo's history in the store before timing (default 24h; 0s: empty)",
+    )
     b.add_argument("--json", action="store_true")
     b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
     b = bench.add_parser(
@@ -134,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     from agora.bench.ingest import run_ingest_bench
 
-    result = run_ingest_bench(posts=args.posts, batch=args.batch, data_dir=args.data_dir)
+    result = run_ingest_bench(
+        posts=args.posts,
+        batch=args.batch,
+        data_dir=args.data_dir,
+        scorer=args.scorer,
+        history_s=args.history or 0.0,
+    )
     _print(result, args.json, width=28)
     return EXIT_OK

@@ -226,11 +226,17 @@ def test_sentiment_lines_in_order() -> None:
 
 
 def test_bench_ingest_json_keys(tmp_path: Path) -> None:
-    result = agora("bench", "ingest", "--posts", "3000", "--json", timeout=300)
+    command = ("bench", "ingest", "--posts", "600", "--history", "30m", "--scorer", "rules")
+    result = agora(*command, "--json", timeout=300)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    for key in ("pipeline_posts_per_s", "vader_posts_per_s", "peak_rss_mb"):
+    for key in ("pipeline_posts_per_s", "vader_posts_per_s", "ratio", "peak_rss_mb"):
         assert figures[key] > 0
+    assert figures["batch"] == 20  # batches as live sources deliver them, unless asked
+    assert figures["scorer"] == "rules"
+    assert figures["english_texts"] == 600
+    assert figures["skipped"] > 0
+    assert figures["stored_before"] > 0
 
 
 def test_snapshot_renders_a_png(tmp_path: Path) -> None:
