@@ -6,8 +6,9 @@ A decision â€” approve, hide, pin or unpin a post; block or unblock an author â€
 ``decisions`` table is the one record of them: what, which post or author, who, when and why.
 :class:`DecisionDesk` is the engine's side of it:
 
-* :meth:`DecisionDesk.record` saves a decision and the post's new state (so ``agora moderation
-  list`` and a restart see it);
+* :meth:`DecisionDesk.record` saves a decision, and :meth:`DecisionDesk.apply` the post's new
+  state (so ``agora moderation list`` and a restart see it; on a shared store the collectors
+  write that state, not every wall);
 * :meth:`DecisionDesk.apply` makes it take effect in a pipeline: the moderation hook (a blocked
   author's later posts) and the aggregates (pools, counts, leaderboard, trending);
 * :meth:`DecisionDesk.poll` picks up decisions other processes wrote (one indexed query);
@@ -88,10 +89,17 @@ def author_of(target: str, store: Store | None, pipeline: Pipeline | None = None
 
 
 class DecisionDesk:
-    """Records decisions, applies them to a pipeline and follows the ones other processes make."""
+    """Records decisions, applies them to a pipeline and follows the ones other processes make.
 
-    def __init__(self, store: Store) -> None:
+    ``keeps_states``: also write each post's new state to the store (the console's queue and
+    ``agora moderation list`` read it). A wall that follows a shared store does not: the
+    collectors write it, once for every wall (N walls writing the same row would each take the
+    posts' write lock, in turn, at every decision, and every wall would read the post back N
+    times; a wall's database role may not write posts at all)."""
+
+    def __init__(self, store: Store, *, keeps_states: bool = True) -> None:
         self.store = store
+        self.keeps_states = keeps_states
         self.seq = 0
         """The newest decision seen (its ``seq`` in the store)."""
         self._own: set[int] = set()
@@ -123,7 +131,7 @@ class DecisionDesk:
         replaying: bool = False,
     ) -> bool:
         """Make a decision take effect in ``pipeline`` and record the post's new state in the
-        store. A post the aggregates no longer hold is read from the store (when at least as new
+        store (unless :attr:`keeps_states` is off). A post the aggregates no longer hold is read from the store (when at least as new
         as ``oldest_ts``); ``replaying`` (after a warm-up) means its state on the wall is what the
         moderation rules gave it, not what the store says. ``False``: nothing changed."""
         aggregates = pipeline.aggregates
@@ -162,6 +170,8 @@ class DecisionDesk:
             if stored is not None:
                 stored = stored.with_moderation(self._state_on_wall(pipeline, stored, replaying))
         changed = aggregates.set_moderation(target, moderation, stored)
+        if not self.keeps_states:
+            return changed
         try:
             self.store.set_moderation(target, moderation)
         except Exception as exc:  # the decision itself is saved: a restart applies it again
@@ -260,7 +270,7 @@ class DecisionDesk:
                         else stored.moderation
                     )
                     shown += self._place(pipeline, post, state, counted)
-            if state != stored.moderation:
+            if state != stored.moderation and self.keeps_states:
                 try:
                     self.store.set_moderation(stored.id, state)
                 except Exception as exc:

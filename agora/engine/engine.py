@@ -146,7 +146,8 @@ class Engine:
         )
         key = f"{HEALTH_STATE_KEY}:{self.name}" if role == "collector" else HEALTH_STATE_KEY
         self.health_keeper = HealthKeeper(store, clock, key)
-        self.desk = DecisionDesk(store)
+        # a wall on a shared store leaves the posts' stored states to the collectors
+        self.desk = DecisionDesk(store, keeps_states=role != "wall")
         """Moderation decisions: recorded, applied, and followed across processes."""
         self.ingested = 0
         self.ready = threading.Event()
