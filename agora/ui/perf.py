@@ -12,7 +12,9 @@ What is recorded:
   ticker moving, the featured carousel or a river card fading, the page cross-fade), timed as the
   step itself plus the repaint of the window (every dirty widget painted into the backing store
   and flushed): what one frame of the animation costs the GUI thread;
-* other repaints (data refreshes without any animation running) and, per animation, the interval
+* a *data frame* (kind :data:`DATA`): the panels of a window refreshed from a new snapshot plus
+  the repaint that shows them (a frame that also moves an animation counts for both kinds);
+* other repaints (nothing refreshed or moved: an expose, a clock) and, per kind, the interval
   between two of its frames (how smooth it looked).
 """
 
@@ -27,6 +29,8 @@ from PySide6.QtCore import QObject
 _probe: RenderProbe | None = None
 #: Two frames of one animation further apart than this belong to two runs (two fades).
 RUN_GAP_S = 0.5
+#: The kind of frame that shows new data: panel refreshes and the repaint of their window.
+DATA = "data"
 
 
 def active() -> RenderProbe | None:
@@ -83,15 +87,19 @@ class RenderProbe:
             if cpu_seconds is not None:
                 self.tick_cpu.append(cpu_seconds * 1000.0)
 
-    def refresh(self, kind: str, seconds: float) -> None:
-        """A panel of ``kind`` refreshed from a new snapshot in ``seconds``."""
+    def refresh(self, kind: str, seconds: float, window: QObject | None = None) -> None:
+        """A panel of ``kind`` refreshed from a new snapshot in ``seconds``. With its ``window``,
+        the refresh and the repaint that shows it count as one frame of kind :data:`DATA`."""
         if self.recording:
             self.refreshes_by_kind[kind].append(seconds * 1000.0)
+        self.step(window, DATA, seconds)
 
     def turn(self, window: QObject, seconds: float) -> None:
         """``window`` turned its page in ``seconds`` (counted in the fade's first frame)."""
         if self.recording:
             self.turns.append(seconds * 1000.0)
+            # the new page's refresh is inside the turn's time: a page frame, not a data frame
+            self._pending.get(id(window), {}).pop(DATA, None)
         self.step(window, "page", seconds)
 
     def step(self, window: QObject | None, kind: str, seconds: float = 0.0) -> None:

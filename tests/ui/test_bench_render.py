@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,11 +16,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from pytestqt.qtbot import QtBot
 
-from agora.bench.render import LAYOUT, bench_config, format_report, percentile, run_render_bench
+from agora.bench.render import (
+    LAYOUT,
+    SCREENS_FILE,
+    bench_config,
+    format_report,
+    offscreen_platform,
+    per_kind_p95,
+    percentile,
+    run_render_bench,
+)
 from agora.config.loader import load_config
 from agora.config.schema import PanelConfig
 from agora.core.post import Moderation
@@ -36,6 +46,7 @@ from .conftest import NOW, UI_CONFIG, make_post, sample_posts
 
 DEMO = Path(__file__).resolve().parents[2] / "agora" / "assets" / "demo.toml"
 HEADLINE = ("cpu_percent", "tick_p50_ms", "tick_p95_ms", "frame_p95_ms", "peak_rss_mb")
+KINDS = ("carousel", "river", "ticker", "page", perf.DATA)
 
 
 def test_bench_config_repeats_the_demo_screens_over_six_outputs() -> None:
@@ -56,6 +67,64 @@ def test_percentile() -> None:
     assert percentile([10.0] * 19 + [1000.0], 95) < 1000.0
 
 
+def test_the_screens_ratio_becomes_its_scale_factor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QT_SCREEN_SCALE_FACTORS", raising=False)
+    argv = offscreen_platform(SCREENS_FILE, tmp_path)
+    # the offscreen platform would report ratio 2 and paint the 4K window at 1: the ratio is
+    # Qt's scale factor for that screen instead, and 1 in the platform's own file
+    assert os.environ["QT_SCREEN_SCALE_FACTORS"] == "HDMI-6=2"
+    assert argv[0] == "-platform"
+    copy = Path(argv[1].split("configfile=", 1)[1])
+    assert copy.parent == tmp_path
+    screens = json.loads(copy.read_text())["screens"]
+    assert [s["dpr"] for s in screens] == [1] * 6
+    assert screens[5]["width"] == 3840
+
+
+def test_scale_factors_the_caller_set_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QT_SCREEN_SCALE_FACTORS", "HDMI-6=1.5")
+    argv = offscreen_platform(SCREENS_FILE, tmp_path)
+    assert os.environ["QT_SCREEN_SCALE_FACTORS"] == "HDMI-6=1.5"
+    assert argv == ["-platform", f"offscreen:configfile={SCREENS_FILE}"]
+
+
+def test_a_data_frame_is_the_refresh_and_its_repaint(qtbot: QtBot) -> None:
+    window, other = QObject(), QObject()
+    probe = perf.RenderProbe()
+    probe.refresh("share", 0.004, window)
+    probe.refresh("volume", 0.002, window)
+    probe.paint(window, 0.006)
+    assert probe.frames_by_kind[perf.DATA] == pytest.approx([12.0])
+    probe.refresh("share", 0.004)  # no window: counted as a refresh, not as a frame
+    probe.paint(other, 0.003)
+    assert probe.other_paints == pytest.approx([3.0])
+    assert probe.refreshes_by_kind["share"] == pytest.approx([4.0, 4.0])
+    # a page turn refreshes the new page inside its own time: a page frame, not a data frame
+    probe.refresh("river", 0.010, window)
+    probe.turn(window, 0.030)
+    probe.paint(window, 0.005)
+    assert probe.frames_by_kind["page"] == pytest.approx([35.0])
+    assert len(probe.frames_by_kind[perf.DATA]) == 1
+    # a frame that moves the ticker and shows new data costs both kinds their whole frame
+    probe.step(window, "ticker", 0.001)
+    probe.refresh("ticker", 0.008, window)
+    probe.paint(window, 0.003)
+    assert probe.frames_by_kind["ticker"] == pytest.approx([12.0])
+    assert probe.frames_by_kind[perf.DATA][-1] == pytest.approx(12.0)
+
+
+def test_the_worst_kind_is_the_frame_figure() -> None:
+    frames = {"ticker": [5.0] * 100, "carousel": [5.0] * 50 + [30.0] * 50, "river": []}
+    per_kind = per_kind_p95(frames)
+    assert set(per_kind) == {"ticker", "carousel"}  # a kind without frames has no p95
+    assert per_kind["ticker"] == 5.0
+    assert per_kind["carousel"] == 30.0
+
+
 def test_a_short_run_reports_every_figure(qtbot: QtBot, tmp_path: Path) -> None:
     # in-process: the test's Qt application (one offscreen screen) hosts every configured
     # screen's pages, as the wall does when screens are missing
@@ -73,6 +142,11 @@ def test_a_short_run_reports_every_figure(qtbot: QtBot, tmp_path: Path) -> None:
     assert result["ticks"] >= 2  # a 250 ms tick: 16 over 4 s on an idle machine
     assert result["frames"] > 0  # the ticker crawls on the Overview page
     assert "ticker" in result["frames_by_kind"]
+    assert set(result["per_kind"]) <= set(KINDS)
+    assert {"ticker", perf.DATA} <= set(result["per_kind"])  # new data shows within 4 s
+    # one kind's p95 is the frame figure: no pooling of cheap frames with dear ones
+    assert result["frame_p95_ms"] in result["per_kind"].values()
+    assert all(p95 <= result["frame_p95_ms"] for p95 in result["per_kind"].values())
     assert result["windows"] >= 1
     assert result["posts_per_s"] > 0.0
     assert result["history_posts"] > 0
@@ -93,7 +167,9 @@ def test_the_command_drives_six_screens_and_prints_json(tmp_path: Path) -> None:
     assert result["windows"] == 6
     assert len(result["screens"]) == 6
     assert any(screen.endswith("3840x2160@2") for screen in result["screens"])
-    for key in HEADLINE:
+    # read back from the windows: the 4K one really paints at ratio 2, the others at 1
+    assert sorted(result["window_dpr"].values()) == [1.0] * 5 + [2.0]
+    for key in (*HEADLINE, "per_kind"):
         assert key in result
 
 

@@ -141,7 +141,7 @@ class Panel(QFrame):
             return False
         finally:
             if probe is not None:
-                probe.refresh(self.kind, time.perf_counter() - started)
+                probe.refresh(self.kind, time.perf_counter() - started, self.window())
         self.refreshes += 1
         return True
 
