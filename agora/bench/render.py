@@ -166,6 +166,42 @@ def offscreen_platform(screens_file: Path, workdir: Path) -> list[str]:
     return ["-platform", f"offscreen:configfile={screens_file}"]
 
 
+def bench_app(screens_file: Path | None = None) -> tuple[Any, dict[str, float]]:
+    """The Qt application a benchmark runs in, and each screen's device pixel ratio by name.
+
+    Creates it on the offscreen platform with the screens of ``screens_file`` (default
+    :data:`SCREENS_FILE`) at their ratios (:func:`offscreen_platform`); another platform (xcb, to
+    watch the wall) is the caller's choice and is kept. An application that exists already (the
+    test suite's) is used as it is, with no ratios to check."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        return app, {}
+    argv = ["agora"]
+    if os.environ.get("QT_QPA_PLATFORM", "offscreen") not in ("", "offscreen"):
+        return QApplication(argv), {}
+    screens = screens_file or SCREENS_FILE
+    with tempfile.TemporaryDirectory(prefix="agora-bench-screens-") as screens_dir:
+        argv += offscreen_platform(screens, Path(screens_dir))
+        app = QApplication(argv)  # the platform reads its file here, once
+    return app, expected_ratios(screens)
+
+
+def window_ratios(wall: Any, ratios: dict[str, float]) -> tuple[dict[str, float], list[str]]:
+    """The device pixel ratio each window of ``wall`` really paints at (read back from the
+    window), and a line for each window whose ratio is not its screen's in ``ratios``."""
+    painted: dict[str, float] = {}
+    wrong: list[str] = []
+    for window in wall.windows.values():
+        ratio = window.devicePixelRatioF()
+        painted[window.name] = ratio
+        screen = window.screen().name()
+        if screen in ratios and ratio != ratios[screen]:
+            wrong.append(f"{window.name} at {ratio:g} (screen {screen} at {ratios[screen]:g})")
+    return painted, wrong
+
+
 def expected_ratios(screens_file: Path) -> dict[str, float]:
     """Each screen's device pixel ratio in ``screens_file``, by name."""
     data = json.loads(screens_file.read_text(encoding="utf-8"))
@@ -229,7 +265,6 @@ def run_render_bench(
     much of the demo's history to ingest first (default: the demo source's ``backfill``)."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
 
     from agora.config.loader import load_config
     from agora.engine import Engine
@@ -237,20 +272,7 @@ def run_render_bench(
     from agora.ui import perf
     from agora.ui.app import Wall
 
-    app = QApplication.instance()
-    ratios: dict[str, float] = {}
-    if app is None:
-        argv = ["agora"]
-        if os.environ.get("QT_QPA_PLATFORM", "offscreen") in ("", "offscreen"):
-            # another platform (xcb, to watch the wall) is the caller's choice and is kept
-            screens = screens_file or SCREENS_FILE
-            ratios = expected_ratios(screens)
-            with tempfile.TemporaryDirectory(prefix="agora-bench-screens-") as screens_dir:
-                argv += offscreen_platform(screens, Path(screens_dir))
-                app = QApplication(argv)  # the platform reads its file here, once
-        else:
-            app = QApplication(argv)
-    assert isinstance(app, QApplication)
+    app, ratios = bench_app(screens_file)
     loaded = load_config(config_path or DEMO_CONFIG)
     demo = loaded.config
     now = datetime.now(UTC)
@@ -333,15 +355,7 @@ def run_render_bench(
             loop.exec()
             timer.stop()
             screens_info = [screen_label(s) for s in QGuiApplication.screens()]
-            # what each window really paints at, read back from it, beside its screen's ratio
-            window_dpr = {w.name: w.devicePixelRatioF() for w in wall.windows.values()}
-            wrong = [
-                f"{w.name} at {w.devicePixelRatioF():g} (screen {w.screen().name()} at "
-                f"{ratios[w.screen().name()]:g})"
-                for w in wall.windows.values()
-                if w.screen().name() in ratios
-                and w.devicePixelRatioF() != ratios[w.screen().name()]
-            ]
+            window_dpr, wrong = window_ratios(wall, ratios)
             windows = len(wall.windows)
         finally:
             perf.install(None)

@@ -1,14 +1,26 @@
-"""``agora bench soak``: a week of a wall in a few minutes, to prove its memory stays flat.
+"""``agora bench soak``: does the wall's memory stay flat? Two ways to ask.
 
-The demo wall (real engine, real SQLite store with retention, real windows on the offscreen
-platform) is driven by a fake clock: every simulated minute the simulator's posts for that minute
-are ingested, a snapshot is published, every window gets a UI tick and turns a page now and then,
-Qt's events are processed, and retention runs every simulated hour. After each simulated day the
-process's RSS is read. Memory is flat when RSS after day 7 is within 10 % of RSS after day 1
-(``ratio_day7_day1`` ≤ 1.10).
+**Accelerated** (the default): the demo wall (real engine, real SQLite store with retention, real
+windows on the offscreen platform) is driven by a fake clock: every simulated minute the
+simulator's posts for that minute are ingested, a snapshot is published, every window gets a UI
+tick and turns a page now and then, Qt's events are processed, and retention runs every simulated
+hour. After each simulated day the process's RSS is read. Ten days by default, at the demo's
+7-day retention: the last three days prune as much as they add, as a wall that runs for months
+does (``pruned`` says how many posts went). Memory is flat when RSS after day 7 is within 10 % of
+RSS after day 1 (``ratio_day7_day1`` ≤ 1.10; ``ratio_last_day1`` for the last day). It shows
+growth with data; it cannot show growth with frames (two UI ticks a simulated minute, where a
+real wall does 240, and the animations only for the real minutes the run lasts).
 
-``first_frame_s`` is measured separately, the way a person meets it: ``agora demo`` is started as
-a process and the time from its start to its first painted frame is read from its log.
+**Real time** (``--realtime MINUTES``): what ``agora bench render`` runs (six screens, the 4K one
+at ratio 2, every animation, the UI tick at its real rate, the demo's day of history and then a
+live stream of 20 posts a second) for ``MINUTES`` of wall-clock time. RSS is sampled every minute
+(not after a forced garbage collection: what the process really holds); after a warm-up (a third
+of the run, at most 10 minutes) the least-squares slope of RSS over time is reported in MB an hour
+(``slope_mb_per_hour``). This is the soak that sees a leak growing with frames or repaints.
+
+``first_frame_s`` (accelerated run) is measured separately, the way a person meets it: ``agora
+demo`` is started as a process and the time from its start to its first painted frame is read
+from its log.
 
 Qt is imported inside the functions: this module is part of the Qt-free ``agora.bench`` package
 and only needs Qt when it runs.
@@ -23,31 +35,52 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agora.bench.ingest import rss_mb
+from agora.bench.ingest import peak_rss_mb, rss_mb
 from agora.config.schema import SimulatorSource
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "assets" / "demo.toml"
 #: The wall's UI tick is every 250 ms; the soak gives each window this many ticks a minute.
 TICKS_PER_MINUTE = 2
+#: Simulated days of the accelerated soak: past the demo's 7-day retention, so it prunes.
+DAYS = 10.0
+#: Most minutes of warm-up before the real-time soak's slope is taken.
+WARMUP_MAX_MINUTES = 10.0
+
+
+def slope_per_hour(samples: Sequence[tuple[float, float]]) -> float | None:
+    """The least-squares slope of ``(seconds, value)`` samples, per hour (``None`` with fewer
+    than two distinct times). Least squares over every sample, not last minus first: one high or
+    low sample at either end moves it little."""
+    if len(samples) < 2:
+        return None
+    mean_t = sum(t for t, _ in samples) / len(samples)
+    mean_v = sum(v for _, v in samples) / len(samples)
+    sxx = sum((t - mean_t) ** 2 for t, _ in samples)
+    if sxx == 0:
+        return None
+    sxy = sum((t - mean_t) * (v - mean_v) for t, v in samples)
+    return sxy / sxx * 3600.0
 
 
 def run_soak(
-    days: float = 7.0,
+    days: float = DAYS,
     *,
     rate_per_min: float | None = None,
     data_dir: Path | None = None,
     on_day: Callable[[int, float], None] | None = None,
     start: datetime | None = None,
     step_minutes: int = 1,
+    retention_s: float | None = None,
 ) -> dict[str, Any]:
     """Drive the demo wall through ``days`` simulated days; RSS after each one. ``step_minutes``:
     simulated minutes between two rounds of publish and UI ticks (1 for the benchmark; the test
-    suite takes larger steps to stay quick)."""
+    suite takes larger steps to stay quick); ``retention_s``: the store's retention (default: the
+    demo's, 7 days)."""
     from PySide6.QtWidgets import QApplication
 
     from agora.config.loader import load_config
@@ -64,7 +97,10 @@ def run_soak(
     demo = next(s for s in config.sources if isinstance(s, SimulatorSource))
     if rate_per_min is not None:
         demo = demo.model_copy(update={"rate": rate_per_min})
-    config = config.model_copy(update={"sources": [demo]})
+    update: dict[str, Any] = {"sources": [demo]}
+    if retention_s is not None:
+        update["store"] = config.store.model_copy(update={"retention": retention_s})
+    config = config.model_copy(update=update)
     moment = [start or datetime(2026, 11, 2, 6, 0, tzinfo=UTC)]
 
     def clock() -> datetime:
@@ -109,17 +145,23 @@ def run_soak(
                     rss_by_day.append(round(rss, 1))
                     if on_day is not None:
                         on_day(len(rss_by_day), rss)
+            stored = store.count_posts()
         finally:
             wall.close()
             engine.close()
     wall_s = time.perf_counter() - wall_started
     first = rss_by_day[0] if rss_by_day else 0.0
     last = rss_by_day[-1] if rss_by_day else 0.0
+    day7 = rss_by_day[6] if len(rss_by_day) >= 7 else None
     return {
         "days": days,
         "posts": posts,
+        "retention_days": round(config.store.retention / 86400.0, 2),
+        "stored_posts_end": stored,
+        "pruned": posts - stored,
         "rss_mb_by_day": rss_by_day,
-        "ratio_day7_day1": round(last / first, 3) if first else None,
+        "ratio_day7_day1": round(day7 / first, 3) if first and day7 is not None else None,
+        "ratio_last_day1": round(last / first, 3) if first else None,
         "soak_s": round(wall_s, 1),
     }
 
@@ -161,8 +203,116 @@ def first_frame_seconds(data_dir: Path | None = None, timeout: float = 60.0) -> 
     return None
 
 
+def run_realtime_soak(
+    minutes: float,
+    *,
+    rate_per_s: float = 20.0,
+    warmup_minutes: float | None = None,
+    sample_s: float = 60.0,
+    history_s: float | None = None,
+    screens_file: Path | None = None,
+    data_dir: Path | None = None,
+    on_sample: Callable[[float, float], None] | None = None,
+) -> dict[str, Any]:
+    """Run the six-screen wall of ``agora bench render`` for ``minutes`` of real time under
+    ``rate_per_s`` posts a second; RSS every ``sample_s`` seconds (``on_sample(minute, mb)``),
+    and its slope in MB an hour after ``warmup_minutes`` (default: a third of the run, at most
+    :data:`WARMUP_MAX_MINUTES`)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from agora.bench.render import (
+        bench_app,
+        bench_config,
+        calibrated_rate,
+        history_posts,
+        window_ratios,
+    )
+    from agora.config.loader import load_config
+    from agora.engine import Engine
+    from agora.store import open_store
+    from agora.ui.app import Wall
+
+    if minutes <= 0:
+        raise ValueError("minutes must be positive")
+    warmup = min(WARMUP_MAX_MINUTES, minutes / 3) if warmup_minutes is None else warmup_minutes
+    app, ratios = bench_app(screens_file)
+    loaded = load_config(DEMO_CONFIG)
+    demo = loaded.config
+    now = datetime.now(UTC)
+    config = bench_config(demo, calibrated_rate(demo, loaded.config_dir, now, rate_per_s))
+    if history_s is None:
+        demo_sim = next((s for s in demo.sources if isinstance(s, SimulatorSource)), None)
+        history_s = demo_sim.backfill if demo_sim is not None else 0.0
+    history = history_posts(demo, loaded.config_dir, now, history_s)
+    samples: list[tuple[float, float]] = []
+    loop = QEventLoop()
+    with tempfile.TemporaryDirectory(prefix="agora-soak-realtime-") as tmp:
+        directory = data_dir or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        store = open_store(directory, config.wall.name)
+        engine = Engine(config, store, config_dir=loaded.config_dir)
+        for begin in range(0, len(history), 1_000):
+            engine.submit(history[begin : begin + 1_000])
+        del history
+        wall: Wall | None = None
+        started = time.monotonic()
+        cpu_started = time.process_time()
+
+        def sample() -> None:
+            at = time.monotonic() - started
+            rss = rss_mb()
+            samples.append((at, rss))
+            if on_sample is not None:
+                on_sample(at / 60.0, rss)
+            if at >= minutes * 60.0 - 0.5 * sample_s:
+                loop.quit()
+
+        try:
+            engine.start()
+            wall = Wall(engine, windowed=False, images=None)
+            wall.start()
+            window_dpr, wrong = window_ratios(wall, ratios)
+            if wrong:
+                raise RuntimeError(
+                    "windows do not paint at their screen's device pixel ratio: " + ", ".join(wrong)
+                )
+            sample()
+            timer = QTimer()
+            timer.setInterval(round(sample_s * 1000))
+            timer.timeout.connect(sample)
+            timer.start()
+            loop.exec()
+            timer.stop()
+            elapsed = time.monotonic() - started
+            cpu = time.process_time() - cpu_started
+            ingested = engine.ingested
+            windows = len(wall.windows)
+        finally:
+            if wall is not None:
+                wall.close()
+            engine.close()
+            for _ in range(3):
+                app.processEvents()
+    after = [(t, v) for t, v in samples if t >= warmup * 60.0]
+    slope = slope_per_hour(after)
+    return {
+        "minutes": round(elapsed / 60.0, 2),
+        "warmup_minutes": round(warmup, 2),
+        "windows": windows,
+        "window_dpr": window_dpr,
+        "rate_posts_per_s": rate_per_s,
+        "posts_ingested": ingested,
+        "cpu_percent": round(100.0 * cpu / elapsed, 1) if elapsed > 0 else 0.0,
+        "rss_mb": [[round(t / 60.0, 2), round(v, 1)] for t, v in samples],
+        "samples_after_warmup": len(after),
+        "slope_mb_per_hour": None if slope is None else round(slope, 2),
+        "rss_mb_end": round(samples[-1][1], 1) if samples else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
 def run_soak_bench(
-    days: float = 7.0,
+    days: float = DAYS,
     *,
     rate_per_min: float | None = None,
     data_dir: Path | None = None,

@@ -54,10 +54,29 @@ def register(sub: Any, parents: Parents) -> dict[str, Command]:
     b.add_argument("--json", action="store_true")
     b.add_argument("--data-dir", type=Path, default=None, help="store directory (default: temp)")
     b = bench.add_parser(
-        "soak", parents=[common], help="a week of the demo wall on a fake clock: RSS per day"
+        "soak",
+        parents=[common],
+        help="the demo wall's memory: days on a fake clock, or --realtime minutes on six screens",
     )
-    b.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
+    b.add_argument("--days", type=float, default=10.0, help="simulated days (default 10)")
     b.add_argument("--rate", type=float, default=None, help="posts a minute (default: the demo's)")
+    b.add_argument(
+        "--realtime",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="instead: six screens in real time for MINUTES, RSS each minute, slope in MB/hour",
+    )
+    b.add_argument(
+        "--posts-per-s", type=float, default=20.0, help="with --realtime: live posts a second"
+    )
+    b.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="with --realtime: minutes left out of the slope (default a third, at most 10)",
+    )
     b.add_argument("--json", action="store_true")
     b = bench.add_parser(
         "sources", parents=[common], help="a local Jetstream replay into the bluesky source"
@@ -124,6 +143,21 @@ def run(args: argparse.Namespace) -> int:
         from agora.bench.sources import run_sources_bench
 
         _print(run_sources_bench(events=args.events, match_rate=args.match_rate), args.json)
+        return EXIT_OK
+    if args.bench == "soak" and args.realtime is not None:
+        from agora.bench.soak import run_realtime_soak
+
+        def sampled(minute: float, rss: float) -> None:
+            if not args.json:
+                print(f"{minute:6.1f} min: RSS {rss:.1f} MB", flush=True)
+
+        realtime = run_realtime_soak(
+            args.realtime,
+            rate_per_s=args.posts_per_s,
+            warmup_minutes=args.warmup,
+            on_sample=sampled,
+        )
+        _print(realtime, args.json, width=20)
         return EXIT_OK
     if args.bench == "soak":
         from agora.bench.soak import run_soak_bench
