@@ -158,10 +158,6 @@ class ConfigDocument:
                 return _MISSING
         return node
 
-    def has(self, path: KeyPath) -> bool:
-        """True when the key is written in this file."""
-        return self._node(path) is not _MISSING
-
     def get(self, path: KeyPath, default: Any = None) -> Any:
         """The plain value at ``path``, or ``default`` when it is not written."""
         node = self._node(path)
@@ -776,12 +772,6 @@ class _Layout:
         marker = f"\x00{len(self._changes) + len(self._at_start)}\x00"
         self._at_start.append(marker)
         return marker
-
-    def gap_after_values(self, table: Table) -> str:
-        """The comment and blank lines after the last plain value of ``table``."""
-        after = self.after_values(table)
-        text, at = self.render()
-        return text[at[after] : _gap_end(text, at[after])]
 
     def render(self) -> tuple[str, dict[str, int]]:
         """The document's text, and where each marker was in it."""

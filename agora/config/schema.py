@@ -948,11 +948,6 @@ class WallConfig(Strict):
         }
 
 
-def schema_keys(model: type[BaseModel]) -> list[str]:
-    """Field names of a section, for "did you mean" suggestions."""
-    return list(model.model_fields)
-
-
 def describe(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON schema of a section (used by documentation and the console)."""
     return model.model_json_schema()

@@ -61,8 +61,6 @@ class FieldSpec:
     """The default as the file would write it (``None`` when there is none)."""
     doc: str
     choices: tuple[str, ...] = ()
-    optional: bool = False
-    """``None`` is allowed (the key may be left out without a default value)."""
 
     @property
     def label(self) -> str:
@@ -102,13 +100,6 @@ def _args(annotation: Any) -> tuple[Any, list[Any]]:
                 current = members[0]
                 continue
         return current, metadata
-
-
-def _optional(annotation: Any) -> bool:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _optional(typing.get_args(annotation)[0])
-    return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
 
 
 def _kind(name: str, info: FieldInfo) -> tuple[EditorKind, tuple[str, ...]]:
@@ -188,7 +179,6 @@ def field_specs(
                 default=_file_default(info, kind),
                 doc=info.description or "",
                 choices=choices,
-                optional=_optional(info.annotation),
             )
         )
     return specs
@@ -271,15 +261,6 @@ def from_text(spec: FieldSpec, text: str) -> Any:
     if spec.kind == "bool":
         return stripped.lower() in ("true", "yes", "1", "on")
     return text
-
-
-def valid_duration(text: str) -> bool:
-    """True for what :func:`~agora.config.schema.parse_duration` accepts."""
-    try:
-        parse_duration(text)
-    except ValueError:
-        return False
-    return True
 
 
 __all__ = [

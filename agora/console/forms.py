@@ -9,8 +9,6 @@ default (or the value inherited through ``extends``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -319,10 +317,3 @@ def scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(widget)
     return area
-
-
-def plain_value(value: Any) -> Any:
-    """A tomlkit or pydantic value as plain Python (for comparisons in tests)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return value

@@ -50,7 +50,6 @@ def source_models() -> dict[str, type[BaseModel]]:
 
 
 SOURCE_MODELS = source_models()
-COMMON_SOURCE_KEYS = ("name", "kind", "every", "enabled")
 
 
 def _buttons(*buttons: QWidget) -> QHBoxLayout:

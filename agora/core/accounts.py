@@ -31,8 +31,6 @@ from agora.core.post import SOURCE_KINDS, Post
 #: Kinds whose authors are whatever a stranger writes: trusted only through their entry's
 #: ``trusted_authors``.
 RELAY_KINDS = frozenset({"webhook"})
-#: Kinds whose handles need the server too (``@name@host``): a bare ``@name`` is ambiguous.
-INSTANCE_KINDS = frozenset({"mastodon"})
 
 
 def canonical_handle(handle: str) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-
-MINUTE = 60
+from collections.abc import Iterable, Mapping
 
 
 class MinuteSeries:
@@ -241,14 +239,6 @@ class SlottedCounter:
             if open_slot:
                 total.update(open_slot)
         return total
-
-    def slot_counts(self, end: float, seconds: float) -> Iterator[tuple[int, Counter[str]]]:
-        """``(slot index, counter)`` for the slots in the window, oldest first."""
-        last = int(end // self.slot_s)
-        first = last - max(1, round(seconds / self.slot_s)) + 1
-        for index in sorted(self._slots):
-            if first <= index <= last:
-                yield index, self._slots[index]
 
     def remove(self, index: int, keys: Iterable[str]) -> None:
         """Take back one count of each of ``keys`` in slot ``index`` and in the all-time counts

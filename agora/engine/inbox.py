@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -90,12 +89,6 @@ class Inbox:
             with self._lock:
                 self._posts += len(item.posts)
         self._queue.put(item)
-
-    def put_posts(
-        self, posts: Sequence[Post], cursors: dict[str, str | None] | None = None
-    ) -> None:
-        """Queue a batch of posts (and the places that cover them)."""
-        self.put(Batch(list(posts), dict(cursors or {})))
 
     @property
     def waiting(self) -> int:

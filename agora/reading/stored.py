@@ -116,11 +116,6 @@ class WallData:
         """Posts of the last :data:`LOOKBACK` for the preview (oldest first)."""
         self._lock = threading.Lock()
 
-    @property
-    def available(self) -> bool:
-        """True when the store is open."""
-        return self.store is not None
-
     def open(self) -> bool:
         """Open the database if it exists (worker thread: a big one takes a moment)."""
         if self.store is not None:

@@ -1217,10 +1217,6 @@ class SimulatorSource(Source):
                     return
             minute += 1
 
-    def expected_rate(self, moment: datetime) -> float:
-        """Average posts a minute at ``moment`` (rhythm × launch spike × ``rate``)."""
-        return self._world.rate_at(math.floor(moment.timestamp() / 60.0))
-
     # -- the Source interface ------------------------------------------------------------------
 
     def _start(self, now: float) -> _Timeline:

@@ -90,8 +90,6 @@ class _Server:
         self.connections: set[_Handler] = set()
         self.refused = 0
         """Connections closed at once because every place was taken by a request being answered."""
-        self.replaced = 0
-        """Connections dropped to make room (the one that had waited longest for its request)."""
         self._server: asyncio.Server | None = None
 
     async def start(self) -> int:
@@ -139,7 +137,6 @@ class _Server:
                 self.refused += 1
                 writer.transport.abort()
                 return
-            self.replaced += 1
             min(waiting, key=lambda h: h.since).drop()
         handler = _Handler(self, reader, writer)
         self.connections.add(handler)

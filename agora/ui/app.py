@@ -184,9 +184,6 @@ class Wall(QObject):
             theme=theme,
             clock=self.clock,
             images=self.images,
-            on_hide_post=lambda post_id: self.engine.decide(
-                "hide", post_id, "wall keyboard", "hidden at the wall"
-            ),
         )
 
     def place(self) -> None:

@@ -99,11 +99,6 @@ class TimeWindow:
     x: np.ndarray
     """Bucket centres, epoch seconds."""
 
-    @property
-    def bucket_s(self) -> int:
-        """Bucket width in seconds (for a 60 s step)."""
-        return self.factor * 60
-
 
 def time_window(start: datetime, step_s: int, length: int, window_s: float) -> TimeWindow:
     """The buckets covering the newest ``window_s`` of a per-step series of ``length`` values."""
@@ -406,12 +401,6 @@ class Swatch(QWidget):
         self._dashed = dashed
         size = QSize(theme.px(22), theme.px(12) if not dashed else theme.px(24))
         self.setFixedSize(size)
-
-    def set_color(self, color: QColor) -> None:
-        """Change the colour (repaints only when it differs)."""
-        if QColor(color) != self._color:
-            self._color = QColor(color)
-            self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)

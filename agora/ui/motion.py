@@ -61,10 +61,6 @@ class OpacityFade(QObject):
         self._line.finished.connect(self._done)
         self._kind = kind
 
-    def set_duration(self, duration_ms: int) -> None:
-        """How long the next run lasts."""
-        self._line.setDuration(max(1, duration_ms))
-
     def start(self, start: float = 0.0, end: float = 1.0) -> None:
         """Run from ``start`` to ``end`` opacity (restarts a running fade)."""
         self._line.stop()

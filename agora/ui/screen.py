@@ -159,7 +159,6 @@ class ScreenWindow(QWidget):
         self._veil = _NightVeil(self)
 
         self.pages: list[PageWidget] = []
-        self._own_configs = list(pages)
         self._guests: dict[str, list[PageWidget]] = {}
         self.current = 0
         self.paused = False

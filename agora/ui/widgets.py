@@ -77,12 +77,6 @@ class TextBlock(QWidget):
             self.update()
         super().changeEvent(event)
 
-    def setMaxLines(self, lines: int) -> None:  # noqa: N802
-        """At most this many lines (0: as many as fit)."""
-        self._max_lines = lines
-        self._layout_cache = None
-        self.update()
-
     def setAlignment(self, alignment: Qt.AlignmentFlag) -> None:  # noqa: N802
         """Horizontal alignment of each line."""
         self._alignment = alignment

@@ -120,6 +120,31 @@ def test_the_disk_cache_stays_within_its_bound_and_keeps_the_recent_files(
         loader.close()
 
 
+def test_the_memory_cache_stays_within_its_bytes_and_keeps_the_recent_pictures(
+    qtbot: QtBot,
+) -> None:
+    """Weeks of posts bring thousands of pictures: decoded ones are kept up to a number of bytes,
+    the least recently shown going first, so memory on day 30 is memory on day 1."""
+    picture = png("#663399", (200, 200))
+    one = 200 * 200 * 4  # decoded 32-bit pixels
+    loader = ImageLoader(fetcher=lambda url: picture, max_cache_bytes=one * 3, max_entries=100)
+    try:
+        urls = [f"https://img.example/m{i:02d}.png" for i in range(8)]
+        for url in urls[:3]:
+            load(qtbot, loader, url)
+        assert loader.cache_bytes == 3 * one  # full
+        assert loader.image(urls[0]) is not None  # shown again: now the most recent
+        load(qtbot, loader, urls[3])
+        assert loader.cached(urls[0]) and not loader.cached(urls[1])  # the least recent went
+        for url in urls[4:]:
+            load(qtbot, loader, url)
+            assert 0 < loader.cache_bytes <= one * 3
+        assert len(loader) == 3
+        assert [loader.cached(url) for url in urls] == [False] * 5 + [True] * 3
+    finally:
+        loader.close()
+
+
 def test_too_large_and_non_image_answers_fail_without_being_kept(
     qtbot: QtBot, httpserver: HTTPServer, tmp_path: Path
 ) -> None:

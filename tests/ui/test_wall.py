@@ -173,3 +173,31 @@ def test_a_snapshot_at_dpr_2_is_the_same_picture_sharper(qtbot: QtBot, snapshot_
     assert len(on_card) > len(spots) // 4
     for x, y in on_card:
         assert sharp.pixelColor(2 * x, 2 * y) == card, (x, y)
+
+
+def test_burn_in_protection_moves_the_content_a_few_pixels_and_no_further(
+    qtbot: QtBot,
+) -> None:
+    """A lobby screen shows the same frame for weeks: the content orbits a few pixels every
+    ``burn_in_shift`` so no edge burns in, always inside the screen and never resized."""
+    config = WallConfig.model_validate(
+        {
+            **UI_CONFIG.model_dump(mode="json"),
+            "wall": {"name": "Burn-in", "burn_in_shift": "1s", "burn_in_pixels": 6},
+        }
+    )
+    theme = wall_theme(config).scaled(1280, 720)
+    context = PanelContext(wall=config, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow("burn", [page("kpis")], context, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    seen = [window.content_offset]
+    for _ in range(3):
+        qtbot.waitUntil(lambda: window.content_offset != seen[-1], timeout=30_000)
+        seen.append(window.content_offset)
+    assert len(set(seen)) == 4  # it moves on, position after position
+    for x, y in seen:
+        assert 0 <= x <= 12 and 0 <= y <= 12  # within twice the pixels: inside the screen
+    content = window.stack.parentWidget()  # what moves: the pages and the status line
+    assert (content.width(), content.height()) == (1280 - 12, 720 - 12)  # never resized

@@ -52,8 +52,6 @@ class PanelContext:
     clock: Callable[[], datetime] = utcnow
     images: Any = None
     """An :class:`agora.ui.images.ImageLoader` (or ``None``: no images, placeholders only)."""
-    on_hide_post: Callable[[str], None] | None = None
-    """Called with a post id when an operator hides the post on screen."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

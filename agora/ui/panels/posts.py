@@ -113,7 +113,6 @@ class FeaturedPanel(Panel):
         self._fade = OpacityFade(self._effect, 700, kind="carousel", parent=self)
         self._candidates: tuple[Featured, ...] = ()
         self._current: Featured | None = None
-        self._previous_author: str | None = None
         self._snapshot: Snapshot | None = None
         self._timer = QTimer(self)
         interval = spec.interval or self.default_interval_s
@@ -183,7 +182,6 @@ class FeaturedPanel(Panel):
             chosen = order[start % len(order)]
         if self._current is not None and chosen.post.id == self._current.post.id:
             return
-        self._previous_author = shown_author
         self._current = chosen
         if animate and self.isVisible():
             self._fade.stop()

@@ -67,7 +67,6 @@ class VolumePanel(Panel):
         self._empty_sentence = f"No mentions in {window_phrase(self.range_s)}"
         self._empty.setText(self._empty_sentence)
         self._ymax = StableMax()
-        self._model_cache: tuple[int, object, object] | None = None
         self._legend_entries: dict[str, tuple[str, float, bool]] = {}
 
         layout = QVBoxLayout(self.body)
