@@ -29,10 +29,12 @@ Measured, over the ``seconds`` of the run:
   from ``/proc``), when the benchmark started the server; ``None`` with ``--url``;
 * ``connections``: the most connections the benchmark held at once (``pg_stat_activity``, by the
   benchmark's own ``application_name``);
-* ``wall_queries_per_s``: round trips each wall made to the database a second, on average.
+* ``wall_queries_per_s``: round trips each wall made to the database a second, on average;
+* ``bench_cpu_percent`` and ``bench_saturated``: how busy this process was, and whether it was
+  the bottleneck (:data:`SATURATED_PERCENT`); ``load_average``: the machine's at the end.
 
 Without ``--url`` a temporary server (:mod:`agora.bench.pgserver`, durable: PostgreSQL's
-default flushing) is started and removed. With ``--url`` the benchmark makes a schema of its own
+default flushing, room for two connections a wall) is started and removed. With ``--url`` the benchmark makes a schema of its own
 (``agora_fanout_<random>``) in that database, points its connections' ``search_path`` at it, and
 drops that schema, and nothing else, at the end; the role needs ``CREATE`` on the database. The
 password comes from ``AGORA_DB_PASSWORD`` (or libpq's own ``PGPASSWORD`` and ``~/.pgpass``).
@@ -60,6 +62,7 @@ from typing import Any, Literal, TypeVar
 
 import psycopg
 
+from agora.bench.pgserver import ServerUnavailableError
 from agora.bench.render import percentile
 from agora.config.schema import WallConfig
 from agora.core.health import SourceHealth
@@ -73,7 +76,7 @@ from agora.engine.inbox import Followed, Poke
 from agora.engine.publisher import Publisher
 from agora.engine.wiring import utcnow
 from agora.store.base import Decision
-from agora.store.postgres import PostgresStore, conninfo
+from agora.store.postgres import PostgresStore, conninfo, safe_url
 
 T = TypeVar("T")
 
@@ -83,6 +86,10 @@ TICK_S = 0.1
 DECISION_EVERY_S = 2.0
 #: After the feed stops, how long the walls get to show the last posts and decisions, in seconds.
 SETTLE_S = 30.0
+#: Above this share of one core (in %) the benchmark's own process was the bottleneck: Python
+#: runs one thread at a time, so N walls in one process queue for it, and the lags measure this
+#: process more than the database.
+SATURATED_PERCENT = 80.0
 #: The environment variable the password of a ``--url`` database is read from.
 PASSWORD_ENV = "AGORA_DB_PASSWORD"
 
@@ -372,11 +379,12 @@ def _with_parameters(url: str, **extra: str) -> str:
 
 
 @contextlib.contextmanager
-def _local_place(application: str) -> Iterator[_Place]:
-    """A temporary server of the benchmark's own, removed afterwards."""
+def _local_place(application: str, walls: int) -> Iterator[_Place]:
+    """A temporary server of the benchmark's own, removed afterwards (room for two
+    connections a wall, the collector's and a few more)."""
     from agora.bench.pgserver import running_server
 
-    with running_server(durable=True) as server:
+    with running_server(durable=True, max_connections=max(200, 2 * walls + 20)) as server:
         database = server.create_database("agora_fanout")
         pid = int((server.data / "postmaster.pid").read_text().split()[0])
         url = _with_parameters(database.url, application_name=application)
@@ -388,8 +396,14 @@ def _remote_place(url: str, password: str | None, application: str) -> Iterator[
     """A schema of the benchmark's own in the database at ``url``, dropped afterwards (only
     that schema: its name is new and random)."""
     schema = f"agora_fanout_{secrets.token_hex(4)}"
-    with psycopg.connect(conninfo(url, password), autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        with psycopg.connect(conninfo(url, password), autocommit=True) as admin:
+            admin.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.Error as exc:  # one line, without the password
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if password:
+            why = why.replace(password, "***")
+        raise ServerUnavailableError(f"cannot use {safe_url(url)}: {why}") from None
     try:
         bench_url = _with_parameters(
             url, options=f"-csearch_path={schema}", application_name=application
@@ -525,7 +539,7 @@ def run_fanout_bench(
     say = progress or (lambda _message: None)
     application = f"agora-fanout-{secrets.token_hex(3)}"
     if url is None:
-        place_cm = _local_place(application)
+        place_cm = _local_place(application, walls)
     else:
         place_cm = _remote_place(url, password or os.environ.get(PASSWORD_ENV), application)
     with (
@@ -626,7 +640,9 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         "connections": connections,
         "wall_queries_per_s": round(queries / walls / elapsed, 2),
         "bench_cpu_percent": round(100.0 * cpu / elapsed, 1),
+        "bench_saturated": 100.0 * cpu / elapsed >= SATURATED_PERCENT,
         "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -638,10 +654,22 @@ def format_report(report: Mapping[str, Any]) -> str:
     """The figures in a few plain lines."""
     db_cpu = report["db_cpu_s"]
     cpu = "not measured (remote server)" if db_cpu is None else f"{db_cpu} s"
+    load = ", ".join(f"{x:g}" for x in report["load_average"])
+    saturated = (
+        [
+            "this process was the bottleneck (Python runs one thread at a time): the lags "
+            "measure this machine more than the database; --walls-as followers measures what "
+            "the walls ask of the database"
+        ]
+        if report["bench_saturated"]
+        else []
+    )
     return "\n".join(
         [
             f"walls: {report['walls']}, {report['walls_run_as']} (this process used "
-            f"{report['bench_cpu_percent']} % of one core; {report['cores']} cores)",
+            f"{report['bench_cpu_percent']} % of one core; {report['cores']} cores, load "
+            f"average {load} at the end)",
+            *saturated,
             f"posts written: {report['posts_per_s']}/s (asked {report['rate']:g}/s, "
             f"{report['collector_writes_per_s']} writes/s) for {report['seconds']} s",
             f"post lag, insert to every wall: p50 {report['post_lag_p50_s']} s, "

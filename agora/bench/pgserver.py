@@ -99,11 +99,13 @@ class PgServer:
 
     ``durable``: keep PostgreSQL's default flushing (for measurements); otherwise ``fsync`` is
     turned off, which changes nothing across a server restart or crash (the OS keeps what was
-    written), only across a crash of the machine.
+    written), only across a crash of the machine. ``max_connections``: the server's limit (a
+    benchmark of many walls needs two a wall).
     """
 
     bindir: Path
     durable: bool = False
+    max_connections: int = 200
     port: int = 0
     root: Path = field(default_factory=Path)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
@@ -193,7 +195,7 @@ class PgServer:
         settings = [
             "listen_addresses = '127.0.0.1'",
             f"unix_socket_directories = '{self.sockets}'",
-            "max_connections = 200",
+            f"max_connections = {self.max_connections}",
             "log_min_messages = warning",
             "timezone = 'UTC'",
         ]
@@ -389,7 +391,7 @@ def missing_reason() -> str:
 
 
 @contextlib.contextmanager
-def running_server(durable: bool = False) -> Iterator[PgServer]:
+def running_server(durable: bool = False, max_connections: int = 200) -> Iterator[PgServer]:
     """A started server, stopped and removed afterwards (also when the process exits early).
     Raises :class:`ServerUnavailableError` when none can be started here."""
     why = missing_reason()
@@ -397,7 +399,7 @@ def running_server(durable: bool = False) -> Iterator[PgServer]:
     if why or bindir is None:
         raise ServerUnavailableError(why)
     remove_abandoned(bindir)
-    server = PgServer(bindir, durable=durable)
+    server = PgServer(bindir, durable=durable, max_connections=max_connections)
     atexit.register(server.remove)
     try:
         server.init()

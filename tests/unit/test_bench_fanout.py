@@ -19,7 +19,7 @@ from agora.bench import fanout
 from agora.bench.fanout import EngineWall, WatchList, post_lags, run_fanout_bench
 from agora.engine.inbox import Followed, Poke
 from agora.store.base import Decision
-from tests.pgserver import Database, PgServer, require_binaries
+from tests.pgserver import Database, PgServer, free_port, require_binaries
 
 WALLS = 3
 RATE = 20.0
@@ -155,3 +155,19 @@ def test_the_command_runs_on_a_temporary_server_and_prints_json(tmp_path: Path) 
     assert report["walls"] == 2 and report["rate"] == 10.0 and report["connections"] == 5
     assert report["posts_missing"] == 0 and report["decisions_missing"] == 0
     assert report["db_cpu_s"] > 0  # the server's own processes, read from /proc
+
+
+@pytest.mark.parametrize("where", ["no binaries", "no server at the url"])
+def test_the_command_says_in_one_line_why_it_cannot_run(tmp_path: Path, where: str) -> None:
+    env = {**os.environ, "AGORA_DB_PASSWORD": "sekrit-pass-123"}
+    argv = [sys.executable, "-m", "agora", "bench", "fanout", "--walls", "2", "--seconds", "1"]
+    if where == "no binaries":
+        env["AGORA_PG_BINDIR"] = str(tmp_path)  # no initdb there
+    else:
+        argv += ["--url", f"postgresql://agora@127.0.0.1:{free_port()}/agora"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # no traceback
+    expected = "initdb, pg_ctl" if where == "no binaries" else "cannot use postgresql://agora@"
+    assert expected in done.stderr
+    assert "sekrit-pass-123" not in done.stderr + done.stdout
