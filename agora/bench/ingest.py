@@ -82,13 +82,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def scorer_names() -> tuple[str, ...]:
-    """The scorers ``[analytics] sentiment`` accepts (``--scorer``)."""
-    from agora.core.sentiment import SCORER_NAMES
-
-    return SCORER_NAMES
-
-
 def bench_config(scorer: str | None = None) -> WallConfig:
     """The demo's config, every moderation filter on, ``scorer`` as its sentiment scorer."""
     from agora.config.loader import load_config
