@@ -23,8 +23,17 @@ _LEVELS = {
 }
 
 
+#: Warnings of a platform plugin about what it cannot do, which change nothing on the wall (the
+#: offscreen platform of ``agora snapshot`` and the tests says so at every window): kept at debug
+#: level, so an operator's terminal shows only what needs a look.
+_PLATFORM_NOTES = ("This plugin does not support",)
+
+
 def _handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
-    log.log(_LEVELS.get(kind, logging.WARNING), "%s", message)
+    level = _LEVELS.get(kind, logging.WARNING)
+    if level == logging.WARNING and message.startswith(_PLATFORM_NOTES):
+        level = logging.DEBUG
+    log.log(level, "%s", message)
 
 
 def route_qt_messages() -> None:

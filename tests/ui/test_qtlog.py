@@ -34,3 +34,30 @@ def test_a_qt_warning_is_logged_and_redacted() -> None:
     assert done.returncode == 0, done.stderr
     assert "agora.qt could not load https://cdn.example/a.png" in done.stdout
     assert "qt-secret-5e1b7a90c4d2" not in done.stdout + done.stderr
+
+
+def test_a_platform_note_is_not_a_warning() -> None:
+    """``agora snapshot`` on the offscreen platform: the plugin's notes about what it cannot do
+    (``propagateSizeHints()``) are not warnings an operator must read; real warnings still are."""
+    script = textwrap.dedent(
+        """
+        import logging, sys
+        logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(name)s %(message)s")
+        from agora.ui.qtlog import route_qt_messages
+        route_qt_messages()
+        from PySide6.QtCore import qWarning
+        qWarning("This plugin does not support propagateSizeHints()")
+        qWarning("a real warning")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agora.qt a real warning" in done.stdout
+    assert "propagateSizeHints" not in done.stdout + done.stderr
