@@ -4,22 +4,29 @@ One module serves both sides: ``tools/train_sentiment.py`` builds the training m
 :class:`~agora.core.sentiment_model.ModelScorer` scores posts with the very same code, so a
 feature means the same at training and at run time. Every feature is a row of one weight table:
 
-* **words**: the tokens of the normalised text (words, hashtags, emoticons, emoji, runs of ``!``
-  and ``?``) and pairs of neighbouring tokens, hashed with CRC-32 (stable across processes and
-  machines, unlike Python's salted ``hash()``);
-* **characters**: every 2- to 5-character slice of the normalised text, hashed by a polynomial over
-  the code points, computed with numpy over the whole batch in a few array operations;
-* **rules**: a handful of dense values: the rule scorer's polarity (VADER lexicon, emoji, negation,
-  contrast…), its positive and negative parts, and a few marks of emphasis.
+* **words**: the tokens the rule scorer reads (words, hashtags, @mentions, emoticons, emoji, runs
+  of ``!`` and ``?``; URLs are left out), in a normal form: lower case, digits folded to ``0``, a
+  character repeated more than three times cut to three, every @mention the same token. A negator
+  marks the tokens after it, up to the next punctuation, with ``~``. Pairs of neighbouring tokens
+  are features too;
+* **characters**: every 2- to 5-character slice of each token written between spaces (``" ok "``:
+  ``" o"``, ``"ok"``, ``"k "``, ``" ok"``, ``"ok "``, ``" ok "``);
+* **rules**: a handful of dense values: the rule scorer's polarity (VADER lexicon, emoji,
+  negation, contrast…), its positive and negative parts, marks of emphasis, and what says a post
+  may hold no opinion (nothing the rule scorer counts; a question word first).
 
-Both hashed families fall into ``2**bits`` rows; the dense values take the last :data:`DENSE`
-rows. The text is normalised first: escapes read, URLs and @mentions replaced by a placeholder,
-lower case, digits folded to ``0``, letters repeated more than three times cut to three.
+Both hashed families fall into ``2**bits`` rows (a polynomial hash over the code points, the same
+on every machine); each family is scaled to unit length per post; the dense values take the last
+:data:`DENSE` rows.
+
+Speed: a post's tokens come from the rule scorer's reading of it (one tokenisation for both), and
+every distinct token is worked out once (:class:`Vocabulary`): its normal form, its rows, the rows
+of its slices and, when scoring, the sum of their weights. A post then costs a dictionary lookup
+per token and its share of a few numpy operations per batch.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -43,11 +50,12 @@ DENSE_NAMES = (
     "elongation",
     "caps",
     "negation",
+    "no_evidence",
+    "asks",
 )
 #: How many dense rule features there are.
 DENSE = len(DENSE_NAMES)
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: Multiplier of the character polynomial (odd, so no information is lost in the low bits).
 _POLY = np.uint64(0x100000001B3)
 #: Fibonacci hashing: the top bits of ``h * _GOLDEN`` index the table.
@@ -72,8 +80,12 @@ class FeatureSettings:
     """Pairs of neighbouring tokens as well as single tokens."""
     negation_marks: bool = True
     """Tokens after a negator (up to the next punctuation) are marked as negated."""
-    version: int = 1
-    """Bumped whenever the feature code changes what a setting means."""
+    pair_weight: float = 0.5
+    """The value of a pair of tokens beside a single token's (pairs are many and most are rare:
+    at full weight they outvote the words in short posts)."""
+    version: int = 2
+    """Bumped whenever the feature code changes what a setting means (2: the rule scorer's tokens,
+    slices of each token, weighted pairs, two more dense features)."""
 
     @property
     def rows(self) -> int:
@@ -91,92 +103,69 @@ class FeatureSettings:
 
 
 # ------------------------------------------------------------------------------------------------
-# normalisation and tokens
+# tokens in their normal form
 
-_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
-#: Applied after lower-casing (a case-sensitive pattern is several times faster).
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+")
-_MENTION_RE = re.compile(r"@\w+")
-#: A character repeated four times or more (not across lines: ``.`` stops at a newline).
+#: A character repeated four times or more.
 _REPEAT_RE = re.compile(r"(.)\1\1\1+")
 _DIGITS = str.maketrans("123456789", "000000000")
 _ELONGATED_RE = re.compile(r"([^\W\d_])\1\1")
 _CAPS_WORD_RE = re.compile(r"\b[A-Z]{3,}\b")
+#: Punctuation the rule scorer's tokens are made of: a run of it ends a clause.
+_CLAUSE_END = "!?.,;:"
+#: The normal form of every @mention.
+MENTION = "@user"
 
-_EMOJI_CLASS = (
-    "\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff\U0001f900-\U0001f9ff"
-    "\U0001fa70-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2190-\u21ff\u2300-\u23ff\u2764"
-)
-#: One token: a word (with inner apostrophes), a hashtag or the mention placeholder, an emoticon,
-#: a run of ``!``/``?``, or one emoji. Words come first (most tokens are words); no emoticon
-#: starts with a word character (digits are all ``0`` by then), so the order changes nothing else.
-_TOKEN_RE = re.compile(
-    r"[#@]?\w+(?:'\w+)*"
-    r"|(?:[:;=8][-'^o]?[()\[\]dpo/\\|*3$@]+|[()\[\]][-'^o]?[:;=]|</?3+|\^_?\^|-_-|>_<)"
-    r"|[!?]+|[" + _EMOJI_CLASS + "]"
-)
-#: The tokens and each mark of punctuation between clauses (tried after every other alternative,
-#: one character at a time, so the tokens found are the same).
-_CLAUSE_RE = re.compile(_TOKEN_RE.pattern + r"|[.,;:]")
+
+def _words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` (keeps the word lists below readable)."""
+    return frozenset(text.split())
+
+
 #: Words that negate what follows them, up to the next punctuation.
-NEGATORS = frozenset(
-    ["not", "no", "never", "nor", "neither", "nobody", "nothing", "nowhere", "none", "without", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "wouldnt", "shouldnt", "couldnt", "hasnt", "havent", "hadnt", "aint", "n't", "don't", "can't", "won't", "isn't", "aren't", "wasn't", "weren't", "doesn't", "didn't", "couldn't", "wouldn't", "shouldn't", "hasn't", "haven't", "hadn't", "ain't"]
-)
-_CLAUSE_END = ".,;:!?"
+NEGATORS = _words("""
+    not no never nor neither nobody nothing nowhere none without cannot cant dont doesnt didnt
+    isnt arent wasnt werent wont wouldnt shouldnt couldnt hasnt havent hadnt aint n't don't can't
+    won't isn't aren't wasn't weren't doesn't didn't couldn't wouldn't shouldn't hasn't haven't
+    hadn't ain't
+""")
+#: First words of a post that asks something ("How do I…", "Is there…").
+QUESTION_WORDS = _words("""
+    how what when where why who whom whose which can could does do did is are was were will would
+    should shall may has have any anyone anybody
+""")
+
+#: Kinds of token (:attr:`Vocabulary.kinds`).
+WORD = 0
+"""A word, hashtag, @mention, emoticon or emoji: marked after a negator."""
+NEGATOR = 1
+"""A negator: marks what follows it."""
+END = 2
+"""A run of punctuation (``!!``, ``...``, ``?!``): ends a clause."""
 
 
-def _unescape(match: re.Match[str]) -> str:
-    char = chr(int(match.group(1), 16))
-    return char if char.isprintable() else " "
+def normal_form(token: str) -> tuple[str, int]:
+    """The normal form of one of the rule scorer's tokens, and its kind."""
+    low = token.lower()
+    if low[0] == "@":
+        return MENTION, WORD
+    form = _REPEAT_RE.sub(r"\1\1\1", low.translate(_DIGITS))
+    if not low.strip(_CLAUSE_END):
+        return form, END
+    return form, NEGATOR if form in NEGATORS else WORD
 
 
-def _prepare(text: str) -> str:
-    """One post's text on one line: escapes read, line breaks and NULs made spaces."""
-    if "\\u" in text:
-        text = _ESCAPE_RE.sub(_unescape, text)
-    if "&" in text and ";" in text:
-        text = html.unescape(text)
-    return text.replace("\n", " ").replace("\r", " ").replace("\x00", " ")
-
-
-def normalise_many(texts: Sequence[str]) -> list[str]:
-    """:func:`normalise` of each text, with one pass of each step over the whole batch."""
-    joined = "\n".join(map(_prepare, texts))
-    text = joined.replace("’", "'").replace("‘", "'").lower()
-    if "://" in text or "www." in text:
-        text = _URL_RE.sub(" httpurl ", text)
-    if "@" in text:
-        text = _MENTION_RE.sub(" @user ", text)
-    text = _REPEAT_RE.sub(r"\1\1\1", text).translate(_DIGITS)
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    if len(lines) != len(texts):  # pragma: no cover - every line break was removed first
-        raise ValueError("a post's text changed the number of lines")
-    return lines
-
-
-def normalise(text: str) -> str:
-    """The text the hashed features are read from (see the module docstring)."""
-    return normalise_many([text])[0]
-
-
-def tokens(normalised: str, negation_marks: bool = True) -> list[str]:
-    """The tokens of a normalised text; after a negator, tokens get a ``~`` until punctuation."""
-    toks: list[str] = _TOKEN_RE.findall(normalised)
-    if not negation_marks or NEGATORS.isdisjoint(toks):
-        return toks
-    # read again with the punctuation that ends a clause, which is not a token itself
+def tokens(text: str, rules: RuleScorer, negation_marks: bool = True) -> list[str]:
+    """The word features of ``text`` in their normal form, ``~`` marking negated ones (for tests
+    and for reading; the scorer works on ids, see :meth:`Featuriser.__call__`)."""
     marked: list[str] = []
     negated = False
-    for tok in _CLAUSE_RE.findall(normalised):
-        if tok in NEGATORS:
-            negated = True
-            marked.append(tok)
-        elif not tok.strip(_CLAUSE_END):  # punctuation, not an emoticon such as ":)"
+    for tok in rules.read(text)[3]:
+        form, kind = normal_form(tok)
+        if kind == NEGATOR:
+            negated = negation_marks
+        elif kind == END:
             negated = False
-            if tok[0] in "!?":
-                marked.append(tok)
-        else:
-            marked.append("~" + tok if negated else tok)
+        marked.append("~" + form if negated and kind == WORD else form)
     return marked
 
 
@@ -190,6 +179,12 @@ def _rows(salted: npt.NDArray[np.uint64], bits: int) -> npt.NDArray[np.int64]:
     mixed ^= mixed >> np.uint64(29)
     mixed *= _GOLDEN
     return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def _codes(texts: Sequence[str], separator: str = "") -> npt.NDArray[np.uint32]:
+    """The code points of ``texts`` joined by ``separator``."""
+    joined = separator.join(texts)
+    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 _INVERSE = np.uint64(pow(int(_POLY), -1, 1 << 64))
@@ -207,18 +202,17 @@ def _power_tables(size: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uin
     return _powers[0], _powers[1]
 
 
-def word_hashes(toks: Sequence[str]) -> npt.NDArray[np.uint64]:
-    """A polynomial hash of each token's code points (the same arithmetic as
-    :func:`char_hashes`), for all tokens of a batch in a few array operations.
+def word_hashes(words: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """A polynomial hash of each word's code points (the same arithmetic as
+    :func:`char_hashes`), for many words in a few array operations.
 
     With ``G[i]`` the sum of ``code[k] * _INVERSE**k`` for ``k < i``, the hash of the codes from
     ``s`` to ``e`` is ``(G[e] - G[s]) * _POLY**(e - 1)``, all modulo 2**64.
     """
-    if not toks:
+    if not words:
         return np.zeros(0, dtype=np.uint64)
-    joined = "".join(toks)
-    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+    codes = _codes(words)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     ends = np.cumsum(lengths)
     powers, inverses = _power_tables(len(codes) + 1)
     prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
@@ -232,10 +226,10 @@ def char_hashes(
     """Polynomial hashes of the slices of ``smallest`` to ``largest`` characters of ``codes``,
     position after position (and at each position, shortest first).
 
-    ``left[i]`` is how many characters of its post start at ``i`` (0 on the separators between
-    posts): a slice of ``n`` characters is taken where ``left >= n``, so none crosses into the next
-    post. Each length is built from the one before (``h(n) = h(n-1) * _POLY + code``); unsigned
-    64-bit arithmetic wraps, which is the modulus of the polynomial.
+    ``left[i]`` is how many characters of its token start at ``i``: a slice of ``n`` characters is
+    taken where ``left >= n``, so none crosses into the next token. Each length is built from the
+    one before (``h(n) = h(n-1) * _POLY + code``); unsigned 64-bit arithmetic wraps, which is the
+    modulus of the polynomial.
     """
     table = np.zeros((len(codes), largest - smallest + 1), dtype=np.uint64)
     h = codes
@@ -248,6 +242,146 @@ def char_hashes(
 
 
 # ------------------------------------------------------------------------------------------------
+# every distinct token, worked out once
+
+
+class Vocabulary:
+    """The tokens seen so far and what the features need of each, worked out once per token.
+
+    A token (as the rule scorer reads it) maps to the key of its normal form: form ``i`` has key
+    ``2 * i``, and ``2 * i + 1`` is the same form marked as negated. The arrays are indexed by key.
+    With ``weights`` (scoring: ``(rows, 2)``, a row's weights for the two classes), :attr:`sums`
+    holds what the scorer adds up for a token; without (training), :attr:`slices` keeps the rows of
+    each form's slices.
+
+    It forgets everything once it holds ``limit`` tokens (a post's features do not depend on what
+    was seen before it, so nothing changes but the time): about 20 MB at most.
+    """
+
+    def __init__(
+        self,
+        settings: FeatureSettings,
+        weights: npt.NDArray[np.float64] | None = None,
+        limit: int = 100_000,
+    ) -> None:
+        self.settings = settings
+        self.weights = weights
+        self.limit = limit
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every token."""
+        self.index: dict[str, int] = {}
+        """A token → the key of its form."""
+        self.forms: dict[str, int] = {}
+        """A normal form → its key."""
+        self.kinds: list[int] = []
+        """By key: the kind of the form (:data:`WORD`, :data:`NEGATOR`, :data:`END`)."""
+        self.negators: set[int] = set()
+        """Keys of the negators."""
+        self.shouting: set[str] = set()
+        """Tokens written in capitals (three or more: ``"NEVER"``, not ``"TV"``)."""
+        self.elongated: set[str] = set()
+        """Tokens with a letter written three times in a row (``"sooo"``)."""
+        self.pending: list[str] = []
+        """Forms added since the last :meth:`commit` (their arrays are not filled in yet)."""
+        self.size = 0
+        """Keys whose arrays are filled in."""
+        self.hashes = np.zeros(0, dtype=np.uint64)
+        """By key: the polynomial hash of the (marked) form, for pairs."""
+        self.rows = np.zeros(0, dtype=np.int64)
+        """By key: the row of the (marked) form's word feature."""
+        self.slice_counts = np.zeros(0, dtype=np.int64)
+        """By key: how many character slices the form has."""
+        self.slices: list[npt.NDArray[np.int64]] = []
+        """By form (key // 2), when training: the rows of the form's slices."""
+        self.sums = np.zeros((0, 5), dtype=np.float64)
+        """By key, when scoring: the word feature's two weights, the sums of the slices' two
+        weights, and how many slices there are."""
+
+    @property
+    def full(self) -> bool:
+        """Whether it holds its limit of tokens."""
+        return len(self.index) >= self.limit
+
+    def keys(self, toks: Sequence[str]) -> list[int]:
+        """The key of each token's form (new forms wait for :meth:`commit`)."""
+        keys = list(map(self.index.get, toks))
+        if None in keys:
+            for i, tok in enumerate(toks):
+                if keys[i] is None:
+                    keys[i] = self._add(tok)
+        return keys  # type: ignore[return-value]
+
+    def _add(self, tok: str) -> int:
+        # three capitals in a row need two after the first character: most words have none
+        if not tok[1:].islower() and _CAPS_WORD_RE.search(tok) is not None:
+            self.shouting.add(tok)
+        if _ELONGATED_RE.search(tok) is not None:
+            self.elongated.add(tok)
+        form, kind = normal_form(tok)
+        found = self.forms.get(form)
+        if found is None:
+            found = self.forms[form] = len(self.kinds)
+            self.kinds += (kind, kind)
+            self.pending.append(form)
+            if kind == NEGATOR:
+                self.negators.add(found)
+        self.index[tok] = found
+        return found
+
+    def commit(self) -> None:
+        """Work out the arrays of the forms added since the last call, in one numpy pass."""
+        forms = self.pending
+        new = len(forms)
+        if not new:
+            return
+        s = self.settings
+        hashes = np.empty(2 * new, dtype=np.uint64)
+        hashes[0::2] = word_hashes(forms)
+        hashes[1::2] = word_hashes(["~" + f for f in forms])
+        rows = _rows(hashes ^ _SALT_WORD, s.bits)
+        # the slices of " form " of each form, over the forms joined by a separator
+        padded = [f" {f} " for f in forms]
+        lengths = np.fromiter(map(len, padded), dtype=np.int64, count=new)
+        codes = _codes(padded, "\x00").astype(np.uint64) + np.uint64(1)
+        ends = np.cumsum(lengths + 1) - 1
+        left = np.repeat(ends, lengths + 1)[: len(codes)] - np.arange(len(codes))
+        char_rows = _rows(char_hashes(codes, left, s.char_min, s.char_max) ^ _SALT_CHAR, s.bits)
+        sizes = np.arange(s.char_min, s.char_max + 1)
+        counts = np.maximum(lengths[:, None] - sizes[None, :] + 1, 0).sum(axis=1)
+        self.hashes = _extend(self.hashes, hashes, self.size)
+        self.rows = _extend(self.rows, rows, self.size)
+        self.slice_counts = _extend(self.slice_counts, np.repeat(counts, 2), self.size)
+        if self.weights is None:
+            self.slices.extend(np.split(char_rows, np.cumsum(counts)[:-1]))
+        else:
+            w = self.weights
+            sums = np.empty((2 * new, 5), dtype=np.float64)
+            sums[:, :2] = w[rows]
+            starts = np.cumsum(counts) - counts  # every form has slices: " x " has three
+            slice_sums = np.add.reduceat(w[char_rows], starts, axis=0)
+            sums[0::2, 2:4] = slice_sums
+            sums[1::2, 2:4] = slice_sums
+            sums[:, 4] = np.repeat(counts, 2)
+            self.sums = _extend(self.sums, sums, self.size)
+        self.size += 2 * new
+        self.pending = []
+
+
+def _extend(array: npt.NDArray[Any], more: npt.NDArray[Any], used: int) -> npt.NDArray[Any]:
+    """``array[:used]`` followed by ``more``, in place when there is room (room doubles as it
+    grows, so filling in a token costs the same however many are known)."""
+    size = used + len(more)
+    if size > len(array):
+        grown = np.zeros((max(size, 2 * len(array), 1024), *array.shape[1:]), dtype=array.dtype)
+        grown[:used] = array[:used]
+        array = grown
+    array[used:size] = more
+    return array
+
+
+# ------------------------------------------------------------------------------------------------
 # the batch
 
 #: The two hashed families: each is scaled to unit length per post.
@@ -256,110 +390,162 @@ CHARS = 1
 
 
 @dataclass(slots=True)
-class Group:
-    """Hashed features of one kind (words, pairs of words, slices of one length) for a batch."""
-
-    family: int
-    """:data:`WORDS` or :data:`CHARS`."""
-    rows: npt.NDArray[np.int64]
-    """Rows of the weight table, post after post."""
-    counts: npt.NDArray[np.int64]
-    """How many of ``rows`` belong to each post."""
-
-
-@dataclass(slots=True)
 class Batch:
     """The features of a batch of ``n`` posts."""
 
-    groups: list[Group]
-    scale: npt.NDArray[np.float64]
-    """``(2, n)``: the value of every feature of a family in a post: ``1/sqrt(count)``, as if its
-    counts were scaled to unit length."""
+    vocabulary: Vocabulary
+    keys: npt.NDArray[np.int64]
+    """The vocabulary key of every token (plus 1 when negated), post after post."""
+    counts: npt.NDArray[np.int64]
+    """``(n,)``: how many of ``keys`` belong to each post."""
+    pair_rows: npt.NDArray[np.int64]
+    """The rows of the pairs of neighbouring tokens, post after post."""
+    pair_counts: npt.NDArray[np.int64]
+    """``(n,)``: how many of ``pair_rows`` belong to each post."""
     dense: npt.NDArray[np.float64]
     """``(n, DENSE)``: the rule features of each post."""
-    empty: npt.NDArray[np.bool_]
-    """Posts without a single token (nothing to score)."""
+
+    @property
+    def empty(self) -> npt.NDArray[np.bool_]:
+        """Posts without a single token (nothing to score)."""
+        return self.counts == 0  # type: ignore[no-any-return]
+
+    def scale(self) -> npt.NDArray[np.float64]:
+        """``(2, n)``: the value of every feature of a family (:data:`WORDS`, :data:`CHARS`) in a
+        post: ``1/sqrt(count)``, as if its counts were scaled to unit length."""
+        counts = self.counts
+        present = counts > 0
+        chars = np.zeros(len(counts), dtype=np.int64)
+        if len(self.keys):
+            starts = (np.cumsum(counts) - counts)[present]
+            chars[present] = np.add.reduceat(self.vocabulary.slice_counts[self.keys], starts)
+        scale = np.zeros((2, len(counts)), dtype=np.float64)
+        scale[WORDS, present] = 1.0 / np.sqrt((counts + self.pair_counts)[present])
+        scale[CHARS, present] = 1.0 / np.sqrt(chars[present])
+        return scale
 
     def triples(
         self,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """(post, row, value) of every hashed feature: the training matrix is built from these."""
-        n = len(self.empty)
-        posts = [np.repeat(np.arange(n), g.counts) for g in self.groups]
-        values = [self.scale[g.family][p] for g, p in zip(self.groups, posts, strict=True)]
-        return (
-            np.concatenate(posts),
-            np.concatenate([g.rows for g in self.groups]),
-            np.concatenate(values),
-        )
+        """(post, row, value) of every hashed feature: the training matrix is built from these
+        (needs a vocabulary without weights, which keeps the slices)."""
+        vocabulary = self.vocabulary
+        post = np.arange(len(self.counts))
+        of_token = np.repeat(post, self.counts)
+        posts = [
+            of_token,
+            np.repeat(post, self.pair_counts),
+            np.repeat(of_token, vocabulary.slice_counts[self.keys]),
+        ]
+        slices = [vocabulary.slices[k] for k in (self.keys >> 1).tolist()]
+        rows = [
+            vocabulary.rows[self.keys],
+            self.pair_rows,
+            np.concatenate(slices) if slices else np.zeros(0, dtype=np.int64),
+        ]
+        scale = self.scale()
+        values = [
+            scale[WORDS][posts[0]],
+            scale[WORDS][posts[1]] * self.vocabulary.settings.pair_weight,
+            scale[CHARS][posts[2]],
+        ]
+        return np.concatenate(posts), np.concatenate(rows), np.concatenate(values)
+
+
+#: What :class:`Featuriser` finds reading a post: the rule scorer's
+#: :meth:`~agora.core.sentiment_social.RuleScorer.parts`, whether it starts with a question word,
+#: has a word in capitals, an elongated word.
+Facts = tuple[float, float, float, int, bool, bool, bool]
 
 
 class Featuriser:
-    """Turns a batch of texts into :class:`Batch` features (see the module docstring)."""
+    """Turns a batch of texts into :class:`Batch` features (see the module docstring).
 
-    def __init__(self, settings: FeatureSettings, rules: RuleScorer) -> None:
+    ``weights`` (the model's, ``(rows, 2)``, when scoring) lets the vocabulary keep the sums of
+    each token's weights instead of the rows of its slices.
+    """
+
+    def __init__(
+        self,
+        settings: FeatureSettings,
+        rules: RuleScorer,
+        weights: npt.NDArray[np.float64] | None = None,
+    ) -> None:
         self.settings = settings
         self.rules = rules
+        self.vocabulary = Vocabulary(settings, weights)
 
     def __call__(self, texts: Sequence[str]) -> Batch:
         """The features of ``texts``."""
         s = self.settings
-        n = len(texts)
-        normalised = normalise_many(texts)
-        # words and pairs of neighbouring words
-        all_toks: list[str] = []
-        word_counts = np.zeros(n, dtype=np.int64)
-        for i, norm in enumerate(normalised):
-            toks = tokens(norm, s.negation_marks)
-            word_counts[i] = len(toks)
-            all_toks.extend(toks)
-        empty = word_counts == 0
-        words = word_hashes(all_toks)
-        salted = [words ^ _SALT_WORD]
-        counts = [word_counts]
-        if s.word_pairs:
-            # every token but the last of its post starts a pair
-            last = np.cumsum(word_counts)[~empty] - 1
-            starts_pair = np.ones(len(all_toks), dtype=np.bool_)
-            starts_pair[last] = False
-            first = np.flatnonzero(starts_pair)
-            salted.append((words[first] * _POLY + words[first + 1]) ^ _SALT_PAIR)
-            counts.append(np.maximum(word_counts - 1, 0))
-        # slices of " text " of each post, over the batch joined by a separator
-        padded = "\x00".join(f" {norm} " for norm in normalised)
-        codes = np.frombuffer(padded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        lengths = np.array([len(norm) + 2 for norm in normalised], dtype=np.int64)
-        # characters left in the post from each position (0 on the separator after a post)
-        ends = np.cumsum(lengths + 1) - 1
-        left = np.repeat(ends, lengths + 1)[: len(codes)] - np.arange(len(codes))
-        codes64 = codes.astype(np.uint64) + np.uint64(1)
-        salted.append(char_hashes(codes64, left, s.char_min, s.char_max) ^ _SALT_CHAR)
-        sizes = np.arange(s.char_min, s.char_max + 1)
-        counts.append(np.maximum(lengths[:, None] - sizes[None, :] + 1, 0).sum(axis=1))
-        # one pass of the mixing for every feature of the batch, then cut back into groups
-        rows = _rows(np.concatenate(salted), s.bits)
-        cuts = np.cumsum([len(part) for part in salted])[:-1]
-        families = (WORDS, WORDS, CHARS) if s.word_pairs else (WORDS, CHARS)
-        groups = [
-            Group(family, part, count)
-            for family, part, count in zip(families, np.split(rows, cuts), counts, strict=True)
-        ]
-        scale = np.zeros((2, n), dtype=np.float64)
-        for family in (WORDS, CHARS):
-            total = sum(g.counts for g in groups if g.family == family)
-            assert isinstance(total, np.ndarray)
-            nonzero = total > 0
-            scale[family, nonzero] = 1.0 / np.sqrt(total[nonzero])
-        return Batch(groups=groups, scale=scale, dense=self.dense(texts), empty=empty)
+        rules = self.rules
+        vocabulary = self.vocabulary
+        if vocabulary.full:
+            vocabulary.clear()
+        all_keys: list[int] = []
+        marked: list[int] = []  # positions in all_keys of negated tokens
+        lasts: list[int] = []  # positions in all_keys of the last token of each post
+        counts: list[int] = []
+        facts: list[Facts] = []
+        negators = vocabulary.negators
+        shouting = vocabulary.shouting
+        elongated = vocabulary.elongated
+        kinds = vocabulary.kinds
+        for text in texts:
+            reading = rules.read(text)
+            raw = reading[3]
+            keys = vocabulary.keys(raw)
+            facts.append(
+                (
+                    *rules.weigh(text, reading),
+                    bool(raw) and raw[0].lower() in QUESTION_WORDS,
+                    not shouting.isdisjoint(raw),
+                    not elongated.isdisjoint(raw),
+                )
+            )
+            at = len(all_keys)
+            if s.negation_marks and not negators.isdisjoint(keys):
+                negated = False
+                for j, key in enumerate(keys):
+                    kind = kinds[key]
+                    if kind == NEGATOR:
+                        negated = True
+                    elif kind == END:
+                        negated = False
+                    elif negated:
+                        marked.append(at + j)
+            counts.append(len(keys))
+            all_keys += keys
+            if keys:
+                lasts.append(len(all_keys) - 1)
+        vocabulary.commit()
+        keys_array = np.array(all_keys, dtype=np.int64)
+        if marked:
+            keys_array[marked] += 1
+        count_array = np.array(counts, dtype=np.int64)
+        if s.word_pairs and len(keys_array) > 1:
+            # pairs of neighbours over the whole batch, less those that span two posts
+            hashes = vocabulary.hashes[keys_array]
+            within = np.ones(len(keys_array) - 1, dtype=np.bool_)
+            within[lasts[:-1]] = False
+            paired = (hashes[:-1] * _POLY + hashes[1:])[within]
+            pair_rows = _rows(paired ^ _SALT_PAIR, s.bits)
+            pair_counts = np.maximum(count_array - 1, 0)
+        else:
+            pair_rows = np.zeros(0, dtype=np.int64)
+            pair_counts = np.zeros(len(texts), dtype=np.int64)
+        dense = self.dense(texts, facts)
+        return Batch(vocabulary, keys_array, count_array, pair_rows, pair_counts, dense)
 
-    def dense(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """The rule features of each text (:data:`DENSE_NAMES`)."""
+    def dense(self, texts: Sequence[str], facts: Sequence[Facts]) -> npt.NDArray[np.float64]:
+        """The rule features of each text (:data:`DENSE_NAMES`) from the :data:`Facts` found
+        reading it."""
         n = len(texts)
         out = np.zeros((n, DENSE), dtype=np.float64)
         if not n:
             return out
-        parts = np.array(list(map(self.rules.parts, texts)), dtype=np.float64).reshape(n, 4)
-        total, positive, negative, negated = parts.T
+        found = np.array(facts, dtype=np.float64).reshape(n, 7)
+        total, positive, negative, negated, asks, shouting, elongated = found.T
         score = total / np.sqrt(total * total + self.rules.params.alpha)
         out[:, 0] = score
         out[:, 1] = np.maximum(score, 0.0)
@@ -368,18 +554,11 @@ class Featuriser:
         out[:, 4] = negative / (negative + 4.0)
         out[:, 5] = ["!" in t for t in texts]
         out[:, 6] = ["?" in t for t in texts]
-        # the two patterns are slow over whole texts: numpy finds the few posts with three equal
-        # characters, or three capitals, in a row, and the patterns check only those
-        joined = "\x00".join(texts)
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        ends = np.cumsum([len(t) + 1 for t in texts])
-        same = (codes[:-2] == codes[1:-1]) & (codes[1:-1] == codes[2:])
-        capital = (codes >= 65) & (codes <= 90)
-        caps = capital[:-2] & capital[1:-1] & capital[2:]
-        for column, pattern, hits in ((7, _ELONGATED_RE, same), (8, _CAPS_WORD_RE, caps)):
-            where = np.flatnonzero(hits)
-            if len(where):
-                for i in set(np.searchsorted(ends, where, side="right").tolist()):
-                    out[i, column] = pattern.search(texts[i]) is not None
+        out[:, 7] = elongated
+        out[:, 8] = shouting
         out[:, 9] = negated > 0
+        # no opinion to go on: no sentiment word, emoji or emoticon, no "!" alone (the rule scorer
+        # counts those), no negator flipping anything
+        out[:, 10] = (total == 0.0) & (positive == 0.0) & (negative == 0.0)
+        out[:, 11] = asks
         return out

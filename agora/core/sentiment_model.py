@@ -4,9 +4,11 @@
 ``agora/assets/sentiment-model.npz`` (learnt by ``tools/train_sentiment.py``; the data, the
 protocol and the held-out figures are in ``docs/SENTIMENT.md`` and in
 ``sentiment-model.json`` beside the weights). A batch of posts is scored at once: the features of
-:mod:`agora.core.sentiment_features` are rows of one weight table, summed per post and class with
-``numpy.bincount``; the class offsets tuned on development tweets are added; the label is the class
-with the highest value and the score is P(positive) − P(negative), in [-1, 1].
+:mod:`agora.core.sentiment_features` are rows of one weight table, whose weights each token's
+vocabulary entry holds already summed, so a post costs one lookup per token and its share of a few
+numpy operations per batch; the class offsets chosen by macro-F1 (on development tweets and on the
+training tweets cross-validated) are added; the label is the class with the highest value and the
+score is P(positive) − P(negative), in [-1, 1].
 
 A brand's lexicon (``[analytics] lexicon``) works on top of the model: the rule scorer's features
 are computed with the brand's words, and a post where those words change the rule scorer's sum of
@@ -60,10 +62,13 @@ class Model:
     weights: npt.NDArray[np.float32]
     """``(2, settings.rows)``: one column per hashed feature, then one per dense feature."""
     bias: npt.NDArray[np.float64]
-    """``(2,)``: the intercepts plus the class offsets tuned on development data."""
+    """``(2,)``: the intercepts plus the class offsets (see ``tools/train_sentiment.py``)."""
     settings: FeatureSettings
     meta: dict[str, Any]
     """What ``sentiment-model.json`` says (data, seed, protocol, figures)."""
+    table: npt.NDArray[np.float64] = field(init=False, repr=False)
+    """``(settings.rows - DENSE, 2)``: the weights of the hashed rows, a row's two side by side
+    (what the vocabulary of :class:`~agora.core.sentiment_features.Featuriser` sums)."""
     dense_weights: npt.NDArray[np.float64] = field(init=False, repr=False)
     """``(DENSE, 2)``: the weights of the dense rule features, as float64."""
 
@@ -73,6 +78,8 @@ class Model:
                 f"weights of shape {self.weights.shape} do not fit the features "
                 f"(2 × {self.settings.rows})"
             )
+        table = np.ascontiguousarray(self.weights[:, :-DENSE].T, dtype=np.float64)
+        object.__setattr__(self, "table", table)
         dense = np.ascontiguousarray(self.weights[:, -DENSE:].T, dtype=np.float64)
         object.__setattr__(self, "dense_weights", dense)
 
@@ -98,27 +105,37 @@ class Model:
         weights = np.ascontiguousarray(quantised.astype(np.float32) * scale[:, None])
         return cls(weights, bias, settings, info)
 
+    def featuriser(self, rules: RuleScorer) -> Featuriser:
+        """A featuriser whose vocabulary keeps each token's sums of these weights."""
+        return Featuriser(self.settings, rules, self.table)
+
     def logits(self, batch: Batch) -> npt.NDArray[np.float64]:
-        """``(n, 2)``: negative − neutral and positive − neutral for each post of ``batch``."""
-        n = len(batch.empty)
-        out = np.zeros((n, 2), dtype=np.float64)
-        sums = np.zeros((2, 2, n), dtype=np.float64)  # family, class, post
-        weights = self.weights
-        for group in batch.groups:
-            if not len(group.rows):
-                continue
-            # the rows of a group come post after post: reduceat sums each post's on its own, so
-            # a post scores the same whatever else is in its batch
-            counts = group.counts
-            gathered = np.take(weights, group.rows, axis=1)
-            starts = np.cumsum(counts) - counts
-            if counts.all():
-                sums[group.family] += np.add.reduceat(gathered, starts, axis=1)
-            else:  # reduceat reads an empty post as the row at its start: such posts are skipped
-                present = counts > 0
-                sums[group.family][:, present] += np.add.reduceat(gathered, starts[present], axis=1)
-        for family in range(2):
-            out += (sums[family] * batch.scale[family]).T
+        """``(n, 2)``: negative − neutral and positive − neutral for each post of ``batch`` (made by
+        :meth:`featuriser`).
+
+        The vocabulary holds each token's weights already summed (its word and its slices): a
+        post's are added up with one ``reduceat`` for its tokens and one for its pairs, each post
+        on its own, so a post scores the same whatever else is in its batch.
+        """
+        vocabulary = batch.vocabulary
+        if vocabulary.weights is not self.table:
+            raise ModelError("the batch was not made by this model's featuriser")
+        counts = batch.counts
+        out = np.zeros((len(counts), 2), dtype=np.float64)
+        present = counts > 0
+        if len(batch.keys):
+            # reduceat reads an empty segment as the row at its start: empty posts are left out
+            starts = (np.cumsum(counts) - counts)[present]
+            sums = np.add.reduceat(vocabulary.sums[batch.keys], starts, axis=0)
+            words = sums[:, :2]
+            pairs = batch.pair_counts[present]
+            if len(batch.pair_rows):
+                paired = pairs > 0
+                at = (np.cumsum(pairs) - pairs)[paired]
+                pair_sums = np.add.reduceat(self.table[batch.pair_rows], at, axis=0)
+                words[paired] += pair_sums * self.settings.pair_weight
+            word_scale = 1.0 / np.sqrt(counts[present] + pairs)
+            out[present] = words * word_scale[:, None] + sums[:, 2:4] / np.sqrt(sums[:, 4:5])
         # products summed along each row: the same sums whatever the batch size (a matrix
         # product may round differently for different shapes)
         out += (batch.dense[:, :, None] * self.dense_weights[None, :, :]).sum(axis=1)
@@ -157,7 +174,7 @@ class ModelScorer:
         self.lexicon = dict(lexicon or {})
         self.neutral_band = neutral_band
         self.rules = RuleScorer(TUNED, self.lexicon)
-        self.featurise = Featuriser(self.model.settings, self.rules)
+        self.featurise = self.model.featuriser(self.rules)
         self._plain_rules = RuleScorer(TUNED) if self.lexicon else None
         self._lexicon_heads = frozenset(
             words[0] for words in (phrase_words(k) for k in self.lexicon) if words

@@ -62,6 +62,9 @@ in :attr:`Tables.heads`."""
 #: An entry of the lookup table: (kind, value, second value: a booster's, for :data:`DUAL`).
 Entry = tuple[int, float, float]
 
+#: A post read by :meth:`RuleScorer.read`: its tokens, their lower-case forms, their entries, and
+#: its tokens before hashtags are split into words.
+Reading = tuple[list[str], list[str], list[Entry | None], list[str]]
 #: Largest magnitude of a valence, in the VADER lexicon's scale.
 MAX_VALENCE = 4.0
 
@@ -489,6 +492,9 @@ class Tables:
     """First word → (rest of the phrase, entry), longest first."""
     heads: dict[str, Entry | None]
     """First word of a phrase → its own entry when it is not followed by the rest of one."""
+    seconds: dict[str, frozenset[str]]
+    """First word of a phrase → the words that may follow it in one (most tokens that start a
+    phrase, "the" or "a", start none: this set says so without slicing the post)."""
     vocabulary: frozenset[str]
     """Words a hashtag may be split into."""
 
@@ -550,9 +556,12 @@ def build_tables(overrides: Mapping[str, float] | None = None) -> Tables:
         if w.isalpha() and w.isascii() and (len(w) > 1 or w in ("a", "i"))
     )
     heads = {first: entries.get(first) for first in grouped}
+    seconds = {first: frozenset(tail[0] for tail, _ in tails) for first, tails in grouped.items()}
     for first in grouped:
         entries[first] = (PHRASE, 0.0, 0.0)
-    return Tables(entries=entries, phrases=grouped, vocabulary=vocabulary, heads=heads)
+    return Tables(
+        entries=entries, phrases=grouped, vocabulary=vocabulary, heads=heads, seconds=seconds
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -646,6 +655,13 @@ class RuleScorer(OneByOne):
         Escapes left over from another format are read as what they stand for: ``\\u2019``
         written out in JSON that was escaped twice, ``&amp;`` in HTML.
         """
+        return self.read(text)[0]
+
+    def read(self, text: str) -> Reading:
+        """The tokens of ``text`` (as :meth:`tokens`), their lower-case forms, their entries in the
+        tables, and the tokens before hashtags are split (the sentiment model's words, so that a
+        post is tokenised once for both).
+        """
         if "\\u" in text:
             text = _ESCAPE_RE.sub(_unescape, text)
         if "&" in text and ";" in text:
@@ -654,17 +670,18 @@ class RuleScorer(OneByOne):
             text = _URL_RE.sub(" ", text)
         if "’" in text:
             text = text.replace("’", "'")
-        toks: list[str] = _TOKEN_RE.findall(text)
+        raw: list[str] = _TOKEN_RE.findall(text)
+        toks = raw
         if "#" in text:
             entries = self.tables.entries
-            expanded: list[str] = []
-            for tok in toks:
+            toks = []
+            for tok in raw:
                 if tok[0] == "#" and tok.lower() not in entries:
-                    expanded.extend(self._hashtag(tok))
+                    toks.extend(self._hashtag(tok))
                 else:
-                    expanded.append(tok)
-            toks = expanded
-        return toks
+                    toks.append(tok)
+        lows = list(map(str.lower, toks))
+        return toks, lows, list(map(self.tables.entries.get, lows)), raw
 
     def _hashtag(self, tag: str) -> tuple[str, ...]:
         words = self._hashtags.get(tag)
@@ -690,17 +707,18 @@ class RuleScorer(OneByOne):
         before emphasis by ``!`` and damping of questions), and how many sentiment words a
         negator flipped. The sentiment model reads all four as features.
 
-        Every token is lower-cased and looked up in one C-level ``map`` each; the Python loop then
-        visits only the tokens the tables know (a fifth of them in typical posts).
+        Every token is read with its lower-case form and its entry (see :meth:`read`); the Python
+        loop then visits only the tokens the tables know (a fifth of them in typical posts).
         """
+        return self.weigh(text, self.read(text))
+
+    def weigh(self, text: str, reading: Reading) -> tuple[float, float, float, int]:
+        """:meth:`parts` of ``text`` from its :meth:`read` (which it may change)."""
         p = self.params
-        toks = self.tokens(text)
+        toks, lows, found, _ = reading
         n = len(toks)
         if not n:
             return 0.0, 0.0, 0.0, 0
-        lows = list(map(str.lower, toks))
-        entries = self.tables.entries
-        found = list(map(entries.get, lows))
         emphasised: set[int] = set()
         if _ELONGATED_RE.search(text) is not None:
             self._elongations(lows, found, emphasised)
@@ -725,9 +743,14 @@ class RuleScorer(OneByOne):
                 continue
             kind, value, second = known
             if kind == PHRASE:
-                matched = self._phrase(lows, i)
+                low = lows[i]
+                matched = (
+                    self._phrase(lows, i)
+                    if i + 1 < n and lows[i + 1] in self.tables.seconds[low]
+                    else None
+                )
                 if matched is None:
-                    head = self.tables.heads[lows[i]]
+                    head = self.tables.heads[low]
                     if head is None:
                         continue
                     kind, value, second = head

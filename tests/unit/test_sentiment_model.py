@@ -12,6 +12,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -24,13 +25,13 @@ from agora.core.post import Author, Post, Sentiment
 from agora.core.sentiment import make_scorer
 from agora.core.sentiment_eval import Example, evaluate, read_labelled
 from agora.core.sentiment_features import (
-    CHARS,
     DENSE,
-    WORDS,
+    END,
+    NEGATOR,
+    WORD,
     FeatureSettings,
     Featuriser,
-    normalise,
-    normalise_many,
+    normal_form,
     tokens,
 )
 from agora.core.sentiment_model import CLASSES, Model, ModelError, ModelScorer, shipped_model
@@ -39,6 +40,11 @@ from agora.core.sentiment_social import TUNED, RuleScorer
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT / "tools" / "train_sentiment.py"
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "sentiment"
+
+
+#: How many of :data:`PLAIN` the shipped model must call neutral, and at most negative.
+PLAIN_NEUTRAL_AT_LEAST = 32
+PLAIN_NEGATIVE_AT_MOST = 2
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +75,18 @@ def test_the_shipped_weights_and_their_metadata() -> None:
     assert meta["seed"] == 14
     assert meta["data"]["dev"]["files"] == ["twitter-2016dev.tsv", "twitter-2016devtest.tsv"]
     assert set(meta["data"]["held_out"]) == {"tweeteval-validation", "crowdflower"}
+    # the class offsets were chosen by macro-F1 over dev and the training tweets cross-validated
+    assert "macro-F1" in meta["decision"]["criterion"]
+    assert meta["decision"]["dev"]["recall_neutral"] >= 0.5
     # the held-out figures the README reports come from this file
     held_out = meta["held_out"]
     assert held_out["tweeteval-validation"]["examples"] == 2000
-    assert held_out["tweeteval-validation"]["macro_recall"] >= 0.65
-    assert held_out["crowdflower"]["macro_recall"] >= 0.5
+    assert held_out["crowdflower"]["examples"] == 34690
+    assert held_out["tweeteval-validation"]["macro_recall"] >= 0.67
+    assert held_out["crowdflower"]["macro_recall"] >= 0.54
+    # neutral holds on posts it never saw (it was the weak side: 0.45 and 0.43 before)
+    for figures in held_out.values():
+        assert figures["recall"]["neutral"] >= 0.55, figures
 
 
 def test_weights_that_do_not_fit_the_features_are_refused(tmp_path: Path) -> None:
@@ -100,6 +113,84 @@ def test_weights_that_do_not_fit_the_features_are_refused(tmp_path: Path) -> Non
 )
 def test_clear_cases(model: ModelScorer, text: str, expected: str) -> None:
     assert label(model, text) == expected
+
+
+#: Plain statements and questions about a product, with no opinion in them (written for this test).
+#: On a lobby wall the headline figure is net sentiment: each of these read as negative drags it
+#: down and puts a how-to question into the care queue.
+PLAIN = [
+    "The phone ships on Tuesday",
+    "Lumen has a camera",
+    "How do I change the Lumen wallpaper?",
+    "The Lumen X1 comes in black and silver",
+    "Lumen X1 launches in March",
+    "The update is out today",
+    "Where can I buy a Lumen X1?",
+    "Does the Lumen X1 support wireless charging?",
+    "The store on Main Street opens at 9am",
+    "Lumen and Corvid side by side",
+    "What time does the keynote start?",
+    "The battery is 4500 mAh",
+    "Version 2.3 of the app was released this morning",
+    "Is the Lumen X1 available in Canada?",
+    "The new model has two SIM slots",
+    "Anyone know if the case fits the X1?",
+    "Lumen will announce its results on Thursday",
+    "The screen is 6.1 inches",
+    "How much does the Lumen X1 cost in Europe?",
+    "Pre-orders start next week",
+    "The charger is sold separately",
+    "Which carrier sells the Lumen X1?",
+    "The phone weighs 180 grams",
+    "Can I move my contacts from Corvid to Lumen?",
+    "Lumen opened a new office in Berlin",
+    "The firmware update is 1.2 GB",
+    "Does it come with headphones?",
+    "The keynote is streamed on YouTube",
+    "My order number is 48213",
+    "Lumen X1 review coming tomorrow",
+    "When does the Lumen app get dark mode?",
+    "The camera has three lenses",
+    "Shipping to Ireland takes five days",
+    "How do I reset my Lumen password?",
+    "Corvid released a tablet this week",
+    "The X1 runs the latest version of Android",
+    "Is there a student discount on the X1?",
+    "Lumen support is open until 6pm",
+    "I picked up my Lumen X1 at the store today",
+    "The event is in San Francisco on Monday",
+]
+#: Clear opinions about the same product (written for this test): they must keep their label.
+OPINIONS = [
+    ("positive", "I love my new Lumen X1, the camera is amazing"),
+    ("positive", "Best phone I have ever owned 😍"),
+    ("positive", "The Lumen support team was so helpful, thank you!"),
+    ("positive", "Wow, the battery lasts forever. Great job Lumen"),
+    ("positive", "Really happy with the update, everything feels faster"),
+    ("positive", "The X1 screen is gorgeous"),
+    ("negative", "My Lumen X1 keeps crashing, this is so frustrating"),
+    ("negative", "Worst customer service ever, I want a refund"),
+    ("negative", "The battery dies in two hours. Terrible phone"),
+    ("negative", "I hate the new update, it ruined my phone"),
+    ("negative", "Lumen charged me twice and nobody answers. Awful"),
+    ("negative", "The screen cracked after one day, really disappointed"),
+]
+
+
+def test_plain_statements_and_questions_come_out_neutral(model: ModelScorer) -> None:
+    results = model.score_many(PLAIN, ["en"] * len(PLAIN))
+    labels = Counter(r.label for r in results if r is not None)
+    wrong = [
+        (t, r) for t, r in zip(PLAIN, results, strict=True) if r is None or r.label != "neutral"
+    ]
+    # the learnt model had 22 of 40 neutral, 10 negative ("Lumen has a camera")
+    assert labels["neutral"] >= PLAIN_NEUTRAL_AT_LEAST, wrong
+    assert labels["negative"] <= PLAIN_NEGATIVE_AT_MOST, wrong
+
+
+def test_clear_opinions_keep_their_label(model: ModelScorer) -> None:
+    results = model.score_many([t for _, t in OPINIONS], ["en"] * len(OPINIONS))
+    assert [r.label if r else None for r in results] == [g for g, _ in OPINIONS]
 
 
 def test_scores_stay_in_range_and_agree_with_labels(model: ModelScorer) -> None:
@@ -198,6 +289,26 @@ def test_the_pipeline_scores_each_ingest_batch_in_one_call() -> None:
     assert sum(p.sentiment is None for p in result.posts) == 5
 
 
+def test_the_ingest_benchmark_times_the_scorer_in_the_pipelines_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``agora bench ingest`` reports the scorer alone: scored 20 at a time through ``score_many``
+    (as the pipeline scores a live wall's batches), not one post at a time."""
+    from agora.bench.ingest import run_ingest_bench
+    from agora.core import sentiment
+
+    made: list[CountingScorer] = []
+
+    def counting(*args: object, **kwargs: object) -> CountingScorer:
+        made.append(CountingScorer())
+        return made[-1]
+
+    monkeypatch.setattr(sentiment, "make_scorer", counting)
+    result = run_ingest_bench(posts=100, batch=50)
+    assert made and made[-1].batches == [20, 20, 10] * 2
+    assert result["scorer_posts_per_s"] > 0
+
+
 # ------------------------------------------------------------------------------------------------
 # a brand's lexicon on top of the model
 
@@ -211,7 +322,7 @@ def test_a_lexicon_override_flips_a_label() -> None:
         "what a sick camera",
         "damn that sick camera",
     ):
-        assert label(plain, text) == "negative", text
+        assert label(plain, text) != "positive", text
         assert label(brand, text) == "positive", text
     # the phrase, not its words; and negation reaches it
     assert label(brand, "a killer bug ate my battery") == "negative"
@@ -228,8 +339,8 @@ def test_the_config_picks_the_model_rules_or_vader() -> None:
     # neutral_band replaces the model's own labelling by thresholds on the score
     text = "best camera I have ever had 😍"
     plain = make_scorer("social").score(text, "en")
-    assert plain is not None and plain.label == "positive" and plain.score < 0.8
-    wide = make_scorer("social", neutral_band=0.8).score(text, "en")
+    assert plain is not None and plain.label == "positive" and plain.score < 0.95
+    wide = make_scorer("social", neutral_band=0.95).score(text, "en")
     assert wide is not None and wide.label == "neutral" and wide.score == plain.score
 
 
@@ -237,40 +348,99 @@ def test_the_config_picks_the_model_rules_or_vader() -> None:
 # the features
 
 
-def test_normalisation() -> None:
-    assert normalise("Sooooo GOOOOD!!!!! http://x.co/abc @Bob_1 10:30") == (
-        "sooo goood!!! httpurl @user 00:00"
-    )
-    assert normalise(r"I don\u2019t &amp; won’t") == "i don't & won't"
-    # a batch is normalised line by line, whatever the posts contain
-    texts = ["a\nb", "", "c\r\nd", "\x00", "&#10;x"]
-    assert normalise_many(texts) == [normalise(t) for t in texts] == ["a b", "", "c d", "", "x"]
+def test_normal_forms_of_tokens() -> None:
+    assert normal_form("Sooooo") == ("sooo", WORD)
+    assert normal_form("GOOOOD") == ("goood", WORD)
+    assert normal_form("@Bob_1") == normal_form("@ana") == ("@user", WORD)
+    assert normal_form("10") == ("00", WORD)
+    assert normal_form("#Win") == ("#win", WORD)
+    assert normal_form("Don't") == ("don't", NEGATOR)
+    assert normal_form("!!!!!") == ("!!!", END)
+    assert normal_form("...") == ("...", END)
+    assert normal_form(":-)") == (":-)", WORD)
 
 
 def test_tokens_and_negation_marks() -> None:
-    # the comma ends the negated clause; it is not a token itself
-    assert tokens(normalise("not good, but great :) #win 😍")) == [
+    rules = RuleScorer(TUNED)
+    # the comma ends the negated clause; URLs are left out, @mentions are all one token
+    assert tokens("Not good, but great :) #win 😍 http://x.co/a @Bob", rules) == [
         "not",
         "~good",
+        ",",
         "but",
         "great",
         ":)",
         "#win",
         "😍",
+        "@user",
     ]
-    assert tokens(normalise("never again...:-( sad")) == ["never", "~again", ":-(", "sad"]
-    assert tokens("not good", negation_marks=False) == ["not", "good"]
+    assert tokens("never again... :-( sad", rules) == ["never", "~again", "...", ":-(", "sad"]
+    assert tokens("not good", rules, negation_marks=False) == ["not", "good"]
+    # escapes are read as what they stand for
+    assert tokens(r"I don\u2019t &amp; won’t", rules) == ["i", "don't", "won't"]
+
+
+def training_matrix(settings: FeatureSettings, texts: list[str]) -> np.ndarray:
+    """The features of ``texts`` as the training script builds them, as a dense array."""
+    batch = Featuriser(settings, RuleScorer(TUNED))(texts)
+    posts, rows, values = batch.triples()
+    x = np.zeros((len(texts), settings.rows))
+    np.add.at(x, (posts, rows), values)
+    x[:, -DENSE:] = batch.dense
+    return x
+
+
+def test_the_scorer_adds_up_what_the_training_matrix_holds() -> None:
+    """The scorer sums each token's weights once per token (words and slices together); the
+    training script builds the sparse matrix of every feature. Both must give the same logits."""
+    settings = FeatureSettings(bits=10)
+    weights = np.random.default_rng(3).normal(size=(2, settings.rows)).astype(np.float32)
+    model = Model(weights, np.array([0.1, -0.2]), settings, {})
+    texts = [
+        "I love this phone, it is wonderful",
+        "not bad, NOT BAD at all!!! sooo good",
+        "",
+        "...",
+        "http://example.com @someone #EpicFail",
+        "How do I change the wallpaper?",
+        "It isn't great. Not terrible either :(",
+        "10:30 ships on Tuesday 😍😍",
+    ]
+    expected = training_matrix(settings, texts) @ weights.T.astype(np.float64) + model.bias
+    scored = model.logits(model.featuriser(RuleScorer(TUNED))(texts))
+    assert np.allclose(scored, expected, rtol=0, atol=1e-9)
+    # the posts do differ (the test would hold for weights of zeros)
+    assert len({round(v, 6) for v in scored[:, 0].tolist()}) == len(texts)
+
+
+def test_a_full_vocabulary_starts_again_and_scores_the_same() -> None:
+    model = shipped_model()
+    scorer = ModelScorer(model)
+    texts = ["I love this phone", "worst service ever", "ships on Tuesday", "sooo goooood"] * 3
+    expected = scorer.score_many(texts, ["en"] * len(texts))
+    small = ModelScorer(model)
+    small.featurise.vocabulary.limit = 5
+    got = [small.score(t, "en") for t in texts]
+    assert got == expected
+    assert len(small.featurise.vocabulary.index) <= 5 + 4  # started again, one post at a time
+
+
+#: The rows of the features of "Great phone :)" (see the test below).
+STABLE_WORD_ROWS = [191332, 166079, 8755]
+STABLE_PAIR_ROWS = [174898, 98445]
+STABLE_SLICE_ROWS = [57163, 185639, 98613, 224480, 4573, 4782]
 
 
 def test_hashing_is_stable() -> None:
     """The weights are only valid for these exact rows: a change here needs new weights."""
     featurise = Featuriser(FeatureSettings(), RuleScorer(TUNED))
     batch = featurise(["Great phone :)"])
-    words = [g.rows.tolist() for g in batch.groups if g.family == WORDS]
-    assert words == [[191332, 166079, 8755], [174898, 98445]]  # great, phone, :) ; the pairs
-    chars = [g for g in batch.groups if g.family == CHARS]
-    assert [g.counts.tolist() for g in chars] == [[54]]  # " great phone :) ": 15 + 14 + 13 + 12
-    assert chars[0].rows[:6].tolist() == [57163, 185639, 98613, 224480, 4573, 4782]
+    assert batch.vocabulary.rows[batch.keys].tolist() == STABLE_WORD_ROWS  # great, phone, :)
+    assert batch.pair_rows.tolist() == STABLE_PAIR_ROWS
+    _, rows, _ = batch.triples()
+    # " great ": 6 + 5 + 4 + 3 slices; " phone ": 18; " :) ": 3 + 2 + 1
+    assert len(rows) == 3 + 2 + 18 + 18 + 6
+    assert rows[5:11].tolist() == STABLE_SLICE_ROWS
     assert batch.dense.shape == (1, DENSE)
     assert batch.dense[0, 0] == pytest.approx(0.7964, abs=1e-4)  # the rule scorer's polarity
 
@@ -374,6 +544,7 @@ def test_model_on_tweeteval_validation_held_out() -> None:
     examples: list[Example] = read_labelled(lines, str(texts))
     figures = evaluate(ModelScorer(), examples)
     rules = evaluate(RuleScorer(), examples)
-    assert figures.macro_recall >= 0.65, figures.format()
+    assert figures.macro_recall >= 0.67, figures.format()
+    assert figures.recall["neutral"] >= 0.55, figures.format()
     assert figures.macro_recall > rules.macro_recall
     assert figures.posts_per_s is not None
