@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agora.cli.common import EXIT_OK, Command, CommandError, Parents, load
 
 if TYPE_CHECKING:
-    from agora.core.sentiment import Scorer
+    from agora.core.sentiment_base import Scorer
     from agora.core.sentiment_eval import Example
 
 

@@ -10,7 +10,8 @@ Detection uses CLD2 (the ``pycld2`` package: Chromium's compact language detecto
 its tables compiled into the wheel, so nothing is ever downloaded), about 10 µs per short post.
 URLs, @mentions and hashtags are removed first: they are names, not language. On short posts CLD2
 is asked for its best effort; a post it cannot place (a few words, emoji only) stays unknown
-(``None``) and is judged by its script alone (see :func:`agora.core.sentiment.english_scorable`).
+(``None``) and is judged by its script alone (:func:`mostly_non_latin`; see
+:func:`agora.core.sentiment_base.english_scorable`).
 """
 
 from __future__ import annotations
@@ -74,8 +75,28 @@ def detect(text: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=512)
-def _primary(lang: str) -> str | None:
+def primary_language(lang: str | None) -> str | None:
+    """``"en"`` from ``"en-GB"`` / ``"EN_us"``; ``None`` stays ``None``."""
+    if not lang:
+        return None
     return lang.replace("_", "-").split("-", 1)[0].strip().lower() or None
+
+
+#: A letter (word character that is not a digit or underscore).
+_LETTER_RE = re.compile(r"[^\W\d_]")
+#: A letter outside the Latin script. Latin letters, accented ones included, live below U+0250
+#: and in U+1E00-U+1EFF.
+_NON_LATIN_LETTER_RE = re.compile(r"(?![\u0000-\u024f\u1e00-\u1eff])[^\W\d_]")
+
+
+def mostly_non_latin(text: str) -> bool:
+    """True when most letters of ``text`` are outside the Latin script (CJK, Cyrillic, Arabic…)."""
+    if text.isascii():
+        return False
+    foreign = len(_NON_LATIN_LETTER_RE.findall(text))
+    if not foreign:
+        return False
+    return foreign * 2 > len(_LETTER_RE.findall(text))
 
 
 def post_language(text: str, lang: str | None) -> str | None:
@@ -86,7 +107,7 @@ def post_language(text: str, lang: str | None) -> str | None:
     least :data:`LONG_POST` characters long and the detector places at least
     :data:`OVERRULE_PERCENT` % of it, reliably, in another language.
     """
-    tag = _primary(lang) if lang else None
+    tag = primary_language(lang)
     if tag is None or tag in UNTAGGED:
         return detect(text)
     if len(text) < LONG_POST:

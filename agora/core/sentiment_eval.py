@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from agora.core.post import Sentiment, SentimentLabel
 
 if TYPE_CHECKING:
-    from agora.core.sentiment import Scorer
+    from agora.core.sentiment_base import Scorer
 
 #: The classes, in matrix order.
 LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agora.core.post import Sentiment, SentimentLabel
-from agora.core.sentiment import english_scorable_many
+from agora.core.sentiment_base import english_scorable_many
 from agora.core.sentiment_features import DENSE, Batch, FeatureSettings, Featuriser
 from agora.core.sentiment_social import TUNED, RuleScorer, phrase_words
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from agora.core.post import Sentiment, SentimentLabel
-from agora.core.sentiment import OneByOne, english_scorable
+from agora.core.sentiment_base import OneByOne, english_scorable
 
 # ------------------------------------------------------------------------------------------------
 # token kinds of the lookup table

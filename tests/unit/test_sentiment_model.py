@@ -290,12 +290,12 @@ def test_the_pipeline_scores_each_ingest_batch_in_one_call() -> None:
 
 
 def test_the_ingest_benchmark_times_the_scorer_in_the_pipelines_batches(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """``agora bench ingest`` reports the scorer alone: scored 20 at a time through ``score_many``
-    (as the pipeline scores a live wall's batches), not one post at a time."""
+    """``agora bench ingest`` reports the scorer alone: scored in the pipeline's batches through
+    ``score_many`` (as a live wall's batches are), never one post at a time."""
     from agora.bench.ingest import run_ingest_bench
-    from agora.core import sentiment
+    from agora.engine import wiring
 
     made: list[CountingScorer] = []
 
@@ -303,9 +303,15 @@ def test_the_ingest_benchmark_times_the_scorer_in_the_pipelines_batches(
         made.append(CountingScorer())
         return made[-1]
 
-    monkeypatch.setattr(sentiment, "make_scorer", counting)
-    result = run_ingest_bench(posts=100, batch=50)
-    assert made and made[-1].batches == [20, 20, 10] * 2
+    # the wiring builds the pipeline's scorer; the bench times that same scorer alone
+    monkeypatch.setattr(wiring, "make_scorer", counting)
+    result = run_ingest_bench(posts=50, batch=20, data_dir=tmp_path, history_s=0.0)
+    assert len(made) == 1
+    batches = made[0].batches
+    # each batch of 20, 20 and 10 English posts: the pipeline's call (moderation may hold some
+    # back), then the bench's own call on the whole batch
+    assert batches[1::2] == [20, 20, 10], batches
+    assert all(0 < size <= own for size, own in zip(batches[0::2], batches[1::2], strict=True))
     assert result["scorer_posts_per_s"] > 0
 
 
