@@ -113,7 +113,7 @@ def test_a_pending_post_is_approved_later_and_shows_everywhere() -> None:
 def test_a_pending_post_pushed_out_of_the_pool_is_approved_from_the_store() -> None:
     store = MemoryStore()
     pipeline = build_pipeline(config(approval="manual"), store)
-    pipeline.aggregates._pending_cap = 2
+    pipeline.aggregates.pending.cap = 2
     first = post("Lumen first of many posts waiting", "@first")
     pipeline.ingest([first, *(post(f"Lumen waiting {i}", f"@w{i}") for i in range(5))], now=T0)
     assert not pipeline.aggregates.knows(first.id)

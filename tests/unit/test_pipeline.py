@@ -336,10 +336,10 @@ def test_pools_stay_bounded() -> None:
             for i in range(1000)
         ]
         pipeline.ingest(batch, now=T0 + timedelta(days=1))
-    assert len(aggregates._featured) <= 2_000
-    assert len(aggregates._newest) <= 300
-    assert len(aggregates._care_open) <= 1_000
-    assert len(aggregates._author_info) <= 16_000
+    assert len(aggregates.featured.candidates) <= 2_000
+    assert len(aggregates.newest) <= 300
+    assert len(aggregates.care.open) <= 1_000
+    assert len(aggregates.authors.info) <= 16_000
 
 
 def test_batched_aggregates_equal_one_post_at_a_time() -> None:
