@@ -11,7 +11,10 @@ What runs is what ``agora collect`` and ``agora run`` on a shared store run, wit
   threads: with two cores, N wall processes would measure the operating system's scheduler more
   than the database. The walls' pipelines and snapshots then share this process's CPU (and
   Python's lock), so the lags are an upper bound of what N walls on N machines see;
-  ``bench_cpu_percent`` says how busy the process was (100 = one core).
+  ``bench_cpu_percent`` says how busy the process was (100 = one core). Where N walls' figures
+  are more than the machine can compute, ``followers`` are walls reduced to what they ask of the
+  database (store, listener, follower; no pipeline), and ``mixed`` puts
+  :data:`MIXED_ENGINES` engines among followers: whole walls under every wall's database load.
 * **decisions**: every :data:`DECISION_EVERY_S` seconds one wall (in turn) hides a post that
   every wall shows; the others hear of it by NOTIFY, as in an office.
 
@@ -29,15 +32,18 @@ Measured, over the ``seconds`` of the run:
   from ``/proc``), when the benchmark started the server; ``None`` with ``--url``;
 * ``connections``: the most connections the benchmark held at once (``pg_stat_activity``, by the
   benchmark's own ``application_name``);
+* ``by_kind``: the same lags for the engines and for the followers apart (a ``mixed`` run's
+  engines are whole walls under the database load of all the walls);
 * ``wall_queries_per_s``: round trips each wall made to the database a second, on average;
 * ``bench_cpu_percent`` and ``bench_saturated``: how busy this process was, and whether it was
   the bottleneck (:data:`SATURATED_PERCENT`); ``load_average``: the machine's at the end.
 
 Without ``--url`` a temporary server (:mod:`agora.bench.pgserver`, durable: PostgreSQL's
-default flushing, room for two connections a wall) is started and removed. With ``--url`` the benchmark makes a schema of its own
-(``agora_fanout_<random>``) in that database, points its connections' ``search_path`` at it, and
-drops that schema, and nothing else, at the end; the role needs ``CREATE`` on the database. The
-password comes from ``AGORA_DB_PASSWORD`` (or libpq's own ``PGPASSWORD`` and ``~/.pgpass``).
+default flushing, room for two connections a wall) is started and removed. With ``--url`` the
+benchmark makes a schema of its own (``agora_fanout_<random>``) in that database, points its
+connections' ``search_path`` at it, and drops that schema, and nothing else, at the end; the
+role needs ``CREATE`` on the database. The password comes from ``AGORA_DB_PASSWORD`` (or libpq's
+own ``PGPASSWORD`` and ``~/.pgpass``).
 """
 
 from __future__ import annotations
@@ -93,9 +99,11 @@ SATURATED_PERCENT = 80.0
 #: The environment variable the password of a ``--url`` database is read from.
 PASSWORD_ENV = "AGORA_DB_PASSWORD"
 
-#: What the walls are: ``engines`` (what ``agora run`` runs, timed at its snapshots) or
-#: ``followers`` (only what a wall asks of the database, timed when it has heard).
-WallKind = Literal["engines", "followers"]
+#: What the walls are: ``engines`` (what ``agora run`` runs, timed at its snapshots),
+#: ``followers`` (only what a wall asks of the database, timed when it has heard) or ``mixed``
+#: (:data:`MIXED_ENGINES` engines among followers: whole walls timed under the database load of
+#: all of them, on a machine that cannot compute every wall's figures at once).
+WallKind = Literal["engines", "followers", "mixed"]
 #: The kinds in words, for the report.
 WALL_KINDS: dict[str, str] = {
     "engines": "in-process engines (role wall, no Qt; timed at each wall's snapshot)",
@@ -103,7 +111,13 @@ WALL_KINDS: dict[str, str] = {
         "in-process followers (each wall's store, listener and follower, no pipeline; "
         "timed when the wall has the post or decision, before its snapshot)"
     ),
+    "mixed": (
+        "in-process: a few engines (timed at their snapshots) among followers (timed when "
+        "they have heard)"
+    ),
 }
+#: Engines among the walls of a ``mixed`` run (the rest are followers).
+MIXED_ENGINES = 5
 #: The decisions a wall watches for (a function: the list grows during the run).
 WatchList = Callable[[], Sequence[str]]
 
@@ -457,7 +471,7 @@ class _Run:
         for n in range(self.count):
             name = f"wall {n}"
             wall: EngineWall | FollowerWall
-            if self.kind == "engines":
+            if self.kind == "engines" or (self.kind == "mixed" and n < MIXED_ENGINES):
                 wall = EngineWall(self.place, name, self.config_dir, self.watched)
             else:
                 wall = FollowerWall(self.place, name, self.watched)
@@ -603,23 +617,13 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         time.sleep(0.1)
     writes = list(store.writes)
     written = sum(w.count for w in writes if w.started <= ended)
-    lags: list[float] = []
-    never = 0
-    for wall in run.walls:
-        theirs = post_lags(writes, list(wall.sightings.built))
-        lags += theirs
-        never += store.total - len(theirs)
-    reached: list[float] = []
-    missing = 0
-    for target, at in made.items():
-        applied = [wall.sightings.withdrawn_at.get(target) for wall in run.walls]
-        last = max((m for m in applied if m is not None), default=None)
-        if last is None or len(applied) != sum(m is not None for m in applied):
-            missing += 1
-        else:
-            reached.append(last - at)
     cpu = usage_end.ru_utime + usage_end.ru_stime - usage_start.ru_utime - usage_start.ru_stime
     walls = len(run.walls)
+    kinds: dict[str, list[EngineWall | FollowerWall]] = {}
+    for wall in run.walls:
+        kinds.setdefault("engines" if isinstance(wall, EngineWall) else "followers", []).append(
+            wall
+        )
     return {
         "walls": walls,
         "walls_run_as": WALL_KINDS[run.kind],
@@ -628,14 +632,12 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         "posts_written": written,
         "posts_per_s": round(written / elapsed, 1),
         "collector_writes_per_s": round(sum(w.started <= ended for w in writes) / elapsed, 1),
-        "post_lag_p50_s": _s(percentile(lags, 50)),
-        "post_lag_p95_s": _s(percentile(lags, 95)),
-        "post_lag_max_s": _s(max(lags)) if lags else None,
-        "posts_missing": never,
+        **_figures(run.walls, writes, made),
         "decisions": len(made),
-        "decision_p50_s": _s(percentile(reached, 50)),
-        "decision_p95_s": _s(percentile(reached, 95)),
-        "decisions_missing": missing,
+        "by_kind": {
+            kind: {"walls": len(theirs), **_figures(theirs, writes, made)}
+            for kind, theirs in kinds.items()
+        },
         "db_cpu_s": None if cpu_start is None or cpu_end is None else round(cpu_end - cpu_start, 2),
         "connections": connections,
         "wall_queries_per_s": round(queries / walls / elapsed, 2),
@@ -643,6 +645,37 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         "bench_saturated": 100.0 * cpu / elapsed >= SATURATED_PERCENT,
         "cores": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _figures(
+    walls: Sequence[EngineWall | FollowerWall], writes: Sequence[Write], made: Mapping[str, float]
+) -> dict[str, Any]:
+    """Post lags and decision times over ``walls``: a post or decision counts once every one of
+    them has it (those some wall never had are counted as missing, not timed)."""
+    lags: list[float] = []
+    never = 0
+    total = writes[-1].total if writes else 0
+    for wall in walls:
+        theirs = post_lags(writes, list(wall.sightings.built))
+        lags += theirs
+        never += total - len(theirs)
+    reached: list[float] = []
+    missing = 0
+    for target, at in made.items():
+        applied = [wall.sightings.withdrawn_at.get(target) for wall in walls]
+        if any(moment is None for moment in applied) or not applied:
+            missing += 1
+        else:
+            reached.append(max(m for m in applied if m is not None) - at)
+    return {
+        "post_lag_p50_s": _s(percentile(lags, 50)),
+        "post_lag_p95_s": _s(percentile(lags, 95)),
+        "post_lag_max_s": _s(max(lags)) if lags else None,
+        "posts_missing": never,
+        "decision_p50_s": _s(percentile(reached, 50)),
+        "decision_p95_s": _s(percentile(reached, 95)),
+        "decisions_missing": missing,
     }
 
 
@@ -678,6 +711,13 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"decision to every wall: p50 {report['decision_p50_s']} s, "
             f"p95 {report['decision_p95_s']} s over {report['decisions']} hides "
             f"({report['decisions_missing']} missing a wall)",
+            *(
+                f"  {kind} ({figures['walls']}): post lag p50 {figures['post_lag_p50_s']} s, "
+                f"p95 {figures['post_lag_p95_s']} s; decision p50 {figures['decision_p50_s']} s, "
+                f"p95 {figures['decision_p95_s']} s"
+                for kind, figures in report["by_kind"].items()
+                if len(report["by_kind"]) > 1
+            ),
             f"database: CPU {cpu}, {report['connections']} connections, "
             f"{report['wall_queries_per_s']} queries a wall a second",
         ]

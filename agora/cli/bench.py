@@ -96,10 +96,11 @@ def register(sub: Any, parents: Parents) -> dict[str, Command]:
     b.add_argument("--seconds", type=float, default=30.0, help="how long to feed (default 30)")
     b.add_argument(
         "--walls-as",
-        choices=("engines", "followers"),
+        choices=("engines", "followers", "mixed"),
         default="engines",
         help="engines: what agora run runs, timed at each snapshot (default); followers: only "
-        "what a wall asks of the database (for more walls than this machine can compute)",
+        "what a wall asks of the database (for more walls than this machine can compute); "
+        "mixed: five engines among followers",
     )
     b.add_argument(
         "--url",

@@ -62,6 +62,21 @@ def test_followers_measure_the_same_way(url: str, pg_database: Database) -> None
     report = run(url, pg_database.password, kind="followers")
     check_healthy(report, 2 * WALLS + 1)
     assert report["walls_run_as"].startswith("in-process followers")
+    assert list(report["by_kind"]) == ["followers"]
+
+
+def test_a_mixed_run_times_engines_and_followers_apart(
+    url: str, pg_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout, "MIXED_ENGINES", 1)
+    report = run(url, pg_database.password, kind="mixed")
+    check_healthy(report, 2 * WALLS + 1)
+    engines, followers = report["by_kind"]["engines"], report["by_kind"]["followers"]
+    assert (engines["walls"], followers["walls"]) == (1, WALLS - 1)
+    for kind in (engines, followers):
+        assert kind["posts_missing"] == kind["decisions_missing"] == 0
+        # a decision is on every wall once it is on every wall of each kind
+        assert 0 < kind["decision_p95_s"] <= report["decision_p95_s"]
 
 
 class DeafWall(EngineWall):
