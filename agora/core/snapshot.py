@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AliasPath, BaseModel, BeforeValidator, ConfigDict, Field
 
 from agora.core.health import SourceHealth
 from agora.core.post import Post, format_time
@@ -233,120 +235,235 @@ class Snapshot:
         return tuple(a for a in self.alerts if a.active)
 
     def to_dict(self, window_s: float | None = None) -> dict[str, Any]:
-        """The JSON object of ``agora analyse --json`` for one window."""
-        summary = self.summary(window_s)
-        minutes = len(self.volume.total)
+        """The JSON object of ``agora analyse --json`` for one window (see :class:`SnapshotJson`)."""
+        return SnapshotJson.of(self, window_s).model_dump()
+
+
+# -- the JSON form ---------------------------------------------------------------------------------
+#
+# Declared once, field by field in the order printed; each field says where it is read from (its
+# alias: an attribute, or a path of attributes, of the snapshot's parts). Numbers keep their type:
+# a count is an int, a rate a float, a window given in whole seconds stays an int.
+
+Number = int | float
+
+
+def _time(value: object) -> object:
+    return format_time(value) if isinstance(value, datetime) else value
+
+
+def _ids(posts: object) -> object:
+    return [p.id for p in posts] if isinstance(posts, tuple) else posts
+
+
+Time = Annotated[str, BeforeValidator(_time)]
+"""A moment, written in ISO-8601 UTC (:func:`~agora.core.post.format_time`)."""
+PostIds = Annotated[list[str], BeforeValidator(_ids)]
+"""Posts, written as their ids."""
+
+
+def _from(*path: str) -> Any:
+    """A field read from an attribute path of the object validated."""
+    return Field(validation_alias=AliasPath(*path) if len(path) > 1 else path[0])
+
+
+class _Json(BaseModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+class PostCountsJson(_Json):
+    """``posts``: :class:`PostCounts`."""
+
+    total: int
+    shown: int
+    hidden: int
+    pending: int
+    reposts: int
+    by_source: dict[str, int]
+    by_topic: dict[str, int]
+
+
+class SentimentJson(_Json):
+    """One :class:`SentimentSummary`."""
+
+    net: Number | None
+    positive: int
+    neutral: int
+    negative: int
+    unscored: int
+
+
+class WindowSentimentJson(_Json):
+    """``sentiment``: a :class:`WindowSummary`'s overall sentiment and its split by topic."""
+
+    net: Number | None = _from("sentiment", "net")
+    positive: int = _from("sentiment", "positive")
+    neutral: int = _from("sentiment", "neutral")
+    negative: int = _from("sentiment", "negative")
+    unscored: int = _from("sentiment", "unscored")
+    by_topic: dict[str, SentimentJson] = _from("sentiment_by_topic")
+
+
+class VolumeJson(_Json):
+    """``volume``: a :class:`VolumeSeries`."""
+
+    start: Time
+    step_s: int
+    total: list[int]
+    topics: dict[str, list[int]] = _from("by_topic")
+    sentiment: dict[str, list[int]] = _from("by_sentiment")
+    sources: dict[str, list[int]] = _from("by_source")
+
+
+class TermTrendJson(_Json):
+    """One of ``trending``: a :class:`TermTrend`, ``label`` as shown."""
+
+    term: str
+    label: str = _from("shown")
+    score: Number
+    count: int
+    baseline: Number
+
+
+class AuthorJson(_Json):
+    """One of ``authors``: an :class:`AuthorStat`."""
+
+    handle: str
+    name: str
+    posts: int
+    reach: int | None
+    source: str
+
+
+class FeaturedJson(_Json):
+    """One of ``featured``: a :class:`Featured`, by post id, the score to four places."""
+
+    id: str = _from("post", "id")
+    score: Annotated[Number, AfterValidator(lambda score: round(score, 4))]
+    why: str
+
+
+class RatesJson(_Json):
+    """A :class:`Rates`."""
+
+    posts: int
+    conversation: Number | None
+    amplification: Number | None
+    applause: Number | None
+
+
+class EngagementJson(_Json):
+    """``engagement``: a :class:`WindowSummary`'s rates of mentions, and of the owned posts."""
+
+    conversation: Number | None = _from("mentions", "conversation")
+    amplification: Number | None = _from("mentions", "amplification")
+    applause: Number | None = _from("mentions", "applause")
+    posts: int = _from("mentions", "posts")
+    owned: RatesJson
+
+
+class CareJson(_Json):
+    """``care``: :class:`Care`, the open items as post ids."""
+
+    open: PostIds
+    answered: int
+    total: int
+    response_rate: Number | None
+    median_first_reply_s: Number | None
+
+
+class AlertJson(_Json):
+    """One of ``alerts``: an :class:`Alert`."""
+
+    kind: str
+    topic: str | None
+    started_at: Time
+    message: str
+    active: bool
+    ended_at: Time | None
+
+
+class KpisJson(_Json):
+    """``kpis``: :class:`Kpis`."""
+
+    mentions_today: int
+    per_minute: Number
+    peak_per_minute: int
+
+
+class ModerationJson(_Json):
+    """``moderation``: the posts waiting (ids) and the authors blocked."""
+
+    pending: PostIds
+    blocked_authors: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _OneWindow:
+    """What the JSON of one window is read from."""
+
+    snapshot: Snapshot
+    summary: WindowSummary
+    window: str
+    window_s: float | None
+    volume: VolumeSeries
+    featured: tuple[Featured, ...]
+    sources: dict[str, dict[str, object]]
+
+
+class SnapshotJson(_Json):
+    """The JSON object of ``agora analyse --json``: a snapshot seen through one window."""
+
+    now: Time = _from("snapshot", "now")
+    window: str
+    window_s: Number | None
+    topics: dict[str, str] = _from("snapshot", "topics")
+    posts: PostCountsJson = _from("summary", "posts")
+    sentiment: WindowSentimentJson = _from("summary")
+    share_of_voice: dict[str, Number] = _from("summary", "share_of_voice")
+    share_counts: dict[str, int] = _from("summary", "share_counts")
+    share_multi_topic: int = _from("summary", "multi_topic")
+    share_by_source: dict[str, dict[str, Number]] = _from("summary", "share_by_source")
+    volume: VolumeJson
+    trending: list[TermTrendJson] = _from("summary", "trending")
+    authors: list[AuthorJson] = _from("summary", "authors")
+    featured: list[FeaturedJson]
+    engagement: EngagementJson = _from("summary")
+    care: CareJson = _from("snapshot", "care")
+    alerts: list[AlertJson] = _from("snapshot", "alerts")
+    kpis: KpisJson = _from("snapshot", "kpis")
+    sources: dict[str, dict[str, Any]]
+    moderation: ModerationJson = _from("snapshot")
+    store: str = _from("snapshot", "store_status")
+    notes: list[str] = _from("snapshot", "notes")
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, window_s: float | None) -> SnapshotJson:
+        """The JSON of ``snapshot`` for the window of ``window_s`` seconds (``None``: all time):
+        the window's summary, the volume series cut to the window (whole series for all time)
+        and the featured posts published inside it."""
+        volume = snapshot.volume
+        minutes = len(volume.total)
         keep = minutes if window_s is None else min(minutes, max(1, round(window_s / 60)))
         cut = minutes - keep
-        volume_start = self.volume.start.timestamp() + cut * self.volume.step_s
-        return {
-            "now": format_time(self.now),
-            "window": window_key(window_s),
-            "window_s": window_s,
-            "topics": dict(self.topics),
-            "posts": {
-                "total": summary.posts.total,
-                "shown": summary.posts.shown,
-                "hidden": summary.posts.hidden,
-                "pending": summary.posts.pending,
-                "reposts": summary.posts.reposts,
-                "by_source": dict(summary.posts.by_source),
-                "by_topic": dict(summary.posts.by_topic),
-            },
-            "sentiment": {
-                "net": summary.sentiment.net,
-                "positive": summary.sentiment.positive,
-                "neutral": summary.sentiment.neutral,
-                "negative": summary.sentiment.negative,
-                "unscored": summary.sentiment.unscored,
-                "by_topic": {
-                    k: {
-                        "net": s.net,
-                        "positive": s.positive,
-                        "neutral": s.neutral,
-                        "negative": s.negative,
-                        "unscored": s.unscored,
-                    }
-                    for k, s in summary.sentiment_by_topic.items()
-                },
-            },
-            "share_of_voice": dict(summary.share_of_voice),
-            "share_counts": dict(summary.share_counts),
-            "share_multi_topic": summary.multi_topic,
-            "share_by_source": {k: dict(v) for k, v in summary.share_by_source.items()},
-            "volume": {
-                "start": format_time(datetime.fromtimestamp(volume_start, self.now.tzinfo)),
-                "step_s": self.volume.step_s,
-                "total": list(self.volume.total[cut:]),
-                "topics": {k: list(v[cut:]) for k, v in self.volume.by_topic.items()},
-                "sentiment": {k: list(v[cut:]) for k, v in self.volume.by_sentiment.items()},
-                "sources": {k: list(v[cut:]) for k, v in self.volume.by_source.items()},
-            },
-            "trending": [
-                {
-                    "term": t.term,
-                    "label": t.shown,
-                    "score": t.score,
-                    "count": t.count,
-                    "baseline": t.baseline,
-                }
-                for t in summary.trending
-            ],
-            "authors": [
-                {
-                    "handle": a.handle,
-                    "name": a.name,
-                    "posts": a.posts,
-                    "reach": a.reach,
-                    "source": a.source,
-                }
-                for a in summary.authors
-            ],
-            "featured": [
-                {"id": f.post.id, "score": round(f.score, 4), "why": f.why}
-                for f in self.featured
-                if window_s is None or f.post.timestamp >= self.now.timestamp() - window_s
-            ],
-            "engagement": {
-                "conversation": summary.mentions.conversation,
-                "amplification": summary.mentions.amplification,
-                "applause": summary.mentions.applause,
-                "posts": summary.mentions.posts,
-                "owned": {
-                    "posts": summary.owned.posts,
-                    "conversation": summary.owned.conversation,
-                    "amplification": summary.owned.amplification,
-                    "applause": summary.owned.applause,
-                },
-            },
-            "care": {
-                "open": [p.id for p in self.care.open],
-                "answered": self.care.answered,
-                "total": self.care.total,
-                "response_rate": self.care.response_rate,
-                "median_first_reply_s": self.care.median_first_reply_s,
-            },
-            "alerts": [
-                {
-                    "kind": a.kind,
-                    "topic": a.topic,
-                    "started_at": format_time(a.started_at),
-                    "message": a.message,
-                    "active": a.active,
-                    "ended_at": format_time(a.ended_at) if a.ended_at else None,
-                }
-                for a in self.alerts
-            ],
-            "kpis": {
-                "mentions_today": self.kpis.mentions_today,
-                "per_minute": self.kpis.per_minute,
-                "peak_per_minute": self.kpis.peak_per_minute,
-            },
-            "sources": {name: h.to_dict() for name, h in self.sources.items()},
-            "moderation": {
-                "pending": [p.id for p in self.pending],
-                "blocked_authors": list(self.blocked_authors),
-            },
-            "store": self.store_status,
-            "notes": list(self.notes),
-        }
+        start = volume.start.timestamp() + cut * volume.step_s
+        since = None if window_s is None else snapshot.now.timestamp() - window_s
+        source = _OneWindow(
+            snapshot=snapshot,
+            summary=snapshot.summary(window_s),
+            window=window_key(window_s),
+            window_s=window_s,
+            volume=VolumeSeries(
+                start=datetime.fromtimestamp(start, snapshot.now.tzinfo),
+                step_s=volume.step_s,
+                total=volume.total[cut:],
+                by_topic={k: v[cut:] for k, v in volume.by_topic.items()},
+                by_sentiment={k: v[cut:] for k, v in volume.by_sentiment.items()},
+                by_source={k: v[cut:] for k, v in volume.by_source.items()},
+            ),
+            featured=tuple(
+                f for f in snapshot.featured if since is None or f.post.timestamp >= since
+            ),
+            sources={name: health.to_dict() for name, health in snapshot.sources.items()},
+        )
+        return cls.model_validate(source)
