@@ -24,7 +24,9 @@ Measured, over the ``seconds`` of the run:
 * ``post_lag_p50_s`` / ``post_lag_p95_s``: for every wall and every post, the time from the start
   of the collector's write of the post to the first snapshot of that wall that counts it
   (a post written in a batch counts from the batch's start; a snapshot is built at most once a
-  second, so about half a second of the lag is the wall's own pace);
+  second, so about half a second of the lag is the wall's own pace); over the engines only when
+  there are engines, else the followers' time until they had the post (``posts_missing``: posts
+  some wall never counted, over every wall);
 * ``decision_p50_s`` / ``decision_p95_s``: from the moment a wall is told to hide a post to the
   moment the last wall publishes a snapshot without it (``decisions_missing``: those some wall
   never applied);
@@ -624,6 +626,10 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         kinds.setdefault("engines" if isinstance(wall, EngineWall) else "followers", []).append(
             wall
         )
+    by_kind = {kind: _figures(theirs, writes, made) for kind, theirs in kinds.items()}
+    every = _figures(run.walls, writes, made)
+    # a post's lag is to a snapshot: the engines' when there are engines (followers build none)
+    timed = by_kind.get("engines", every)
     return {
         "walls": walls,
         "walls_run_as": WALL_KINDS[run.kind],
@@ -632,12 +638,15 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         "posts_written": written,
         "posts_per_s": round(written / elapsed, 1),
         "collector_writes_per_s": round(sum(w.started <= ended for w in writes) / elapsed, 1),
-        **_figures(run.walls, writes, made),
+        "post_lag_p50_s": timed["post_lag_p50_s"],
+        "post_lag_p95_s": timed["post_lag_p95_s"],
+        "post_lag_max_s": timed["post_lag_max_s"],
+        "posts_missing": every["posts_missing"],
         "decisions": len(made),
-        "by_kind": {
-            kind: {"walls": len(theirs), **_figures(theirs, writes, made)}
-            for kind, theirs in kinds.items()
-        },
+        "decision_p50_s": every["decision_p50_s"],
+        "decision_p95_s": every["decision_p95_s"],
+        "decisions_missing": every["decisions_missing"],
+        "by_kind": {kind: {"walls": len(kinds[kind]), **by_kind[kind]} for kind in kinds},
         "db_cpu_s": None if cpu_start is None or cpu_end is None else round(cpu_end - cpu_start, 2),
         "connections": connections,
         "wall_queries_per_s": round(queries / walls / elapsed, 2),

@@ -73,6 +73,8 @@ def test_a_mixed_run_times_engines_and_followers_apart(
     check_healthy(report, 2 * WALLS + 1)
     engines, followers = report["by_kind"]["engines"], report["by_kind"]["followers"]
     assert (engines["walls"], followers["walls"]) == (1, WALLS - 1)
+    # a post's lag is to a snapshot, and only engines build them
+    assert report["post_lag_p95_s"] == engines["post_lag_p95_s"] != followers["post_lag_p95_s"]
     for kind in (engines, followers):
         assert kind["posts_missing"] == kind["decisions_missing"] == 0
         # a decision is on every wall once it is on every wall of each kind
