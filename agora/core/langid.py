@@ -107,9 +107,11 @@ def post_language(text: str, lang: str | None) -> str | None:
     least :data:`LONG_POST` characters long and the detector places at least
     :data:`OVERRULE_PERCENT` % of it, reliably, in another language.
     """
+    if not lang:  # most untagged posts: straight to the detector
+        return _detect(text)[0]
     tag = primary_language(lang)
     if tag is None or tag in UNTAGGED:
-        return detect(text)
+        return _detect(text)[0]
     if len(text) < LONG_POST:
         return tag
     found, reliable, percent, size = _detect(text)

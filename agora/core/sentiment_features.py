@@ -306,12 +306,15 @@ class Vocabulary:
 
     def keys(self, toks: Sequence[str]) -> list[int]:
         """The key of each token's form (new forms wait for :meth:`commit`)."""
-        keys = list(map(self.index.get, toks))
-        if None in keys:
-            for i, tok in enumerate(toks):
-                if keys[i] is None:
-                    keys[i] = self._add(tok)
-        return keys  # type: ignore[return-value]
+        index = self.index
+        try:  # most posts hold only known tokens: one C-level pass
+            return list(map(index.__getitem__, toks))
+        except KeyError:
+            pass
+        found = list(map(index.get, toks))
+        return [
+            self._add(tok) if key is None else key for tok, key in zip(toks, found, strict=True)
+        ]
 
     def _add(self, tok: str) -> int:
         # three capitals in a row need two after the first character: most words have none
@@ -404,6 +407,10 @@ class Batch:
     """``(n,)``: how many of ``pair_rows`` belong to each post."""
     dense: npt.NDArray[np.float64]
     """``(n, DENSE)``: the rule features of each post."""
+    starts: npt.NDArray[np.int64]
+    """Where in ``keys`` each post with tokens starts (posts without any have no entry)."""
+    pair_starts: npt.NDArray[np.int64]
+    """Where in ``pair_rows`` each post with pairs starts (posts without any have no entry)."""
 
     @property
     def empty(self) -> npt.NDArray[np.bool_]:
@@ -452,10 +459,12 @@ class Batch:
         return np.concatenate(posts), np.concatenate(rows), np.concatenate(values)
 
 
-#: What :class:`Featuriser` finds reading a post: the rule scorer's
-#: :meth:`~agora.core.sentiment_social.RuleScorer.parts`, whether it starts with a question word,
-#: has a word in capitals, an elongated word.
-Facts = tuple[float, float, float, int, bool, bool, bool]
+#: How many facts :class:`Featuriser` notes reading a post: the rule scorer's sum of valences, its
+#: positive and negative parts (:meth:`~agora.core.sentiment_social.RuleScorer.parts`), then
+#: whether it has a ``!``, a ``?``, an elongated word, a word in capitals, a negator that flipped a
+#: sentiment word, and whether it starts with a question word. The flags are in the order of
+#: :data:`DENSE_NAMES` from ``exclamation`` on, so that they fill their columns in one step.
+FACTS = 9
 
 
 class Featuriser:
@@ -484,9 +493,10 @@ class Featuriser:
             vocabulary.clear()
         all_keys: list[int] = []
         marked: list[int] = []  # positions in all_keys of negated tokens
-        lasts: list[int] = []  # positions in all_keys of the last token of each post
+        starts: list[int] = []  # positions in all_keys of the first token of each post with one
+        pair_starts: list[int] = []  # positions in the pairs of the first pair of each post
         counts: list[int] = []
-        facts: list[Facts] = []
+        facts: list[float] = []  # FACTS a post, post after post
         negators = vocabulary.negators
         shouting = vocabulary.shouting
         elongated = vocabulary.elongated
@@ -495,13 +505,17 @@ class Featuriser:
             reading = rules.read(text)
             raw = reading[3]
             keys = vocabulary.keys(raw)
-            facts.append(
-                (
-                    *rules.weigh(text, reading),
-                    bool(raw) and raw[0].lower() in QUESTION_WORDS,
-                    not shouting.isdisjoint(raw),
-                    not elongated.isdisjoint(raw),
-                )
+            total, positive, negative, flipped = rules.weigh(text, reading)
+            facts += (
+                total,
+                positive,
+                negative,
+                "!" in text,
+                "?" in text,
+                not elongated.isdisjoint(raw),
+                not shouting.isdisjoint(raw),
+                flipped > 0,
+                bool(raw) and raw[0].lower() in QUESTION_WORDS,
             )
             at = len(all_keys)
             if s.negation_marks and not negators.isdisjoint(keys):
@@ -515,50 +529,64 @@ class Featuriser:
                     elif negated:
                         marked.append(at + j)
             counts.append(len(keys))
-            all_keys += keys
+            if len(keys) > 1:
+                # the pairs before this post: one fewer than tokens in each post before it
+                pair_starts.append(at - len(starts))
             if keys:
-                lasts.append(len(all_keys) - 1)
+                starts.append(at)
+            all_keys += keys
         vocabulary.commit()
         keys_array = np.array(all_keys, dtype=np.int64)
         if marked:
             keys_array[marked] += 1
         count_array = np.array(counts, dtype=np.int64)
+        start_array = np.array(starts, dtype=np.int64)
         if s.word_pairs and len(keys_array) > 1:
-            # pairs of neighbours over the whole batch, less those that span two posts
+            # pairs of neighbours over the whole batch, less those that span two posts (after
+            # the last token of every post with tokens but the last one)
             hashes = vocabulary.hashes[keys_array]
-            within = np.ones(len(keys_array) - 1, dtype=np.bool_)
-            within[lasts[:-1]] = False
-            paired = (hashes[:-1] * _POLY + hashes[1:])[within]
+            paired = hashes[:-1] * _POLY + hashes[1:]
+            if len(starts) > 1:
+                within = np.ones(len(keys_array) - 1, dtype=np.bool_)
+                within[start_array[1:] - 1] = False
+                paired = paired[within]
             pair_rows = _rows(paired ^ _SALT_PAIR, s.bits)
             pair_counts = np.maximum(count_array - 1, 0)
         else:
             pair_rows = np.zeros(0, dtype=np.int64)
             pair_counts = np.zeros(len(texts), dtype=np.int64)
-        dense = self.dense(texts, facts)
-        return Batch(vocabulary, keys_array, count_array, pair_rows, pair_counts, dense)
+            pair_starts = []
+        dense = self.dense(facts)
+        return Batch(
+            vocabulary,
+            keys_array,
+            count_array,
+            pair_rows,
+            pair_counts,
+            dense,
+            start_array,
+            np.array(pair_starts, dtype=np.int64),
+        )
 
-    def dense(self, texts: Sequence[str], facts: Sequence[Facts]) -> npt.NDArray[np.float64]:
-        """The rule features of each text (:data:`DENSE_NAMES`) from the :data:`Facts` found
-        reading it."""
-        n = len(texts)
+    def dense(self, facts: Sequence[float]) -> npt.NDArray[np.float64]:
+        """The rule features (:data:`DENSE_NAMES`) of each post from the :data:`FACTS` noted
+        reading it, post after post: a few whole-column steps (at the pipeline's batches of 20
+        the cost of a numpy call, not the arithmetic, is what counts)."""
+        n = len(facts) // FACTS
         out = np.zeros((n, DENSE), dtype=np.float64)
         if not n:
             return out
-        found = np.array(facts, dtype=np.float64).reshape(n, 7)
-        total, positive, negative, negated, asks, shouting, elongated = found.T
+        found = np.array(facts, dtype=np.float64).reshape(n, FACTS)
+        total = found[:, 0]
         score = total / np.sqrt(total * total + self.rules.params.alpha)
         out[:, 0] = score
-        out[:, 1] = np.maximum(score, 0.0)
-        out[:, 2] = np.maximum(-score, 0.0)
-        out[:, 3] = positive / (positive + 4.0)
-        out[:, 4] = negative / (negative + 4.0)
-        out[:, 5] = ["!" in t for t in texts]
-        out[:, 6] = ["?" in t for t in texts]
-        out[:, 7] = elongated
-        out[:, 8] = shouting
-        out[:, 9] = negated > 0
+        np.maximum(score, 0.0, out=out[:, 1])
+        np.maximum(-score, 0.0, out=out[:, 2])
+        sides = found[:, 1:3]  # the sums of positive and of negative valences
+        np.divide(sides, sides + 4.0, out=out[:, 3:5])
+        out[:, 5:10] = found[:, 3:8]  # !, ?, elongation, caps, negation
         # no opinion to go on: no sentiment word, emoji or emoticon, no "!" alone (the rule scorer
         # counts those), no negator flipping anything
-        out[:, 10] = (total == 0.0) & (positive == 0.0) & (negative == 0.0)
-        out[:, 11] = asks
+        out[:, 10] = (found[:, :3] == 0.0).all(axis=1)
+        out[:, 11] = found[:, 8]
         return out

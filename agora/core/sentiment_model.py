@@ -121,21 +121,34 @@ class Model:
         if vocabulary.weights is not self.table:
             raise ModelError("the batch was not made by this model's featuriser")
         counts = batch.counts
-        out = np.zeros((len(counts), 2), dtype=np.float64)
-        present = counts > 0
-        if len(batch.keys):
-            # reduceat reads an empty segment as the row at its start: empty posts are left out
-            starts = (np.cumsum(counts) - counts)[present]
+        n = len(counts)
+        starts = batch.starts
+        # at the pipeline's batches of 20 the cost of each numpy call, not the arithmetic, is
+        # what counts: when every post has tokens (most batches) the masks are skipped
+        everyone = len(starts) == n
+        if len(starts):
+            # reduceat sums each post's segment on its own, in order
             sums = np.add.reduceat(vocabulary.sums[batch.keys], starts, axis=0)
             words = sums[:, :2]
-            pairs = batch.pair_counts[present]
-            if len(batch.pair_rows):
-                paired = pairs > 0
-                at = (np.cumsum(pairs) - pairs)[paired]
-                pair_sums = np.add.reduceat(self.table[batch.pair_rows], at, axis=0)
-                words[paired] += pair_sums * self.settings.pair_weight
-            word_scale = 1.0 / np.sqrt(counts[present] + pairs)
-            out[present] = words * word_scale[:, None] + sums[:, 2:4] / np.sqrt(sums[:, 4:5])
+            pairs = batch.pair_counts if everyone else batch.pair_counts[counts > 0]
+            pair_starts = batch.pair_starts
+            if len(pair_starts):
+                pair_sums = np.add.reduceat(self.table[batch.pair_rows], pair_starts, axis=0)
+                pair_sums *= self.settings.pair_weight
+                if len(pair_starts) == len(pairs):
+                    words += pair_sums
+                else:
+                    words[pairs > 0] += pair_sums
+            word_scale = 1.0 / np.sqrt((counts if everyone else counts[counts > 0]) + pairs)
+            hashed: npt.NDArray[np.float64] = words * word_scale[:, None] + sums[:, 2:4] / np.sqrt(
+                sums[:, 4:5]
+            )
+        if everyone and n:
+            out = hashed
+        else:  # reduceat reads an empty segment as the row at its start: empty posts stay 0
+            out = np.zeros((n, 2), dtype=np.float64)
+            if len(starts):
+                out[counts > 0] = hashed
         # products summed along each row: the same sums whatever the batch size (a matrix
         # product may round differently for different shapes)
         out += (batch.dense[:, :, None] * self.dense_weights[None, :, :]).sum(axis=1)

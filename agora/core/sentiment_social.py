@@ -26,7 +26,7 @@ import functools
 import html
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -867,14 +867,3 @@ class RuleScorer(OneByOne):
                         found[i] = entry
                         emphasised.add(i)
                         break
-
-
-def tuned_scorer(lexicon: Mapping[str, float] | None = None) -> RuleScorer:
-    """A :class:`RuleScorer` with the tuned parameters and ``lexicon`` overrides."""
-    return RuleScorer(TUNED, lexicon)
-
-
-def known_tokens(words: Iterable[str]) -> list[str]:
-    """Those of ``words`` the built-in tables know (handy when writing a brand lexicon)."""
-    entries = build_tables().entries
-    return [w for w in words if w.lower() in entries]

@@ -231,6 +231,59 @@ def test_a_batch_scores_exactly_like_one_post_at_a_time(model: ModelScorer) -> N
     assert model.score_many([], []) == []
 
 
+#: Posts of every shape a batch may mix (written for this test): several tokens, one token (no
+#: pairs), none at all (a URL, an @mention alone is a token), punctuation, emoji, negation.
+SHAPES = [
+    "I love this phone, it is wonderful",
+    "ok",
+    "http://example.com/only-a-link",
+    "Worst. Service. Ever!!!",
+    "😍",
+    "not bad, NOT BAD at all :)",
+    "",
+    "#EpicFail #notgood",
+    "@lumen",
+    "How do I change the wallpaper?",
+    "sooo goooood",
+    "!!!",
+    "The battery isn't great but the screen is gorgeous",
+    "meh",
+    "Lumen X1 ships on Tuesday 📦",
+    "never again... :-( sad",
+]
+
+
+def test_every_batch_size_gives_the_same_logits(model: ModelScorer) -> None:
+    """A post's values must not depend on its batch: the pipeline scores 20 at a time, ``--eval``
+    any ``--batch``; batches where every post has several tokens take a shorter path (no masks),
+    and so do batches without a single pair or without a single token."""
+    featurise, logits = model.featurise, model.model.logits
+    alone = np.concatenate([logits(featurise([t])) for t in SHAPES])
+    assert len({round(v, 6) for v in alone[:, 1].tolist()}) > 10  # the posts do differ
+    several = [i for i, t in enumerate(SHAPES) if len(model.rules.read(t)[3]) > 1]
+    single = [i for i, t in enumerate(SHAPES) if len(model.rules.read(t)[3]) == 1]
+    assert len(several) >= 8 and len(single) >= 4
+    for group in (several, single, list(range(len(SHAPES))), [2, 6], [1, 2, 0]):
+        together = logits(featurise([SHAPES[i] for i in group]))
+        assert np.array_equal(together, alone[group]), group
+    for size in (2, 3, 5, 20, 500):
+        texts = SHAPES * 3
+        got = [
+            row
+            for at in range(0, len(texts), size)
+            for row in logits(featurise(texts[at : at + size]))
+        ]
+        assert np.array_equal(np.array(got), np.concatenate([alone] * 3)), size
+    scored = [model.score(t, "en") for t in SHAPES]
+    for size in (1, 3, 20):
+        got_scores = []
+        for at in range(0, len(SHAPES), size):
+            got_scores += model.score_many(
+                SHAPES[at : at + size], ["en"] * len(SHAPES[at : at + size])
+            )
+        assert got_scores == scored
+
+
 def test_languages_it_cannot_handle_get_none(model: ModelScorer) -> None:
     assert model.score("Rakastan tätä puhelinta", "fi") is None
     assert model.score("I love it", "fi") is None
