@@ -182,9 +182,13 @@ def bench_app(screens_file: Path | None = None) -> tuple[Any, dict[str, float]]:
     if os.environ.get("QT_QPA_PLATFORM", "offscreen") not in ("", "offscreen"):
         return QApplication(argv), {}
     screens = screens_file or SCREENS_FILE
+    callers = os.environ.get("QT_SCREEN_SCALE_FACTORS")
     with tempfile.TemporaryDirectory(prefix="agora-bench-screens-") as screens_dir:
         argv += offscreen_platform(screens, Path(screens_dir))
-        app = QApplication(argv)  # the platform reads its file here, once
+        app = QApplication(argv)  # the platform reads its file, and Qt the factors, here, once
+    if callers is None:
+        # read once at start: a process the benchmark starts must not inherit them
+        os.environ.pop("QT_SCREEN_SCALE_FACTORS", None)
     return app, expected_ratios(screens)
 
 

@@ -70,7 +70,10 @@ def test_percentile() -> None:
 def test_the_screens_ratio_becomes_its_scale_factor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("QT_SCREEN_SCALE_FACTORS", raising=False)
+    # set first so that the value the benchmark writes is undone after the test (a variable
+    # that was never set is not restored by delenv, and would reach later subprocesses)
+    monkeypatch.setenv("QT_SCREEN_SCALE_FACTORS", "")
+    monkeypatch.delenv("QT_SCREEN_SCALE_FACTORS")
     argv = offscreen_platform(SCREENS_FILE, tmp_path)
     # the offscreen platform would report ratio 2 and paint the 4K window at 1: the ratio is
     # Qt's scale factor for that screen instead, and 1 in the platform's own file
