@@ -340,9 +340,12 @@ class Vocabulary:
         if not new:
             return
         s = self.settings
+        # each form, then the same marked as negated: one call for both (a call's fixed cost is
+        # most of what a batch with a few new forms pays)
+        both = word_hashes([*forms, *("~" + f for f in forms)])
         hashes = np.empty(2 * new, dtype=np.uint64)
-        hashes[0::2] = word_hashes(forms)
-        hashes[1::2] = word_hashes(["~" + f for f in forms])
+        hashes[0::2] = both[:new]
+        hashes[1::2] = both[new:]
         rows = _rows(hashes ^ _SALT_WORD, s.bits)
         # the slices of " form " of each form, over the forms joined by a separator
         padded = [f" {f} " for f in forms]
