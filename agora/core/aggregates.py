@@ -106,7 +106,7 @@ class Aggregates:
         self.pinned: dict[str, Post] = {}
         """Posts pinned by an operator, by id."""
         self.volume = Volume(self.counts, self.topics)
-        self.sentiment = Sentiment(self.topics)
+        self.sentiment = Sentiment(self.counts, self.topics)
         self.share = Share(self.counts, self.topics)
         self.engagement = Engagement()
         self.kpis = Kpis(self.counts, timezone)
@@ -353,10 +353,7 @@ class Aggregates:
         if post.is_repost:
             return
         if not self.owned.matches(post):
-            entry = Entry(
-                post, int(post.timestamp // 60), _NO_SIGNATURE, False, True, fold(post.text)
-            )
-            batch = Batch([entry], {}, [entry], [entry], late=True)
+            batch = Batch.shown_late(post)
             for figure in self._said:
                 figure.add(batch)
             self.featured.add(batch)
@@ -430,7 +427,3 @@ class Aggregates:
             owned=engagement.owned,
             mentions=engagement.mentions,
         )
-
-
-#: a revealed post is not counted per minute again (it was when it came in)
-_NO_SIGNATURE: Signature = ("", "", "", (), False)

@@ -11,18 +11,21 @@ snapshot. Figures that count per minute write into the shared
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
 from agora.core.figures.counts import Counts, Key, Tally, names
 from agora.core.post import Post
+from agora.core.text import fold
 
 PartT_co = TypeVar("PartT_co", covariant=True)
 
 #: what sorts posts for the per-minute counts: source, sentiment label, moderation state, topics,
 #: repost; posts alike in these count under the same keys (figures cache their keys by it)
 Signature = tuple[str, str, str, tuple[str, ...], bool]
+_UNCOUNTED: Signature = ("", "", "", (), False)
 
 
 @dataclass(slots=True)
@@ -58,6 +61,13 @@ class Batch:
     late: bool = False
     """Posts shown after ingest (approved while waiting, or hidden by mistake): counted as if
     new, but their texts were already seen when they arrived."""
+
+    @classmethod
+    def shown_late(cls, post: Post) -> Batch:
+        """A batch of one post of someone other than the brand, shown after ingest. It has no
+        per-minute signatures: the post was counted per minute when it came in."""
+        entry = Entry(post, int(post.timestamp // 60), _UNCOUNTED, False, True, fold(post.text))
+        return cls([entry], {}, [entry], [entry], late=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +121,15 @@ class Figure(Generic[PartT_co]):
 
 
 class Counted(Figure[PartT_co]):
-    """A figure that counts every post per minute under keys that depend only on the post's
-    :data:`Signature`; subclasses say which (:meth:`keys`)."""
+    """A figure that counts every post per minute (in ``counts``) under keys that depend only on
+    the post's :data:`Signature`; subclasses say which (:meth:`keys`). ``topics`` maps topic keys
+    to labels, in config order."""
 
-    __slots__ = ("_names",)
+    __slots__ = ("_counts", "_names", "_topics")
 
-    def __init__(self) -> None:
+    def __init__(self, counts: Counts, topics: Mapping[str, str]) -> None:
+        self._counts = counts
+        self._topics = topics
         self._names: dict[Signature, tuple[str, ...]] = {}
 
     def keys(self, signature: Signature) -> list[Key]:

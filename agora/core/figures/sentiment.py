@@ -39,11 +39,7 @@ class SentimentPart:
 class Sentiment(Counted[SentimentPart]):
     """Posts per minute by sentiment label, overall and per topic."""
 
-    __slots__ = ("_topics",)
-
-    def __init__(self, topics: Mapping[str, str]) -> None:
-        super().__init__()
-        self._topics = topics
+    __slots__ = ()
 
     def keys(self, signature: Signature) -> list[Key]:
         _, label, _, topics, _ = signature

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agora.core.figures.base import Counted, Signature, Window
-from agora.core.figures.counts import Counts, Key, Kind
+from agora.core.figures.counts import Key, Kind
 from agora.core.figures.volume import MULTI, topic_key
 
 
@@ -36,12 +36,7 @@ class SharePart:
 class Share(Counted[SharePart]):
     """Topic mentions per source per minute."""
 
-    __slots__ = ("_counts", "_topics")
-
-    def __init__(self, counts: Counts, topics: Mapping[str, str]) -> None:
-        super().__init__()
-        self._counts = counts
-        self._topics = topics
+    __slots__ = ()
 
     def keys(self, signature: Signature) -> list[Key]:
         source, _, _, topics, _ = signature

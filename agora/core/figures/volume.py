@@ -8,11 +8,10 @@ and ``pending`` follow the operators. Also gives the per-minute series the volum
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from agora.core.figures.base import Counted, Moment, Signature, Window
-from agora.core.figures.counts import Counts, Key, Kind
+from agora.core.figures.counts import Key, Kind
 from agora.core.figures.sentiment import LABELS, label_key
 from agora.core.post import Post
 from agora.core.snapshot import PostCounts, VolumeSeries
@@ -40,12 +39,7 @@ def topic_key(topic: str) -> Key:
 class Volume(Counted[PostCounts]):
     """Post counts per minute, and the volume chart's series."""
 
-    __slots__ = ("_counts", "_topics")
-
-    def __init__(self, counts: Counts, topics: Mapping[str, str]) -> None:
-        super().__init__()
-        self._counts = counts
-        self._topics = topics
+    __slots__ = ()
 
     def keys(self, signature: Signature) -> list[Key]:
         source, _, state, topics, is_repost = signature
