@@ -412,6 +412,10 @@ def test_normal_forms_of_tokens() -> None:
     assert normal_form("GOOOOD") == ("goood", WORD)
     assert normal_form("@Bob_1") == normal_form("@ana") == ("@user", WORD)
     assert normal_form("10") == ("00", WORD)
+    # repeats are cut after lower case and digit folding, not in the token as written
+    assert normal_form("AAaa") == ("aaa", WORD)
+    assert normal_form("12345") == ("000", WORD)
+    assert normal_form("x1y") == ("x0y", WORD)
     assert normal_form("#Win") == ("#win", WORD)
     assert normal_form("Don't") == ("don't", NEGATOR)
     assert normal_form("!!!!!") == ("!!!", END)
