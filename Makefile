@@ -27,11 +27,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
 
-## ruff and mypy --strict
+## ruff, mypy --strict and vulture (dead code; its settings are in pyproject.toml)
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check agora tests
 	$(BIN)/ruff format --check agora tests
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 ci: test lint
 

@@ -392,7 +392,6 @@ class Aggregates:
         return Snapshot(
             version=self.version,
             now=now,
-            generated_at=datetime.now(UTC),
             topics=dict(self.topics),
             windows=summaries,
             volume=self.volume.series(moment, 24 * 60),

@@ -195,7 +195,6 @@ class Snapshot:
 
     version: int
     now: datetime
-    generated_at: datetime
     topics: Mapping[str, str]
     """Topic key → display label, in config order."""
     windows: Mapping[str, WindowSummary]

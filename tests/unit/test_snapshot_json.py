@@ -61,7 +61,6 @@ def snapshot(now: datetime = NOW) -> Snapshot:
     return Snapshot(
         version=3,
         now=now,
-        generated_at=now,
         topics={"brand": "Lumen"},
         windows={"1h": summary(3600.0), "all": summary(None)},
         volume=VolumeSeries(
