@@ -210,28 +210,19 @@ class PgServer:
         """Start the server on a free port and wait until it accepts connections."""
         for attempt in range(5):
             self.port = free_port()
-            done = self._run(
-                [
-                    str(self.bindir / "pg_ctl"),
-                    "start",
-                    "-D",
-                    str(self.data),
-                    "-l",
-                    str(self.log),
-                    "-w",
-                    "-t",
-                    "120",
-                    "-o",
-                    f"-p {self.port}",
-                ],
-                timeout=180,
-            )
+            done = self._pg_ctl("start")
             if done.returncode == 0:
                 self.wait_ready()
                 return
             text = self.log.read_text(errors="replace") if self.log.exists() else done.stderr
             if "already in use" not in text or attempt == 4:
                 raise RuntimeError(f"PostgreSQL did not start: {done.stderr.strip()}\n{text}")
+
+    def _pg_ctl(self, action: str, *options: str) -> subprocess.CompletedProcess[str]:
+        """``pg_ctl start`` or ``restart`` of this server on :attr:`port`, waiting up to 120 s."""
+        command = [str(self.bindir / "pg_ctl"), action, "-D", str(self.data), *options]
+        command += ["-l", str(self.log), "-w", "-t", "120", "-o", f"-p {self.port}"]
+        return self._run(command, timeout=180)
 
     def wait_ready(self, deadline_s: float = 60.0) -> None:
         """Wait until a client can log in over TCP (the condition, not a fixed time)."""
@@ -249,24 +240,7 @@ class PgServer:
 
     def restart(self) -> None:
         """Stop the server (fast: every client is disconnected) and start it on the same port."""
-        done = self._run(
-            [
-                str(self.bindir / "pg_ctl"),
-                "restart",
-                "-D",
-                str(self.data),
-                "-m",
-                "fast",
-                "-w",
-                "-t",
-                "120",
-                "-l",
-                str(self.log),
-                "-o",
-                f"-p {self.port}",
-            ],
-            timeout=180,
-        )
+        done = self._pg_ctl("restart", "-m", "fast")
         if done.returncode != 0:
             raise RuntimeError(f"pg_ctl restart failed: {done.stderr.strip()}")
         self.wait_ready()
@@ -282,22 +256,7 @@ class PgServer:
 
     def start_again(self) -> None:
         """Start a stopped server on its old port (clients reconnect to the same address)."""
-        done = self._run(
-            [
-                str(self.bindir / "pg_ctl"),
-                "start",
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.log),
-                "-w",
-                "-t",
-                "120",
-                "-o",
-                f"-p {self.port}",
-            ],
-            timeout=180,
-        )
+        done = self._pg_ctl("start")
         if done.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start again: {done.stderr.strip()}")
         self.wait_ready()
