@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 import pycld2
 
@@ -58,7 +59,11 @@ def _code(code: str) -> str | None:
     return code.split("-", 1)[0]
 
 
-def _detect(text: str) -> tuple[str | None, bool, int, int]:
+#: What the detector says of a text: (language, reliable, percent of the text, bytes of text).
+Detection = tuple[str | None, bool, int, int]
+
+
+def detect_details(text: str) -> Detection:
     """CLD2's best guess for ``text``: (language, reliable, percent of the text, bytes of text)."""
     cleaned = _clean(text)
     try:
@@ -71,7 +76,7 @@ def _detect(text: str) -> tuple[str | None, bool, int, int]:
 
 def detect(text: str) -> str | None:
     """The primary language tag of ``text`` (``"en"``, ``"fi"``…), or ``None`` when unsure."""
-    return _detect(text)[0]
+    return detect_details(text)[0]
 
 
 @functools.lru_cache(maxsize=512)
@@ -99,21 +104,24 @@ def mostly_non_latin(text: str) -> bool:
     return foreign * 2 > len(_LETTER_RE.findall(text))
 
 
-def post_language(text: str, lang: str | None) -> str | None:
+def post_language(
+    text: str, lang: str | None, details: Callable[[str], Detection] = detect_details
+) -> str | None:
     """The primary language of a post: its tag, corrected on long posts, else detected.
 
     ``lang`` is the source's tag (BCP-47, any case, or ``None``). An untagged post gets the
     detector's best guess (``None`` when it has none). A tagged post keeps its tag, unless it is at
     least :data:`LONG_POST` characters long and the detector places at least
-    :data:`OVERRULE_PERCENT` % of it, reliably, in another language.
+    :data:`OVERRULE_PERCENT` % of it, reliably, in another language. ``details`` detects (a
+    caller that has detected the text already passes what it found).
     """
     if not lang:  # most untagged posts: straight to the detector
-        return _detect(text)[0]
+        return details(text)[0]
     tag = primary_language(lang)
     if tag is None or tag in UNTAGGED:
-        return _detect(text)[0]
+        return details(text)[0]
     if len(text) < LONG_POST:
         return tag
-    found, reliable, percent, size = _detect(text)
+    found, reliable, percent, size = details(text)
     overruled = reliable and percent >= OVERRULE_PERCENT and size >= LONG_POST
     return found if overruled and found is not None else tag

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
-from agora.core.langid import detect, post_language
+from agora.core.langid import detect
 from agora.core.post import APPROVED, Moderation, Post
 from agora.core.profanity import (
     ELSEWHERE,
@@ -43,8 +43,9 @@ from agora.core.profanity import (
     profanity_entries,
     unmistakable_entries,
 )
-from agora.core.sentiment import mostly_non_latin, primary_language
+from agora.core.sentiment import primary_language
 from agora.core.text import fold
+from agora.core.tokens import DETECTED_CHARS, read
 from agora.core.topics import term_pattern
 
 _URL_HOST_RE = re.compile(r"(?:https?://|www\.)([^\s/?#<>\"']+)", re.IGNORECASE)
@@ -158,6 +159,7 @@ class RuleModeration:
         self._allowed = AccountSet(config.allow_authors, relays=relays)
         self._sources = frozenset(fold(s) for s in config.block_sources)
         self._domains = frozenset(config.block_domains)
+        self._hosts: dict[str, str] = {}
         self._languages = frozenset(config.languages)
         self._latin_only = bool(self._languages) and self._languages <= LATIN_LANGUAGES
         self._hide_sensitive = config.hide_sensitive
@@ -239,7 +241,9 @@ class RuleModeration:
             if why:
                 return Moderation("hidden", (why,))
         languages = _PostLanguages(post.text, post.lang)
-        why = self._text_problem(post.text, folded, languages)
+        # the hashtags the post's shared tokens hold (agora.core.tokens), when it has any
+        tags = read(post.text).hashtags() if "#" in post.text else None
+        why = self._text_problem(post.text, folded, languages, tags=tags)
         if why:
             return Moderation("hidden", (why,))
         name = author.name
@@ -272,13 +276,14 @@ class RuleModeration:
     def _language_problem(self, post: Post) -> str:
         """Why a post is in a language this wall does not show: its tag (corrected on long posts)
         or, untagged, the language detected (the detection sentiment uses too)."""
-        language = post_language(post.text, post.lang)
+        shared = read(post.text)  # detected once per post, for the scorer too
+        language = shared.language(post.lang)
         if language is not None:
             if language not in self._languages:
                 how = "" if post.lang else " (detected)"
                 return f"language {language}{how} is not shown on this wall"
             return ""
-        if self._latin_only and mostly_non_latin(post.text):
+        if self._latin_only and shared.non_latin:
             return "written in a script this wall's languages do not use"
         return ""
 
@@ -309,10 +314,12 @@ class RuleModeration:
         languages: _PostLanguages | None,
         *,
         glued: bool = False,
+        tags: list[str] | None = None,
     ) -> str:
         """Why ``text`` may not be shown (a blocked term, pattern or profanity), else ``""``.
         ``languages``: the post's (``None``: a trending term, checked against every list).
-        ``glued``: every word may be glued words (a display name, a trending term)."""
+        ``glued``: every word may be glued words (a display name, a trending term). ``tags``: the
+        words of the hashtags of ``text`` as written, when known (``None``: found here)."""
         if not folded.islower():  # letters without a case of their own fold to capitals ("𝐅")
             folded = folded.casefold()
         if "\u200d" in folded or "\u200c" in folded:
@@ -320,20 +327,27 @@ class RuleModeration:
         if self._terms is not None and (match := self._terms.search(folded)):
             return f"blocked term: {match.group(0)}"
         if self._in_hashtag is not None and "#" in folded:
-            for tag in _HASHTAG_RE.findall(folded):
+            # folded ASCII is the text in lower case: its hashtags are the written ones
+            shared = [t.lower() for t in tags] if tags is not None and text.isascii() else None
+            for tag in _HASHTAG_RE.findall(folded) if shared is None else shared:
                 found = self._in_hashtag.search(tag)
                 if found:
                     return f"blocked term: {found.group(0)} (in #{tag})"
         if self._patterns is not None and (match := self._patterns.search(text)):
             return f"blocked pattern: {match.group(0)[:40]}"
-        hit = self._profanity_hit(text, folded, languages, glued)
+        hit = self._profanity_hit(text, folded, languages, glued, tags)
         if hit is not None:
             word, reason = hit
             return reason if reason != "profanity" else f"profanity: {mask_word(word)}"
         return ""
 
     def _profanity_hit(
-        self, text: str, folded: str, languages: _PostLanguages | None, glued: bool
+        self,
+        text: str,
+        folded: str,
+        languages: _PostLanguages | None,
+        glued: bool,
+        tags: list[str] | None = None,
     ) -> tuple[str, str] | None:
         """The listed word ``text`` shows, with its reason, else ``None``.
 
@@ -346,17 +360,17 @@ class RuleModeration:
         wide = self._wide_lexicon()
         if wide is None:
             return None
-        hit = wide.scan(text, folded, glued=glued)
+        hit = wide.scan(text, folded, glued=glued, tags=tags)
         if hit is None or languages is None:
             return hit  # a trending term: any word of any list (but the frequent English ones)
         word = hit[0]
         if word in wide.foreign and wide.foreign[word].isdisjoint(languages.get()):
-            hit = self._lexicon(languages.get()).scan(text, folded, glued=glued)
+            hit = self._lexicon(languages.get()).scan(text, folded, glued=glued, tags=tags)
         for _ in range(2):  # "dick" and "slut" in one post: each is read past once
             if hit is None or glued or hit[0] not in ELSEWHERE:
                 break
             rest = _without_word(text, hit[0])
-            if rest == text or detect(rest[:_DETECTED_CHARS]) not in ELSEWHERE[hit[0]]:
+            if rest == text or detect(rest[:DETECTED_CHARS]) not in ELSEWHERE[hit[0]]:
                 break  # written otherwise ("d1ck"), or the rest is not in such a language
             text, folded = rest, match_form(rest)
             hit = self._lexicon(languages.get()).scan(text, folded, glued=glued)
@@ -409,15 +423,25 @@ class RuleModeration:
             urls.append(media.preview_url)
         for url in urls:
             if url:
-                host = _blocked(_host(url), self._domains)
+                host = self._blocked(_host(url))
                 if host:
                     return host
         if "http" in folded or "www." in folded:
             for raw in _URL_HOST_RE.findall(folded):
-                host = _blocked(raw.split(":", 1)[0].rstrip(".,;!?)"), self._domains)
+                host = self._blocked(raw.split(":", 1)[0].rstrip(".,;!?)"))
                 if host:
                     return host
         return ""
+
+    def _blocked(self, host: str) -> str:
+        """:func:`_blocked` of ``host``, remembered (a wall's links come from a few hosts)."""
+        found = self._hosts.get(host)
+        if found is None:
+            found = _blocked(host, self._domains)
+            if len(self._hosts) >= 10_000:
+                self._hosts.clear()
+            self._hosts[host] = found
+        return found
 
     # -- trending --------------------------------------------------------------------------------
 
@@ -452,14 +476,11 @@ class _PostLanguages:
     def get(self) -> frozenset[str]:
         self.consulted = True
         if self._found is None:
-            found = {primary_language(self._lang), detect(self._text[:_DETECTED_CHARS])}
+            found = {primary_language(self._lang), read(self._text).guess()}
             self._found = frozenset(lang for lang in found if lang in LANGUAGES)
         return self._found
 
 
-#: the beginning of a post its language is detected from (enough to tell; a hostile post of
-#: 5,000 characters would cost milliseconds)
-_DETECTED_CHARS = 600
 #: what parts the words of a handle ("@fuck_you@mastodon.example", "fuckyou.bsky.social")
 _HANDLE_PARTS_RE = re.compile(r"[@.:/\-]+")
 
@@ -472,7 +493,14 @@ def _without_word(text: str, word: str) -> str:
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 
 
+#: a plain web address, its host as ``urlsplit`` reads it (most links: read without parsing)
+_PLAIN_URL_RE = re.compile(r"https?://([A-Za-z0-9.\-]+)(?::\d*)?(?:[/?#]|$)")
+
+
 def _host(url: str) -> str:
+    plain = _PLAIN_URL_RE.match(url)
+    if plain is not None:
+        return plain.group(1).lower()
     try:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:

@@ -29,7 +29,8 @@ from agora.core.problems import ProblemLog
 from agora.core.redact import redact_post
 from agora.core.sentiment import Scorer
 from agora.core.storage import PostStore, StoreUnavailableError
-from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text, fold
+from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text
+from agora.core.tokens import read
 from agora.core.topics import TopicMatcher
 
 log = logging.getLogger("agora.pipeline")
@@ -374,7 +375,8 @@ class Pipeline:
         folded_texts: list[str] = []
         for post in posts:
             try:
-                folded = fold(post.text)
+                # the post's shared reading (agora.core.tokens): every stage reads the same
+                folded = read(post.text).folded
                 verdict = self.moderate(post, folded)
                 if updating:
                     verdict, folded = self._update_state(post, verdict, folded, edited or set())
@@ -434,7 +436,7 @@ class Pipeline:
             "keeps the approved version",
             level=logging.INFO,
         )
-        return known, fold(post.text)
+        return known, read(post.text).folded
 
     def _store(self, posts: list[Post], result: IngestResult) -> set[str]:
         """Keep a batch in the store; a post the store refuses is left out alone. Returns the

@@ -817,19 +817,24 @@ class Lexicon:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def scan(self, text: str, folded: str, *, glued: bool = False) -> tuple[str, str] | None:
+    def scan(
+        self, text: str, folded: str, *, glued: bool = False, tags: list[str] | None = None
+    ) -> tuple[str, str] | None:
         """The first listed word or phrase in ``text`` (``folded``: its folded form) and its
         reason, else ``None``: as written, as it reads (look-alikes, invisible code points), and
         in its hashtags read as words. ``glued``: every word may be glued (a display name, a
         trending term). A listed word written as a person's name ("Dick Smith") or in an
         innocent phrase ("Moby Dick", "a blue tit") is not found there. A text that would cost
-        too much to read gives ``("", UNREADABLE)``."""
+        too much to read gives ``("", UNREADABLE)``. ``tags``: the words of the hashtags of
+        ``text`` as written, when the caller has them (the post's shared tokens)."""
         try:
-            return self._scan(text, folded, glued, _Budget())
+            return self._scan(text, folded, glued, _Budget(), tags)
         except _UnreadableError:
             return "", UNREADABLE
 
-    def _scan(self, text: str, folded: str, glued: bool, budget: _Budget) -> tuple[str, str] | None:
+    def _scan(
+        self, text: str, folded: str, glued: bool, budget: _Budget, tags: list[str] | None
+    ) -> tuple[str, str] | None:
         cleared = text
         if self._names is not None and self._names.search(text) is not None:
             cleared = self._clear_names(cleared)
@@ -838,6 +843,7 @@ class Lexicon:
             cleared = self._phrases_re.sub(lambda m: "_" * len(m.group(0)), cleared)
         if cleared != text:
             text, folded = cleared, match_form(cleared)
+            tags = None  # names or phrases blanked: not the text the tags were read from
         hit = self.find(folded, budget)
         if hit is not None:
             return hit
@@ -848,7 +854,8 @@ class Lexicon:
                 return hit
         if glued or "#" in text:
             find_tags = _TOKEN_RE.findall if glued else _HASHTAG_RE.findall
-            for tag in find_tags(text):
+            written = find_tags(text) if glued or tags is None else [t for t in tags if len(t) > 1]
+            for tag in written:
                 hit = self._tag(tag, budget)
                 if hit is not None:
                     return hit

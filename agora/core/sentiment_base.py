@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from agora.core.langid import mostly_non_latin, post_language
 from agora.core.post import Sentiment, SentimentLabel
+from agora.core.tokens import read, read_all
 
 #: Languages the VADER lexicon (and every scorer built on it) handles.
 VADER_LANGUAGES = frozenset({"en"})
@@ -65,9 +65,10 @@ def english_scorable(text: str, lang: str | None) -> bool:
     (:func:`agora.core.langid.post_language`); a post whose language stays unknown (a few words,
     emoji only) is scorable unless most of its letters are outside the Latin script.
     """
-    language = post_language(text, lang)
+    shared = read(text)  # detected once per post, for the language filter too
+    language = shared.language(lang)
     if language is None:
-        return not mostly_non_latin(text)
+        return not shared.non_latin
     return language in VADER_LANGUAGES
 
 
@@ -75,8 +76,8 @@ def english_scorable_many(texts: Sequence[str], langs: Sequence[str | None]) -> 
     """:func:`english_scorable` of each post of a batch (the same test, one call fewer a post)."""
     if len(langs) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(langs)} languages")
-    found = list(map(post_language, texts, langs))
-    return [
-        language in VADER_LANGUAGES if language is not None else not mostly_non_latin(text)
-        for text, language in zip(texts, found, strict=True)
-    ]
+    out: list[bool] = []
+    for shared, lang in zip(read_all(texts), langs, strict=True):
+        language = shared.language(lang)
+        out.append(language in VADER_LANGUAGES if language is not None else not shared.non_latin)
+    return out

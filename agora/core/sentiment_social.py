@@ -23,7 +23,6 @@ which take precedence over everything built in.
 from __future__ import annotations
 
 import functools
-import html
 import math
 import re
 from collections.abc import Mapping
@@ -32,6 +31,8 @@ from importlib import resources
 
 from agora.core.post import Sentiment, SentimentLabel
 from agora.core.sentiment_base import OneByOne, english_scorable
+from agora.core.tokens import EMOTICONS, TOKEN_RE, case_words
+from agora.core.tokens import read as read_text
 
 # ------------------------------------------------------------------------------------------------
 # token kinds of the lookup table
@@ -279,18 +280,6 @@ PHRASES: dict[str, float] = {
 #: Phrases that act as diminishers rather than carrying a valence.
 PHRASE_BOOSTERS: dict[str, float] = {"kind of": -1.0, "sort of": -1.0, "a bit": -1.0}
 
-#: Emoticons and their valences (our own list). Matched anywhere, also glued to words ("great:)").
-EMOTICONS: dict[str, float] = {
-    **dict.fromkeys(
-        _words(":) :-) :] :-] =) =] :o) :} :-} ^_^ ^^ ^.^ (: (-: :)) :-)) ;) ;-) ;] ;D :3"), 2.0
-    ),
-    **dict.fromkeys(_words(":D :-D =D xD XD :DD"), 2.5),
-    **dict.fromkeys(_words(":P :-P :p :-p =P ;P ;p xP XP"), 1.2),
-    **dict.fromkeys(_words("<3 <33 <333"), 2.8),
-    **dict.fromkeys(_words(":( :-( :[ :-[ =( ): )-: :(( :-(( >:( :/ :-/ =/ :\\ :-\\"), -2.0),
-    **dict.fromkeys(_words(":'( :'-( ;( ;-( ;_; </3 >_< -_-"), -2.3),
-}
-
 #: Emoji whose meaning on social networks differs from their Unicode name (our own values).
 #: Other emoji are scored from their names in the VADER emoji list.
 EMOJI: dict[str, float] = {
@@ -391,47 +380,14 @@ COMMON_WORDS = frozenset(
     """)
 )
 
-_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-def _unescape(match: re.Match[str]) -> str:
-    char = chr(int(match.group(1), 16))
-    return char if char.isprintable() else " "
-
-
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-
-
-def _emoticon_alternatives() -> str:
-    """A regex alternation of the emoticons that start with a symbol, longest first.
-
-    Emoticons that start with a letter ("xD", "xP") are ordinary word tokens, looked up in lower
-    case. A cheap look-ahead on the first character keeps the alternation off the hot path.
-    """
-    symbolic = [e for e in EMOTICONS if not e[0].isalpha()]
-    escaped = sorted((re.escape(e) for e in symbolic), key=len, reverse=True)
-    first = "".join(sorted({re.escape(e[0]) for e in symbolic}))
-    return f"(?=[{first}])(?:" + "|".join(escaped) + ")(?![0-9A-Za-z])"
-
-
-_EMOJI_CLASS = (
-    "\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff\U0001f900-\U0001f9ff"
-    "\U0001fa70-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2190-\u21ff\u2300-\u23ff"
-)
-#: One token: a word (with inner apostrophes), a hashtag or mention, an emoticon, a run of clause
-#: punctuation, or an emoji. URLs are removed before. Words come first: they are most tokens.
-_TOKEN_RE = re.compile(
-    r"\w+(?:'\w+)*|[#@]\w+|" + _emoticon_alternatives() + rf"|[!?.,;:]+|[{_EMOJI_CLASS}]"
-)
 #: Three of the same letter in a row: the post may have elongated words.
 _ELONGATED_RE = re.compile(r"([a-zA-Z])\1\1")
 _SQUEEZE3_RE = re.compile(r"([^\W\d_])\1{2,}")
-_CAMEL_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
 def phrase_words(phrase: str) -> tuple[str, ...]:
     """The lower-case tokens of a lexicon key, as the scorer sees them (``"Killer  feature"``)."""
-    return tuple(t.lower() for t in _TOKEN_RE.findall(phrase.strip().replace("’", "'")))
+    return tuple(t.lower() for t in TOKEN_RE.findall(phrase.strip().replace("’", "'")))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -582,7 +538,7 @@ def split_hashtag(tag: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
     if not body:
         return ()
     if not body.islower() and not body.isupper():
-        parts = [p.lower() for p in _CAMEL_RE.findall(body)]
+        parts = [p.lower() for p in case_words(body, initials=True)]
         if len(parts) > 1:
             return tuple(parts)
     body = body.lower()
@@ -662,17 +618,9 @@ class RuleScorer(OneByOne):
         tables, and the tokens before hashtags are split (the sentiment model's words, so that a
         post is tokenised once for both).
         """
-        if "\\u" in text:
-            text = _ESCAPE_RE.sub(_unescape, text)
-        if "&" in text and ";" in text:
-            text = html.unescape(text)
-        if "://" in text or "www." in text or "WWW." in text:
-            text = _URL_RE.sub(" ", text)
-        if "’" in text:
-            text = text.replace("’", "'")
-        raw: list[str] = _TOKEN_RE.findall(text)
+        raw = read_text(text).strings  # the post's shared tokens (agora.core.tokens)
         toks = raw
-        if "#" in text:
+        if "#" in text or "\\u" in text:
             entries = self.tables.entries
             toks = []
             for tok in raw:

@@ -20,6 +20,7 @@ from agora.core.snapshot import TermTrend
 from agora.core.terms import scan as term_scan
 from agora.core.terms import stopword_set
 from agora.core.text import fold
+from agora.core.tokens import SHARED
 from agora.core.windows import SlottedCounter
 
 #: words as people write them, to find how a trending (folded) term is written
@@ -89,7 +90,13 @@ class Trending(Figure[tuple[TermTrend, ...]]):
         late = batch.late
         for entry in batch.said:
             post = entry.post
-            found = term_scan(entry.said or "", stop)
+            said = entry.said or ""
+            # the post's shared reading when the pipeline made one of this very text
+            shared = SHARED.get(post.text)
+            if shared is not None and shared.folded == said:
+                found = shared.terms(stop, term_scan)
+            else:
+                found = term_scan(said, stop)
             if found:
                 slot = int(post.timestamp // slot_s)
                 terms = by_slot.get(slot)
