@@ -39,6 +39,7 @@ from typing import Any
 
 from agora.core.canonical import readings
 from agora.core.text import fold
+from agora.core.tokens import case_words
 from agora.core.wordsplit import english
 
 #: BCP-47 primary language → the name of its list in ``glin-profanity``.
@@ -89,11 +90,6 @@ _UNSPACED_RE = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff
 _HASHTAG_RE = re.compile(r"#(\w{2,})")
 #: what keeps single letters apart inside one token ("f_u_c_k", "f*u*c*k", "f|u|c|k", "f+u+c+k")
 _APART_RE = re.compile(r"[_*|+]+")
-#: the words of a camel-cased hashtag: "NoMoreFoo", "HTTPServer" (an upper-case run before a
-#: capitalised word is a word of its own)
-_CAMEL_RE = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
-#: the same, where an upper-case run is a word before lower case too: "FUCKyou", "NOKIAsucks"
-_CASE_RE = re.compile(r"[A-Z]{2,}|[A-Z]?[a-z]+|\d+")
 #: runs of ASCII letters in folded text: the pieces of a glued word looked up in the dictionary
 _LETTERS_RE = re.compile(r"[a-z]+")
 #: a glued word shorter than this is not split (three letters are a word or an abbreviation)
@@ -181,10 +177,10 @@ def hashtag_words(text: str, *, every_word: bool = False) -> str:
     parts: list[str] = []
     tags = _TOKEN_RE.findall(text) if every_word else _HASHTAG_RE.findall(text)
     for tag in tags:
-        pieces = _CAMEL_RE.findall(tag)
+        pieces = case_words(tag)
         if len(pieces) > 1:
             parts.extend(pieces)
-        other = _CASE_RE.findall(tag)
+        other = case_words(tag, runs=True)
         if len(other) > 1 and other != pieces:
             parts.extend(other)
     return fold(" ".join(parts)) if parts else ""
@@ -1274,7 +1270,7 @@ _ZERO_WIDTH = str.maketrans("", "", "\u200c\u200d")
 def _cased_words(tag: str) -> bool:
     """True when the case of ``tag`` shows its words: camel case of two words or more, each of
     three letters or more ("PenIsland", "WhatTheFuck"; not "ShItPhone", "2fuckingbad")."""
-    words = [p for p in _CAMEL_RE.findall(tag) if not p.isdigit()]  # digits show no case
+    words = [p for p in case_words(tag) if not p.isdigit()]  # digits show no case
     return len(words) > 1 and all(len(p) >= 3 or p in ("A", "I") for p in words)
 
 
