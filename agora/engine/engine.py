@@ -99,7 +99,9 @@ class Engine:
         self.clock = clock
         self.role: Role = role
         self.name = name or config.wall.name
-        self.pipeline = build_pipeline(config, self.posts_store)
+        # the scorer's weights load with the first batch, on the ingest thread (not before a
+        # wall's first frame)
+        self.pipeline = build_pipeline(config, self.posts_store, lazy=True)
         self.windows = panel_windows(config)
         self.problems = ProblemLog(logging.getLogger("agora.sources"))
         self.cursors = CursorBook(store)
@@ -394,6 +396,7 @@ class Engine:
         self._ingest_thread.start()
         self.source_loop.watchdog = self.watchdog
         self.source_loop.start(self.sources)
+        log.info("engine started: the ingest thread and %d source(s)", len(self.sources))
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop every source and thread; returns within about ``timeout`` seconds."""

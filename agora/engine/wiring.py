@@ -9,7 +9,8 @@ new pipeline at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,8 +19,9 @@ from agora.config.schema import WallConfig
 from agora.core.aggregates import Aggregates
 from agora.core.moderation import RuleModeration
 from agora.core.pipeline import Pipeline
-from agora.core.post import APPROVED, Post
-from agora.core.sentiment import make_scorer
+from agora.core.post import APPROVED, Post, Sentiment
+from agora.core.sentiment import SCORER_NAMES, make_scorer
+from agora.core.sentiment_base import Scorer
 from agora.core.text import fold
 from agora.core.topics import TopicMatcher
 from agora.store.base import Store
@@ -54,8 +56,56 @@ def wall_timezone(config: WallConfig) -> ZoneInfo | None:
         return None
 
 
-def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
-    """The pipeline and aggregates a config describes."""
+class LazyScorer:
+    """The scorer ``[analytics] sentiment`` names, built the first time it scores.
+
+    The learnt model's weights (and numpy under them) take a tenth of a second or more to load:
+    a wall builds its engine before its first frame, and this way the ingest thread pays for
+    them with its first batch instead of the GUI thread before anything is on screen. An unknown
+    name is still refused at once."""
+
+    def __init__(
+        self,
+        kind: str = "social",
+        neutral_band: float | None = None,
+        lexicon: Mapping[str, float] | None = None,
+    ) -> None:
+        if kind not in SCORER_NAMES:
+            make_scorer(kind)  # raises the usual error
+        self.name = kind
+        self._options = (kind, neutral_band, lexicon)
+        self._scorer: Scorer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the real scorer has been built."""
+        return self._scorer is not None
+
+    def scorer(self) -> Scorer:
+        """The real scorer (built on the first call, once, whichever thread asks)."""
+        scorer = self._scorer
+        if scorer is None:
+            with self._lock:
+                if self._scorer is None:
+                    self._scorer = make_scorer(*self._options)
+                scorer = self._scorer
+        return scorer
+
+    def score(self, text: str, lang: str | None) -> Sentiment | None:
+        """The real scorer's score of one text."""
+        return self.scorer().score(text, lang)
+
+    def score_many(
+        self, texts: Sequence[str], langs: Sequence[str | None]
+    ) -> list[Sentiment | None]:
+        """The real scorer's scores of a batch."""
+        return self.scorer().score_many(texts, langs)
+
+
+def build_pipeline(config: WallConfig, store: Store | None, *, lazy: bool = False) -> Pipeline:
+    """The pipeline and aggregates a config describes (``lazy``: the sentiment scorer is built
+    when it first scores, see :class:`LazyScorer`)."""
     topic_terms = {key: topic.terms for key, topic in config.topics.items()}
     relays = config.relays()
     moderation = RuleModeration(config.moderation, relays=relays)
@@ -71,7 +121,7 @@ def build_pipeline(config: WallConfig, store: Store | None) -> Pipeline:
     )
     return Pipeline(
         matcher=TopicMatcher(topic_terms),
-        scorer=make_scorer(
+        scorer=(LazyScorer if lazy else make_scorer)(
             config.analytics.sentiment, config.analytics.neutral_band, config.analytics.lexicon
         ),
         aggregates=aggregates,

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -47,7 +48,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from agora.netguard import GuardedFetcher, HostSource, RefusedError, split_web_url
+if TYPE_CHECKING:
+    # the guard (and httpx under it) is imported when a picture is first asked for: a wall
+    # without pictures (the demo) never pays for it, and no wall before its first frame
+    from agora.netguard import HostSource
 from agora.ui.theme import Theme
 from agora.ui.timefmt import initials
 
@@ -68,6 +72,8 @@ class ImageError(Exception):
 def allowed_url(url: str | None) -> bool:
     """Only absolute ``http``/``https`` URLs with a host are ever fetched (where they lead is
     checked at download time)."""
+    from agora.netguard import split_web_url
+
     return split_web_url(url) is not None
 
 
@@ -151,6 +157,8 @@ class ImageLoader(QObject):
         self._pending: set[str] = set()
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agora-images")
+        from agora.netguard import GuardedFetcher
+
         # a slow server costs one worker for at most ``deadline_s`` (the whole download, not a read)
         self._guard = GuardedFetcher(
             hosts=picture_hosts,
@@ -343,6 +351,8 @@ class ImageLoader(QObject):
     def _log_failure(self, url: str, error: object) -> None:
         """Refusals are logged once per host at info level (an operator whose own CDN is refused
         learns of ``picture_hosts``); every other failure at debug level."""
+        from agora.netguard import RefusedError, split_web_url
+
         host = split_web_url(url)
         if isinstance(error, RefusedError) and host is not None:
             if host.host not in self._refused_hosts:

@@ -1,9 +1,18 @@
 """Running the wall process: what ``agora run`` and ``agora demo`` call.
 
-:func:`run_wall` loads the config, opens the store, starts the engine (sources, ingest), builds
-the :class:`~agora.ui.app.Wall` on every screen, watches the config for hot reload
-(:mod:`agora.ui.reload`), keeps the watchdog beating and tells systemd when the first frame is up,
-and closes everything in order when the wall quits.
+:func:`run_wall` loads the config, opens the store, builds the engine and the
+:class:`~agora.ui.app.Wall` on every screen, starts the engine (sources, ingest) once the first
+frame is painted, watches the config for hot reload (:mod:`agora.ui.reload`), keeps the watchdog
+beating and tells systemd when the first frame is up, and closes everything in order when the
+wall quits.
+
+**The first frame** is the first paint of a wall window: a screen window with the panels of its
+first page built and laid out, showing what the engine knew when the windows were built (the
+figures of an empty snapshot; the stored history and the sources' posts fill in over the next
+seconds). It is what ``first_frame_s`` in the log times, from the start of the process. The
+engine's threads start only after it (or after :data:`ENGINE_START_LATEST_MS` when no window
+paints): reading the history back and the sources' first batches hold the interpreter, and on a
+busy machine took the GUI thread's time while the windows were being built.
 """
 
 from __future__ import annotations
@@ -25,6 +34,10 @@ from agora.ui.qtlog import route_qt_messages
 from agora.ui.reload import watch_config
 
 log = logging.getLogger("agora.ui")
+
+#: The engine starts at the first frame, or this many milliseconds after the event loop started
+#: when no window has painted by then (a window hidden by the platform never paints).
+ENGINE_START_LATEST_MS = 3000
 
 
 def inhibit_screen_blanking() -> None:
@@ -88,7 +101,6 @@ def run_wall(
     # a GUI thread or loop that stops is logged; under systemd the service is then restarted
     watchdog = Watchdog(ping_every=watchdog_interval())
     engine.watchdog = watchdog
-    engine.start()
     wall = Wall(engine, windowed=windowed, images=images)
     wall.watchdog = watchdog
     watchdog.watch(UI_TICK, UI_STALL_S)
@@ -106,8 +118,20 @@ def run_wall(
     if seconds is not None:
         QTimer.singleShot(int(seconds * 1000), QApplication.quit)
 
-    # once the first frame is painted: say how long start-up took, and tell systemd it is up
+    engine_started = False
+
+    def start_engine() -> None:
+        nonlocal engine_started
+        if not engine_started:
+            engine_started = True
+            engine.start()
+
+    QTimer.singleShot(ENGINE_START_LATEST_MS, start_engine)
+
+    # once the first frame is painted: say how long start-up took, start the engine, and tell
+    # systemd it is up
     def up() -> None:
+        start_engine()
         sd_notify(f"READY=1\nSTATUS=showing {config.wall.name}")
         watchdog.ready()  # pings only after READY=1
 
