@@ -169,6 +169,9 @@ class RuleModeration:
         self._terms = (
             re.compile("|".join(f"(?:{term_pattern(t)})" for t in terms)) if terms else None
         )
+        # a word each term must show: a post with none of them is not searched (most posts)
+        cores = {term_core(t) for t in terms}
+        self._term_cores: tuple[str, ...] | None = None if "" in cores else tuple(sorted(cores))
         # a plain word also blocks hashtags that contain it ("#MegaGiveaway")
         words = sorted(
             {fold(t).strip("*") for t in terms if not t.startswith(("#", "@")) and " " not in t},
@@ -180,6 +183,10 @@ class RuleModeration:
         self._patterns = (
             re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
         )
+        # the letters each pattern begins with, when it must (ASCII text without any of them
+        # is not searched; ``None``: every text is)
+        leads = {required_start(p) for p in patterns}
+        self._pattern_leads: tuple[str, ...] | None = None if "" in leads else tuple(sorted(leads))
         # profanity (per language, built on first use) and the plain blocked words in leetspeak
         self._profanity = config.profanity is not False
         self._base_languages = frozenset(config.profanity_languages) | self._languages
@@ -324,7 +331,11 @@ class RuleModeration:
             folded = folded.casefold()
         if "\u200d" in folded or "\u200c" in folded:
             folded = folded.translate(_ZERO_WIDTH)
-        if self._terms is not None and (match := self._terms.search(folded)):
+        if (
+            self._terms is not None
+            and (self._term_cores is None or any(c in folded for c in self._term_cores))
+            and (match := self._terms.search(folded))
+        ):
             return f"blocked term: {match.group(0)}"
         if self._in_hashtag is not None and "#" in folded:
             # folded ASCII is the text in lower case: its hashtags are the written ones
@@ -333,13 +344,26 @@ class RuleModeration:
                 found = self._in_hashtag.search(tag)
                 if found:
                     return f"blocked term: {found.group(0)} (in #{tag})"
-        if self._patterns is not None and (match := self._patterns.search(text)):
+        if (
+            self._patterns is not None
+            and self._may_match_pattern(text)
+            and (match := self._patterns.search(text))
+        ):
             return f"blocked pattern: {match.group(0)[:40]}"
         hit = self._profanity_hit(text, folded, languages, glued, tags)
         if hit is not None:
             word, reason = hit
             return reason if reason != "profanity" else f"profanity: {mask_word(word)}"
         return ""
+
+    def _may_match_pattern(self, text: str) -> bool:
+        """False when no blocked pattern can match ``text``: ASCII text (where ignoring case is
+        only lower case) without the letters every pattern begins with."""
+        leads = self._pattern_leads
+        if leads is None or not text.isascii():
+            return True
+        low = text.lower()
+        return any(lead in low for lead in leads)
 
     def _profanity_hit(
         self,
@@ -495,6 +519,64 @@ _LETTERS_RE = re.compile(r"[^\W\d_]+")
 
 #: a plain web address, its host as ``urlsplit`` reads it (most links: read without parsing)
 _PLAIN_URL_RE = re.compile(r"https?://([A-Za-z0-9.\-]+)(?::\d*)?(?:[/?#]|$)")
+
+
+def term_core(term: str) -> str:
+    """The first word of a blocked term as its pattern (:func:`term_pattern`) looks for it in
+    folded text: a text without it has no match ("" when there is none to tell)."""
+    folded = fold(term.strip()).rstrip("*").strip()
+    if folded.startswith(("#", "@")):
+        folded = folded[1:]
+    words = folded.split()
+    return words[0] if words else ""
+
+
+#: letters and digits a blocked pattern begins with, after a word boundary
+_LEAD_RE = re.compile(r"(?:\\b)?([A-Za-z0-9]+)")
+
+
+def required_start(pattern: str) -> str:
+    """The ASCII letters and digits (lower case) every match of ``pattern`` begins with, when
+    it is plainly so: the pattern begins with them (after a ``\\b``), the last one is not made
+    optional by the next character, and no ``|`` outside brackets and parentheses offers another
+    way. ``""`` when it cannot tell."""
+    lead = _LEAD_RE.match(pattern)
+    if lead is None:
+        return ""
+    letters = lead.group(1)
+    after = pattern[lead.end() : lead.end() + 1]
+    if after and after in "?*{":
+        letters = letters[:-1]  # "colou?r": the "u" may be missing
+    return letters.lower() if letters and not _top_level_choice(pattern) else ""
+
+
+def _top_level_choice(pattern: str) -> bool:
+    """True when ``pattern`` has a ``|`` outside every group and character class."""
+    depth = 0
+    index = 0
+    in_class = False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            if char == "]":
+                in_class = False
+        elif char == "[":
+            in_class = True
+            if pattern[index + 1 : index + 2] == "^":
+                index += 1
+            if pattern[index + 1 : index + 2] == "]":  # "[]a]": a leading "]" is a member
+                index += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth <= 0:
+            return True
+        index += 1
+    return False
 
 
 def _host(url: str) -> str:

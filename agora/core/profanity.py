@@ -959,7 +959,9 @@ class Lexicon:
         phrases = self.phrases
         if phrases:
             keys_of_phrases = phrases.keys()
-            if not keys_of_phrases.isdisjoint(tokens) or not keys_of_phrases.isdisjoint(odd_words):
+            if (
+                not keys_of_phrases.isdisjoint(tokens) or not keys_of_phrases.isdisjoint(odd_words)
+            ) and self._may_hold_phrase(tokens, odd_words):
                 found = self._phrase(tokens)
                 if found is not None:
                     return found
@@ -1166,6 +1168,19 @@ class Lexicon:
             if all(a in ("*", b) for a, b in zip(token, word, strict=True)):
                 return word
         return None
+
+    def _may_hold_phrase(self, tokens: list[str], odd_words: list[str]) -> bool:
+        """False when no listed phrase can be in ``tokens``: every word of a phrase is a token
+        or a reading of one (``odd_words``: the readings of the tokens that are not letters
+        only). Most posts that show a phrase's key word show no other word of it ("phone" of
+        "phone sex")."""
+        present = {*tokens, *odd_words}
+        phrases = self.phrases
+        for key in phrases.keys() & present:
+            for words, _, _ in phrases[key]:
+                if all(w in present for w in words):
+                    return True
+        return False
 
     def _phrase(self, tokens: list[str]) -> tuple[str, str] | None:
         """A listed phrase in ``tokens``; only the words around a phrase's key word are
