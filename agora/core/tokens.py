@@ -300,35 +300,43 @@ class PostText:
 
 
 class TextCache:
-    """The :class:`PostText` of the latest texts, by text (the oldest forgotten first)."""
+    """The :class:`PostText` of the latest texts, by text: between ``capacity`` and twice as
+    many (two generations: when the newer is full it becomes the older, and the older goes; no
+    bookkeeping per text)."""
 
     def __init__(self, capacity: int = 4_096) -> None:
         self.capacity = capacity
         self._texts: dict[str, PostText] = {}
+        self._older: dict[str, PostText] = {}
         self.made = 0
         """How many :class:`PostText` were made (tests and benchmarks read it)."""
 
     def of(self, text: str) -> PostText:
         """The :class:`PostText` of ``text``, made once while it is among the latest."""
-        texts = self._texts
-        found = texts.get(text)
+        found = self._texts.get(text)
         if found is None:
-            if len(texts) >= self.capacity:
-                del texts[next(iter(texts))]
-            found = texts[text] = PostText(text)
-            self.made += 1
+            found = self._older.get(text)
+            if found is None:
+                found = PostText(text)
+                self.made += 1
+            if len(self._texts) >= self.capacity:
+                self._older = self._texts
+                self._texts = {}
+            self._texts[text] = found
         return found
 
     def get(self, text: str) -> PostText | None:
         """The :class:`PostText` of ``text`` when it is among the latest, else ``None``."""
-        return self._texts.get(text)
+        found = self._texts.get(text)
+        return self._older.get(text) if found is None else found
 
     def clear(self) -> None:
         """Forget every text (a benchmark times a stage on its own from a cold start)."""
-        self._texts.clear()
+        self._texts = {}
+        self._older = {}
 
     def __len__(self) -> int:
-        return len(self._texts)
+        return len(self._texts) + len(self._older)
 
 
 #: The texts of the latest posts: every stage of the pipeline reads a post through this.

@@ -151,14 +151,17 @@ def test_moderation_and_sentiment_agree_on_a_cased_hashtag() -> None:
     assert case_words("HTTPServer") == case_words("HTTPServer", initials=True)
 
 
-def test_the_cache_forgets_the_oldest_text_first() -> None:
+def test_the_cache_forgets_the_oldest_texts_first() -> None:
     cache = TextCache(capacity=2)
     first = cache.of("one")
     cache.of("two")
     assert cache.of("one") is first and cache.made == 2
-    cache.of("three")  # "one" goes
-    assert cache.get("one") is None and cache.get("two") is not None
-    assert len(cache) == 2
+    cache.of("three")  # the newer generation was full: "one" and "two" are the older now
+    assert cache.get("one") is first and cache.of("one") is first and cache.made == 3
+    cache.of("four")
+    cache.of("five")  # "two" was in the older generation only: gone
+    assert cache.get("two") is None and cache.get("one") is not None
+    assert cache.made == 5 and len(cache) <= 4
 
 
 def test_a_long_post_is_guessed_from_its_beginning(
