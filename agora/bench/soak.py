@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from agora.bench.ingest import peak_rss_mb, rss_mb
+from agora.bench.memtrace import MemoryTrace
 from agora.config.schema import SimulatorSource
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "assets" / "demo.toml"
@@ -213,11 +214,14 @@ def run_realtime_soak(
     screens_file: Path | None = None,
     data_dir: Path | None = None,
     on_sample: Callable[[float, float], None] | None = None,
+    trace: Path | None = None,
 ) -> dict[str, Any]:
     """Run the six-screen wall of ``agora bench render`` for ``minutes`` of real time under
-    ``rate_per_s`` posts a second; RSS every ``sample_s`` seconds (``on_sample(minute, mb)``),
-    and its slope in MB an hour after ``warmup_minutes`` (default: a third of the run, at most
-    :data:`WARMUP_MAX_MINUTES`)."""
+    ``rate_per_s`` posts a second (0: no live posts, the wall only animates); RSS every
+    ``sample_s`` seconds (``on_sample(minute, mb)``), and its slope in MB an hour after
+    ``warmup_minutes`` (default: a third of the run, at most :data:`WARMUP_MAX_MINUTES`).
+    ``trace``: a file where each sample from the end of the warm-up on also says where memory
+    went (:mod:`agora.bench.memtrace`)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     from agora.bench.render import (
@@ -234,12 +238,18 @@ def run_realtime_soak(
 
     if minutes <= 0:
         raise ValueError("minutes must be positive")
+    if rate_per_s < 0:
+        raise ValueError("rate_per_s must not be negative")
     warmup = min(WARMUP_MAX_MINUTES, minutes / 3) if warmup_minutes is None else warmup_minutes
     app, ratios = bench_app(screens_file)
     loaded = load_config(DEMO_CONFIG)
     demo = loaded.config
     now = datetime.now(UTC)
-    config = bench_config(demo, calibrated_rate(demo, loaded.config_dir, now, rate_per_s))
+    if rate_per_s > 0:
+        config = bench_config(demo, calibrated_rate(demo, loaded.config_dir, now, rate_per_s))
+    else:
+        config = bench_config(demo, 1.0).model_copy(update={"sources": []})
+    tracer = MemoryTrace(trace) if trace is not None else None
     if history_s is None:
         demo_sim = next((s for s in demo.sources if isinstance(s, SimulatorSource)), None)
         history_s = demo_sim.backfill if demo_sim is not None else 0.0
@@ -264,6 +274,11 @@ def run_realtime_soak(
             samples.append((at, rss))
             if on_sample is not None:
                 on_sample(at / 60.0, rss)
+            if tracer is not None and wall is not None and at >= warmup * 60.0 - 0.5 * sample_s:
+                if tracer.started:
+                    tracer.record(at / 60.0, rss, qt_counts(wall))
+                else:
+                    tracer.start()
             if at >= minutes * 60.0 - 0.5 * sample_s:
                 loop.quit()
 
@@ -288,6 +303,8 @@ def run_realtime_soak(
             ingested = engine.ingested
             windows = len(wall.windows)
         finally:
+            if tracer is not None:
+                tracer.stop()
             if wall is not None:
                 wall.close()
             engine.close()
@@ -308,6 +325,32 @@ def run_realtime_soak(
         "slope_mb_per_hour": None if slope is None else round(slope, 2),
         "rss_mb_end": round(samples[-1][1], 1) if samples else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def qt_counts(wall: Any) -> dict[str, int]:
+    """Live Qt things ``wall`` could pile up: widgets in the application, QObjects under its
+    windows, items in every graphics scene (the charts'), top-level widgets, and the symbol
+    pictures pyqtgraph's scatter plots keep (one per pen and brush they were given)."""
+    from PySide6.QtCore import QObject
+    from PySide6.QtWidgets import QApplication, QGraphicsView
+
+    widgets = QApplication.allWidgets()
+    items = atlas = 0
+    for widget in widgets:
+        if isinstance(widget, QGraphicsView) and widget.scene() is not None:
+            for item in widget.scene().items():
+                items += 1
+                # pyqtgraph keeps a picture per symbol style a scatter plot was given
+                fragments = getattr(item, "fragmentAtlas", None)
+                atlas += len(fragments) if fragments is not None else 0
+    objects = sum(len(window.findChildren(QObject)) for window in wall.windows.values())
+    return {
+        "widgets": len(widgets),
+        "top_level": len(QApplication.topLevelWidgets()),
+        "objects": objects,
+        "scene_items": items,
+        "symbol_pictures": atlas,
     }
 
 

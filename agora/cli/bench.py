@@ -68,7 +68,17 @@ def register(sub: Any, parents: Parents) -> dict[str, Command]:
         help="instead: six screens in real time for MINUTES, RSS each minute, slope in MB/hour",
     )
     b.add_argument(
-        "--posts-per-s", type=float, default=20.0, help="with --realtime: live posts a second"
+        "--posts-per-s",
+        type=float,
+        default=20.0,
+        help="with --realtime: live posts a second (0: none, the wall only animates)",
+    )
+    b.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --realtime: after the warm-up, where memory goes each minute (JSON lines)",
     )
     b.add_argument(
         "--warmup",
@@ -157,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
             rate_per_s=args.posts_per_s,
             warmup_minutes=args.warmup,
             on_sample=sampled,
+            trace=args.trace,
         )
         _print(realtime, args.json, width=20)
         return EXIT_OK

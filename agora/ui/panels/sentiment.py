@@ -185,6 +185,14 @@ class SentimentPanel(Panel):
             antialias=True,
         )
         self.trend_now = pg.ScatterPlotItem(size=theme.px(18), antialias=True)
+        # one pen and one brush per label for the dot, made once: pyqtgraph keeps a picture of
+        # the dot for every pen and brush *object* it is given, so a new pair each refresh
+        # grew its symbol atlas by one picture a refresh (up to a thousand before it rebuilds)
+        self._now_pen = pg.mkPen(theme.surface, width=max(2, theme.px(3)))
+        self._now_brushes = {
+            label: pg.mkBrush(theme.sentiment_color(label))
+            for label in ("positive", "neutral", "negative")
+        }
         for item in (
             self.trend_zero,
             self._base,
@@ -318,8 +326,8 @@ class SentimentPanel(Panel):
             self.trend_now.setData(
                 x=[float(x[last])],
                 y=[value],
-                brush=[pg.mkBrush(self.theme.sentiment_color(label))],
-                pen=pg.mkPen(self.theme.surface, width=max(2, self.theme.px(3))),
+                brush=[self._now_brushes[label]],
+                pen=self._now_pen,
             )
         else:
             self.trend_now.setData(x=[], y=[])
