@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, Qt
 from PySide6.QtGui import QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QGraphicsEffect
+from PySide6.QtWidgets import QApplication
 
 from agora.config.loader import LoadedConfig
 from agora.config.schema import WallConfig
@@ -97,17 +97,11 @@ def page_picture(
 def _grab_scaled(widget: PageWidget, dpr: float) -> QPixmap:
     pixmap = QPixmap(int(widget.width() * dpr), int(widget.height() * dpr))
     pixmap.setDevicePixelRatio(dpr)
-    # QWidget.render() into a scaled device draws a widget with a graphics effect (the fades of
-    # the river cards and the featured card) at a scaled-up offset; at rest those effects are
-    # fully opaque, so the picture is taken with them switched off
-    effects = [e for e in widget.findChildren(QGraphicsEffect) if e.isEnabled()]
-    for effect in effects:
-        effect.setEnabled(False)
+    # no widget of a page carries a QGraphicsEffect (the fades paint pictures of their own), which
+    # QWidget.render() into a scaled device would draw at a scaled-up offset
     painter = QPainter(pixmap)
     try:
         widget.render(painter, QPoint(0, 0))
     finally:
         painter.end()
-        for effect in effects:
-            effect.setEnabled(True)
     return pixmap

@@ -40,6 +40,11 @@ class _Fade(QWidget):
     (an opaque copy and a blended one). A translucent picture over the live page would make every
     frame repaint the whole page beneath it, which on a 4K screen costs more than a frame. The live
     page is hidden meanwhile (its crawl pauses instead of jumping ahead) and shown again at the end.
+
+    The turn is done in two halves, each a frame of its own (:meth:`hold`, then :meth:`run`): the
+    old picture is held on screen while the new page is switched in and refreshed, and the new
+    picture is taken at the next pass of the event loop, so no single frame holds the GUI thread
+    for the whole turn.
     """
 
     finished = Signal()
@@ -58,19 +63,25 @@ class _Fade(QWidget):
 
     @property
     def running(self) -> bool:
-        """True while a fade is on screen."""
+        """True while a fade (or the old picture held before it) is on screen."""
         return self._old is not None
 
-    def run(self, old: QPixmap, new: QPixmap, seconds: float) -> None:
-        """Fade from ``old`` to ``new`` (pictures of the whole window) over ``seconds``."""
+    def hold(self, old: QPixmap) -> None:
+        """Show ``old`` (a picture of the whole window) over everything until :meth:`run`."""
         self._line.stop()
-        self._old, self._new = old, new
+        self._old, self._new = old, None
         self._opacity = 1.0
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
         self.show()
         self.raise_()
+
+    def run(self, new: QPixmap, seconds: float) -> None:
+        """Fade from the held picture to ``new`` over ``seconds``."""
+        if self._old is None:
+            return
+        self._new = new
         self._line.setDuration(max(1, int(seconds * 1000)))
         self._line.setCurrentTime(0)
         self._line.start()
@@ -80,7 +91,7 @@ class _Fade(QWidget):
         self._line.stop()
         was_running = self.running
         self.hide()
-        self._old = self._new = None  # pictures of a whole screen are megabytes: let them go
+        self._old = self._new = None
         if was_running:
             self.finished.emit()
 
@@ -93,12 +104,14 @@ class _Fade(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         """The new picture, and the old one over it at the fade's opacity."""
-        if self._new is None or self._old is None:
+        if self._old is None:
             return
         painter = QPainter(self)
-        painter.drawPixmap(QPoint(0, 0), self._new)
+        if self._new is not None:
+            painter.drawPixmap(QPoint(0, 0), self._new)
         if self._opacity > 0.0:
-            painter.setOpacity(self._opacity)
+            if self._new is not None:
+                painter.setOpacity(self._opacity)
             painter.drawPixmap(QPoint(0, 0), self._old)
         painter.end()
 
@@ -156,6 +169,12 @@ class ScreenWindow(QWidget):
         layout.addWidget(self.status)
         self._fade = _Fade(self)
         self._fade.finished.connect(self._content.show)
+        self._fade_seconds = 0.0
+        self._buffers: list[QPixmap | None] = [None, None]
+        self._second_half = QTimer(self)
+        self._second_half.setSingleShot(True)
+        self._second_half.setInterval(0)
+        self._second_half.timeout.connect(self._turn_second_half)
         self._veil = _NightVeil(self)
 
         self.pages: list[PageWidget] = []
@@ -280,19 +299,20 @@ class ScreenWindow(QWidget):
             if len(self.pages) < 2:
                 return
             seconds = self.context.wall.wall.transition
-            self._fade.finish()
-            old = self.grab() if seconds > 0 and self.isVisible() and self.width() > 0 else None
+            self._end_turn()
+            animate = seconds > 0 and self.isVisible() and self.width() > 0
+            old = self._picture(0) if animate else None
             self.current = (self.current + step) % len(self.pages)
             page = self.pages[self.current]
             self.stack.setCurrentWidget(page)
             if self._last_snapshot is not None:
                 page.apply(self._last_snapshot)
             if old is not None:
-                # lay the new page out before its picture is taken
-                QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
-                new = self.grab()
-                self._content.hide()
-                self._fade.run(old, new, seconds)
+                self._fade.hold(old)
+                if self._veil.isVisible():
+                    self._veil.raise_()  # the night veil stays over the fade
+                self._fade_seconds = seconds
+                self._second_half.start()
             self.turns += 1
         except Exception:
             log.exception("%s: turning the page failed; rotation continues", self.name)
@@ -300,6 +320,56 @@ class ScreenWindow(QWidget):
             self._arm()
             if probe is not None:  # the turn's cost lands in the first frame of the cross-fade
                 probe.turn(self, time.perf_counter() - started)
+
+    def _turn_second_half(self) -> None:
+        """The new page's picture, taken once it is laid out, and the fade started."""
+        probe = perf.active()
+        started = time.perf_counter()
+        try:
+            if not self._fade.running:
+                return
+            # lay the new page out before its picture is taken
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+            new = self._picture(1)
+            self._content.hide()
+            self._fade.run(new, self._fade_seconds)
+        except Exception:
+            log.exception("%s: the page turn's fade failed; the new page shows at once", self.name)
+            self._end_turn()
+        finally:
+            if probe is not None:
+                probe.step(self, "page", time.perf_counter() - started)
+
+    def _end_turn(self) -> None:
+        """End a page turn in progress (its fade, or its second half not yet run)."""
+        self._second_half.stop()
+        self._fade.finish()
+        if self._content.isHidden():
+            self._content.show()
+
+    def _picture(self, slot: int) -> QPixmap:
+        """A picture of the window as it is, at its device pixel ratio, drawn into buffer
+        ``slot`` (0: the old page, 1: the new one). The two buffers are kept from one turn to the
+        next: a whole-screen picture is 33 MB at 4K, and allocating two at every turn cost time
+        and made the process's memory swing."""
+        ratio = self.devicePixelRatioF() or 1.0
+        width = max(1, round(self.width() * ratio))
+        height = max(1, round(self.height() * ratio))
+        buffer = self._buffers[slot]
+        if (
+            buffer is None
+            or buffer.width() != width
+            or buffer.height() != height
+            or buffer.devicePixelRatio() != ratio
+        ):
+            buffer = QPixmap(width, height)
+            buffer.setDevicePixelRatio(ratio)
+            self._buffers[slot] = buffer
+        painter = QPainter(buffer)
+        painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()))
+        self._content.render(painter, self._content.pos())
+        painter.end()
+        return buffer
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume the rotation (operator key)."""
@@ -395,7 +465,7 @@ class ScreenWindow(QWidget):
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         """Keep overlays covering the window (a page turn in progress ends: its pictures no
         longer fit)."""
-        self._fade.finish()
+        self._end_turn()
         self._place_content()
         self._veil.setGeometry(self.rect())
 

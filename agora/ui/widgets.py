@@ -180,7 +180,7 @@ class TextBlock(QWidget):
         """Draw the wrapped lines, clipped to the widget (from a picture when the text is large)."""
         self._relayout()
         painter = QPainter(self)
-        ratio = _target_ratio(painter, self)
+        ratio = target_ratio(painter, self)
         painter.setClipRect(self.rect())
         if self._large(ratio):
             painter.drawPixmap(QPointF(0, 0), self._lines_picture(ratio))
@@ -190,7 +190,7 @@ class TextBlock(QWidget):
         painter.end()
 
 
-def _target_ratio(painter: QPainter, widget: QWidget) -> float:
+def target_ratio(painter: QPainter, widget: QWidget) -> float:
     """The device pixel ratio of what ``painter`` really paints into: the window's backing store,
     or the picture a ``render()`` into a ratio-2 pixmap (``agora snapshot --dpr 2``) aims at."""
     engine = painter.paintEngine()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -165,12 +165,28 @@ class Panel(QFrame):
         return self.spec.window if self.spec.window is not None else default
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """A rounded card in the theme's surface colour."""
+        """A rounded card in the theme's surface colour.
+
+        Most repaints of a panel are a small part of it (a label, a card), away from its rounded
+        corners: those are a plain fill of the dirty rectangles, which is what the antialiased
+        rounded shape paints there too. Only a repaint that reaches a corner draws the shape."""
         painter = QPainter(self)
-        rounded_rect(
-            painter,
-            self.rect().adjusted(0, 0, -1, -1).toRectF(),
-            self.theme.px(14),
-            self.theme.color("surface"),
+        color = self.theme.color("surface")
+        card = self.rect().adjusted(0, 0, -1, -1)
+        radius = self.theme.px(14)
+        corner = radius + 1
+        corners = (
+            QRect(card.left(), card.top(), corner, corner),
+            QRect(card.right() - corner + 1, card.top(), corner, corner),
+            QRect(card.left(), card.bottom() - corner + 1, corner, corner),
+            QRect(card.right() - corner + 1, card.bottom() - corner + 1, corner, corner),
         )
+        dirty = event.rect()  # Qt clips the painter to the dirty region within it
+        if any(dirty.intersects(c) for c in corners):
+            rounded_rect(painter, card.toRectF(), radius, color)
+        else:
+            # the shape covers whole pixels [0, width - 1) x [0, height - 1) away from corners
+            painter.fillRect(
+                dirty.intersected(QRect(0, 0, self.width() - 1, self.height() - 1)), color
+            )
         painter.end()

@@ -14,7 +14,6 @@ from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPixmap, QResize
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
-    QGraphicsOpacityEffect,
     QHBoxLayout,
     QSizePolicy,
     QVBoxLayout,
@@ -40,7 +39,7 @@ from agora.ui.panels.parts import (
     waiting_time,
 )
 from agora.ui.safetext import display_text, plain_label
-from agora.ui.widgets import TextBlock
+from agora.ui.widgets import TextBlock, target_ratio
 
 # ---------------------------------------------------------------------------------------------
 # featured
@@ -107,10 +106,7 @@ class FeaturedPanel(Panel):
             self.picture = PostImage(theme, context.images)
             self.picture.hide()
             self._split.addWidget(self.picture, 9)
-        self._effect = QGraphicsOpacityEffect(self._content)
-        self._effect.setOpacity(1.0)
-        self._content.setGraphicsEffect(self._effect)
-        self._fade = OpacityFade(self._effect, 700, kind="carousel", parent=self)
+        self._fade = OpacityFade(self._content, 700, kind="carousel", under=theme.color("surface"))
         self._candidates: tuple[Featured, ...] = ()
         self._current: Featured | None = None
         self._snapshot: Snapshot | None = None
@@ -284,7 +280,6 @@ class RiverPanel(Panel):
         self.cards: list[PostCard] = []
         self._card_px = theme.px(self.card_height)
         self._frames: list[QFrame] = []
-        self._effects: list[QGraphicsOpacityEffect] = []
         self._fades: list[OpacityFade] = []
         for _ in range(spec.limit or 8):
             frame = QFrame()
@@ -305,14 +300,11 @@ class RiverPanel(Panel):
             )
             card.setStyleSheet("background: transparent;")
             inner.addWidget(card)
-            effect = QGraphicsOpacityEffect(frame)
-            effect.setOpacity(1.0)
-            frame.setGraphicsEffect(effect)
             fade = OpacityFade(
-                effect,
+                frame,
                 900,
                 kind="river",
-                parent=self,
+                under=theme.color("surface"),
                 easing=QEasingCurve.Type.OutCubic,
             )
             frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -321,7 +313,6 @@ class RiverPanel(Panel):
             frame.hide()
             self.cards.append(card)
             self._frames.append(frame)
-            self._effects.append(effect)
             self._fades.append(fade)
         self._shown_ids: list[str] = []
         self._posts: tuple[Post, ...] = ()
@@ -418,6 +409,7 @@ class RiverPanel(Panel):
         before = self._shown_ids
         previous = set(before)
         shown: list[str] = []
+        fading: list[OpacityFade] = []
         for index, frame in enumerate(self._frames):
             if index < min(count, len(self._posts)):
                 post = self._posts[index]
@@ -425,8 +417,9 @@ class RiverPanel(Panel):
                 frame.show()
                 shown.append(post.id)
                 if animate and previous and post.id not in previous and self.isVisible():
-                    self._fades[index].start(0.0, 1.0)
+                    fading.append(self._fades[index])
             else:
+                self._fades[index].stop()
                 frame.hide()
         self._shown_ids = shown
         arrived = self.arrived_on_top(before, shown)
@@ -441,6 +434,8 @@ class RiverPanel(Panel):
         elif not self.sliding:
             self._offset = 0.0
         self._place_strip()
+        for fade in fading:  # pictures of the cards as laid out with their new posts
+            fade.start(0.0, 1.0)
 
     @staticmethod
     def arrived_on_top(before: list[str], after: list[str]) -> int:
@@ -496,20 +491,46 @@ class RiverPanel(Panel):
 # ticker
 
 
+#: What the ticker puts between two posts (and after the last).
+TICKER_SEPARATOR = "      \u2022      "
+
+
 class _Crawl(QWidget):
-    """Text moving right to left at a steady speed. The strip is drawn once into a pixmap;
-    each frame only blits it. New text replaces the old one only when the old one has passed."""
+    """Text moving right to left at a steady speed. New text replaces the old one only when the
+    old one has passed.
+
+    The text is drawn in pieces (one post and its separator each), each into its own picture the
+    first time it comes into view; a frame only copies the pictures in view. A whole strip drawn
+    at once would be tens of thousands of pixels wide (hundreds of megabytes at ratio 2 for a long
+    text) and cost a dropped frame at every new text. The pictures are kept while the text stays
+    the same, so a strip that wraps round with the same text is not drawn again. The crawl paints
+    its own background (the panel's surface), so a frame repaints neither the panel nor the
+    window beneath it."""
 
     def __init__(self, panel: TickerPanel) -> None:
         super().__init__(panel)
         self.panel = panel
-        self._strip: QPixmap | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._background = panel.theme.color("surface")
+        self._font = panel.theme.font("ticker")
+        self._metrics = QFontMetricsF(self._font)
         self._pending: str | None = None
         self._text = ""
+        self._pieces: list[str] = []
+        self._lefts: list[float] = []
+        """Where each piece measured so far starts in the strip (its first is at 2)."""
+        self._end = 2.0
+        """Where the last measured piece ends."""
+        self._tiles: dict[int, tuple[int, QPixmap]] = {}
+        """Pictures of pieces by index: the whole pixel the picture starts at, the picture."""
+        self._tile_ratio = 0.0
+        self.pieces_drawn = 0
+        """How many piece pictures were drawn (for tests: a wrap with the same text draws none)."""
         self.ids: frozenset[str] = frozenset()
         """Ids of the posts in the strip crawling now."""
         self._pending_ids: frozenset[str] = frozenset()
         self._offset = 0.0
+        self._started = False
         self._last = time.monotonic()
         self.speed = 90.0  # logical px per second (set by the panel)
         self._timer = QTimer(self)
@@ -527,7 +548,7 @@ class _Crawl(QWidget):
         (a post in the strip was taken off the wall), else when the current strip has passed."""
         if text == self._text and self._pending is None:
             return
-        if self._strip is None or now:
+        if not self._started or now:
             self._pending_ids = ids
             self._start(text)
             self._offset = float(self.panel.theme.px(24))
@@ -536,25 +557,60 @@ class _Crawl(QWidget):
             self._pending_ids = ids
 
     def _start(self, text: str) -> None:
+        if text != self._text or not self._started:
+            self._tiles.clear()
+            self._pieces = _pieces(text)
+            self._lefts = []
+            self._end = 2.0
         self._text = text
         self._pending = None
+        self._started = True
         self.ids = self._pending_ids
-        font = self.panel.theme.font("ticker")
-        metrics = QFontMetricsF(font)
-        width = max(1, int(metrics.horizontalAdvance(text)) + 4)
-        height = max(1, int(metrics.height()) + 4)
-        ratio = self.devicePixelRatioF() or 1.0
-        strip = QPixmap(int(width * ratio), int(height * ratio))
-        strip.setDevicePixelRatio(ratio)
-        strip.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(strip)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        painter.setFont(font)
-        painter.setPen(self.panel.theme.color("text"))
-        painter.drawText(QPointF(2, metrics.ascent() + 2), text)
-        painter.end()
-        self._strip = strip
         self._offset = float(self.width())
+
+    def _strip_height(self) -> int:
+        return max(1, int(self._metrics.height()) + 4)
+
+    def _measure_to(self, right: float) -> None:
+        """Measure pieces until the strip reaches ``right`` (strip coordinates) or ends."""
+        while self._end < right and len(self._lefts) < len(self._pieces):
+            self._lefts.append(self._end)
+            self._end += self._metrics.horizontalAdvance(self._pieces[len(self._lefts) - 1])
+
+    def _piece_end(self, index: int) -> float:
+        """Where measured piece ``index`` ends in the strip."""
+        return self._lefts[index + 1] if index + 1 < len(self._lefts) else self._end
+
+    def _strip_width(self) -> float | None:
+        """The whole strip's width, once every piece is measured (else ``None``)."""
+        if len(self._lefts) < len(self._pieces):
+            return None
+        return float(int(self._end - 2.0) + 4)
+
+    def _tile(self, index: int, ratio: float) -> tuple[int, QPixmap]:
+        if ratio != self._tile_ratio:
+            self._tiles.clear()
+            self._tile_ratio = ratio
+        tile = self._tiles.get(index)
+        if tile is None:
+            piece = self._pieces[index]
+            left = self._lefts[index]
+            x0 = math.floor(left) - 2
+            width = math.ceil(left - x0 + self._metrics.horizontalAdvance(piece)) + 2
+            height = self._strip_height()
+            picture = QPixmap(max(1, math.ceil(width * ratio)), max(1, math.ceil(height * ratio)))
+            picture.setDevicePixelRatio(ratio)
+            picture.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(picture)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+            painter.setFont(self._font)
+            painter.setPen(self.panel.theme.color("text"))
+            painter.drawText(QPointF(left - x0, self._metrics.ascent() + 2), piece)
+            painter.end()
+            self.pieces_drawn += 1
+            tile = (x0, picture)
+            self._tiles[index] = tile
+        return tile
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         """Move only while visible."""
@@ -586,23 +642,46 @@ class _Crawl(QWidget):
 
     def advance(self, seconds: float) -> None:
         """Move the text by ``seconds`` worth of crawl."""
-        if self._strip is None:
+        if not self._started:
             return
         self._offset -= self.speed * seconds
-        width = self._strip.width() / (self._strip.devicePixelRatio() or 1.0)
-        if self._offset < -width:
+        self._measure_to(self.width() - self._offset)
+        width = self._strip_width()
+        if width is not None and self._offset < -width:
             self._start(self._pending if self._pending is not None else self._text)
+        elif self._pending is not None:
+            # the next text differs: pictures of pieces that have passed will not be shown again
+            for index in [i for i in self._tiles if self._offset + self._piece_end(i) + 2 < 0]:
+                del self._tiles[index]
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """Blit the strip at the current offset, vertically centred."""
-        if self._strip is None:
-            return
+        """The background, and the pictures of the pieces in view at the current offset,
+        vertically centred."""
         painter = QPainter(self)
-        height = self._strip.height() / (self._strip.devicePixelRatio() or 1.0)
-        y = (self.height() - height) / 2
-        painter.drawPixmap(QPointF(round(self._offset), round(y)), self._strip)
+        painter.fillRect(event.rect(), self._background)
+        if self._started and self._pieces:
+            ratio = target_ratio(painter, self)
+            offset = round(self._offset)
+            y = round((self.height() - self._strip_height()) / 2)
+            self._measure_to(self.width() - offset)
+            for index, left in enumerate(self._lefts):
+                if offset + self._piece_end(index) + 2 < 0:
+                    continue
+                if offset + left - 2 > self.width():
+                    break
+                x0, picture = self._tile(index, ratio)
+                painter.drawPixmap(offset + x0, y, picture)
         painter.end()
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut after each :data:`TICKER_SEPARATOR` (each post with the separator after it)."""
+    pieces = text.split(TICKER_SEPARATOR)
+    cut = [piece + TICKER_SEPARATOR for piece in pieces[:-1]]
+    if pieces[-1]:
+        cut.append(pieces[-1])
+    return cut
 
 
 class TickerPanel(Panel):
@@ -646,7 +725,8 @@ class TickerPanel(Panel):
         ids = frozenset(p.id for p in posts)
         # a post taken off the wall (hidden, deleted, its author blocked) leaves the strip at once
         gone = bool(snapshot.withdrawn) and not snapshot.withdrawn.isdisjoint(self.crawl.ids)
-        self.crawl.set_text("      •      ".join(pieces) + "      •      ", ids, now=gone)
+        text = TICKER_SEPARATOR.join(pieces) + TICKER_SEPARATOR
+        self.crawl.set_text(text, ids, now=gone)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,290 @@
+"""What a frame repaints and redraws (issue 15): each animation repaints only what moves, draws
+what does not change once, and looks as it did when everything was drawn at every frame.
+
+Paint events are counted by an event filter on the real widgets; nothing here sleeps a fixed time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter, QPixmap, QRegion
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from agora.config.schema import PageConfig, PanelConfig
+from agora.core.snapshot import Snapshot
+from agora.ui.app import wall_theme
+from agora.ui.panels import PanelContext
+from agora.ui.panels.posts import TICKER_SEPARATOR, FeaturedPanel, RiverPanel, TickerPanel
+from agora.ui.screen import ScreenWindow
+
+from .conftest import NOW, UI_CONFIG, build_panel, sample_posts
+
+Build = Callable[..., Snapshot]
+Spec = Callable[..., PanelConfig]
+
+
+class PaintCounter(QObject):
+    """Counts the paint events each watched widget receives."""
+
+    def __init__(self, *widgets: QWidget) -> None:
+        super().__init__()
+        self.counts: Counter[int] = Counter()
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint:
+            self.counts[id(watched)] += 1
+        return False
+
+    def __getitem__(self, widget: QWidget) -> int:
+        return self.counts[id(widget)]
+
+    def reset(self) -> None:
+        self.counts.clear()
+
+
+def pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width()].copy()
+
+
+# -- the ticker ---------------------------------------------------------------------------------
+
+
+def test_a_crawl_frame_repaints_the_crawl_and_nothing_beneath_it(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel = build_panel(qtbot, panel_spec("ticker"), size=(1600, 120))
+    assert isinstance(panel, TickerPanel)
+    panel.apply(snapshot_of(sample_posts(30, seed=2)))
+    counter = PaintCounter(panel, panel.body, panel.crawl)
+    qtbot.waitUntil(lambda: counter[panel.crawl] >= 2, timeout=30_000)
+    counter.reset()  # what showing the text first repainted
+    qtbot.waitUntil(lambda: counter[panel.crawl] >= 5, timeout=30_000)
+    # the crawl paints its own background: the panel's rounded card is not painted again
+    assert counter[panel] == 0
+    assert counter[panel.body] == 0
+
+
+def long_ticker(qtbot: QtBot, panel_spec: Spec, posts: int = 12) -> TickerPanel:
+    panel = build_panel(qtbot, panel_spec("ticker"), size=(800, 120))
+    assert isinstance(panel, TickerPanel)
+    panel.show_body()
+    qtbot.waitUntil(lambda: panel.crawl.isVisible() and panel.crawl.width() > 400, timeout=30_000)
+    panel.crawl._timer.stop()  # moved by hand below
+    return panel
+
+
+def strip(count: int, word: str) -> str:
+    return "".join(f"{word} {i}: a post of some length{TICKER_SEPARATOR}" for i in range(count))
+
+
+def run_once(panel: TickerPanel) -> int:
+    """Crawl until the strip wraps round; returns how many frames it took."""
+    crawl = panel.crawl
+    frames = 0
+    text = crawl.text
+    while True:
+        before = crawl._offset
+        crawl.advance(0.4)
+        crawl.grab()  # a frame (paints the crawl as the window would)
+        frames += 1
+        assert frames < 10_000
+        if crawl._offset > before or crawl.text != text:  # wrapped (or the next text started)
+            return frames
+
+
+def test_the_ticker_draws_each_post_once_per_text_and_not_again_at_the_wrap(
+    qtbot: QtBot, panel_spec: Spec
+) -> None:
+    panel = long_ticker(qtbot, panel_spec)
+    crawl = panel.crawl
+    crawl.set_text(strip(12, "first"))
+    crawl.grab()
+    # only what is in view is drawn: an 800-pixel window shows a few of the twelve posts
+    assert 1 <= crawl.pieces_drawn < 6
+    run_once(panel)
+    assert crawl.pieces_drawn == 12  # every post drawn once on the way
+    run_once(panel)
+    assert crawl.pieces_drawn == 12  # the same text wrapped round: nothing drawn again
+    crawl.set_text(strip(12, "second"))  # waits for the strip to pass
+    run_once(panel)
+    assert crawl.text.startswith("second")
+    run_once(panel)
+    assert crawl.pieces_drawn == 24  # the new text's twelve posts, once each
+
+
+def test_the_crawl_looks_like_its_text_drawn_in_one_piece(qtbot: QtBot, panel_spec: Spec) -> None:
+    panel = long_ticker(qtbot, panel_spec)
+    crawl = panel.crawl
+    text = strip(6, "Lumen ☂ über, 🚀 <b>not bold</b>")
+    crawl.set_text(text)
+    crawl.advance(3.7)  # a fractional offset
+    shot = crawl.grab()
+    ratio = shot.devicePixelRatio()
+    expected = QPixmap(shot.size())
+    expected.setDevicePixelRatio(ratio)
+    theme = panel.theme
+    expected.fill(theme.color("surface"))
+    painter = QPainter(expected)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+    font = theme.font("ticker")
+    metrics = QFontMetricsF(font)
+    painter.setFont(font)
+    painter.setPen(theme.color("text"))
+    top = round((crawl.height() - (int(metrics.height()) + 4)) / 2)
+    painter.drawText(QPointF(round(crawl._offset) + 2, top + metrics.ascent() + 2), text)
+    painter.end()
+    assert np.array_equal(pixels(shot.toImage()), pixels(expected.toImage()))
+
+
+# -- panel chrome -------------------------------------------------------------------------------
+
+
+def test_a_partial_repaint_of_a_panel_paints_what_a_whole_one_does(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel = build_panel(qtbot, panel_spec("kpis"), size=(640, 400))
+    whole = pixels(panel.grab().toImage())
+    for rect in (QRect(100, 150, 200, 60), QRect(0, 0, 40, 40), QRect(600, 360, 40, 40)):
+        part = QPixmap(panel.size())
+        part.fill(Qt.GlobalColor.transparent)
+        panel.render(part, QPoint(0, 0), QRegion(rect))  # the region's corner at (0, 0)
+        got = pixels(part.toImage())[: rect.height(), : rect.width()]
+        y, x = slice(rect.top(), rect.bottom() + 1), slice(rect.left(), rect.right() + 1)
+        assert np.array_equal(got, whole[y, x]), rect
+
+
+# -- fades --------------------------------------------------------------------------------------
+
+
+def test_a_carousel_fade_draws_the_post_once_not_at_every_frame(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel = build_panel(qtbot, panel_spec("featured"), size=(1200, 700))
+    assert isinstance(panel, FeaturedPanel)
+    panel.apply(snapshot_of(sample_posts(80, seed=4)))
+    qtbot.waitUntil(lambda: panel.card.text.visible_lines() != [], timeout=30_000)
+    fade = panel._fade
+    frames: list[float] = []
+    fade._line.valueChanged.connect(frames.append)
+    counter = PaintCounter(panel.card.text, panel.card.name, fade)
+    shown = panel.current_post_id()
+    panel.advance()
+    assert panel.current_post_id() != shown
+    assert fade.is_running()
+    qtbot.waitUntil(lambda: not fade.is_running(), timeout=30_000)
+    assert len(frames) >= 5
+    assert counter[fade] >= 5  # the fade painted its frames
+    # the post was drawn for the picture and once more when the fade ended, not per frame
+    assert counter[panel.card.text] <= 3
+    assert counter[panel.card.name] <= 3
+
+
+def test_a_fade_frame_is_the_picture_at_the_fade_opacity(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel = build_panel(qtbot, panel_spec("featured"), size=(1200, 700))
+    assert isinstance(panel, FeaturedPanel)
+    panel.apply(snapshot_of(sample_posts(80, seed=4)))
+    qtbot.waitUntil(lambda: panel.card.text.visible_lines() != [], timeout=30_000)
+    panel.advance()
+    fade = panel._fade
+    assert fade._picture is not None
+    picture = pixels(fade._picture.toImage()).astype(float)
+    fade._line.stop()
+    fade._step(0.5)
+    assert 0.0 < fade.opacity < 1.0
+    frame = pixels(fade.grab().toImage()).astype(float)
+    surface = panel.theme.color("surface")
+    under = np.array([surface.blue(), surface.green(), surface.red()], dtype=float)
+    alpha = picture[..., 3:] / 255.0 * fade.opacity
+    blended = under * (1.0 - alpha) + picture[..., :3] * alpha
+    assert np.abs(frame[..., :3] - blended).max() <= 2.0
+    # the picture is what the post looks like at rest, once the fade has ended
+    fade.stop()
+    assert np.array_equal(pixels(panel._content.grab().toImage()), picture.astype(np.uint8))
+
+
+def test_river_cards_fade_in_without_drawing_their_text_at_every_frame(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
+    assert isinstance(panel, RiverPanel)
+    posts = sample_posts(40, seed=6)
+    older = sorted(posts, key=lambda p: p.created_at)
+    panel.apply(snapshot_of(older[:20]))
+    texts = [card.text for card in panel.cards]
+    counter = PaintCounter(*texts)
+    panel._take(snapshot_of(older[:22], now=NOW))
+    fades = [f for f in panel._fades if f.is_running()]
+    assert fades
+    qtbot.waitUntil(lambda: not any(f.is_running() for f in fades), timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.sliding, timeout=30_000)
+    frames = sum(counter[t] for t, f in zip(texts, panel._fades, strict=True) if f in fades)
+    assert frames <= 3 * len(fades)
+
+
+# -- page turns -----------------------------------------------------------------------------------
+
+
+def two_pages() -> list[PageConfig]:
+    return [
+        PageConfig.model_validate(
+            {"seconds": 30, "grid": "1x1", "panels": [{"kind": kind, "at": "0,0"}]}
+        )
+        for kind in ("kpis", "trending")
+    ]
+
+
+def test_a_page_turn_takes_its_two_pictures_in_two_frames_into_kept_buffers(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow("turns", two_pages(), context, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.apply(snapshot_of(sample_posts(60)))
+    new_panel = window.pages[1].panels[0]
+    counter = PaintCounter(new_panel)
+    window.next_page()
+    # the first half: the old page's picture is held, the new page not drawn yet
+    assert window.current == 1
+    assert counter[new_panel] == 0
+    assert window._fade.running
+    qtbot.waitUntil(lambda: counter[new_panel] >= 1, timeout=30_000)  # the second half
+    qtbot.waitUntil(lambda: not window._fade.running, timeout=30_000)
+    assert window._content.isVisible()
+    buffers = list(window._buffers)
+    assert all(b is not None for b in buffers)
+    window.next_page()
+    qtbot.waitUntil(lambda: not window._fade.running, timeout=30_000)
+    assert window._buffers[0] is buffers[0] and window._buffers[1] is buffers[1]
+
+
+def test_a_turn_during_a_turn_ends_the_first_and_shows_the_live_page(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow("turns", two_pages(), context, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.next_page()
+    window.next_page()  # before the first turn's second half ran
+    assert window.current == 0
+    qtbot.waitUntil(lambda: not window._fade.running, timeout=30_000)
+    assert window._content.isVisible()
+    assert window.stack.currentWidget() is window.pages[0]
