@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from agora.core.post import Author, Metrics, Post
+from agora.core.post import Author, Metrics, Moderation, Post
 from agora.core.storage import StoreUnavailableError
 from agora.store import FallbackStore, database_path, open_store
 from agora.store.base import Decision
@@ -273,8 +273,93 @@ def test_a_killed_wall_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None
         assert count >= committed
         assert count % 200 == 0  # whole transactions only
         assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # the change numbers go on from the last one the killed wall gave, none given twice
+        assert store.newest_change() == count
+        store.add_posts([make(1)])
+        assert [c.seq for c in store.changes(count)] == [count + 1]
     finally:
         store.close()
+
+
+def _wal_pages(path: Path) -> int:
+    """Pages written to the WAL so far (its frames: a 24-byte header and a page each)."""
+    wal = path.with_name(path.name + "-wal")
+    page = sqlite3.connect(path).execute("PRAGMA page_size").fetchone()[0]
+    return (wal.stat().st_size - 32) // (24 + page)
+
+
+def test_a_commit_writes_only_the_pages_of_its_posts(tmp_path: Path) -> None:
+    # what a live wall's batch costs is mostly the pages its commit writes: the post's row and
+    # its entry in each index the reads need (id, time, change number), and nothing else (the
+    # last change number is read from the indexes, not kept in a row of its own)
+    path = tmp_path / "wall.sqlite3"
+    store = SqliteStore(path)
+    try:
+        store.add_posts([make(i, i) for i in range(200)])
+        written = []
+        for n in range(300, 311):
+            before = _wal_pages(path)
+            store.add_posts([make(n, n)])
+            written.append(_wal_pages(path) - before)
+        assert sorted(written)[len(written) // 2] <= 4, written
+        before = _wal_pages(path)
+        store.add_posts([make(n, n) for n in range(400, 420)])
+        assert _wal_pages(path) - before <= 8  # a batch shares its pages: one commit
+    finally:
+        store.close()
+
+
+def test_a_batch_is_stored_whole_or_not_at_all_and_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "wall.sqlite3"
+    store = SqliteStore(path)
+    store.add_posts([make(i, i) for i in range(5)])
+    mark = store.newest_change()
+    # a post the database refuses in the middle of a batch: nothing of the batch is kept
+    store._db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON posts WHEN NEW.id = 'test:14' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    batch = [make(n, n) for n in range(10, 30)]
+    with pytest.raises(sqlite3.Error):
+        store.add_posts(batch)
+    assert store.count_posts() == 5 and store.changes(mark) == []
+    store._db.execute("DROP TRIGGER refuse")
+    assert store.add_posts(batch) == 20
+    store._db.close()  # no clean close: no checkpoint, the batch is only in the WAL
+    again = SqliteStore(path)
+    try:
+        assert again.count_posts() == 25
+        assert [c.post_id for c in again.changes(mark)] == [p.id for p in batch]
+        assert [c.seq for c in again.changes(mark)] == list(range(mark + 1, mark + 21))
+    finally:
+        again.close()
+
+
+def test_two_writers_on_one_file_never_give_a_number_twice(tmp_path: Path) -> None:
+    # the moderation command writes into the file of a running wall
+    path = tmp_path / "wall.sqlite3"
+    wall, command = SqliteStore(path), SqliteStore(path)
+    try:
+        wall.add_posts([make(i, i) for i in range(3)])
+        command.set_moderation("test:2", Moderation("hidden", ("spam",)))
+        wall.add_posts([make(3, 3), make(0, 0, likes=4)])
+        command.delete_posts(["test:0"])
+        wall.add_posts([make(4, 4)])
+        command.set_moderation("test:4", Moderation("pinned"))
+        seen = [(c.post_id, c.deleted) for c in wall.changes()]
+        assert seen == [
+            ("test:1", False),
+            ("test:2", False),
+            ("test:3", False),
+            ("test:0", True),
+            ("test:4", False),
+        ]
+        numbers = [c.seq for c in wall.changes()]
+        assert numbers == sorted(set(numbers))
+        assert wall.newest_change() == command.newest_change() == numbers[-1]
+    finally:
+        wall.close()
+        command.close()
 
 
 def test_open_error_is_plain_words(tmp_path: Path) -> None:

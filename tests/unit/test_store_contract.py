@@ -345,6 +345,36 @@ def test_retention_leaves_no_tombstones(store: Store) -> None:
     assert [c.post_id for c in store.changes(mark)] == ["test:20"]
 
 
+def test_a_tombstone_comes_after_the_last_change_of_its_post(store: Store) -> None:
+    # the post deleted carries the newest number: its tombstone must still come after it, or a
+    # reader that has read the post would never hear that it went
+    store.add_posts([make(1), make(2, 1)])
+    store.add_posts([make(1, likes=3)])
+    mark = store.newest_change()
+    assert store.changes(mark - 1)[-1].post_id == "test:1"
+    assert store.delete_posts(["test:1"]) == 1
+    (gone,) = store.changes(mark)
+    assert (gone.post_id, gone.deleted) == ("test:1", True) and gone.seq > mark
+    store.add_posts([make(3, 2)])
+    assert ids(store.changes(mark)) == [("test:1", True), ("test:3", False)]
+
+
+def test_retention_never_lets_a_number_be_given_twice(store: Store) -> None:
+    # the oldest post is refreshed last, so retention takes the newest number away with it
+    # (the tombstone of test:2, numbered before, is too recent to go)
+    store.add_posts([make(i, i) for i in range(3)])
+    store.delete_posts(["test:2"])
+    store.add_posts([make(0, 0, likes=5)])
+    mark = store.newest_change()
+    assert store.changes(mark - 1)[-1].post_id == "test:0"
+    while store.prune(T0 + timedelta(minutes=30)):
+        pass
+    assert store.count_posts() == 0
+    store.add_posts([make(40, 40)])
+    (came,) = store.changes(mark)
+    assert came.post_id == "test:40" and came.seq > mark
+
+
 # -- leases ----------------------------------------------------------------------------------------
 
 
