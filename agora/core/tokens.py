@@ -310,7 +310,7 @@ class TextCache:
     many (two generations: when the newer is full it becomes the older, and the older goes; no
     bookkeeping per text)."""
 
-    def __init__(self, capacity: int = 4_096) -> None:
+    def __init__(self, capacity: int = 1_024) -> None:
         self.capacity = capacity
         self._texts: dict[str, PostText] = {}
         self._older: dict[str, PostText] = {}
