@@ -2,9 +2,10 @@
 
 RSS, Hacker News, Reddit and many webhook posts carry no language tag; Mastodon tags a post with
 its author's default language, which is often not the language of the post. Sentiment (an
-English model) and the ``languages`` moderation rule both ask :func:`post_language`, which keeps
-the source's tag unless the post is long and the detector is sure it says otherwise, and detects
-the language of untagged posts.
+English model) and the ``languages`` moderation rule both ask :func:`post_language` (through the
+post's shared reading, :class:`agora.core.tokens.PostText`, so a post is detected once), which
+keeps the source's tag unless the post is long and the detector is sure it says otherwise, and
+detects the language of untagged posts.
 
 Detection uses CLD2 (the ``pycld2`` package: Chromium's compact language detector, Apache-2.0,
 its tables compiled into the wheel, so nothing is ever downloaded), about 10 µs per short post.

@@ -19,7 +19,8 @@ Both hashed families fall into ``2**bits`` rows (a polynomial hash over the code
 on every machine); each family is scaled to unit length per post; the dense values take the last
 :data:`DENSE` rows.
 
-Speed: a post's tokens come from the rule scorer's reading of it (one tokenisation for both), and
+Speed: a post's tokens come from the rule scorer's reading of it, which takes them from the post's
+shared reading (:mod:`agora.core.tokens`: one tokenisation for every stage of the pipeline), and
 every distinct token is worked out once (:class:`Vocabulary`): its normal form, its rows, the rows
 of its slices and, when scoring, the sum of their weights. A post then costs a dictionary lookup
 per token and its share of a few numpy operations per batch.

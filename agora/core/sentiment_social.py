@@ -4,7 +4,8 @@
 ``vaderSentiment`` package (nothing is downloaded), adds a few rules for how people write on
 social networks, and scores a post in a single pass over its tokens:
 
-* the text is tokenised once by one compiled regular expression; URLs and @mentions are dropped;
+* the post's tokens are those of its shared reading (:mod:`agora.core.tokens`, one tokenisation
+  for every stage of the pipeline); URLs and @mentions are dropped;
 * every token is looked up once in a precomputed table that says what it is (a sentiment word,
   a negator, an intensifier, a contrast word, a clause boundary, the first word of a phrase);
 * emoji and emoticons carry valence of their own; elongated words ("sooo goooood") are squeezed
