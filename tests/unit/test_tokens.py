@@ -174,3 +174,29 @@ def test_a_long_post_is_guessed_from_its_beginning(
     assert shared.language(None) == "de"  # the whole text, detected once more (it is longer)
     assert shared.language("") == "de" and shared.guess() == "de"
     assert detected[text.encode()] == 1 and detected[text[:600].encode()] == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["#FUCKyou", "new #ѕһітphone today", "love it #fu🖕ck 😂", "#WhatTheFuck @lumen"]
+)
+def test_moderation_reads_the_hashtags_the_scorer_reads(
+    text: str, counted: tuple[Counter[str], Counter[bytes]]
+) -> None:
+    tokenised, _ = counted
+    moderation = RuleModeration(ModerationConfig())
+    post = Post("x:3", "x", "x", text, START, Author("someone"))
+    assert moderation(post, read(text).folded).state == "hidden"
+    assert tokenised[text] == 1  # moderation asked for the post's tokens (its hashtags)
+    RuleScorer(TUNED).read(text)
+    assert tokenised[text] == 1  # and the scorer read the same ones
+    shared = read(text)
+    assert shared.hashtags() == [t.text[1:] for t in shared.tokens if t.kind is Kind.HASHTAG]
+
+
+def test_a_link_is_one_token_and_its_anchor_still_read_by_moderation() -> None:
+    text = "see https://spam.example/#shitphone now"
+    assert tokenise(text)[0] == Token("https://spam.example/#shitphone", Kind.URL)
+    assert read(text).hashtags() is None  # not read as written: moderation finds its own
+    moderation = RuleModeration(ModerationConfig())
+    post = Post("x:4", "x", "x", text, START, Author("someone"))
+    assert moderation(post, read(text).folded).state == "hidden"
