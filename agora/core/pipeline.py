@@ -161,24 +161,27 @@ class Deduper:
     def split(self, posts: Sequence[Post]) -> Split:
         """Sort a batch; duplicates inside it keep the last copy as an update."""
         seen = self._seen
+        stamps = [p.timestamp for p in posts]  # a property that converts: read once a post
         if posts:
-            self._latest = max(self._latest, *(p.timestamp for p in posts))
+            self._latest = max(self._latest, *stamps)
         limit = max(self._horizon, self._forgotten, self._latest - self.LOOKBACK_S)
-        unknown = [p.id for p in posts if p.id not in seen and p.timestamp <= limit]
+        unknown = [
+            p.id for p, ts in zip(posts, stamps, strict=True) if p.id not in seen and ts <= limit
+        ]
         stored: dict[str, Post | None] = {}
         if unknown and self._store is not None:
             stored = self._store.get_posts(unknown)
         out = Split()
-        for post in posts:
+        for post, ts in zip(posts, stamps, strict=True):
             pid = post.id
             known = seen.get(pid)
             if known is None and pid in stored:
                 old = stored[pid]
                 # an unreadable stored row is replaced by the update
-                known = Seen(post.timestamp, post.feed, 0) if old is None else self.note(old)
+                known = Seen(ts, post.feed, 0) if old is None else self.note(old)
             content = content_key(post)
             if known is None:
-                seen[pid] = Seen(post.timestamp, post.feed, content)
+                seen[pid] = Seen(ts, post.feed, content)
                 out.new.append(post)
             elif known.feed != post.feed:
                 out.foreign.append(post)
