@@ -7,6 +7,7 @@ logged; the rest of the page works. The page hands each snapshot to its panels o
 from __future__ import annotations
 
 import logging
+import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QWidget
@@ -44,6 +45,7 @@ class PageWidget(QWidget):
         self.config = config
         self.context = context
         self.panels: list[Panel] = []
+        self._next_panel = 0
         theme = context.theme
         grid = QGridLayout(self)
         gap = theme.px(16)
@@ -67,9 +69,31 @@ class PageWidget(QWidget):
             log.exception("panel %s could not be built; showing a placeholder", spec.kind)
             return UnavailablePanel(spec, self.context, str(exc))
 
-    def apply(self, snapshot: Snapshot) -> int:
-        """Give the snapshot to every panel; returns how many refreshed."""
-        return sum(1 for panel in self.panels if panel.apply(snapshot))
+    def apply(self, snapshot: Snapshot, budget_s: float | None = None) -> int:
+        """Give the snapshot to the panels; returns how many refreshed.
+
+        With ``budget_s``, panels are refreshed until that much time is spent (at least one
+        refresh is made): the rest get the snapshot at the next call (the next UI tick), so a new
+        snapshot is not one long frame of every panel's refresh. Panels that have it already
+        cost nothing."""
+        started = time.perf_counter()
+        refreshed = 0
+        count = len(self.panels)
+        first = self._next_panel % count if count else 0
+        for offset in range(count):
+            index = (first + offset) % count
+            if budget_s is not None and refreshed and time.perf_counter() - started >= budget_s:
+                # the next call starts here: with a new snapshot at every call, every panel
+                # still gets its turn
+                self._next_panel = index
+                break
+            if self.panels[index].apply(snapshot):
+                refreshed += 1
+        return refreshed
+
+    def has_seen(self, snapshot: Snapshot) -> bool:
+        """True when every panel has been given ``snapshot``."""
+        return all(panel.has_seen(snapshot) for panel in self.panels)
 
     @property
     def title(self) -> str:

@@ -31,6 +31,12 @@ log = logging.getLogger("agora.ui.screen")
 
 #: Rotation watchdog: a page that stays this much longer than configured is turned by force.
 OVERSTAY_GRACE_S = 5.0
+#: A UI tick refreshes the panels of a page for about this long; the rest get the snapshot at
+#: the next tick (a quarter of a second later), so a new snapshot is several short frames rather
+#: than one long one that animations on every screen would wait for.
+TICK_BUDGET_S = 0.006
+#: The same for each step of a page turn that refreshes the new page's panels.
+TURN_BUDGET_S = 0.008
 
 
 class _Fade(QWidget):
@@ -171,10 +177,10 @@ class ScreenWindow(QWidget):
         self._fade.finished.connect(self._content.show)
         self._fade_seconds = 0.0
         self._buffers: list[QPixmap | None] = [None, None]
-        self._second_half = QTimer(self)
-        self._second_half.setSingleShot(True)
-        self._second_half.setInterval(0)
-        self._second_half.timeout.connect(self._turn_second_half)
+        self._turn_step = QTimer(self)
+        self._turn_step.setSingleShot(True)
+        self._turn_step.setInterval(0)
+        self._turn_step.timeout.connect(self._continue_turn)
         self._veil = _NightVeil(self)
 
         self.pages: list[PageWidget] = []
@@ -292,7 +298,12 @@ class ScreenWindow(QWidget):
         self._timer.start(max(1000, int(page.config.seconds * 1000)))
 
     def next_page(self, step: int = 1) -> None:
-        """Turn to the next (or, with ``step=-1``, previous) page with a cross-fade."""
+        """Turn to the next (or, with ``step=-1``, previous) page with a cross-fade.
+
+        The turn is spread over a few frames, none of which holds the GUI thread long: this one
+        takes the picture of the old page and holds it on screen while the new page is switched
+        in; the next ones refresh the new page's panels (:data:`TURN_BUDGET_S` of them at a time)
+        and take its picture, and the fade starts."""
         probe = perf.active()
         started = time.perf_counter()
         try:
@@ -305,14 +316,15 @@ class ScreenWindow(QWidget):
             self.current = (self.current + step) % len(self.pages)
             page = self.pages[self.current]
             self.stack.setCurrentWidget(page)
-            if self._last_snapshot is not None:
-                page.apply(self._last_snapshot)
-            if old is not None:
+            if old is None:
+                if self._last_snapshot is not None:
+                    page.apply(self._last_snapshot)
+            else:
                 self._fade.hold(old)
                 if self._veil.isVisible():
                     self._veil.raise_()  # the night veil stays over the fade
                 self._fade_seconds = seconds
-                self._second_half.start()
+                self._turn_step.start()
             self.turns += 1
         except Exception:
             log.exception("%s: turning the page failed; rotation continues", self.name)
@@ -321,12 +333,19 @@ class ScreenWindow(QWidget):
             if probe is not None:  # the turn's cost lands in the first frame of the cross-fade
                 probe.turn(self, time.perf_counter() - started)
 
-    def _turn_second_half(self) -> None:
-        """The new page's picture, taken once it is laid out, and the fade started."""
+    def _continue_turn(self) -> None:
+        """The next step of a page turn: refresh some of the new page's panels, or (once they
+        all have the last snapshot) take the new page's picture and start the fade."""
         probe = perf.active()
         started = time.perf_counter()
         try:
-            if not self._fade.running:
+            page = self.current_page()
+            if not self._fade.running or page is None:
+                return
+            snapshot = self._last_snapshot
+            if snapshot is not None and not page.has_seen(snapshot):
+                page.apply(snapshot, TURN_BUDGET_S)
+                self._turn_step.start()
                 return
             # lay the new page out before its picture is taken
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
@@ -342,7 +361,7 @@ class ScreenWindow(QWidget):
 
     def _end_turn(self) -> None:
         """End a page turn in progress (its fade, or its second half not yet run)."""
-        self._second_half.stop()
+        self._turn_step.stop()
         self._fade.finish()
         if self._content.isHidden():
             self._content.show()
@@ -389,7 +408,7 @@ class ScreenWindow(QWidget):
         self._last_snapshot = snapshot
         page = self.current_page()
         if page is not None and self._night_state != "blank":
-            page.apply(snapshot)
+            page.apply(snapshot, TICK_BUDGET_S)
         self._check_rotation()
         self._check_night()
         self._update_status(snapshot)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QFontMetricsF, QImage, QPainter, QPixmap, QRegion
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -34,19 +34,29 @@ class PaintCounter(QObject):
     def __init__(self, *widgets: QWidget) -> None:
         super().__init__()
         self.counts: Counter[int] = Counter()
+        self.regions: dict[int, QRegion] = {}
+        """What each widget painted, in its window's coordinates."""
         for widget in widgets:
             widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget):
+            assert isinstance(event, QPaintEvent)
             self.counts[id(watched)] += 1
+            offset = watched.mapTo(watched.window(), QPoint(0, 0))
+            painted = event.region().translated(offset)
+            self.regions[id(watched)] = self.regions.get(id(watched), QRegion()).united(painted)
         return False
+
+    def region(self, widget: QWidget) -> QRegion:
+        return self.regions.get(id(widget), QRegion())
 
     def __getitem__(self, widget: QWidget) -> int:
         return self.counts[id(widget)]
 
     def reset(self) -> None:
         self.counts.clear()
+        self.regions.clear()
 
 
 def pixels(image: QImage) -> np.ndarray:
@@ -288,3 +298,68 @@ def test_a_turn_during_a_turn_ends_the_first_and_shows_the_live_page(
     qtbot.waitUntil(lambda: not window._fade.running, timeout=30_000)
     assert window._content.isVisible()
     assert window.stack.currentWidget() is window.pages[0]
+
+
+# -- data refreshes -------------------------------------------------------------------------------
+
+
+def page_of(*kinds: str) -> PageConfig:
+    return PageConfig.model_validate(
+        {
+            "seconds": 30,
+            "grid": f"{len(kinds)}x1",
+            "panels": [{"kind": kind, "at": f"{i},0"} for i, kind in enumerate(kinds)],
+        }
+    )
+
+
+def test_a_data_refresh_of_one_panel_repaints_that_panel_alone(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow("data", [page_of("header", "volume")], context, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    posts = sample_posts(120)
+    header, volume = window.pages[0].panels
+    window.apply(snapshot_of(posts[:60]))
+    assert volume.refreshes == 1
+    counter = PaintCounter(header, volume, window)
+    window.update()  # a whole repaint, queued after whatever showing the window queued
+    qtbot.waitUntil(lambda: counter[header] >= 1 and counter[volume] >= 1, timeout=30_000)
+    counter.reset()
+    window.apply(snapshot_of(posts))  # more mentions: the volume chart changes, the header not
+    assert volume.refreshes == 2
+    qtbot.waitUntil(lambda: counter[volume] >= 1, timeout=30_000)
+    assert counter[header] == 0
+    # the window painted its background under the chart's panel only, not the whole window
+    panel_area = QRegion(QRect(volume.mapTo(window, QPoint(0, 0)), volume.size()))
+    assert counter.region(window).subtracted(panel_area).isEmpty()
+
+
+def test_a_new_snapshot_reaches_every_panel_of_a_page_a_few_at_a_time(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow(
+        "budget", [page_of("kpis", "trending", "volume")], context, clock=lambda: NOW
+    )
+    qtbot.addWidget(window)
+    page = window.pages[0]
+    posts = sample_posts(200)
+    snapshots = [snapshot_of(posts[: 50 + 50 * i]) for i in range(3)]
+    # no time to spare: one panel a call, and with a new snapshot at every call each panel
+    # still gets one (none is starved by the panels before it)
+    for snapshot in snapshots:
+        assert page.apply(snapshot, budget_s=0.0) == 1
+    assert [p.refreshes for p in page.panels] == [1, 1, 1]
+    assert not page.has_seen(snapshots[-1])
+    while not page.has_seen(snapshots[-1]):
+        page.apply(snapshots[-1], budget_s=0.0)
+    assert [p.refreshes for p in page.panels] == [2, 2, 1]
+    # without a budget every panel gets it at once
+    assert page.apply(snapshot_of(posts), budget_s=None) == 3

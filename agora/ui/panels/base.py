@@ -143,6 +143,10 @@ class Panel(QFrame):
         self.refreshes += 1
         return True
 
+    def has_seen(self, snapshot: Snapshot) -> bool:
+        """True when :meth:`apply` was given ``snapshot`` last."""
+        return snapshot is self._last_snapshot
+
     def show_empty(self, message: str | None = None) -> None:
         """Show the calm empty-state sentence instead of the body."""
         if message is not None and message != self._empty.text():
