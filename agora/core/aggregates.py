@@ -95,6 +95,8 @@ class Aggregates:
         self.owned = AccountSet(owned_accounts, relays=relays)
         """The brand's own accounts, each on the source it belongs to (see
         :mod:`agora.core.accounts`)."""
+        self._owned_authors: dict[tuple[str, str, str], bool] = {}
+        """(source, feed, handle) → whether :attr:`owned` holds that author (asked once)."""
         self.version = 0
         self.newest_ts = 0.0
         """Newest ``created_at`` ingested (POSIX seconds)."""
@@ -155,11 +157,12 @@ class Aggregates:
         said_entries: list[Entry] = []
         minutes: dict[int, list[Signature]] = {}
         owned = self.owned
+        is_ours = self._owned_authors
         pinned = self.pinned
         newest = self.newest_ts
         texts = folded if folded is not None else (None,) * len(posts)
         for post, folded_text in zip(posts, texts, strict=True):
-            ts = post.timestamp
+            ts = post.created_at.timestamp()
             newest = max(newest, ts)
             minute = int(ts // 60)
             state = post.moderation.state
@@ -171,7 +174,16 @@ class Aggregates:
                 minutes[minute] = [signature]
             else:
                 found.append(signature)
-            is_owned = owned.matches(post) if owned else False
+            if owned:
+                # the same few authors post again and again: each is asked once
+                author = (post.source, post.feed, post.author.handle)
+                is_owned = is_ours.get(author)
+                if is_owned is None:
+                    if len(is_ours) >= 20_000:
+                        is_ours.clear()
+                    is_owned = is_ours[author] = owned.matches(post)
+            else:
+                is_owned = False
             if state == "pinned":
                 pinned[post.id] = post
             shown = state in _VISIBLE and not post.is_repost
@@ -180,7 +192,7 @@ class Aggregates:
                 # the leaderboard and trending are about what people say: the brand's own
                 # accounts (announcements, care replies) are counted in volume and rates only
                 said = fold(post.text) if folded_text is None else folded_text
-            entry = Entry(post, minute, signature, is_owned, shown, said)
+            entry = Entry(post, ts, minute, signature, is_owned, shown, said)
             entries.append(entry)
             if shown:
                 shown_entries.append(entry)

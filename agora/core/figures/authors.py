@@ -40,16 +40,28 @@ class Authors(Figure[tuple[AuthorStat, ...]]):
     def add(self, batch: Batch) -> None:
         slot_s = self.counter.slot_s
         by_slot: dict[int, list[str]] = {}
+        info = self.info
         for entry in batch.said:
             post = entry.post
-            handle = post.author.handle
-            slot = int(post.timestamp // slot_s)
+            author = post.author
+            handle = author.handle
+            slot = int(entry.ts // slot_s)
             handles = by_slot.get(slot)
             if handles is None:
                 by_slot[slot] = [handle]
             else:
                 handles.append(handle)
-            self._remember(post, handle)
+            known = info.get(handle)
+            if known is None:
+                self._remember(post, handle)
+            else:  # the common case, inline: an author seen before
+                info.move_to_end(handle)
+                followers = author.followers
+                if followers is not None and (
+                    known.followers is None or followers > known.followers
+                ):
+                    known.followers = followers
+                known.name = author.name or known.name
         for slot, handles in by_slot.items():
             self.counter.add_slot(slot, handles)
 
@@ -78,16 +90,10 @@ class Authors(Figure[tuple[AuthorStat, ...]]):
         return tuple(out)
 
     def _remember(self, post: Post, handle: str) -> None:
-        info = self.info.get(handle)
-        followers = post.author.followers
-        if info is None:
-            self.info[handle] = _AuthorInfo(
-                post.author.name, followers, post.source, post.author.avatar_url
-            )
-            if len(self.info) > self._cap:
-                self.info.popitem(last=False)
-        else:
-            self.info.move_to_end(handle)
-            if followers is not None and (info.followers is None or followers > info.followers):
-                info.followers = followers
-            info.name = post.author.name or info.name
+        """A new author: what the leaderboard shows of them."""
+        author = post.author
+        self.info[handle] = _AuthorInfo(
+            author.name, author.followers, post.source, author.avatar_url
+        )
+        if len(self.info) > self._cap:
+            self.info.popitem(last=False)

@@ -33,6 +33,9 @@ class Entry:
     """One post of a batch, with what the aggregates found out about it once for every figure."""
 
     post: Post
+    ts: float
+    """``created_at`` in POSIX seconds, read once for every figure (``Post.timestamp`` works
+    it out again at each call)."""
     minute: int
     """``created_at`` in whole minutes (POSIX seconds // 60)."""
     signature: Signature
@@ -66,7 +69,8 @@ class Batch:
     def shown_late(cls, post: Post) -> Batch:
         """A batch of one post of someone other than the brand, shown after ingest. It has no
         per-minute signatures: the post was counted per minute when it came in."""
-        entry = Entry(post, int(post.timestamp // 60), _UNCOUNTED, False, True, fold(post.text))
+        ts = post.timestamp
+        entry = Entry(post, ts, int(ts // 60), _UNCOUNTED, False, True, fold(post.text))
         return cls([entry], {}, [entry], [entry], late=True)
 
 

@@ -94,7 +94,7 @@ class Care(Figure[CarePart]):
             if entry.owned:
                 reply_to = entry.post.reply_to
                 if reply_to:
-                    self._answer(reply_to, entry.post.timestamp)
+                    self._answer(reply_to, entry.ts)
             elif entry.said is not None:
                 self._consider(entry.post, entry.said)
 
@@ -112,19 +112,23 @@ class Care(Figure[CarePart]):
         return CarePart(tuple(open_posts), self.answered, total, rate, median)
 
     def _consider(self, post: Post, folded: str) -> None:
-        if self._brand is None:
+        brand = self._brand
+        if brand is None:
             return
-        mentions = self._mentions
-        mentions_owned = mentions is not None and mentions.search(folded) is not None
-        if self._brand not in post.topics and not mentions_owned:
-            return
+        # the cheap tests first: most posts neither ask nor complain, and are not read further
         question = "?" in folded or folded.startswith(QUESTION_OPENERS)
         negative = post.sentiment is not None and post.sentiment.label == "negative"
         if not (question or negative):
             return
-        asks_help = _HELP_RE.search(folded) is not None
-        if not (question and (asks_help or mentions_owned or negative)) and not (
-            negative and (asks_help or mentions_owned)
+        mentions = self._mentions
+        mentions_owned = mentions is not None and mentions.search(folded) is not None
+        if brand not in post.topics and not mentions_owned:
+            return
+        # a question that is negative or names the brand, or a complaint that names it, is
+        # a care item whatever its words; else only a request for help is (the costliest
+        # test, so it comes last)
+        if not ((question and (negative or mentions_owned)) or (negative and mentions_owned)) and (
+            _HELP_RE.search(folded) is None
         ):
             return
         self.total += 1

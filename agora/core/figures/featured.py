@@ -39,13 +39,15 @@ class Featured(Figure[tuple[FeaturedPost, ...]]):
         self.limit = limit
 
     def add(self, batch: Batch) -> None:
+        candidates = self.candidates
+        cap = self._cap
         for entry in batch.said:
             post = entry.post
             if len(post.text) >= 12:
-                self.candidates[post.id] = _Candidate(post, post.timestamp)
-                if len(self.candidates) > self._cap:
+                candidates[post.id] = _Candidate(post, entry.ts)
+                if len(candidates) > cap:
                     # drop the oldest candidate by publication time among the first few inserted
-                    self.candidates.popitem(last=False)
+                    candidates.popitem(last=False)
 
     def get(self, post_id: str) -> Post | None:
         """The candidate with this id, if any."""

@@ -29,8 +29,24 @@ class Newest(Figure[tuple[Post, ...]]):
         return len(self._order)
 
     def add(self, batch: Batch) -> None:
+        order = self._order
+        posts = self.posts
+        cap = self._cap
         for entry in batch.shown:
-            self.push(entry.post)
+            ts = entry.ts
+            # the list is trimmed once per batch, not with one shift of it per post: until
+            # then, the posts kept are its last ``cap``
+            held = len(order)
+            if held >= cap and ts <= order[held - cap][0]:
+                continue
+            post = entry.post
+            insort(order, (ts, post.id))
+            posts[post.id] = post
+        excess = len(order) - cap
+        if excess > 0:
+            for _, old in order[:excess]:
+                posts.pop(old, None)
+            del order[:excess]
 
     def push(self, post: Post) -> None:
         """Place one shown post (a late one only when it is newer than the oldest kept)."""
