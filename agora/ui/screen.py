@@ -7,12 +7,13 @@ tick checks that the current page has not overstayed (then it turns the page and
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import (
     QStackedWidget,
     QVBoxLayout,
@@ -37,6 +38,9 @@ OVERSTAY_GRACE_S = 5.0
 TICK_BUDGET_S = 0.006
 #: The same for each step of a page turn that refreshes the new page's panels.
 TURN_BUDGET_S = 0.008
+#: A page turn draws the new page's picture in bands about this many device pixels high, one a
+#: frame (two on a 1080p screen, four at 4K).
+TURN_BAND_PX = 540
 
 
 class _Fade(QWidget):
@@ -71,6 +75,11 @@ class _Fade(QWidget):
     def running(self) -> bool:
         """True while a fade (or the old picture held before it) is on screen."""
         return self._old is not None
+
+    @property
+    def fading(self) -> bool:
+        """True once both pictures are in and the fade moves."""
+        return self._new is not None
 
     def hold(self, old: QPixmap) -> None:
         """Show ``old`` (a picture of the whole window) over everything until :meth:`run`."""
@@ -177,6 +186,7 @@ class ScreenWindow(QWidget):
         self._fade.finished.connect(self._content.show)
         self._fade_seconds = 0.0
         self._buffers: list[QPixmap | None] = [None, None]
+        self._band = 0
         self._turn_step = QTimer(self)
         self._turn_step.setSingleShot(True)
         self._turn_step.setInterval(0)
@@ -301,18 +311,20 @@ class ScreenWindow(QWidget):
         """Turn to the next (or, with ``step=-1``, previous) page with a cross-fade.
 
         The turn is spread over a few frames, none of which holds the GUI thread long: this one
-        takes the picture of the old page and holds it on screen while the new page is switched
-        in; the next ones refresh the new page's panels (:data:`TURN_BUDGET_S` of them at a time)
-        and take its picture, and the fade starts."""
+        copies the picture of the old page (what the window shows) and holds it on screen while
+        the new page is switched in; the next ones refresh the new page's panels
+        (:data:`TURN_BUDGET_S` of them at a time), draw its picture a band at a time
+        (:data:`TURN_BAND_PX` device pixels high), and start the fade."""
         probe = perf.active()
         started = time.perf_counter()
         try:
             if len(self.pages) < 2:
                 return
             seconds = self.context.wall.wall.transition
+            turning = self._fade.running
             self._end_turn()
             animate = seconds > 0 and self.isVisible() and self.width() > 0
-            old = self._picture(0) if animate else None
+            old = self._old_picture(on_screen=not turning) if animate else None
             self.current = (self.current + step) % len(self.pages)
             page = self.pages[self.current]
             self.stack.setCurrentWidget(page)
@@ -324,6 +336,7 @@ class ScreenWindow(QWidget):
                 if self._veil.isVisible():
                     self._veil.raise_()  # the night veil stays over the fade
                 self._fade_seconds = seconds
+                self._band = 0
                 self._turn_step.start()
             self.turns += 1
         except Exception:
@@ -335,21 +348,31 @@ class ScreenWindow(QWidget):
 
     def _continue_turn(self) -> None:
         """The next step of a page turn: refresh some of the new page's panels, or (once they
-        all have the last snapshot) take the new page's picture and start the fade."""
+        all have the last snapshot) draw a band of the new page's picture; after the last band
+        the fade starts."""
         probe = perf.active()
         started = time.perf_counter()
         try:
             page = self.current_page()
-            if not self._fade.running or page is None:
+            if not self._fade.running or self._fade.fading or page is None:
                 return
             snapshot = self._last_snapshot
             if snapshot is not None and not page.has_seen(snapshot):
                 page.apply(snapshot, TURN_BUDGET_S)
                 self._turn_step.start()
                 return
-            # lay the new page out before its picture is taken
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
-            new = self._picture(1)
+            if self._band == 0:
+                # lay the new page out before its picture is taken
+                QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+            ratio = self.devicePixelRatioF() or 1.0
+            bands = max(1, math.ceil(self.height() * ratio / TURN_BAND_PX))
+            top = self.height() * self._band // bands
+            bottom = self.height() * (self._band + 1) // bands
+            new = self._draw(self._buffer(1), QRect(0, top, self.width(), bottom - top))
+            self._band += 1
+            if self._band < bands:
+                self._turn_step.start()
+                return
             self._content.hide()
             self._fade.run(new, self._fade_seconds)
         except Exception:
@@ -360,17 +383,16 @@ class ScreenWindow(QWidget):
                 probe.step(self, "page", time.perf_counter() - started)
 
     def _end_turn(self) -> None:
-        """End a page turn in progress (its fade, or its second half not yet run)."""
+        """End a page turn in progress (its fade, or its steps not yet run)."""
         self._turn_step.stop()
         self._fade.finish()
         if self._content.isHidden():
             self._content.show()
 
-    def _picture(self, slot: int) -> QPixmap:
-        """A picture of the window as it is, at its device pixel ratio, drawn into buffer
-        ``slot`` (0: the old page, 1: the new one). The two buffers are kept from one turn to the
-        next: a whole-screen picture is 33 MB at 4K, and allocating two at every turn cost time
-        and made the process's memory swing."""
+    def _buffer(self, slot: int) -> QPixmap:
+        """Picture buffer ``slot`` (0: the old page, 1: the new one) at the window's size and
+        device pixel ratio. The two are kept from one turn to the next: a whole-screen picture is
+        33 MB at 4K, and allocating two at every turn cost time and made memory swing."""
         ratio = self.devicePixelRatioF() or 1.0
         width = max(1, round(self.width() * ratio))
         height = max(1, round(self.height() * ratio))
@@ -384,9 +406,38 @@ class ScreenWindow(QWidget):
             buffer = QPixmap(width, height)
             buffer.setDevicePixelRatio(ratio)
             self._buffers[slot] = buffer
+        return buffer
+
+    def _old_picture(self, *, on_screen: bool) -> QPixmap:
+        """The window as it shows now, in buffer 0. With ``on_screen`` it is copied from the
+        window's backing store (what was last painted: a copy, where drawing the whole window
+        again took tens of milliseconds at 4K); else, or when the backing store is not a picture
+        of the window at its size (a platform that keeps it elsewhere), or under the night veil
+        (which stays over the fade), it is drawn."""
+        buffer = self._buffer(0)
+        store = self.backingStore() if on_screen and not self._veil.isVisible() else None
+        shown = store.paintDevice() if store is not None else None
+        if (
+            isinstance(shown, QImage)
+            and shown.width() == buffer.width()
+            and shown.height() == buffer.height()
+        ):
+            painter = QPainter(buffer)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            painter.drawImage(self.rect(), shown)
+            painter.end()
+            return buffer
+        return self._draw(buffer, self.rect())
+
+    def _draw(self, buffer: QPixmap, band: QRect) -> QPixmap:
+        """Draw ``band`` of the window (window coordinates) into ``buffer``."""
         painter = QPainter(buffer)
-        painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()))
-        self._content.render(painter, self._content.pos())
+        painter.fillRect(band, self.palette().color(self.backgroundRole()))
+        content = self._content.geometry()
+        part = band.translated(-content.x(), -content.y()).intersected(self._content.rect())
+        if not part.isEmpty():
+            # the part's corner lands at the offset
+            self._content.render(painter, content.topLeft() + part.topLeft(), QRegion(part))
         painter.end()
         return buffer
 

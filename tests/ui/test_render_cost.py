@@ -6,6 +6,7 @@ Paint events are counted by an event filter on the real widgets; nothing here sl
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ from agora.core.snapshot import Snapshot
 from agora.ui.app import wall_theme
 from agora.ui.panels import PanelContext
 from agora.ui.panels.posts import TICKER_SEPARATOR, FeaturedPanel, RiverPanel, TickerPanel
-from agora.ui.screen import ScreenWindow
+from agora.ui.screen import TURN_BAND_PX, ScreenWindow
 
 from .conftest import NOW, UI_CONFIG, build_panel, sample_posts
 
@@ -280,6 +281,35 @@ def test_a_page_turn_takes_its_two_pictures_in_two_frames_into_kept_buffers(
     window.next_page()
     qtbot.waitUntil(lambda: not window._fade.running, timeout=30_000)
     assert window._buffers[0] is buffers[0] and window._buffers[1] is buffers[1]
+
+
+def test_a_page_turn_fades_between_true_pictures_of_both_pages(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow("turns", two_pages(), context, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    window.resize(1280, 1000)  # two bands of 540 pixels or less
+    window.show()
+    qtbot.waitExposed(window)
+    window.apply(snapshot_of(sample_posts(60)))
+    counter = PaintCounter(window.pages[0].panels[0])
+    window.update()
+    qtbot.waitUntil(lambda: counter[window.pages[0].panels[0]] >= 1, timeout=30_000)
+    shown = pixels(window.grab().toImage())
+    assert math.ceil(window.height() / TURN_BAND_PX) == 2
+    window.next_page()
+    old = window._buffers[0]
+    assert old is not None
+    # the old picture is the window as it was on screen (copied from its backing store)
+    assert np.array_equal(pixels(old.toImage()), shown)
+    qtbot.waitUntil(lambda: window._fade._new is not None, timeout=30_000)
+    window._fade._line.stop()
+    new = pixels(window._fade._new.toImage())
+    window._end_turn()
+    # the new picture, drawn a band at a time, is the new page drawn whole
+    assert np.array_equal(new, pixels(window.grab().toImage()))
 
 
 def test_a_turn_during_a_turn_ends_the_first_and_shows_the_live_page(
