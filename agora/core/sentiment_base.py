@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from agora.core.post import Sentiment, SentimentLabel
-from agora.core.tokens import read, read_all
+from agora.core.tokens import SHARED, read
 
 #: Languages the VADER lexicon (and every scorer built on it) handles.
 VADER_LANGUAGES = frozenset({"en"})
@@ -77,7 +77,9 @@ def english_scorable_many(texts: Sequence[str], langs: Sequence[str | None]) -> 
     if len(langs) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(langs)} languages")
     out: list[bool] = []
-    for shared, lang in zip(read_all(texts), langs, strict=True):
+    of = SHARED.of
+    for text, lang in zip(texts, langs, strict=True):
+        shared = of(text)
         language = shared.language(lang)
         out.append(language in VADER_LANGUAGES if language is not None else not shared.non_latin)
     return out

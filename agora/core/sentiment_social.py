@@ -32,8 +32,7 @@ from importlib import resources
 
 from agora.core.post import Sentiment, SentimentLabel
 from agora.core.sentiment_base import OneByOne, english_scorable
-from agora.core.tokens import EMOTICONS, TOKEN_RE, case_words
-from agora.core.tokens import read as read_text
+from agora.core.tokens import EMOTICONS, SHARED, TOKEN_RE, case_words
 
 # ------------------------------------------------------------------------------------------------
 # token kinds of the lookup table
@@ -619,7 +618,7 @@ class RuleScorer(OneByOne):
         tables, and the tokens before hashtags are split (the sentiment model's words, so that a
         post is tokenised once for both).
         """
-        raw = read_text(text).strings  # the post's shared tokens (agora.core.tokens)
+        raw = SHARED.of(text).strings  # the post's shared tokens (agora.core.tokens)
         toks = raw
         if "#" in text or "\\u" in text:
             entries = self.tables.entries

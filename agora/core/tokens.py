@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
 
@@ -107,22 +107,31 @@ def _unescape(match: re.Match[str]) -> str:
     return char if char.isprintable() else " "
 
 
-def prepared(text: str) -> tuple[str, list[str]]:
-    """``text`` as it is tokenised, and its links: escapes left over from another format read as
-    what they stand for (``\\u2019`` written out in JSON that was escaped twice, ``&amp;`` in
-    HTML), links taken out, typographic apostrophes made plain. Each step runs only when a cheap
-    test says it may change something."""
+def prepared(text: str) -> str:
+    """``text`` as it is tokenised: escapes left over from another format read as what they
+    stand for (``\\u2019`` written out in JSON that was escaped twice, ``&amp;`` in HTML), links
+    taken out (:func:`links`), typographic apostrophes made plain. Each step runs only when a
+    cheap test says it may change something."""
     if "\\u" in text:
         text = _ESCAPE_RE.sub(_unescape, text)
     if "&" in text and ";" in text:
         text = html.unescape(text)
-    urls: list[str] = []
     if "://" in text or "www." in text or "WWW." in text:
-        urls = URL_RE.findall(text)
         text = URL_RE.sub(" ", text)
     if "’" in text:
         text = text.replace("’", "'")
-    return text, urls
+    return text
+
+
+def links(text: str) -> list[str]:
+    """The links :func:`prepared` takes out of ``text``, in order."""
+    if "\\u" in text:
+        text = _ESCAPE_RE.sub(_unescape, text)
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    if "://" in text or "www." in text or "WWW." in text:
+        return URL_RE.findall(text)
+    return []
 
 
 #: Called with the text each time :func:`tokenise` runs (tests count tokenisations with it).
@@ -134,12 +143,7 @@ def token_strings(text: str) -> list[str]:
     if TOKENISED:
         for hook in TOKENISED:
             hook(text)
-    # most posts need none of the steps of prepared(): the same tests, without the call
-    if "\\u" in text or "&" in text or "://" in text or "www." in text or "WWW." in text:
-        text = prepared(text)[0]
-    elif "’" in text:
-        text = text.replace("’", "'")
-    return TOKEN_RE.findall(text)
+    return TOKEN_RE.findall(prepared(text))
 
 
 def kind_of(token: str) -> Kind:
@@ -163,8 +167,8 @@ def kind_of(token: str) -> Kind:
 def tokenise(text: str) -> list[Token]:
     """The tokens of ``text`` with their kinds, in order; its links come first, as
     :attr:`Kind.URL` tokens (they are taken out of the text before the rest is read)."""
-    links = [Token(url, Kind.URL) for url in prepared(text)[1]]
-    return [*links, *(Token(t, kind_of(t)) for t in token_strings(text))]
+    found = [Token(url, Kind.URL) for url in links(text)]
+    return [*found, *(Token(t, kind_of(t)) for t in token_strings(text))]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,7 +208,7 @@ class PostText:
         "_detection",
         "_folded",
         "_head",
-        "_languages",
+        "_language",
         "_non_latin",
         "_strings",
         "_terms",
@@ -219,9 +223,9 @@ class PostText:
         self._tokens: list[Token] | None = None
         self._detection: Detection | None = None
         self._head: str | None = None
-        self._languages: dict[str | None, str | None] = {}
+        self._language: tuple[str | None, str | None] | None = None
         self._non_latin: bool | None = None
-        self._terms: dict[frozenset[str], list[str]] = {}
+        self._terms: tuple[frozenset[str], list[str]] | None = None
 
     @property
     def folded(self) -> str:
@@ -233,17 +237,26 @@ class PostText:
     @property
     def strings(self) -> list[str]:
         """The tokens as strings (:func:`token_strings`; do not change the list)."""
-        if self._strings is None:
-            self._strings = token_strings(self.text)
-        return self._strings
+        found = self._strings
+        if found is None:  # token_strings(), without a call more a post
+            text = self.text
+            if TOKENISED:
+                for hook in TOKENISED:
+                    hook(text)
+            if "\\u" in text or "&" in text or "://" in text or "www." in text or "WWW." in text:
+                text = prepared(text)
+            elif "’" in text:
+                text = text.replace("’", "'")
+            found = self._strings = TOKEN_RE.findall(text)
+        return found
 
     @property
     def tokens(self) -> list[Token]:
         """The tokens with their kinds, links first (:func:`tokenise`, from the same reading as
         :attr:`strings`)."""
         if self._tokens is None:
-            links = [Token(url, Kind.URL) for url in prepared(self.text)[1]]
-            self._tokens = [*links, *(Token(t, kind_of(t)) for t in self.strings)]
+            found = [Token(url, Kind.URL) for url in links(self.text)]
+            self._tokens = [*found, *(Token(t, kind_of(t)) for t in self.strings)]
         return self._tokens
 
     def hashtags(self) -> list[str] | None:
@@ -267,14 +280,20 @@ class PostText:
     def language(self, lang: str | None) -> str | None:
         """The post's language with its tag ``lang``: :func:`agora.core.langid.post_language`,
         the text detected once for every tag asked about."""
-        if lang in self._languages:
-            return self._languages[lang]
+        known = self._language  # every stage asks with the post's tag: one answer is kept
+        if known is not None and known[0] == lang:
+            return known[1]
         found = post_language(self.text, lang, self._detected)
-        self._languages[lang] = found
+        self._language = (lang, found)
         return found
 
     def _detected(self, text: str) -> Detection:
-        return self.detection() if text is self.text else detect_details(text)
+        if text is not self.text:
+            return detect_details(text)
+        found = self._detection
+        if found is None:
+            found = self._detection = detect_details(text)
+        return found
 
     def guess(self) -> str | None:
         """The language detected from the beginning of the text (:data:`DETECTED_CHARS`): the
@@ -298,10 +317,12 @@ class PostText:
         self, stop: frozenset[str], scan: Callable[[str, frozenset[str]], list[str]]
     ) -> list[str]:
         """The trending terms of the folded text with the stopwords ``stop`` (``scan``:
-        :func:`agora.core.terms.scan`), worked out once per set of stopwords."""
-        found = self._terms.get(stop)
-        if found is None:
-            found = self._terms[stop] = scan(self.folded, stop)
+        :func:`agora.core.terms.scan`), kept for the last set asked with."""
+        known = self._terms  # one wall's trending asks with one set: one answer is kept
+        if known is not None and known[0] is stop:
+            return known[1]
+        found = scan(self.folded, stop)
+        self._terms = (stop, found)
         return found
 
 
@@ -354,12 +375,6 @@ def read(text: str) -> PostText:
     return SHARED.of(text)
 
 
-def read_all(texts: Iterable[str]) -> list[PostText]:
-    """:func:`read` of each text."""
-    of = SHARED.of
-    return [of(t) for t in texts]
-
-
 __all__ = [
     "CLAUSE_MARKS",
     "DETECTED_CHARS",
@@ -375,9 +390,9 @@ __all__ = [
     "Token",
     "case_words",
     "kind_of",
+    "links",
     "prepared",
     "read",
-    "read_all",
     "token_strings",
     "tokenise",
 ]
