@@ -69,13 +69,15 @@ class PageWidget(QWidget):
             log.exception("panel %s could not be built; showing a placeholder", spec.kind)
             return UnavailablePanel(spec, self.context, str(exc))
 
-    def apply(self, snapshot: Snapshot, budget_s: float | None = None) -> int:
+    def apply(
+        self, snapshot: Snapshot, budget_s: float | None = None, *, paced: bool = False
+    ) -> int:
         """Give the snapshot to the panels; returns how many refreshed.
 
         With ``budget_s``, panels are refreshed until that much time is spent (at least one
         refresh is made): the rest get the snapshot at the next call (the next UI tick), so a new
         snapshot is not one long frame of every panel's refresh. Panels that have it already
-        cost nothing."""
+        cost nothing. ``paced``: panels with a :attr:`~Panel.refresh_every_s` wait for it."""
         started = time.perf_counter()
         refreshed = 0
         count = len(self.panels)
@@ -87,7 +89,7 @@ class PageWidget(QWidget):
                 # still gets its turn
                 self._next_panel = index
                 break
-            if self.panels[index].apply(snapshot):
+            if self.panels[index].apply(snapshot, paced=paced):
                 refreshed += 1
         return refreshed
 

@@ -35,7 +35,7 @@ OVERSTAY_GRACE_S = 5.0
 #: A UI tick refreshes the panels of a page for about this long; the rest get the snapshot at
 #: the next tick (a quarter of a second later), so a new snapshot is several short frames rather
 #: than one long one that animations on every screen would wait for.
-TICK_BUDGET_S = 0.006
+TICK_BUDGET_S = 0.004
 #: The same for each step of a page turn that refreshes the new page's panels.
 TURN_BUDGET_S = 0.008
 #: A page turn draws the new page's picture in bands about this many device pixels high, one a
@@ -459,7 +459,7 @@ class ScreenWindow(QWidget):
         self._last_snapshot = snapshot
         page = self.current_page()
         if page is not None and self._night_state != "blank":
-            page.apply(snapshot, TICK_BUDGET_S)
+            page.apply(snapshot, TICK_BUDGET_S, paced=True)
         self._check_rotation()
         self._check_night()
         self._update_status(snapshot)

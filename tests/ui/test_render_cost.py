@@ -306,6 +306,7 @@ def test_a_page_turn_fades_between_true_pictures_of_both_pages(
     assert np.array_equal(pixels(old.toImage()), shown)
     qtbot.waitUntil(lambda: window._fade._new is not None, timeout=30_000)
     window._fade._line.stop()
+    assert window._fade._new is not None
     new = pixels(window._fade._new.toImage())
     window._end_turn()
     # the new picture, drawn a band at a time, is the new page drawn whole
@@ -361,7 +362,7 @@ def test_a_data_refresh_of_one_panel_repaints_that_panel_alone(
     window.update()  # a whole repaint, queued after whatever showing the window queued
     qtbot.waitUntil(lambda: counter[header] >= 1 and counter[volume] >= 1, timeout=30_000)
     counter.reset()
-    window.apply(snapshot_of(posts))  # more mentions: the volume chart changes, the header not
+    window.pages[0].apply(snapshot_of(posts))  # more mentions: the chart changes, the header not
     assert volume.refreshes == 2
     qtbot.waitUntil(lambda: counter[volume] >= 1, timeout=30_000)
     assert counter[header] == 0
@@ -393,3 +394,33 @@ def test_a_new_snapshot_reaches_every_panel_of_a_page_a_few_at_a_time(
     assert [p.refreshes for p in page.panels] == [2, 2, 1]
     # without a budget every panel gets it at once
     assert page.apply(snapshot_of(posts), budget_s=None) == 3
+
+
+def test_the_tick_redraws_a_chart_at_most_every_five_seconds_and_a_turn_at_once(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
+    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
+    window = ScreenWindow("paced", [page_of("volume", "kpis")], context, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    volume, kpis = window.pages[0].panels
+    assert volume.refresh_every_s == 5.0
+    moment = [100.0]
+    volume.monotonic = lambda: moment[0]
+    posts = sample_posts(200)
+    first, second, third = (snapshot_of(posts[: 60 + 60 * i]) for i in range(3))
+    for _ in range(3):
+        window.apply(first)
+    assert (volume.refreshes, kpis.refreshes) == (1, 1)
+    moment[0] += 2.0
+    for _ in range(3):
+        window.apply(second)  # the tick hands it over again and again: the chart waits
+    assert (volume.refreshes, kpis.refreshes) == (1, 2)
+    assert not volume.has_seen(second)
+    moment[0] += 3.0
+    window.apply(second)
+    assert volume.refreshes == 2 and volume.has_seen(second)
+    # a page turn (or anyone but the tick) hands it over at once
+    moment[0] += 0.5
+    assert window.pages[0].apply(third) == 2
+    assert volume.refreshes == 3

@@ -62,6 +62,10 @@ class Panel(QFrame):
     kind: ClassVar[str] = ""
     #: Sentence shown when there is nothing to show (subclasses override).
     empty_text: ClassVar[str] = "Nothing to show yet"
+    #: The UI tick refreshes the panel at most this often (seconds; 0: at every new snapshot).
+    refresh_every_s: ClassVar[float] = 0.0
+    #: The clock of :attr:`refresh_every_s` (tests replace it).
+    monotonic: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -70,6 +74,7 @@ class Panel(QFrame):
         self.theme = context.theme
         self._last_key: object = object()
         self._last_snapshot: Snapshot | None = None
+        self._refreshed_at: float | None = None
         self.refreshes = 0
         self.setObjectName(f"panel-{self.kind}")
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -116,14 +121,23 @@ class Panel(QFrame):
 
     # -- used by pages and subclasses ------------------------------------------------------------
 
-    def apply(self, snapshot: Snapshot) -> bool:
+    def apply(self, snapshot: Snapshot, *, paced: bool = False) -> bool:
         """Refresh when the data changed. Returns whether it did. Errors are logged, never raised:
         the panel keeps what it showed last.
 
         The UI tick hands over the same snapshot object until the engine publishes a new one;
         :meth:`data_key` is a function of the snapshot, so the same object is not looked at twice.
+        ``paced`` (the UI tick's hand-over): within :attr:`refresh_every_s` of the last refresh the
+        snapshot is not taken yet (a later tick hands it over again).
         """
         if snapshot is self._last_snapshot:
+            return False
+        if (
+            paced
+            and self.refresh_every_s > 0
+            and self._refreshed_at is not None
+            and 0 <= self.monotonic() - self._refreshed_at < self.refresh_every_s
+        ):
             return False
         self._last_snapshot = snapshot
         key = self.data_key(snapshot)
@@ -141,6 +155,7 @@ class Panel(QFrame):
             if probe is not None:
                 probe.refresh(self.kind, time.perf_counter() - started, self.window())
         self.refreshes += 1
+        self._refreshed_at = self.monotonic()
         return True
 
     def has_seen(self, snapshot: Snapshot) -> bool:
