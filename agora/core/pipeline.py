@@ -30,7 +30,7 @@ from agora.core.redact import redact_post
 from agora.core.sentiment import Scorer
 from agora.core.storage import PostStore, StoreUnavailableError
 from agora.core.text import MAX_TEXT_CHARS, clean_name, clean_text
-from agora.core.tokens import read
+from agora.core.tokens import SHARED, read
 from agora.core.topics import TopicMatcher
 
 log = logging.getLogger("agora.pipeline")
@@ -354,6 +354,10 @@ class Pipeline:
         result.updated = len(updates)
         if keep:
             result.posts = new
+        # the batch's readings are not needed again; kept across batches they would reach the
+        # garbage collector's oldest generation and bring its full passes sooner (a reading
+        # another thread still wants is simply made again)
+        SHARED.clear()
         return result
 
     # -- the stages of a batch, each failing one post at a time -----------------------------------
