@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QTimeLine,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
 from agora.ui import perf
@@ -92,7 +92,18 @@ class OpacityFade(QWidget):
         self.hide()  # not in its own picture
         # lay out what changed before the picture is taken
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
-        self._picture = target.grab()
+        ratio = target.devicePixelRatioF() or 1.0
+        picture = QPixmap(
+            max(1, round(target.width() * ratio)), max(1, round(target.height() * ratio))
+        )
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        # the widget and its children only: what shows through it (``under``) is painted apart,
+        # and QWidget.grab() would fill the picture with the palette's window colour first
+        target.render(
+            picture, QPoint(0, 0), QRegion(target.rect()), QWidget.RenderFlag.DrawChildren
+        )
+        self._picture = picture
         self.start_value = start
         self.end_value = end
         self.opacity = start
