@@ -260,7 +260,7 @@ def two_pages() -> list[PageConfig]:
     ]
 
 
-def test_a_page_turn_takes_its_two_pictures_in_two_frames_into_kept_buffers(
+def test_a_page_turn_is_spread_over_frames_and_keeps_its_picture_buffers(
     qtbot: QtBot, snapshot_of: Build
 ) -> None:
     theme = wall_theme(UI_CONFIG).scaled(1280, 720)
@@ -274,11 +274,11 @@ def test_a_page_turn_takes_its_two_pictures_in_two_frames_into_kept_buffers(
     new_panel = window.pages[1].panels[0]
     counter = PaintCounter(new_panel)
     window.next_page()
-    # the first half: the old page's picture is held, the new page not drawn yet
+    # the first frame: the old page's picture is held, the new page not drawn yet
     assert window.current == 1
     assert counter[new_panel] == 0
     assert window._fade.running
-    qtbot.waitUntil(lambda: counter[new_panel] >= 1, timeout=30_000)  # the second half
+    qtbot.waitUntil(lambda: counter[new_panel] >= 1, timeout=30_000)  # the next frames
     qtbot.waitUntil(lambda: not window._fade.running, timeout=30_000)
     assert window._content.isVisible()
     buffers = list(window._buffers)
