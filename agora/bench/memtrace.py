@@ -1,12 +1,15 @@
 """Where a long run's memory goes: ``agora bench soak --realtime M --trace FILE``.
 
-RSS alone says that memory grows, not what holds it. From the end of the warm-up on, each sample
-also writes one JSON line to ``FILE`` with:
+RSS alone says that memory grows, not what holds it. Tracing starts before the wall is built
+and its history ingested (so that what is freed later was traced when it was made: a trace
+started late sees memory that replaces older memory, as a bounded cache turning over does, as
+growth). From the end of the warm-up on, each sample also writes one JSON line to ``FILE`` with:
 
 - ``traced_mb``: what Python's allocator holds for objects allocated since tracing started
-  (``tracemalloc``), and ``top``: the allocation sites that grew most since then (a few frames of
-  traceback each);
-- ``objects``: the Python types whose live count grew most since then (``gc.get_objects``);
+  (``tracemalloc``), and ``top``: the allocation sites that grew most since the end of the
+  warm-up (a few frames of traceback each);
+- ``objects``: the Python types whose live count grew most since the end of the warm-up
+  (``gc.get_objects``);
 - ``anon_mb``: the process's anonymous memory (``/proc/self/smaps_rollup``: RSS without mapped
   files and libraries); ``py_blocks``: memory blocks Python's allocator has handed out (all of
   them, not only those since tracing started);
@@ -95,23 +98,23 @@ def type_counts() -> Counter[str]:
 
 
 class MemoryTrace:
-    """Traces allocations from :meth:`start` on and writes one line per :meth:`record` to
-    ``path``."""
+    """Traces allocations from its creation on; writes one line per :meth:`record` to ``path``,
+    compared with the baseline :meth:`start` took."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._base: tracemalloc.Snapshot | None = None
         self._base_types: Counter[str] = Counter()
         path.write_text("", encoding="utf-8")
+        tracemalloc.start(FRAMES)
 
     @property
     def started(self) -> bool:
-        """Whether tracing has started."""
+        """Whether the baseline has been taken (samples are written from then on)."""
         return self._base is not None
 
     def start(self) -> None:
-        """Start tracing; later samples are compared with this moment."""
-        tracemalloc.start(FRAMES)
+        """Take the baseline (the end of the warm-up): later samples are compared with it."""
         self._base = tracemalloc.take_snapshot()
         self._base_types = type_counts()
 
@@ -149,6 +152,5 @@ class MemoryTrace:
 
     def stop(self) -> None:
         """Stop tracing."""
-        if self._base is not None:
-            tracemalloc.stop()
-            self._base = None
+        tracemalloc.stop()
+        self._base = None

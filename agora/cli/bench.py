@@ -74,6 +74,13 @@ def register(sub: Any, parents: Parents) -> dict[str, Command]:
         help="with --realtime: live posts a second (0: none, the wall only animates)",
     )
     b.add_argument(
+        "--prefill",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="with --realtime: first ingest MINUTES of the live stream at its rate (full figures)",
+    )
+    b.add_argument(
         "--trace",
         type=Path,
         default=None,
@@ -168,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
             warmup_minutes=args.warmup,
             on_sample=sampled,
             trace=args.trace,
+            prefill_minutes=args.prefill,
         )
         _print(realtime, args.json, width=20)
         return EXIT_OK

@@ -103,8 +103,12 @@ class StatusLog(logging.Handler):
 
 
 class FirstFrame(QObject):
-    """Notices the first frame any window paints: logs how long after the process started
-    (``first_frame_s``) and calls ``then`` once."""
+    """Notices the first frame any window it filters paints: logs how long after the process
+    started (``first_frame_s``) and calls ``then`` once.
+
+    A wall window is shown only once the panels of its pages are built (:class:`Wall` builds
+    them before it shows the window), so its first paint is the window with its panels laid out
+    and the figures of the snapshot it was given, never an empty window."""
 
     def __init__(self, then: Callable[[], object]) -> None:
         super().__init__()

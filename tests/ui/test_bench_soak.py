@@ -71,3 +71,26 @@ def test_a_brief_realtime_soak_samples_rss_and_gives_a_slope(qtbot: QtBot) -> No
     assert result["posts_ingested"] > 0
     assert result["minutes"] >= 0.1
     assert all(rss > 0 for _minute, rss in result["rss_mb"])
+
+
+@pytest.mark.slow
+def test_a_realtime_soak_can_start_with_its_figures_full(qtbot: QtBot) -> None:
+    # --prefill: minutes of the live stream at its rate go in before the clock starts (the
+    # figures are bounded by counts and fill in the first hour at 20 posts a second)
+    result = run_realtime_soak(
+        0.05,
+        rate_per_s=20.0,
+        sample_s=1.0,
+        warmup_minutes=0.0,
+        history_s=300.0,
+        prefill_minutes=2.0,
+    )
+    assert result["prefill_minutes"] == 2.0
+    assert 1_800 <= result["prefill_posts"] <= 3_600  # about 20 a second for two minutes
+    assert result["posts_ingested"] >= result["prefill_posts"] + result["history_posts"]
+    assert result["history_posts"] > 0
+
+
+def test_a_realtime_soak_with_no_live_posts_only_animates(qtbot: QtBot) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        run_realtime_soak(1.0, rate_per_s=-1.0)
