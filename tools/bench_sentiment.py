@@ -14,6 +14,9 @@ load. It prints the median posts/s of each (CPU time of this process) and their 
 The scorer keeps what it worked out for each token it has seen (its vocabulary), so after the
 first round every token of the file is known. ``cold_batch_N`` is each round scored by a new scorer
 in the first of the batch sizes: every token met for the first time, as in a wall's first minutes.
+A post's shared reading (its tokens and language, :data:`agora.core.tokens.SHARED`) is forgotten
+before each timed pass, as the pipeline forgets it after each batch: no pass reuses a text's tokens
+or language from the one before.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agora.core.sentiment import SCORER_NAMES, make_scorer  # noqa: E402
+from agora.core.tokens import SHARED  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,12 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     rates["vader"] = []
     for _ in range(args.rounds):
         fresh = make_scorer(args.scorer)
+        SHARED.clear()
         start = time.process_time()
         for at in range(0, len(texts), args.batch[0]):
             chunk = texts[at : at + args.batch[0]]
             fresh.score_many(chunk, [None] * len(chunk))
         rates[cold].append(len(texts) / (time.process_time() - start))
         for size in args.batch:
+            SHARED.clear()
             start = time.process_time()
             for at in range(0, len(texts), size):
                 chunk = texts[at : at + size]
