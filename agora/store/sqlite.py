@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import sqlite3
 import threading
 import time
@@ -104,10 +105,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
-_INSERT_POST = (
-    "INSERT OR IGNORE INTO posts (id, created, source, body, state, change) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
+_ROWS_PER_INSERT = 50  # posts per INSERT statement (300 variables)
 #: the last change number given: the highest a post or a tombstone carries, or the counter
 #: (see :meth:`SqliteStore._last_change`); each part is one look at the end of an index
 _LAST_CHANGE = (
@@ -116,6 +114,13 @@ _LAST_CHANGE = (
     "coalesce((SELECT max(seq) FROM deletions), 0))"
 )
 _PAGE = 2_000  # posts per page when iterating
+
+
+@functools.lru_cache(maxsize=_ROWS_PER_INSERT)
+def _insert_posts(count: int) -> str:
+    """The statement that inserts ``count`` posts (a post already stored is left alone)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * count)
+    return f"INSERT OR IGNORE INTO posts (id, created, source, body, state, change) VALUES {values}"
 
 
 @contextlib.contextmanager
@@ -294,7 +299,10 @@ class SqliteStore(Store):
                         for n, p in enumerate(latest.values(), 1)
                     ]
                     before = db.total_changes
-                    db.executemany(_INSERT_POST, rows)
+                    # a few rows in one statement: one step of SQLite instead of one per row
+                    for start in range(0, len(rows), _ROWS_PER_INSERT):
+                        chunk = rows[start : start + _ROWS_PER_INSERT]
+                        db.execute(_insert_posts(len(chunk)), [v for row in chunk for v in row])
                     new = db.total_changes - before
                     if new < len(rows):
                         # posts stored before this batch carry numbers up to ``base``: only

@@ -335,6 +335,25 @@ def test_a_batch_is_stored_whole_or_not_at_all_and_survives_a_restart(tmp_path: 
         again.close()
 
 
+def test_a_large_batch_of_new_and_known_posts_is_counted_and_numbered_in_order(
+    tmp_path: Path,
+) -> None:
+    # a batch larger than one INSERT statement takes, known posts spread across its statements
+    store = SqliteStore(tmp_path / "wall.sqlite3")
+    try:
+        assert store.add_posts([make(n, n) for n in range(0, 130, 4)]) == 33
+        mark = store.newest_change()
+        batch = [make(n, n, likes=n) for n in range(130)]
+        assert store.add_posts(batch) == 130 - 33
+        assert store.count_posts() == 130
+        changes = store.changes(mark, limit=500)
+        assert [c.post_id for c in changes] == [p.id for p in batch]
+        assert [c.seq for c in changes] == list(range(mark + 1, mark + 131))
+        assert all(c.post is not None and c.post.metrics.likes == n for n, c in enumerate(changes))
+    finally:
+        store.close()
+
+
 def test_two_writers_on_one_file_never_give_a_number_twice(tmp_path: Path) -> None:
     # the moderation command writes into the file of a running wall
     path = tmp_path / "wall.sqlite3"
