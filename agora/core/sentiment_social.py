@@ -26,8 +26,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
+from enum import IntEnum
 from importlib import resources
 
 from agora.core.post import Sentiment, SentimentLabel
@@ -37,31 +38,56 @@ from agora.core.tokens import EMOTICONS, SHARED, TOKEN_RE, case_words
 # ------------------------------------------------------------------------------------------------
 # token kinds of the lookup table
 
-SENT = 0
-"""A word, emoji or emoticon with a valence."""
-NEG = 1
-"""A negator: flips the next sentiment words of its clause."""
-BOOST = 2
-"""An intensifier (positive value) or diminisher (negative value) of the next sentiment word."""
-CONTRAST = 3
-"""A contrast word ("but"): what follows counts more than what came before."""
-STOP = 4
-"""A clause boundary: ends the reach of negators and intensifiers."""
-BANG = 5
-"""Exclamation marks: emphasis on the whole post."""
-DUAL = 6
-"""A sentiment word that is an intensifier before another sentiment word ("pretty", "damn")."""
-LIKE = 7
-"""A word that carries sentiment only after a subject or adverb ("I like", not "looks like")."""
 
-IF = 8
-"""A conditional ("if", "unless"): the rest of its clause is hypothetical and counts less."""
-PHRASE = 9
-"""The first word of one or more phrases (see :attr:`Tables.phrases`); its own entry is kept
-in :attr:`Tables.heads`."""
+class Kind(IntEnum):
+    """What a token of the lookup table is.
 
-#: An entry of the lookup table: (kind, value, second value: a booster's, for :data:`DUAL`).
-Entry = tuple[int, float, float]
+    An ``IntEnum`` because the scoring loop compares a kind for every token the tables know, and
+    integers compare faster than plain enum members. The last three kinds mean something only
+    with their neighbours (see :meth:`RuleScorer._meaning`).
+    """
+
+    SENT = 0
+    """A word, emoji or emoticon with a valence."""
+    NEG = 1
+    """A negator: flips the next sentiment words of its clause."""
+    BOOST = 2
+    """An intensifier (positive value) or diminisher (negative value) of the next sentiment word."""
+    CONTRAST = 3
+    """A contrast word ("but"): what follows counts more than what came before."""
+    STOP = 4
+    """A clause boundary: ends the reach of negators and intensifiers."""
+    BANG = 5
+    """Exclamation marks: emphasis on the whole post."""
+    IF = 6
+    """A conditional ("if", "unless"): the rest of its clause is hypothetical and counts less."""
+    PHRASE = 7
+    """The first word of one or more phrases (see :attr:`Tables.phrases`); its own entry is kept
+    in :attr:`Tables.heads`."""
+    DUAL = 8
+    """A sentiment word that is an intensifier before another sentiment word ("pretty", "damn")."""
+    LIKE = 9
+    """A word that carries sentiment only after a subject or adverb ("I like", not "looks like")."""
+
+
+# The kinds as module names too, for the scoring loop: Python 3.11 reads an enum member through
+# its class four times slower than a module global (about 0.1 µs), and the loop compares kinds
+# for every token the tables know.
+SENT = Kind.SENT
+NEG = Kind.NEG
+BOOST = Kind.BOOST
+CONTRAST = Kind.CONTRAST
+STOP = Kind.STOP
+BANG = Kind.BANG
+IF = Kind.IF
+PHRASE = Kind.PHRASE
+DUAL = Kind.DUAL
+LIKE = Kind.LIKE
+
+#: An entry of the lookup table: its kind, its value (a valence for :attr:`Kind.SENT`, a strength
+#: in units of :attr:`SocialParams.boost` for :attr:`Kind.BOOST`, the number of marks for
+#: :attr:`Kind.BANG`, else 0) and a second value (a :attr:`Kind.DUAL` word's strength as a booster).
+Entry = tuple[Kind, float, float]
 
 #: A post read by :meth:`RuleScorer.read`: its tokens, their lower-case forms, their entries, and
 #: its tokens before hashtags are split into words.
@@ -459,45 +485,45 @@ def build_tables(overrides: Mapping[str, float] | None = None) -> Tables:
     """The lookup tables: lexicon, social words, emoji, emoticons, rules, then ``overrides``."""
     entries: dict[str, Entry] = {}
     for word, value in vader_lexicon().items():
-        entries[word] = (SENT, value, 0.0)
+        entries[word] = (Kind.SENT, value, 0.0)
     for word, value in SOCIAL_WORDS.items():
-        entries[word] = (SENT, value, 0.0)
+        entries[word] = (Kind.SENT, value, 0.0)
     for char, value in emoji_valences().items():
-        entries[char] = (SENT, value, 0.0)
+        entries[char] = (Kind.SENT, value, 0.0)
     for emoticon, value in EMOTICONS.items():
-        entries[emoticon.lower()] = (SENT, value, 0.0)
+        entries[emoticon.lower()] = (Kind.SENT, value, 0.0)
     for word, value in BOOSTERS.items():
         known = entries.get(word)
-        if known is not None and known[0] == SENT and known[1] != 0.0:
-            entries[word] = (DUAL, known[1], value)
+        if known is not None and known[0] == Kind.SENT and known[1] != 0.0:
+            entries[word] = (Kind.DUAL, known[1], value)
         else:
-            entries[word] = (BOOST, value, 0.0)
+            entries[word] = (Kind.BOOST, value, 0.0)
     for word, value in LIKE_WORDS.items():
-        entries[word] = (LIKE, value, 0.0)
+        entries[word] = (Kind.LIKE, value, 0.0)
     for word in NEGATORS:
-        entries[word] = (NEG, 0.0, 0.0)
+        entries[word] = (Kind.NEG, 0.0, 0.0)
     for word in CONTRASTS:
-        entries[word] = (CONTRAST, 0.0, 0.0)
+        entries[word] = (Kind.CONTRAST, 0.0, 0.0)
     for word in CONDITIONALS:
-        entries[word] = (IF, 0.0, 0.0)
+        entries[word] = (Kind.IF, 0.0, 0.0)
     for mark in (".", ",", ";", ":", "?", "...", "?!", "??", "..", "…"):
-        entries[mark] = (STOP, 0.0, 0.0)
+        entries[mark] = (Kind.STOP, 0.0, 0.0)
     for mark in ("!", "!!", "!!!", "!!!!"):
-        entries[mark] = (BANG, float(len(mark)), 0.0)
+        entries[mark] = (Kind.BANG, float(len(mark)), 0.0)
 
     phrases: dict[tuple[str, ...], Entry] = {}
     for phrase, value in PHRASES.items():
         words = phrase_words(phrase)
         boost = PHRASE_BOOSTERS.get(phrase)
-        phrases[words] = (BOOST, boost, 0.0) if boost is not None else (SENT, value, 0.0)
+        phrases[words] = (Kind.BOOST, boost, 0.0) if boost is not None else (Kind.SENT, value, 0.0)
     for key, value in (overrides or {}).items():
         words = phrase_words(key)
         if not words:
             continue
         if len(words) == 1:
-            entries[words[0]] = (SENT, float(value), 0.0)
+            entries[words[0]] = (Kind.SENT, float(value), 0.0)
         else:
-            phrases[words] = (SENT, float(value), 0.0)
+            phrases[words] = (Kind.SENT, float(value), 0.0)
 
     by_first: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
     for words, entry in phrases.items():
@@ -514,7 +540,7 @@ def build_tables(overrides: Mapping[str, float] | None = None) -> Tables:
     heads = {first: entries.get(first) for first in grouped}
     seconds = {first: frozenset(tail[0] for tail, _ in tails) for first, tails in grouped.items()}
     for first in grouped:
-        entries[first] = (PHRASE, 0.0, 0.0)
+        entries[first] = (Kind.PHRASE, 0.0, 0.0)
     return Tables(
         entries=entries, phrases=grouped, vocabulary=vocabulary, heads=heads, seconds=seconds
     )
@@ -661,127 +687,168 @@ class RuleScorer(OneByOne):
         return self.weigh(text, self.read(text))
 
     def weigh(self, text: str, reading: Reading) -> tuple[float, float, float, int]:
-        """:meth:`parts` of ``text`` from its :meth:`read` (which it may change)."""
-        p = self.params
+        """:meth:`parts` of ``text`` from its :meth:`read` (which it may change).
+
+        One pass over the tokens the tables know. A token whose meaning depends on its neighbours
+        (a phrase, a dual word, "like") first gets the meaning it has here (:meth:`_meaning`).
+        A sentiment word then adds its valence: its :meth:`_magnitude`, with its sign, flipped and
+        damped by a negator in reach, times the weight of its part of the post. Every other kind
+        changes what reaches the next sentiment words. The post's sum is finished by
+        :meth:`_finish`.
+        """
         toks, lows, found, _ = reading
-        n = len(toks)
-        if not n:
+        if not toks:
             return 0.0, 0.0, 0.0, 0
-        emphasised: set[int] = set()
-        if _ELONGATED_RE.search(text) is not None:
-            self._elongations(lows, found, emphasised)
-        caps_ok: bool | None = None
-        reach = p.negation_reach
-        dead_zone = p.dead_zone
-        total = 0.0
-        positive = 0.0
-        negative = 0.0
-        flipped = 0
-        weight = 1.0
-        neg_at = -100
-        boost = 0.0
-        boost_at = -100
-        bangs = 0.0
-        lonely = 0
-        fresh = False
-        hypothetical = False
-        skip_to = -1
-        for i, known in enumerate(found):
-            if known is None or i < skip_to:
+        p = self.params
+        emphasised = self._elongations(lows, found) if _ELONGATED_RE.search(text) else _NONE
+        # The sums over the post. (Plain locals, not an object: this loop is on the ingest hot
+        # path, and attribute reads and method calls per token cost several per cent of a post.)
+        total = positive = negative = 0.0
+        flipped = 0  # sentiment words flipped by a negator
+        idle_negators = 0  # negators that negated no sentiment word
+        bangs = 0.0  # exclamation marks
+        weight = 1.0  # of the part being read: after_contrast once past a contrast word
+        # The clause being read: what reaches its next sentiment word (None: no such word).
+        negator_at: int | None = None
+        negator_used = False  # the last negator negated a sentiment word already
+        booster_at: int | None = None
+        boost = 0.0  # what the last booster adds to the magnitude of a sentiment word
+        hypothetical = False  # a conditional ("if") came earlier in the clause
+        next_at = 0  # the tokens before it are the rest of a phrase already read
+        for i, entry in enumerate(found):
+            if entry is None or i < next_at:
                 continue
-            kind, value, second = known
-            if kind == PHRASE:
-                low = lows[i]
-                matched = (
-                    self._phrase(lows, i)
-                    if i + 1 < n and lows[i + 1] in self.tables.seconds[low]
-                    else None
-                )
-                if matched is None:
-                    head = self.tables.heads[low]
-                    if head is None:
-                        continue
-                    kind, value, second = head
-                else:
-                    (kind, value, second), skip_to = matched
-            if kind == DUAL:
-                # an intensifier when a sentiment word follows, a sentiment word otherwise
-                following = found[i + 1] if i + 1 < n else None
-                if following is not None and following[0] != STOP and following[0] != BANG:
-                    kind = BOOST
-                    value = second
-                else:
-                    kind = SENT
-            elif kind == LIKE:
-                if i == 0 or lows[i - 1] not in LIKE_SUBJECTS:
+            if entry[0] >= PHRASE:
+                meaning, next_at = self._meaning(i, entry, lows, found)
+                if meaning is None:
                     continue
-                kind = SENT
+                entry = meaning  # noqa: PLW2901 (the token's entry, as read here)
+            kind, value, _ = entry
             if kind == SENT:
                 if value == 0.0:
                     continue
-                magnitude = abs(value) - dead_zone
-                if emphasised and i in emphasised:
-                    magnitude += p.elongation
-                if i - boost_at <= 2:
-                    magnitude += boost
-                tok = toks[i]
-                if tok.isupper() and len(tok) > 1:
-                    if caps_ok is None:
-                        caps_ok = not text.isupper()
-                    if caps_ok:
-                        magnitude += p.caps
-                elif (
-                    i > 0
-                    and tok[0].isupper()
-                    and toks[i - 1][0].isalpha()
-                    and toks[i - 1] != "I"
-                    and (toks[i - 1][0].isupper() or (i + 1 < n and toks[i + 1][0].isupper()))
-                    and not text.istitle()
-                ):
-                    # a capitalised word inside a run of them is part of a name
-                    # ("Foo Fighters", "Grand Prix", "Manchester United")
-                    magnitude *= p.name
-                if magnitude > 0.0:
-                    v = magnitude if value > 0 else -magnitude * p.negative_weight
-                    if i - neg_at <= reach:
-                        v *= p.negation
-                        flipped += 1
-                        if fresh:
-                            lonely -= 1
-                            fresh = False
-                    v *= weight * p.conditional if hypothetical else weight
-                    total += v
-                    if v > 0:
-                        positive += v
-                    else:
-                        negative -= v
+                # a booster reaches the second word after it ("very very good", "so damn good")
+                boosted = boost if booster_at is not None and i - booster_at <= 2 else 0.0
+                magnitude = self._magnitude(
+                    toks, text, i, value, boosted=boosted, emphasised=emphasised
+                )
+                if not magnitude > 0.0:
+                    continue
+                v = magnitude if value > 0 else -magnitude * p.negative_weight
+                if negator_at is not None and i - negator_at <= p.negation_reach:
+                    v *= p.negation
+                    flipped += 1
+                    if not negator_used:
+                        idle_negators -= 1
+                        negator_used = True
+                v *= weight * p.conditional if hypothetical else weight
+                total += v
+                if v > 0:
+                    positive += v
+                else:
+                    negative -= v
             elif kind == NEG:
-                neg_at = i
-                lonely += 1
-                fresh = True
+                negator_at = i
+                negator_used = False
+                idle_negators += 1
             elif kind == BOOST:
+                # an elongated booster ("sooo good") counts twice
                 boost = value * p.boost * (2.0 if i in emphasised else 1.0)
-                boost_at = i
+                booster_at = i
             elif kind == STOP:
-                neg_at = -100
-                boost_at = -100
+                # the clause ends: its negator, booster and conditional reach no further
+                negator_at = booster_at = None
                 hypothetical = False
             elif kind == BANG:
+                # exclamation marks emphasise the whole post (see _finish) and end the clause
                 bangs += value
-                neg_at = -100
-                boost_at = -100
+                negator_at = booster_at = None
                 hypothetical = False
             elif kind == CONTRAST:
+                # what came before "but" counts less, what follows more; a booster before it
+                # still reaches the next word (as it always has; "so but good" is rare)
                 total *= p.before_contrast
                 positive *= p.before_contrast
                 negative *= p.before_contrast
                 weight = p.after_contrast
-                neg_at = -100
+                negator_at = None
                 hypothetical = False
             elif kind == IF:
                 hypothetical = True
-        if lonely:
-            total += lonely * p.negator
+        return self._finish(text, total, idle_negators, bangs), positive, negative, flipped
+
+    def _meaning(
+        self, i: int, entry: Entry, lows: list[str], found: list[Entry | None]
+    ) -> tuple[Entry | None, int]:
+        """What the token at ``i`` (a phrase's first word, a dual word or "like") means here, or
+        ``None`` if nothing; and the index of the next token to read (past a phrase found here).
+
+        * A phrase's first word followed by the rest of the phrase reads as the phrase; otherwise
+          as the word alone.
+        * A dual word ("pretty") is an intensifier before a token the tables know that is not
+          a clause boundary ("pretty good"), and a sentiment word otherwise ("so pretty!").
+        * "like" is a sentiment word only after a subject or adverb ("I like it"), and nothing
+          elsewhere ("looks like rain").
+        """
+        if entry[0] == PHRASE:
+            low = lows[i]
+            matched = (
+                self._phrase(lows, i)
+                if i + 1 < len(lows) and lows[i + 1] in self.tables.seconds[low]
+                else None
+            )
+            if matched is not None:
+                return matched
+            head = self.tables.heads[low]
+            if head is None:
+                return None, 0
+            entry = head
+        kind, value, second = entry
+        if kind == DUAL:
+            following = found[i + 1] if i + 1 < len(found) else None
+            if following is not None and following[0] != STOP and following[0] != BANG:
+                return (BOOST, second, 0.0), 0
+            return (SENT, value, 0.0), 0
+        if kind == LIKE:
+            if i == 0 or lows[i - 1] not in LIKE_SUBJECTS:
+                return None, 0
+            return (SENT, value, 0.0), 0
+        return entry, 0
+
+    def _magnitude(
+        self,
+        toks: list[str],
+        text: str,
+        i: int,
+        value: float,
+        *,
+        boosted: float,
+        emphasised: Set[int],
+    ) -> float:
+        """How much the sentiment word at ``i`` of valence ``value`` weighs here: the size of its
+        valence less the dead zone; more when elongated ("gooood"), by ``boosted`` (what a booster
+        in reach adds), and in caps ("GOOD", unless the whole post is); damped inside a name
+        ("Grand Prix")."""
+        p = self.params
+        magnitude = abs(value) - p.dead_zone
+        if i in emphasised:
+            magnitude += p.elongation
+        magnitude += boosted
+        tok = toks[i]
+        if tok.isupper() and len(tok) > 1:
+            if not text.isupper():
+                magnitude += p.caps
+        elif _in_name(toks, i) and not text.istitle():
+            magnitude *= p.name
+        return magnitude
+
+    def _finish(self, text: str, total: float, idle_negators: int, bangs: float) -> float:
+        """The post's sum: its sentiment words' valences, plus ``negator`` for each negator that
+        negated nothing ("no.", "never"); emphasised by exclamation marks (``bang`` each, up to
+        four), or ``bang_alone`` if they are all it has; damped (``question``) if it asks."""
+        p = self.params
+        if idle_negators:
+            total += idle_negators * p.negator
         if bangs:
             if total:
                 extra = min(bangs, 4.0) * p.bang
@@ -790,7 +857,7 @@ class RuleScorer(OneByOne):
                 total = p.bang_alone
         if p.question != 1.0 and "?" in text:
             total *= p.question
-        return total, positive, negative, flipped
+        return total
 
     def _phrase(self, lows: list[str], i: int) -> tuple[Entry, int] | None:
         """The phrase starting at token ``i``, and the index after it; ``None`` if none does."""
@@ -801,11 +868,11 @@ class RuleScorer(OneByOne):
                 return entry, end
         return None
 
-    def _elongations(
-        self, lows: list[str], found: list[Entry | None], emphasised: set[int]
-    ) -> None:
-        """Look up elongated unknown words squeezed ("goooood" → "good"), marking them emphasised."""
+    def _elongations(self, lows: list[str], found: list[Entry | None]) -> set[int]:
+        """Look up elongated unknown words squeezed ("goooood" → "good"); their positions, which
+        count as emphasised."""
         entries = self.tables.entries
+        emphasised: set[int] = set()
         for i, low in enumerate(lows):
             if found[i] is None and _ELONGATED_RE.search(low):
                 for squeezed in (_SQUEEZE3_RE.sub(r"\1\1", low), _SQUEEZE3_RE.sub(r"\1", low)):
@@ -815,3 +882,22 @@ class RuleScorer(OneByOne):
                         found[i] = entry
                         emphasised.add(i)
                         break
+        return emphasised
+
+
+#: No token of the post is emphasised by elongation.
+_NONE: frozenset[int] = frozenset()
+
+
+def _in_name(toks: list[str], i: int) -> bool:
+    """The capitalised word at ``i`` is inside a run of them, so part of a name ("Foo Fighters",
+    "Manchester United"): the token before it starts with a letter and is not "I", and it or the
+    token after it is capitalised too. (The caller leaves out posts written in title case.)"""
+    if i == 0 or not toks[i][0].isupper():
+        return False
+    before = toks[i - 1]
+    return (
+        before[0].isalpha()
+        and before != "I"
+        and (before[0].isupper() or (i + 1 < len(toks) and toks[i + 1][0].isupper()))
+    )
