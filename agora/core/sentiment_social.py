@@ -65,7 +65,7 @@ class Kind(IntEnum):
     """The first word of one or more phrases (see :attr:`Tables.phrases`); its own entry is kept
     in :attr:`Tables.heads`."""
     DUAL = 8
-    """A sentiment word that is an intensifier before another sentiment word ("pretty", "damn")."""
+    """A sentiment word that is an intensifier before another sentiment word ("super", "damn")."""
     LIKE = 9
     """A word that carries sentiment only after a subject or adverb ("I like", not "looks like")."""
 
@@ -785,8 +785,8 @@ class RuleScorer(OneByOne):
 
         * A phrase's first word followed by the rest of the phrase reads as the phrase; otherwise
           as the word alone.
-        * A dual word ("pretty") is an intensifier before a token the tables know that is not
-          a clause boundary ("pretty good"), and a sentiment word otherwise ("so pretty!").
+        * A dual word ("super", "damn") is an intensifier before a token the tables know that is
+          not a clause boundary ("super good"), and a sentiment word otherwise ("that was super!").
         * "like" is a sentiment word only after a subject or adverb ("I like it"), and nothing
           elsewhere ("looks like rain").
         """
