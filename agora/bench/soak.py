@@ -232,12 +232,13 @@ def run_realtime_soak(
     ``trace``: a file where each sample from the end of the warm-up on also says where memory
     went (:mod:`agora.bench.memtrace`).
 
-    ``prefill_minutes``: before the clock starts, that many minutes of the live stream, at its
-    rate and dated just before now, go through the pipeline after the demo's history (both on
-    this thread, done before the first sample). The wall's figures are bounded by counts (the
-    deduper's ids, the term and author counters' budgets, every pool's size), not by time: at
-    20 posts a second they fill in the first hour or two, and a run that starts with them full
-    measures only the growth that should not be there."""
+    ``prefill_minutes``: before the wall starts, that many minutes of the live stream, at its
+    rate and dated just before now, go into the store after the demo's history (through a
+    pipeline of their own, on this thread); the engine reads them all back into its figures
+    when it starts, during the warm-up, as a wall restarted on a full store does. The wall's
+    figures are bounded by counts (the deduper's ids, the term and author counters' budgets,
+    every pool's size), not by time: at 20 posts a second they fill in the first hour or two,
+    and a run that starts with them full measures only the growth that should not be there."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     from agora.bench.render import (
@@ -249,6 +250,7 @@ def run_realtime_soak(
     )
     from agora.config.loader import load_config
     from agora.engine import Engine
+    from agora.engine.wiring import build_pipeline
     from agora.store import open_store
     from agora.ui.app import Wall
 
@@ -276,16 +278,20 @@ def run_realtime_soak(
         directory = data_dir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         store = open_store(directory, config.wall.name)
-        engine = Engine(config, store, config_dir=loaded.config_dir)
         prefilled = 0
         history_count = len(history)
         if prefill_minutes > 0 and config.sources:
+            # into the store through a pipeline of their own; the engine reads them back into
+            # its figures when it starts, as a wall restarted on a full store does
+            filler = build_pipeline(config, store)
             for begin in range(0, len(history), 1_000):
-                engine.ingest_now(history[begin : begin + 1_000])
-            prefilled = prefill(engine, config, loaded.config_dir, now, prefill_minutes)
-        else:
-            for begin in range(0, len(history), 1_000):
-                engine.submit(history[begin : begin + 1_000])
+                filler.ingest(history[begin : begin + 1_000], now=now)
+            history = []
+            prefilled = prefill(filler, config, loaded.config_dir, now, prefill_minutes)
+            del filler
+        engine = Engine(config, store, config_dir=loaded.config_dir)
+        for begin in range(0, len(history), 1_000):
+            engine.submit(history[begin : begin + 1_000])
         del history
         wall: Wall | None = None
         started = time.monotonic()
@@ -358,10 +364,10 @@ def run_realtime_soak(
     }
 
 
-def prefill(engine: Any, config: Any, config_dir: Path, now: datetime, minutes: float) -> int:
-    """Run ``minutes`` of the live source's posts, dated up to ``now``, through ``engine``'s
-    pipeline on this thread, ten minutes of posts at a time in batches of 20 (as live sources
-    deliver them). Returns how many."""
+def prefill(pipeline: Any, config: Any, config_dir: Path, now: datetime, minutes: float) -> int:
+    """Run ``minutes`` of the live source's posts, dated up to ``now``, through ``pipeline`` on
+    this thread, ten minutes of posts at a time in batches of 20 (as live sources deliver
+    them). Returns how many."""
     from agora.sources.base import SourceContext
     from agora.sources.simulator import SimulatorSource as Simulator
 
@@ -375,10 +381,9 @@ def prefill(engine: Any, config: Any, config_dir: Path, now: datetime, minutes: 
         end = min(now, start + timedelta(minutes=10))
         posts = simulator.generate(start, end)
         for begin in range(0, len(posts), 20):
-            engine.ingest_now(posts[begin : begin + 20])
+            pipeline.ingest(posts[begin : begin + 20], now=end)
         count += len(posts)
         start = end
-    engine.publish(force=True)
     return count
 
 
