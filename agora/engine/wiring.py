@@ -77,11 +77,6 @@ class LazyScorer:
         self._scorer: Scorer | None = None
         self._lock = threading.Lock()
 
-    @property
-    def loaded(self) -> bool:
-        """Whether the real scorer has been built."""
-        return self._scorer is not None
-
     def scorer(self) -> Scorer:
         """The real scorer (built on the first call, once, whichever thread asks)."""
         scorer = self._scorer
