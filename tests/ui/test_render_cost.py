@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QFontMetricsF, QImage, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
@@ -401,12 +402,13 @@ def test_a_new_snapshot_reaches_every_panel_of_a_page_a_few_at_a_time(
     assert page.apply(snapshot_of(posts), budget_s=None) == 3
 
 
+@pytest.mark.parametrize("kind", ["volume", "sentiment", "share"])
 def test_the_tick_redraws_a_chart_at_most_every_five_seconds_and_a_turn_at_once(
-    qtbot: QtBot, snapshot_of: Build
+    qtbot: QtBot, snapshot_of: Build, kind: str
 ) -> None:
     theme = wall_theme(UI_CONFIG).scaled(1280, 720)
     context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
-    window = ScreenWindow("paced", [page_of("volume", "kpis")], context, clock=lambda: NOW)
+    window = ScreenWindow("paced", [page_of(kind, "kpis")], context, clock=lambda: NOW)
     qtbot.addWidget(window)
     volume, kpis = window.pages[0].panels
     assert volume.refresh_every_s == 5.0

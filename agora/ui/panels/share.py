@@ -33,6 +33,9 @@ class SharePanel(Panel):
 
     kind = "share"
     empty_text = "No mentions of the tracked topics yet"
+    #: Shares of a day move by a fraction of a percent between two snapshots: redrawn every five
+    #: seconds they look the same from across a lobby.
+    refresh_every_s = 5.0
 
     def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
         self.range_s = panel_window(spec, 86400.0)
