@@ -45,11 +45,10 @@ from agora.core.profanity import (
 )
 from agora.core.sentiment import primary_language
 from agora.core.text import fold
-from agora.core.tokens import DETECTED_CHARS, read
+from agora.core.tokens import DETECTED_CHARS, HASHTAG_WORD_RE, read
 from agora.core.topics import term_pattern
 
 _URL_HOST_RE = re.compile(r"(?:https?://|www\.)([^\s/?#<>\"']+)", re.IGNORECASE)
-_HASHTAG_RE = re.compile(r"#(\w+)")
 #: languages written in the Latin script: an untagged post mostly in another script is not theirs
 LATIN_LANGUAGES = frozenset(
     {
@@ -340,7 +339,7 @@ class RuleModeration:
         if self._in_hashtag is not None and "#" in folded:
             # folded ASCII is the text in lower case: its hashtags are the written ones
             shared = [t.lower() for t in tags] if tags is not None and text.isascii() else None
-            for tag in _HASHTAG_RE.findall(folded) if shared is None else shared:
+            for tag in HASHTAG_WORD_RE.findall(folded) if shared is None else shared:
                 found = self._in_hashtag.search(tag)
                 if found:
                     return f"blocked term: {found.group(0)} (in #{tag})"

@@ -39,7 +39,7 @@ from typing import Any
 
 from agora.core.canonical import readings
 from agora.core.text import fold
-from agora.core.tokens import case_words
+from agora.core.tokens import LONG_HASHTAG_WORD_RE, MASKED_WORD_RE, case_words
 from agora.core.wordsplit import english
 
 #: BCP-47 primary language → the name of its list in ``glin-profanity``.
@@ -78,16 +78,12 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
 )
 _LEET_EXTRA = str.maketrans({"!": "i", "|": "i", "+": "t"})
-#: a word: letters and digits of any script, with the symbols leetspeak and masking use; a plus
-#: sign only between two of them ("b!+ch"; "C++" and "A+" keep their letters apart)
-_TOKEN_RE = re.compile(r"[\w$@*|!]+(?:\+[\w$@*|!]+)*")
 #: a character written three times in a row: the cheap test before looking for stretched words
 _TRIPLE_RE = re.compile(r"(.)\1\1", re.DOTALL)
 #: a letter written three or more times in a row ("shiiit")
 _STRETCH_RE = re.compile(r"([^\W\d_])\1{2,}")
 #: scripts written without spaces between words: their listed words match anywhere
 _UNSPACED_RE = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HASHTAG_RE = re.compile(r"#(\w{2,})")
 #: what keeps single letters apart inside one token ("f_u_c_k", "f*u*c*k", "f|u|c|k", "f+u+c+k")
 _APART_RE = re.compile(r"[_*|+]+")
 #: runs of ASCII letters in folded text: the pieces of a glued word looked up in the dictionary
@@ -108,7 +104,7 @@ def _leet(word: str) -> str:
 def normal_word(word: str) -> str:
     """A listed word or phrase in the form tokens are compared in: folded, leetspeak read."""
     words: list[str] = []
-    for token in _TOKEN_RE.findall(fold(word)):
+    for token in MASKED_WORD_RE.findall(fold(word)):
         for part in token.split("_"):
             core = part.strip("!|*")
             if core:
@@ -175,7 +171,7 @@ def hashtag_words(text: str, *, every_word: bool = False) -> str:
     "#FUCKyou" → "fuck you"); empty when no hashtag splits into several words. With
     ``every_word`` each word of ``text`` is read as a hashtag (a display name: "ShitPhone Fan")."""
     parts: list[str] = []
-    tags = _TOKEN_RE.findall(text) if every_word else _HASHTAG_RE.findall(text)
+    tags = MASKED_WORD_RE.findall(text) if every_word else LONG_HASHTAG_WORD_RE.findall(text)
     for tag in tags:
         pieces = case_words(tag)
         if len(pieces) > 1:
@@ -722,7 +718,7 @@ class Lexicon:
                     continue
                 else:
                     continue  # checked in every post already
-            if _UNSPACED_RE.search(word) or not _TOKEN_RE.fullmatch(word.replace(" ", "")):
+            if _UNSPACED_RE.search(word) or not MASKED_WORD_RE.fullmatch(word.replace(" ", "")):
                 if word not in lexicon._unspaced_reasons:
                     lexicon._unspaced_reasons[word] = reason
                     unspaced.append(word)
@@ -849,7 +845,7 @@ class Lexicon:
             if hit is not None:
                 return hit
         if glued or "#" in text:
-            find_tags = _TOKEN_RE.findall if glued else _HASHTAG_RE.findall
+            find_tags = MASKED_WORD_RE.findall if glued else LONG_HASHTAG_WORD_RE.findall
             written = find_tags(text) if glued or tags is None else [t for t in tags if len(t) > 1]
             for tag in written:
                 hit = self._tag(tag, budget)
@@ -925,7 +921,7 @@ class Lexicon:
         if budget is None:
             budget = _Budget()
         words = self.words
-        tokens = _TOKEN_RE.findall(folded)
+        tokens = MASKED_WORD_RE.findall(folded)
         listed = not self._watch.isdisjoint(tokens)  # a listed word, or one written backwards
         if listed:
             hit = self._listed(tokens)
@@ -1047,7 +1043,7 @@ class Lexicon:
         apostrophe belongs to a contraction ("it's a b c" is not "sabc")."""
         run: list[str] = []
         end = 0
-        for match in _TOKEN_RE.finditer(folded):
+        for match in MASKED_WORD_RE.finditer(folded):
             token = match.group(0)
             before = folded[end : match.start()]
             after = folded[match.end() : match.end() + 1]

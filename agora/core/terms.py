@@ -10,10 +10,8 @@ import re
 from collections.abc import Iterable
 
 from agora.core.text import fold
+from agora.core.tokens import term_tokens
 
-_URL_RE = re.compile(r"https?://\S+|www\.\S+")
-#: words, hashtags and mentions, and the punctuation that ends a phrase (returned as its own token)
-_TOKEN_RE = re.compile(r"@[\w.@\-]+|#?[^\W_]+(?:['’\-][^\W_]+)*|[.,;:!?…()\[\]\"“”/|]")
 _DIGITS_RE = re.compile(r"^[\d\-']+$")
 
 #: Languages whose stopword lists (from the ``stop-words`` package) are added to the project's own
@@ -395,12 +393,10 @@ def stopword_set(extra: Iterable[str]) -> frozenset[str]:
 def scan(folded_text: str, stop: frozenset[str] = STOPWORDS, phrases: bool = True) -> list[str]:
     """Terms in text order (single terms, each phrase right after its second word)."""
     text = folded_text
-    if "http" in text or "www." in text:
-        text = _URL_RE.sub(" ", text)
     out: list[str] = []
     prev: str | None = None
     possessive = "'s" in text or "’s" in text
-    for raw in _TOKEN_RE.findall(text):
+    for raw in term_tokens(text):
         # "partner's battery": the partner trends, not the possessive
         token = raw[:-2] if possessive and raw.endswith(("'s", "’s")) else raw
         # the common cases first: a stopword, or a short token (punctuation is one character)

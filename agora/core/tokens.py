@@ -172,6 +172,39 @@ def tokenise(text: str) -> list[Token]:
 
 
 # ------------------------------------------------------------------------------------------------
+# the readings that split a word differently
+#
+# Two stages read words that the tokens above cut in pieces, and must go on reading them so (the
+# wall hides and trends what it did before): the profanity lists read a word with the symbols
+# that mask its letters ("a$$", "f*ck", "sh!t", "b!+ch") and match it in the canonical form of the
+# text (agora.core.canonical), not in the text as written; trending keeps a hyphenated word whole
+# ("state-of-the-art") and a mention with its host ("@user@mastodon.social"). Their patterns live
+# here beside the tokens', so that every way Agora splits a text is in this one module.
+
+#: A word as the profanity lists read it: letters and digits of any script, with the symbols
+#: leetspeak and masking use; a plus sign only between two of them ("b!+ch"; "C++" and "A+" keep
+#: their letters apart).
+MASKED_WORD_RE = re.compile(r"[\w$@*|!]+(?:\+[\w$@*|!]+)*")
+#: A hashtag's word (without ``#``), any length: what a blocked term may hide in.
+HASHTAG_WORD_RE = re.compile(r"#(\w+)")
+#: A hashtag's word of at least two characters: what the profanity lists read as a glued word.
+LONG_HASHTAG_WORD_RE = re.compile(r"#(\w{2,})")
+#: A word as trending reads it: letters and digits joined by apostrophes and hyphens, with its
+#: ``#`` when it is a hashtag.
+TERM_WORD_RE = re.compile(r"#?[^\W_]+(?:['’\-][^\W_]+)*")
+#: Trending's tokens: a mention with its host, a :data:`TERM_WORD_RE` word, or one mark that ends
+#: a phrase (a token of its own, so that no phrase is made across it).
+TERM_TOKEN_RE = re.compile(r"@[\w.@\-]+|" + TERM_WORD_RE.pattern + r"|[.,;:!?…()\[\]\"“”/|]")
+
+
+def term_tokens(folded: str) -> list[str]:
+    """Trending's tokens of a folded text, its links left out (:data:`TERM_TOKEN_RE`)."""
+    if "http" in folded or "www." in folded:
+        folded = URL_RE.sub(" ", folded)
+    return TERM_TOKEN_RE.findall(folded)
+
+
+# ------------------------------------------------------------------------------------------------
 # camel case
 
 #: The words of a camel-cased tag, an upper-case run before a capitalised word being a word of
@@ -380,7 +413,12 @@ __all__ = [
     "DETECTED_CHARS",
     "EMOJI_CLASS",
     "EMOTICONS",
+    "HASHTAG_WORD_RE",
+    "LONG_HASHTAG_WORD_RE",
+    "MASKED_WORD_RE",
     "SHARED",
+    "TERM_TOKEN_RE",
+    "TERM_WORD_RE",
     "TOKENISED",
     "TOKEN_RE",
     "URL_RE",
@@ -393,6 +431,7 @@ __all__ = [
     "links",
     "prepared",
     "read",
+    "term_tokens",
     "token_strings",
     "tokenise",
 ]

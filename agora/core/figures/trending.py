@@ -9,7 +9,6 @@ people write them ("almoço", "#LumenX1", "Berlin"), learnt from the latest text
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -20,11 +19,9 @@ from agora.core.snapshot import TermTrend
 from agora.core.terms import scan as term_scan
 from agora.core.terms import stopword_set
 from agora.core.text import fold
-from agora.core.tokens import SHARED
+from agora.core.tokens import SHARED, TERM_WORD_RE
 from agora.core.windows import SlottedCounter
 
-#: words as people write them, to find how a trending (folded) term is written
-_WORD_RE = re.compile(r"#?[^\W_]+(?:['’\-][^\W_]+)*")
 #: labels remembered (folded word → how it is written) before the memory is cleared
 _LABELS_CAP = 5_000
 #: how many recent texts labels are learnt from
@@ -174,7 +171,7 @@ class Trending(Figure[tuple[TermTrend, ...]]):
         inside: dict[str, Counter[str]] = {}
         initial: dict[str, Counter[str]] = {}
         for text in self._recent_texts:
-            for match in _WORD_RE.finditer(text):
+            for match in TERM_WORD_RE.finditer(text):  # words as people write them
                 token = match.group()
                 key = fold(token)
                 if key not in wanted:
