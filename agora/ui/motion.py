@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QEvent,
     QObject,
     QPoint,
+    QRectF,
     Qt,
     QTimeLine,
     Signal,
@@ -142,4 +143,126 @@ class OpacityFade(QWidget):
         if self._picture is not None and self.opacity > 0.0:
             painter.setOpacity(self.opacity)
             painter.drawPixmap(QPoint(0, 0), self._picture)
+        painter.end()
+
+
+class Glide(QWidget):
+    """Slides a picture of ``target`` down into its place while the top of it fades in: what the
+    river does when new posts arrive on top (the older ones move down to make room).
+
+    It is a child of the widget that holds ``target`` and covers it while the glide runs. The
+    picture is taken once, with ``target`` laid out where it will rest and painted over ``under``
+    (the colour behind it), so it is opaque: a frame is one fill, one copy of the picture at the
+    glide's offset and, for the part that arrives, one blend at the fade's opacity. Without it,
+    every card of the river (rounded frames, text, avatars) was drawn again at every frame of the
+    slide, and each arriving card had a fade of its own. Changes to ``target`` during the glide
+    show when it ends. ``kind`` names the animation for the render benchmark
+    (:mod:`agora.ui.perf`)."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        duration_ms: int,
+        *,
+        kind: str,
+        under: QColor,
+        easing: QEasingCurve.Type = QEasingCurve.Type.OutCubic,
+        fps: int = FADE_FPS,
+    ) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+        self.offset = 0.0
+        """How far above its place the picture is drawn now (logical pixels, ≤ 0)."""
+        self.opacity = 1.0
+        """The opacity the arriving part is drawn at now."""
+        self._from = 0.0
+        self._fresh = 0
+        self._top = 0
+        self._under = QColor(under)
+        self._picture: QPixmap | None = None
+        self._line = frame_timeline(duration_ms, self, easing=easing, fps=fps)
+        self._line.valueChanged.connect(self._step)
+        self._line.finished.connect(self.stop)
+        self._kind = kind
+
+    def start(self, target: QWidget, distance: float, fresh: int) -> None:
+        """Glide a picture of ``target`` (a child of this widget's parent, laid out at its
+        place) from ``distance`` logical pixels above its place down into it, its top ``fresh``
+        pixels fading in (restarts a running glide)."""
+        self._line.stop()
+        if target.width() <= 0 or target.height() <= 0:
+            self.stop()
+            return
+        self.hide()  # not in the picture
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+        ratio = target.devicePixelRatioF() or 1.0
+        size = (max(1, round(target.width() * ratio)), max(1, round(target.height() * ratio)))
+        picture = self._picture
+        if picture is None or (picture.width(), picture.height()) != size:
+            picture = QPixmap(*size)  # kept from glide to glide while the size holds
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(self._under)
+        target.render(
+            picture, QPoint(0, 0), QRegion(target.rect()), QWidget.RenderFlag.DrawChildren
+        )
+        self._picture = picture
+        self._top = target.y()
+        self._from = -abs(distance)
+        self._fresh = max(0, min(fresh, target.height()))
+        self.offset = self._from
+        self.opacity = 0.0
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect())
+        self.raise_()
+        self.show()
+        self._line.setCurrentTime(0)
+        self._line.start()
+
+    def stop(self) -> None:
+        """End the glide now: what it covered shows as it is."""
+        self._line.stop()
+        self.offset = 0.0
+        self.opacity = 1.0
+        self.hide()
+
+    def is_running(self) -> bool:
+        """True while gliding."""
+        return self._line.state() == QTimeLine.State.Running
+
+    def _step(self, value: float) -> None:
+        self.offset = self._from * (1.0 - value)
+        self.opacity = value
+        self.update()
+        probe = perf.active()
+        if probe is not None:
+            probe.step(self.window(), self._kind)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """The colour behind, the picture at the glide's offset, its top at the fade's opacity."""
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self._under)
+        picture = self._picture
+        if picture is not None:
+            ratio = picture.devicePixelRatio()
+            width = picture.width() / ratio
+            height = picture.height() / ratio
+            top = self._top + round(self.offset)
+            fresh = self._fresh if self.opacity < 1.0 else 0
+            if fresh:
+                painter.setOpacity(self.opacity)
+                painter.drawPixmap(
+                    QRectF(0, top, width, fresh),
+                    picture,
+                    QRectF(0, 0, picture.width(), fresh * ratio),
+                )
+                painter.setOpacity(1.0)
+            if fresh < height:
+                painter.drawPixmap(
+                    QRectF(0, top + fresh, width, height - fresh),
+                    picture,
+                    QRectF(0, fresh * ratio, picture.width(), picture.height() - fresh * ratio),
+                )
         painter.end()

@@ -158,9 +158,11 @@ def test_new_posts_slide_in_on_top_of_the_river(
     river.apply(snapshot_of([*first, *fresh], now=NOW + timedelta(minutes=1)))
     assert river._shown_ids[:2] == [fresh[0].id, fresh[1].id]
     assert river._shown_ids[2:] == before[: len(river._shown_ids) - 2]
-    assert river.sliding and river._strip.y() < 0  # starts above, two cards' height up
+    # the cards start two cards' height up and glide down into place
+    assert river.sliding and river.glide.offset == -2 * river._card_step()
+    assert river.glide.isVisible()
     qtbot.waitUntil(lambda: not river.sliding, timeout=60_000)
-    assert river._strip.y() == 0
+    assert river._strip.y() == 0 and river.glide.offset == 0 and not river.glide.isVisible()
 
     # a post that disappears is no arrival on top: nothing slides
     assert RiverPanel.arrived_on_top(["a", "b", "c"], ["x", "a", "b"]) == 1

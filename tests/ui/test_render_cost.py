@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from agora.config.schema import PageConfig, PanelConfig
+from agora.core.post import Post
 from agora.core.snapshot import Snapshot
 from agora.ui.app import wall_theme
 from agora.ui.panels import PanelContext
@@ -230,23 +231,68 @@ def test_a_fade_frame_is_the_picture_at_the_fade_opacity(
     assert np.abs(shown - (under * (1.0 - alpha) + picture[..., :3] * alpha)).max() <= 2.0
 
 
-def test_river_cards_fade_in_without_drawing_their_text_at_every_frame(
-    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
-) -> None:
+def river_of(qtbot: QtBot, snapshot_of: Build, panel_spec: Spec) -> tuple[RiverPanel, list[Post]]:
+    """A river showing the oldest 20 of 40 posts (its cards filled), and the posts by age."""
     panel = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
     assert isinstance(panel, RiverPanel)
-    posts = sample_posts(40, seed=6)
-    older = sorted(posts, key=lambda p: p.created_at)
+    older = sorted(sample_posts(40, seed=6), key=lambda p: p.created_at)
     panel.apply(snapshot_of(older[:20]))
-    texts = [card.text for card in panel.cards]
-    counter = PaintCounter(*texts)
-    panel._take(snapshot_of(older[:22], now=NOW))
-    fades = [f for f in panel._fades if f.is_running()]
-    assert fades
-    qtbot.waitUntil(lambda: not any(f.is_running() for f in fades), timeout=30_000)
+    qtbot.waitUntil(lambda: len(panel._shown_ids) >= 3, timeout=30_000)
+    return panel, older
+
+
+def test_the_river_glides_without_drawing_its_cards_at_every_frame(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel, older = river_of(qtbot, snapshot_of, panel_spec)
+    frames: list[float] = []
+    panel.glide._line.valueChanged.connect(frames.append)
+    cards = [w for card in panel.cards for w in (card, card.text, card.parentWidget())]
+    counter = PaintCounter(panel.glide, *[w for w in cards if w is not None])
+    panel._take(snapshot_of(older[:22], now=NOW))  # two new posts on top
+    assert panel.sliding
     qtbot.waitUntil(lambda: not panel.sliding, timeout=30_000)
-    frames = sum(counter[t] for t, f in zip(texts, panel._fades, strict=True) if f in fades)
-    assert frames <= 3 * len(fades)
+    assert len(frames) >= 5
+    assert counter[panel.glide] >= 5  # the glide painted its frames
+    # each card was drawn for the picture and once more when the glide ended, not per frame
+    for widget in cards:
+        assert widget is None or counter[widget] <= 3, widget
+    assert not any(fade.is_running() for fade in panel._fades)  # no fade of a card's own
+
+
+def test_a_glide_frame_is_the_river_at_rest_moved_up_its_new_posts_half_faded(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    panel, older = river_of(qtbot, snapshot_of, panel_spec)
+    panel._take(snapshot_of(older[:22], now=NOW))
+    glide = panel.glide
+    step = panel._card_step()
+    assert glide.offset == -2 * step
+    glide._line.stop()
+    glide._step(0.5)
+    shot = glide.grab()
+    ratio = shot.devicePixelRatio()
+    frame = pixels(shot.toImage()).astype(float)[..., :3]
+    glide.stop()
+    # the real cards in their place, over the panel (a grab of the body alone would put the
+    # palette's colour behind their rounded corners)
+    whole = pixels(panel.grab().toImage()).astype(float)[..., :3]
+    corner = panel.body.mapTo(panel, QPoint(0, 0))
+    left, top = round(corner.x() * ratio), round(corner.y() * ratio)
+    rest = whole[top : top + frame.shape[0], left : left + frame.shape[1]]
+    assert frame.shape == rest.shape
+    surface = panel.theme.color("surface")
+    under = np.array([surface.blue(), surface.green(), surface.red()], dtype=float)
+    up = round(2 * step * 0.5 * ratio)  # half way down: the picture still this far up
+    fresh = round((2 * step - panel.theme.px(14)) * ratio)  # the two new cards
+    height = rest.shape[0]
+    expected = np.empty_like(rest)
+    expected[:] = under
+    expected[: height - up] = rest[up:]
+    expected[: fresh - up] = under * 0.5 + rest[up:fresh] * 0.5
+    assert np.abs(frame - expected).max() <= 2.0
+    # and the frame is not the river at rest: the new posts are on their way in
+    assert np.abs(frame - rest).max() > 40
 
 
 # -- page turns -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from agora.core.snapshot import Featured, Snapshot
 from agora.core.text import elide
 from agora.ui import perf
 from agora.ui.images import PostImage
-from agora.ui.motion import OpacityFade, frame_timeline
+from agora.ui.motion import Glide, OpacityFade
 from agora.ui.panels.base import Panel, PanelContext
 from agora.ui.panels.parts import (
     ElidedLabel,
@@ -272,11 +272,9 @@ class RiverPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(theme.px(14))
         self.body.installEventFilter(self)
-        self._offset = 0.0
-        self._slide_from = 0.0
-        self._slide = frame_timeline(900, self, easing=QEasingCurve.Type.OutCubic)
-        self._slide.valueChanged.connect(self._slide_step)
-        self._slide.finished.connect(self._slide_done)  # a bound method: no reference cycle
+        # new posts on top: a picture of the strip glides down into place, the new cards fading
+        # in (the strip itself rests where it ends, under the picture)
+        self.glide = Glide(self.body, 900, kind="river", under=theme.color("surface"))
         self.cards: list[PostCard] = []
         self._card_px = theme.px(self.card_height)
         self._frames: list[QFrame] = []
@@ -410,6 +408,7 @@ class RiverPanel(Panel):
         previous = set(before)
         shown: list[str] = []
         fading: list[OpacityFade] = []
+        self.glide.stop()
         for index, frame in enumerate(self._frames):
             if index < min(count, len(self._posts)):
                 post = self._posts[index]
@@ -423,17 +422,14 @@ class RiverPanel(Panel):
                 frame.hide()
         self._shown_ids = shown
         arrived = self.arrived_on_top(before, shown)
-        if animate and arrived and self.isVisible():
-            # the cards already show the new order: start them lower by the new cards' height
-            # and let the whole strip glide up into place, so the old posts seem to move down
-            self._slide.stop()
-            self._slide_from = -float(arrived * self._card_step())
-            self._offset = self._slide_from
-            self._slide.setCurrentTime(0)
-            self._slide.start()
-        elif not self.sliding:
-            self._offset = 0.0
         self._place_strip()
+        if animate and arrived and self.isVisible():
+            # the cards already show the new order: a picture of them starts higher by the new
+            # cards' height and glides down into place, so the old posts seem to move down and
+            # the new ones fade in above them
+            step = self._card_step()
+            self.glide.start(self._strip, arrived * step, arrived * step - self.theme.px(14))
+            return
         for fade in fading:  # pictures of the cards as laid out with their new posts
             fade.start(0.0, 1.0)
 
@@ -455,29 +451,20 @@ class RiverPanel(Panel):
     def _card_step(self) -> int:
         return self._card_px + self.theme.px(14)
 
-    def _slide_step(self, value: float) -> None:
-        self._offset = self._slide_from * (1.0 - value)
-        self._place_strip()
-        probe = perf.active()
-        if probe is not None:
-            probe.step(self.window(), "river")
-
-    def _slide_done(self) -> None:
-        self._slide_step(1.0)
-
     def _place_strip(self) -> None:
         shown = sum(1 for frame in self._frames if not frame.isHidden())
         height = max(0, shown * self._card_step() - self.theme.px(14))
-        self._strip.setGeometry(0, round(self._offset), self.body.width(), height)
+        self._strip.setGeometry(0, 0, self.body.width(), height)
 
     @property
     def sliding(self) -> bool:
         """True while new posts slide in."""
-        return self._slide.state() == self._slide.State.Running
+        return self.glide.is_running()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         """Keep the strip as wide as the body."""
         if watched is self.body and event.type() == QEvent.Type.Resize:
+            self.glide.stop()
             self._place_strip()
         return super().eventFilter(watched, event)
 
