@@ -148,6 +148,11 @@ class Avatar(QWidget):
             self._pixmap = None
         self.update()
 
+    @property
+    def url(self) -> str | None:
+        """The address of the picture this avatar shows or waits for."""
+        return self._url
+
     def set_pixmap(self, url: str, pixmap: QPixmap) -> None:
         """The picture for ``url`` arrived (ignored when the card shows someone else by now)."""
         if url == self._url:
@@ -295,7 +300,9 @@ class PostCard(QWidget):
             images.image_ready.connect(self._on_image)
 
     def _on_image(self, url: str, image: Any) -> None:
-        self.avatar.set_pixmap(url, QPixmap.fromImage(image))
+        # every picture the wall loads is announced to every card: convert only this card's
+        if url == self.avatar.url:
+            self.avatar.set_pixmap(url, QPixmap.fromImage(image))
 
     def show_post(self, post: Post, now: datetime, extra: str = "") -> None:
         """Fill the card with ``post`` (plain text only)."""
