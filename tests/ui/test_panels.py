@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from agora.config.schema import PANEL_KINDS, PanelConfig
 from agora.core.health import SourceHealth
+from agora.core.post import Post
 from agora.core.snapshot import Alert, Snapshot
 from agora.ui.panels import Panel, PanelContext, panel_class
 from agora.ui.panels.info import AlertPanel, SourcesPanel
@@ -156,10 +157,12 @@ def test_new_posts_slide_in_on_top_of_the_river(
     assert len(before) >= 3 and not river.sliding
     fresh = [make_post(f"Lumen news {i}", at=NOW - timedelta(seconds=i)) for i in range(2)]
     river.apply(snapshot_of([*first, *fresh], now=NOW + timedelta(minutes=1)))
-    assert river._shown_ids[:2] == [fresh[0].id, fresh[1].id]
-    assert river._shown_ids[2:] == before[: len(river._shown_ids) - 2]
-    # the cards start two cards' height up and glide down into place
-    assert river.sliding and river.glide.offset == -2 * river._card_step()
+    # one post a turn comes in on top, the newest: the others move down one card
+    assert river.per_turn == 1
+    assert river._shown_ids[0] == fresh[0].id and fresh[1].id not in river._shown_ids
+    assert river._shown_ids[1:] == before[: len(river._shown_ids) - 1]
+    # the cards start a card's height up and glide down into place
+    assert river.sliding and river.glide.offset == -river._card_step()
     assert river.glide.isVisible()
     qtbot.waitUntil(lambda: not river.sliding, timeout=60_000)
     assert river._strip.y() == 0 and river.glide.offset == 0 and not river.glide.isVisible()
@@ -170,6 +173,75 @@ def test_new_posts_slide_in_on_top_of_the_river(
     assert RiverPanel.arrived_on_top(["a", "b", "c"], ["a", "c", "d"]) == 0
     assert RiverPanel.arrived_on_top(["a", "b", "c"], ["x", "y", "z"]) == 0
     assert RiverPanel.arrived_on_top([], ["x"]) == 0
+
+
+def burst(start: int, count: int) -> list[Post]:
+    """``count`` posts a second apart, the newest ``start`` seconds after NOW."""
+    return [
+        make_post(f"Lumen burst post {start}-{i}", at=NOW + timedelta(seconds=start - i))
+        for i in range(count)
+    ]
+
+
+def test_a_fast_stream_moves_the_river_one_card_a_turn_and_keeps_each_post_readable(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
+    assert isinstance(river, RiverPanel)
+    posts = burst(0, 60)
+    river._take(snapshot_of(posts, now=NOW))
+    shown = list(river._shown_ids)
+    cards = len(shown)
+    assert cards >= 3 and shown == [p.id for p in posts[:cards]]  # the newest, in order
+    seen_for: dict[str, int] = {}
+    for turn in range(1, 2 * cards + 1):  # sixty new posts before every turn
+        posts = [*burst(60 * turn + 60, 60), *posts]
+        river._take(snapshot_of(posts[:200], now=NOW + timedelta(seconds=60 * turn)))
+        now_shown = list(river._shown_ids)
+        assert now_shown[0] == posts[0].id  # the newest post is always on top
+        assert now_shown[1:] == shown[: cards - 1]  # the others moved down one card
+        for pid in now_shown:
+            seen_for[pid] = seen_for.get(pid, 0) + 1
+        shown = now_shown
+    # a post that came in on top stayed on screen for as many turns as there are cards
+    assert max(seen_for.values()) == cards
+    assert sum(1 for n in seen_for.values() if n == cards) >= cards
+
+
+def test_a_post_taken_off_the_wall_leaves_the_river_at_once_and_the_gap_closes(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
+    assert isinstance(river, RiverPanel)
+    posts = burst(0, 30)
+    river._take(snapshot_of(posts, now=NOW))
+    shown = list(river._shown_ids)
+    gone = shown[1]
+    snapshot = snapshot_of(posts, now=NOW + timedelta(seconds=1))
+    snapshot = dataclasses.replace(snapshot, withdrawn=frozenset({gone}))
+    river.refresh(snapshot)  # within the turn's pace: a withdrawal does not wait
+    assert gone not in river._shown_ids
+    assert river._shown_ids == [s for s in shown if s != gone] + [posts[len(shown)].id]
+    # gone from the newest posts although newer than the oldest of them (deleted at the
+    # source): gone from the river too
+    deleted = river._shown_ids[0]
+    later = [p for p in posts if p.id != deleted]
+    river.refresh(snapshot_of(later, now=NOW + timedelta(seconds=2)))
+    assert deleted not in river._shown_ids and len(river._shown_ids) == len(shown)
+
+
+def test_a_river_back_on_screen_shows_the_newest_posts(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
+    assert isinstance(river, RiverPanel)
+    river._take(snapshot_of(burst(0, 30), now=NOW))
+    river.hide()
+    newer = burst(600, 30)
+    river._take(snapshot_of(newer, now=NOW + timedelta(minutes=10)))
+    river.show()
+    qtbot.waitUntil(river.isVisible, timeout=30_000)
+    assert river._shown_ids == [p.id for p in newer[: len(river._shown_ids)]]
 
 
 def test_care_lists_oldest_unanswered_first(

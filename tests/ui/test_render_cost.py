@@ -249,7 +249,7 @@ def test_the_river_glides_without_drawing_its_cards_at_every_frame(
     panel.glide._line.valueChanged.connect(frames.append)
     cards = [w for card in panel.cards for w in (card, card.text, card.parentWidget())]
     counter = PaintCounter(panel.glide, *[w for w in cards if w is not None])
-    panel._take(snapshot_of(older[:22], now=NOW))  # two new posts on top
+    panel._take(snapshot_of(older[:22], now=NOW))  # new posts: one comes in on top
     assert panel.sliding
     qtbot.waitUntil(lambda: not panel.sliding, timeout=30_000)
     assert len(frames) >= 5
@@ -267,7 +267,7 @@ def test_a_glide_frame_is_the_river_at_rest_moved_up_its_new_posts_half_faded(
     panel._take(snapshot_of(older[:22], now=NOW))
     glide = panel.glide
     step = panel._card_step()
-    assert glide.offset == -2 * step
+    assert glide.offset == -step
     glide._line.stop()
     glide._step(0.5)
     shot = glide.grab()
@@ -283,8 +283,8 @@ def test_a_glide_frame_is_the_river_at_rest_moved_up_its_new_posts_half_faded(
     assert frame.shape == rest.shape
     surface = panel.theme.color("surface")
     under = np.array([surface.blue(), surface.green(), surface.red()], dtype=float)
-    up = round(2 * step * 0.5 * ratio)  # half way down: the picture still this far up
-    fresh = round((2 * step - panel.theme.px(14)) * ratio)  # the two new cards
+    up = round(step * 0.5 * ratio)  # half way down: the picture still this far up
+    fresh = round((step - panel.theme.px(14)) * ratio)  # the new card
     height = rest.shape[0]
     expected = np.empty_like(rest)
     expected[:] = under

@@ -252,15 +252,20 @@ class RiverPanel(Panel):
     """The newest posts, newest on top; new posts slide in from the top (the others move down
     to make room) and fade in calmly.
 
-    The river moves at most once every :attr:`min_interval_s` seconds: at twenty posts a second
-    every card would otherwise change (and fade) at every snapshot, which nobody can read from
-    across a lobby and which kept the screen repainting without a pause. Posts arriving in between
-    wait for the next turn (the newest are shown then)."""
+    The river moves at most once every :attr:`min_interval_s` seconds, and then takes at most
+    :attr:`per_turn` new posts on top (the newest of those that arrived; the cards shown move down
+    to make room): at twenty posts a second every card would otherwise change at every turn, and a
+    post on screen for three seconds cannot be read from across a lobby. A post stays on screen
+    for as many turns as there are cards. Posts arriving in between wait for the next turn. A post
+    taken off the wall (hidden, deleted, its author blocked) leaves at once; a river that was off
+    screen or idle for :attr:`stale_s` shows the newest posts when it comes back."""
 
     kind = "river"
     empty_text = "No mentions yet"
     card_height: ClassVar[int] = 232
     min_interval_s: ClassVar[float] = 3.0
+    per_turn: ClassVar[int] = 1
+    stale_s: ClassVar[float] = 60.0
 
     def __init__(self, spec: PanelConfig, context: PanelContext, parent: QWidget | None = None):
         super().__init__(spec, context, parent)
@@ -314,6 +319,7 @@ class RiverPanel(Panel):
             self._fades.append(fade)
         self._shown_ids: list[str] = []
         self._posts: tuple[Post, ...] = ()
+        self._taken_at = -math.inf
         self._now: datetime | None = None
         self._waiting: Snapshot | None = None
         self._pace = QTimer(self)
@@ -389,15 +395,46 @@ class RiverPanel(Panel):
     def _take(self, snapshot: Snapshot) -> None:
         self._waiting = None
         self._pace.stop()
-        posts = tuple(p for p in snapshot.newest if p.moderation.visible)[: len(self.cards)]
+        newest = tuple(p for p in snapshot.newest if p.moderation.visible)
+        posts = self._next_posts(snapshot, newest)[: len(self.cards)]
         self._posts = posts
         self._now = snapshot.now
+        self._taken_at = time.monotonic()
         if not posts:
             self._shown_ids = []
             self.show_empty()
             return
         self.show_body()
         self._fill(animate=True)
+
+    def _next_posts(self, snapshot: Snapshot, newest: tuple[Post, ...]) -> tuple[Post, ...]:
+        """The posts to show after ``snapshot``: at most :attr:`per_turn` of the newest on top of
+        those shown (taken-off ones gone, updated ones as they are now); the newest alone when
+        nothing is shown, or the river was off screen or idle for :attr:`stale_s`."""
+        shown = self._posts
+        idle = time.monotonic() - self._taken_at
+        if not shown or not newest or not self.isVisible() or idle > self.stale_s:
+            return newest
+        latest = {p.id: p for p in newest}
+        withdrawn = snapshot.withdrawn
+        # gone from the newest posts although not older than the oldest of them: taken off
+        oldest = min(p.created_at for p in snapshot.newest) if snapshot.newest else None
+        kept = [
+            latest.get(p.id, p)
+            for p in shown
+            if p.id not in withdrawn and (p.id in latest or oldest is None or p.created_at < oldest)
+        ]
+        top = kept[0].created_at if kept else None
+        ids = {p.id for p in kept}
+        arrived = [p for p in newest if p.id not in ids and (top is None or p.created_at > top)]
+        posts = [*arrived[: self.per_turn], *kept]
+        if len(posts) < len(self.cards):  # a post left: the next older ones close the gap
+            have = {p.id for p in posts}
+            bottom = posts[-1].created_at if posts else None
+            posts += [
+                p for p in newest if p.id not in have and (bottom is None or p.created_at < bottom)
+            ]
+        return tuple(posts)
 
     def _fill(self, animate: bool) -> None:
         if self._now is None:
