@@ -47,8 +47,10 @@ class Trending(Figure[tuple[TermTrend, ...]]):
     """Term counts per slot, and how trending words are written."""
 
     __slots__ = (
+        "_asked",
         "_label_misses",
         "_labels",
+        "_may_trend",
         "_recent_texts",
         "_stop",
         "_texts_added",
@@ -77,6 +79,9 @@ class Trending(Figure[tuple[TermTrend, ...]]):
         self._recent_texts: deque[str] = deque(maxlen=_LABEL_TEXTS)
         """The texts of the latest shown posts (cut to 500 characters), to learn labels from."""
         self._texts_added = 0
+        self._may_trend: dict[str, bool] = {}
+        """Terms :attr:`term_filter` was asked about, and whether they may trend."""
+        self._asked = term_filter
         self._label_misses: dict[str, int] = {}
         """Words no recent text showed, and ``_texts_added`` then: looked for again later."""
 
@@ -128,18 +133,51 @@ class Trending(Figure[tuple[TermTrend, ...]]):
         before = self.counter.window(now_ts - span, span * 6)
         before_mass = sum(before.values())
         scale = sum(recent.values()) / before_mass if before_mass else 0.0
-        trends: list[TermTrend] = []
-        blocked = self.term_filter
+        # (-score, -count, term, expected): sorted as they are, the order the trends are shown in
+        rows: list[tuple[float, int, str, float]] = []
         for term, n in recent.items():
-            if n < 3 or (blocked is not None and blocked(term)):
+            if n < 3:
                 continue
             expected = before.get(term, 0) * scale
             score = (n - expected) / math.sqrt(expected + 1.0)
-            if score <= 0:
+            if score > 0:
+                rows.append((-round(score, 3), -n, term, expected))
+        rows.sort()
+        shown = self._shown_term
+        # a word goes when a rising phrase (that may be shown) says it with nearly every one of
+        # its mentions: "overheats" when "overheats charging" rises
+        covered: dict[str, int] = {}
+        for _, negative, term, _ in rows:
+            if " " in term and shown(term):
+                for word in term.split(" "):
+                    if covered.get(word, 0) < -negative:
+                        covered[word] = -negative
+        trends: list[TermTrend] = []
+        for negative_score, negative, term, expected in rows:
+            if " " in term:
+                if not shown(term):  # asked above: remembered
+                    continue
+            elif covered.get(term, 0) >= 0.8 * -negative or not shown(term):
                 continue
-            trends.append(TermTrend(term, round(score, 3), n, round(expected, 2)))
-        trends.sort(key=lambda t: (-t.score, -t.count, t.term))
-        return self._labelled(_without_repeats(trends)[: self.limit])
+            trends.append(TermTrend(term, -negative_score, -negative, round(expected, 2)))
+            if len(trends) == self.limit:
+                break
+        return self._labelled(trends)
+
+    def _shown_term(self, term: str) -> bool:
+        """Whether ``term`` may trend (:attr:`term_filter`), remembered while the filter is the
+        same."""
+        if self._asked is not self.term_filter:  # another filter: ask again
+            self._may_trend.clear()
+            self._asked = self.term_filter
+        known = self._may_trend.get(term)
+        if known is None:
+            blocked = self.term_filter
+            known = blocked is None or not blocked(term)
+            if len(self._may_trend) >= _LABELS_CAP * 4:
+                self._may_trend.clear()
+            self._may_trend[term] = known
+        return known
 
     def _labelled(self, trends: Sequence[TermTrend]) -> tuple[TermTrend, ...]:
         """The trends with the words written as people write them (see :meth:`_learn_labels`)."""
@@ -194,16 +232,3 @@ class Trending(Figure[tuple[TermTrend, ...]]):
                 self._labels[key] = max(lower or [(n, f) for f, n in seen.items()])[1]
             elif key in initial:
                 self._labels[key] = max((n, f) for f, n in initial[key].items())[1]
-
-
-def _without_repeats(trends: list[TermTrend]) -> list[TermTrend]:
-    """The trends without a word that a rising phrase already says: "overheats" goes when
-    "overheats charging" rises with (nearly) every one of its mentions."""
-    phrases = [t for t in trends if " " in t.term]
-    if not phrases:
-        return trends
-    covered: dict[str, int] = {}
-    for phrase in phrases:
-        for word in phrase.term.split(" "):
-            covered[word] = max(covered.get(word, 0), phrase.count)
-    return [t for t in trends if " " in t.term or covered.get(t.term, 0) < 0.8 * t.count]
