@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QEvent,
     QObject,
     QPoint,
+    QRect,
     QRectF,
     Qt,
     QTimeLine,
@@ -47,7 +48,72 @@ def frame_timeline(
     return line
 
 
-class OpacityFade(QWidget):
+class _PictureMotion(QWidget):
+    """A widget that covers what it moves or fades while it runs and paints a picture of it taken
+    once, on a time line of ``duration_ms`` at ``fps`` frames a second. ``kind`` names the
+    animation for the render benchmark (:mod:`agora.ui.perf`)."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        duration_ms: int,
+        *,
+        kind: str,
+        under: QColor,
+        easing: QEasingCurve.Type,
+        fps: int,
+    ) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+        self.opacity = 1.0
+        """The opacity the picture (or its part that arrives) is painted at now."""
+        self._under = QColor(under)
+        self._picture: QPixmap | None = None
+        self._line = frame_timeline(duration_ms, self, easing=easing, fps=fps)
+        self._kind = kind
+
+    def is_running(self) -> bool:
+        """True while it runs."""
+        return self._line.state() == QTimeLine.State.Running
+
+    def _take_picture(self, target: QWidget, background: QColor | None) -> QPixmap:
+        """A picture of ``target`` and its children as laid out now, over ``background`` (else
+        transparent: what shows through is painted apart, and ``QWidget.grab()`` would fill the
+        picture with the palette's window colour first). Kept from one run to the next while the
+        size holds."""
+        self.hide()  # not in the picture
+        # lay out what changed before the picture is taken
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+        ratio = target.devicePixelRatioF() or 1.0
+        size = (max(1, round(target.width() * ratio)), max(1, round(target.height() * ratio)))
+        picture = self._picture
+        if picture is None or (picture.width(), picture.height()) != size:
+            picture = QPixmap(*size)
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent if background is None else background)
+        target.render(
+            picture, QPoint(0, 0), QRegion(target.rect()), QWidget.RenderFlag.DrawChildren
+        )
+        self._picture = picture
+        return picture
+
+    def _show_over(self, rect: QRect) -> None:
+        self.setGeometry(rect)
+        self.raise_()
+        self.show()
+        self._line.setCurrentTime(0)
+        self._line.start()
+
+    def _frame(self) -> None:
+        self.update()
+        probe = perf.active()
+        if probe is not None:
+            probe.step(self.window(), self._kind)
+
+
+class OpacityFade(_PictureMotion):
     """Fades ``target`` (its parent) from one opacity to another over ``duration_ms``, ``fps``
     frames a second.
 
@@ -69,20 +135,11 @@ class OpacityFade(QWidget):
         easing: QEasingCurve.Type = QEasingCurve.Type.InOutSine,
         fps: int = FADE_FPS,
     ) -> None:
-        super().__init__(target)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.hide()
+        super().__init__(target, duration_ms, kind=kind, under=under, easing=easing, fps=fps)
         self.start_value = 0.0
         self.end_value = 1.0
-        self.opacity = 1.0
-        """The opacity the picture is painted at now."""
-        self._under = QColor(under)
-        self._picture: QPixmap | None = None
-        self._line = frame_timeline(duration_ms, self, easing=easing, fps=fps)
         self._line.valueChanged.connect(self._step)
         self._line.finished.connect(self._done)
-        self._kind = kind
 
     def start(self, start: float = 0.0, end: float = 1.0) -> None:
         """Run from ``start`` to ``end`` opacity (restarts a running fade)."""
@@ -90,29 +147,11 @@ class OpacityFade(QWidget):
         target = self.parentWidget()
         if target is None or target.width() <= 0 or target.height() <= 0:
             return
-        self.hide()  # not in its own picture
-        # lay out what changed before the picture is taken
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
-        ratio = target.devicePixelRatioF() or 1.0
-        picture = QPixmap(
-            max(1, round(target.width() * ratio)), max(1, round(target.height() * ratio))
-        )
-        picture.setDevicePixelRatio(ratio)
-        picture.fill(Qt.GlobalColor.transparent)
-        # the widget and its children only: what shows through it (``under``) is painted apart,
-        # and QWidget.grab() would fill the picture with the palette's window colour first
-        target.render(
-            picture, QPoint(0, 0), QRegion(target.rect()), QWidget.RenderFlag.DrawChildren
-        )
-        self._picture = picture
+        self._take_picture(target, None)
         self.start_value = start
         self.end_value = end
         self.opacity = start
-        self.setGeometry(target.rect())
-        self.raise_()
-        self.show()
-        self._line.setCurrentTime(0)
-        self._line.start()
+        self._show_over(target.rect())
 
     def stop(self) -> None:
         """End the fade now: the widget shows as it is."""
@@ -120,16 +159,9 @@ class OpacityFade(QWidget):
         self.hide()
         self._picture = None
 
-    def is_running(self) -> bool:
-        """True while fading."""
-        return self._line.state() == QTimeLine.State.Running
-
     def _step(self, value: float) -> None:
         self.opacity = self.start_value + (self.end_value - self.start_value) * value
-        self.update()
-        probe = perf.active()
-        if probe is not None:
-            probe.step(self.window(), self._kind)
+        self._frame()
 
     def _done(self) -> None:
         self.opacity = self.end_value
@@ -146,7 +178,7 @@ class OpacityFade(QWidget):
         painter.end()
 
 
-class Glide(QWidget):
+class Glide(_PictureMotion):
     """Slides a picture of ``target`` down into its place while the top of it fades in: what the
     river does when new posts arrive on top (the older ones move down to make room).
 
@@ -169,23 +201,14 @@ class Glide(QWidget):
         easing: QEasingCurve.Type = QEasingCurve.Type.OutCubic,
         fps: int = FADE_FPS,
     ) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.hide()
+        super().__init__(parent, duration_ms, kind=kind, under=under, easing=easing, fps=fps)
         self.offset = 0.0
         """How far above its place the picture is drawn now (logical pixels, ≤ 0)."""
-        self.opacity = 1.0
-        """The opacity the arriving part is drawn at now."""
         self._from = 0.0
         self._fresh = 0
         self._top = 0
-        self._under = QColor(under)
-        self._picture: QPixmap | None = None
-        self._line = frame_timeline(duration_ms, self, easing=easing, fps=fps)
         self._line.valueChanged.connect(self._step)
         self._line.finished.connect(self.stop)
-        self._kind = kind
 
     def start(self, target: QWidget, distance: float, fresh: int) -> None:
         """Glide a picture of ``target`` (a child of this widget's parent, laid out at its
@@ -195,31 +218,14 @@ class Glide(QWidget):
         if target.width() <= 0 or target.height() <= 0:
             self.stop()
             return
-        self.hide()  # not in the picture
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
-        ratio = target.devicePixelRatioF() or 1.0
-        size = (max(1, round(target.width() * ratio)), max(1, round(target.height() * ratio)))
-        picture = self._picture
-        if picture is None or (picture.width(), picture.height()) != size:
-            picture = QPixmap(*size)  # kept from glide to glide while the size holds
-        picture.setDevicePixelRatio(ratio)
-        picture.fill(self._under)
-        target.render(
-            picture, QPoint(0, 0), QRegion(target.rect()), QWidget.RenderFlag.DrawChildren
-        )
-        self._picture = picture
+        self._take_picture(target, self._under)
         self._top = target.y()
         self._from = -abs(distance)
         self._fresh = max(0, min(fresh, target.height()))
         self.offset = self._from
         self.opacity = 0.0
         parent = self.parentWidget()
-        if parent is not None:
-            self.setGeometry(parent.rect())
-        self.raise_()
-        self.show()
-        self._line.setCurrentTime(0)
-        self._line.start()
+        self._show_over(parent.rect() if parent is not None else self.rect())
 
     def stop(self) -> None:
         """End the glide now: what it covered shows as it is."""
@@ -228,17 +234,10 @@ class Glide(QWidget):
         self.opacity = 1.0
         self.hide()
 
-    def is_running(self) -> bool:
-        """True while gliding."""
-        return self._line.state() == QTimeLine.State.Running
-
     def _step(self, value: float) -> None:
         self.offset = self._from * (1.0 - value)
         self.opacity = value
-        self.update()
-        probe = perf.active()
-        if probe is not None:
-            probe.step(self.window(), self._kind)
+        self._frame()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         """The colour behind, the picture at the glide's offset, its top at the fade's opacity."""

@@ -146,11 +146,17 @@ def test_river_and_care_refresh_in_place(
     assert river.cards[0].post_id == later.newest[0].id
 
 
+def river_panel(qtbot: QtBot, panel_spec: Spec) -> RiverPanel:
+    """A river 700 × 1000 (three cards or more)."""
+    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
+    assert isinstance(river, RiverPanel)
+    return river
+
+
 def test_new_posts_slide_in_on_top_of_the_river(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
-    assert isinstance(river, RiverPanel)
+    river = river_panel(qtbot, panel_spec)
     first = [make_post(f"Lumen post {i}", at=NOW - timedelta(minutes=10 + i)) for i in range(6)]
     river.apply(snapshot_of(first))
     before = list(river._shown_ids)
@@ -183,14 +189,20 @@ def burst(start: int, count: int) -> list[Post]:
     ]
 
 
+def river_showing(
+    qtbot: QtBot, panel_spec: Spec, snapshot: Snapshot
+) -> tuple[RiverPanel, list[str]]:
+    """A river that took ``snapshot``, and the ids it shows."""
+    river = river_panel(qtbot, panel_spec)
+    river._take(snapshot)
+    return river, list(river._shown_ids)
+
+
 def test_a_fast_stream_moves_the_river_one_card_a_turn_and_keeps_each_post_readable(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
-    assert isinstance(river, RiverPanel)
     posts = burst(0, 60)
-    river._take(snapshot_of(posts, now=NOW))
-    shown = list(river._shown_ids)
+    river, shown = river_showing(qtbot, panel_spec, snapshot_of(posts, now=NOW))
     cards = len(shown)
     assert cards >= 3 and shown == [p.id for p in posts[:cards]]  # the newest, in order
     seen_for: dict[str, int] = {}
@@ -211,11 +223,8 @@ def test_a_fast_stream_moves_the_river_one_card_a_turn_and_keeps_each_post_reada
 def test_a_post_taken_off_the_wall_leaves_the_river_at_once_and_the_gap_closes(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
-    assert isinstance(river, RiverPanel)
     posts = burst(0, 30)
-    river._take(snapshot_of(posts, now=NOW))
-    shown = list(river._shown_ids)
+    river, shown = river_showing(qtbot, panel_spec, snapshot_of(posts, now=NOW))
     gone = shown[1]
     snapshot = snapshot_of(posts, now=NOW + timedelta(seconds=1))
     snapshot = dataclasses.replace(snapshot, withdrawn=frozenset({gone}))
@@ -233,8 +242,7 @@ def test_a_post_taken_off_the_wall_leaves_the_river_at_once_and_the_gap_closes(
 def test_a_river_back_on_screen_shows_the_newest_posts(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:
-    river = build_panel(qtbot, panel_spec("river"), size=(700, 1000))
-    assert isinstance(river, RiverPanel)
+    river = river_panel(qtbot, panel_spec)
     river._take(snapshot_of(burst(0, 30), now=NOW))
     river.hide()
     newer = burst(600, 30)
