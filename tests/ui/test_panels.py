@@ -239,6 +239,21 @@ def test_a_post_taken_off_the_wall_leaves_the_river_at_once_and_the_gap_closes(
     assert deleted not in river._shown_ids and len(river._shown_ids) == len(shown)
 
 
+def test_a_late_post_takes_its_place_in_time_and_a_gone_one_does_not_come_back(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    posts = burst(0, 30)  # a second apart, newest first
+    river, shown = river_showing(qtbot, panel_spec, snapshot_of(posts, now=NOW))
+    late = make_post("Lumen late post from a feed", at=posts[1].created_at + timedelta(seconds=0.5))
+    river._take(snapshot_of([*posts, late], now=NOW + timedelta(seconds=5)))
+    assert river._shown_ids[:3] == [shown[0], late.id, shown[1]]  # in its place, not on top
+    assert river._shown_ids[3:] == shown[2 : len(river._shown_ids) - 1]
+    # a post that went off the bottom is not brought back by a turn with nothing new
+    gone = [p.id for p in posts if p.id not in river._shown_ids]
+    river._take(snapshot_of([*posts, late], now=NOW + timedelta(seconds=10)))
+    assert not set(gone) & set(river._shown_ids[: len(river.cards)])
+
+
 def test_a_river_back_on_screen_shows_the_newest_posts(
     qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
 ) -> None:

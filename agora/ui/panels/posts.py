@@ -408,15 +408,18 @@ class RiverPanel(Panel):
         self._fill(animate=True)
 
     def _next_posts(self, snapshot: Snapshot, newest: tuple[Post, ...]) -> tuple[Post, ...]:
-        """The posts to show after ``snapshot``: at most :attr:`per_turn` of the newest on top of
-        those shown (taken-off ones gone, updated ones as they are now); the newest alone when
-        nothing is shown, or the river was off screen or idle for :attr:`stale_s`."""
+        """The posts to show after ``snapshot``: those shown (taken-off ones gone, updated ones as
+        they are now) and at most :attr:`per_turn` new ones, the newest, in time order (on top,
+        unless one arrived late); the newest alone when nothing is shown, or the river was off
+        screen or idle for :attr:`stale_s`."""
         shown = self._posts
         idle = time.monotonic() - self._taken_at
         if not shown or not newest or not self.isVisible() or idle > self.stale_s:
             return newest
-        latest = {p.id: p for p in newest}
         withdrawn = snapshot.withdrawn
+        if withdrawn:
+            newest = tuple(p for p in newest if p.id not in withdrawn)
+        latest = {p.id: p for p in newest}
         # gone from the newest posts although not older than the oldest of them: taken off
         oldest = min(p.created_at for p in snapshot.newest) if snapshot.newest else None
         kept = [
@@ -424,10 +427,16 @@ class RiverPanel(Panel):
             for p in shown
             if p.id not in withdrawn and (p.id in latest or oldest is None or p.created_at < oldest)
         ]
-        top = kept[0].created_at if kept else None
+        # new: not shown, and newer than the last card when the cards are full (an older one
+        # was shown and went, or would go at once); a late one (a feed polled every few
+        # minutes) takes its place in time order, not the top
+        full = len(kept) >= len(self.cards)
+        bottom = kept[-1].created_at if kept and full else None
         ids = {p.id for p in kept}
-        arrived = [p for p in newest if p.id not in ids and (top is None or p.created_at > top)]
-        posts = [*arrived[: self.per_turn], *kept]
+        arrived = [
+            p for p in newest if p.id not in ids and (bottom is None or p.created_at > bottom)
+        ]
+        posts = sorted([*arrived[: self.per_turn], *kept], key=lambda p: p.created_at, reverse=True)
         if len(posts) < len(self.cards):  # a post left: the next older ones close the gap
             have = {p.id for p in posts}
             bottom = posts[-1].created_at if posts else None
