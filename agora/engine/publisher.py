@@ -2,10 +2,10 @@
 sources' health where the operator console reads it.
 
 A snapshot is built when the figures changed, the minute turned, a source's health changed, or
-something urgent happened (a decision, a deletion, a reload: at once) — otherwise at most every
-two seconds, and less often when snapshots are expensive: after a build of ``t`` seconds the next
-waits at least ``t / PUBLISH_BUDGET`` (a 50 ms snapshot: every 2 s; a 300 ms one: every 6 s), so
-building snapshots never holds the interpreter (and so the GUI thread) a large share of the time.
+something urgent happened (a decision, a deletion, a reload) — at most once a second, and less
+often when snapshots are expensive: after a build of ``t`` seconds the next waits at least
+``t / PUBLISH_BUDGET`` (a 25 ms snapshot: every second; a 300 ms one: every 6 s), so building
+snapshots never holds the interpreter (and so the GUI thread) a large share of the time.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from agora.store.base import Store
 
 log = logging.getLogger("agora.engine")
 
-#: The shortest time between two routine snapshots, in seconds. The wall's tick takes the newest
-#: a few times a second; the river moves every 3 s and the charts every 5 s, a counter that moves
-#: every two seconds is as lively on a lobby screen, and every new snapshot costs the ingest thread
-#: its build and the GUI thread a round of panel refreshes on every screen.
-PUBLISH_EVERY = 2.0
+#: The shortest time between two snapshots, in seconds. The wall's tick takes the newest a few
+#: times a second; a figure that moves once a second is as lively on a lobby screen, and every new
+#: snapshot costs the GUI thread a round of panel refreshes on every screen.
+PUBLISH_EVERY = 1.0
 #: The share of one core building snapshots may take (see the module docstring).
 PUBLISH_BUDGET = 0.05
 #: ...but never longer than this while something changes, in seconds.
