@@ -240,28 +240,36 @@ class Glide(_PictureMotion):
         self._frame()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """The colour behind, the picture at the glide's offset, its top at the fade's opacity."""
+        """The colour behind, the picture at the glide's offset, its top at the fade's opacity.
+        The picture is opaque: the colour is painted only where it does not cover, and under the
+        part that fades in (a frame writes each pixel about once)."""
         painter = QPainter(self)
-        painter.fillRect(event.rect(), self._under)
         picture = self._picture
-        if picture is not None:
-            ratio = picture.devicePixelRatio()
-            width = picture.width() / ratio
-            height = picture.height() / ratio
-            top = self._top + round(self.offset)
-            fresh = self._fresh if self.opacity < 1.0 else 0
-            if fresh:
-                painter.setOpacity(self.opacity)
-                painter.drawPixmap(
-                    QRectF(0, top, width, fresh),
-                    picture,
-                    QRectF(0, 0, picture.width(), fresh * ratio),
-                )
-                painter.setOpacity(1.0)
-            if fresh < height:
-                painter.drawPixmap(
-                    QRectF(0, top + fresh, width, height - fresh),
-                    picture,
-                    QRectF(0, fresh * ratio, picture.width(), picture.height() - fresh * ratio),
-                )
+        if picture is None:
+            painter.fillRect(event.rect(), self._under)
+            painter.end()
+            return
+        ratio = picture.devicePixelRatio()
+        width = picture.width() / ratio
+        height = picture.height() / ratio
+        top = self._top + round(self.offset)
+        fresh = self._fresh if self.opacity < 1.0 else 0
+        solid = QRect(0, top + fresh, self.width(), round(height) - fresh)
+        if width < self.width():
+            solid.setWidth(int(width))
+        painter.setClipRegion(QRegion(event.rect()).subtracted(QRegion(solid)))
+        painter.fillRect(event.rect(), self._under)
+        painter.setClipping(False)
+        if fresh:
+            painter.setOpacity(self.opacity)
+            painter.drawPixmap(
+                QRectF(0, top, width, fresh), picture, QRectF(0, 0, picture.width(), fresh * ratio)
+            )
+            painter.setOpacity(1.0)
+        if fresh < height:
+            painter.drawPixmap(
+                QRectF(0, top + fresh, width, height - fresh),
+                picture,
+                QRectF(0, fresh * ratio, picture.width(), picture.height() - fresh * ratio),
+            )
         painter.end()
