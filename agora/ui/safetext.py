@@ -7,11 +7,14 @@ drawn with ``QPainter``/``QTextLayout``, which never interpret markup.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QWidget
+
+log = logging.getLogger("agora.ui")
 
 FSI = "\u2068"  # first strong isolate
 PDI = "\u2069"  # pop directional isolate
@@ -75,3 +78,46 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     label.setOpenExternalLinks(False)
     label.setText(text)
     return label
+
+
+#: What a text cannot do without: letters and digits (a missing emoji or symbol is one box in a
+#: readable post; a missing script is a post of boxes).
+_READ = ("L", "N")
+#: family -> character -> whether a font of that family (or one Qt falls back to) draws it
+_DRAWN: dict[str, dict[str, bool]] = {}
+#: families a missing glyph was logged for (once each)
+_WARNED: set[str] = set()
+
+
+def can_draw(text: str, font: QFont) -> bool:
+    """Whether every letter and digit of ``text`` has a glyph in ``font`` or in a font Qt falls
+    back to. A wall shows no text it would draw as empty boxes: a machine without Japanese fonts
+    leaves Japanese posts and terms out (and says so once in the log) instead of showing a row
+    of boxes to a lobby. Answers are kept per family and character."""
+    if text.isascii():
+        return True
+    known = _DRAWN.setdefault(font.family(), {})
+    metrics: QFontMetricsF | None = None
+    for char in text:
+        if char < "\x80":
+            continue
+        drawn = known.get(char)
+        if drawn is None:
+            if metrics is None:
+                metrics = QFontMetricsF(font)
+            drawn = metrics.inFontUcs4(ord(char)) or not unicodedata.category(char).startswith(
+                _READ
+            )
+            known[char] = drawn
+            if not drawn and font.family() not in _WARNED:
+                _WARNED.add(font.family())
+                log.warning(
+                    "no installed font draws U+%04X (%s): texts with it are left off the wall; "
+                    "install fonts for the languages it shows (Debian: fonts-noto-cjk, "
+                    "fonts-noto-core)",
+                    ord(char),
+                    unicodedata.name(char, "unnamed"),
+                )
+        if not drawn:
+            return False
+    return True

@@ -23,8 +23,9 @@ from agora.core.snapshot import Alert, Snapshot
 from agora.ui.panels import Panel, PanelContext, panel_class
 from agora.ui.panels.info import AlertPanel, SourcesPanel
 from agora.ui.panels.parts import ElidedLabel
-from agora.ui.panels.posts import CarePanel, FeaturedPanel, RiverPanel, TickerPanel
+from agora.ui.panels.posts import CarePanel, FeaturedPanel, RiverPanel, TickerPanel, drawable
 from agora.ui.panels.volume import VolumePanel
+from agora.ui.safetext import can_draw
 from agora.ui.theme import theme_for
 
 from .conftest import HOSTILE_TEXTS, NOW, UI_CONFIG, build_panel, make_post, sample_posts
@@ -407,3 +408,43 @@ def test_a_channel_id_or_a_did_is_not_shown_as_a_handle(
     assert "UCabcdefghijklmnopqrstuv" not in metas[video.id]
     assert "YouTube" in metas[video.id]
     assert "@ana" in metas[plain.id]
+
+
+#: Ol Chiki letters: a script few machines have a font for (the test is skipped where one does)
+NO_FONT_WORD = "ᱚᱛᱜᱟ"
+
+
+def test_text_no_installed_font_draws_is_left_off_the_wall_not_shown_as_boxes(
+    qtbot: QtBot, snapshot_of: Build, panel_spec: Spec
+) -> None:
+    river = river_panel(qtbot, panel_spec)
+    font = river.cards[0].text.font()
+    if can_draw(NO_FONT_WORD, font):
+        pytest.skip("this machine has a font for Ol Chiki")
+    assert can_draw("café, привет, مرحبا, 👍 \u2068Ana\u2069", font)
+    boxes = [
+        make_post(f"{NO_FONT_WORD} {NO_FONT_WORD} Lumen {i}", at=NOW - timedelta(seconds=i))
+        for i in range(12)
+    ]
+    named = make_post("Lumen is great", at=NOW, name=f"{NO_FONT_WORD} Ana")
+    plain = [
+        make_post(f"Lumen camera post {i}", at=NOW - timedelta(minutes=5 + i)) for i in range(12)
+    ]
+    snapshot = snapshot_of([*boxes, named, *plain], now=NOW + timedelta(seconds=1))
+    assert any(NO_FONT_WORD in t.shown for t in snapshot.summary(3600.0).trending)
+    river._take(snapshot)
+    assert river._shown_ids and all(i in {p.id for p in plain} for i in river._shown_ids)
+    ticker = build_panel(qtbot, panel_spec("ticker"), size=(1600, 120))
+    assert isinstance(ticker, TickerPanel)
+    ticker.apply(snapshot)
+    qtbot.waitUntil(lambda: bool(ticker.crawl.text), timeout=30_000)
+    assert NO_FONT_WORD not in ticker.crawl.text and "Lumen camera post" in ticker.crawl.text
+    featured = build_panel(qtbot, panel_spec("featured"), size=(1200, 700))
+    assert isinstance(featured, FeaturedPanel)
+    featured.apply(snapshot)
+    assert any(not drawable(f.post, font) for f in snapshot.featured)  # there were some
+    assert all(drawable(f.post, font) for f in featured._candidates)
+    trending = build_panel(qtbot, panel_spec("trending"), size=(700, 900))
+    trending.apply(snapshot)
+    shown = [term.full_text() for _, term, _ in trending.rows if term.isVisibleTo(trending)]
+    assert shown and not any(NO_FONT_WORD in t for t in shown)

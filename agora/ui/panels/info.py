@@ -5,6 +5,7 @@ Each panel builds a fixed pool of row widgets once and fills them in place on re
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from agora.ui.panels.parts import (
     shown_handle,
     source_name,
 )
-from agora.ui.safetext import plain_label
+from agora.ui.safetext import can_draw, plain_label
 
 
 def local_zone(context: PanelContext) -> tzinfo | None:
@@ -101,7 +102,10 @@ class TrendingPanel(Panel):
 
     def refresh(self, snapshot: Snapshot) -> None:
         """Fill the rows in place."""
-        trends = snapshot.summary(self.span_s).trending[: len(self.rows)]
+        font = self.rows[0][1].font()
+        # a term no installed font draws would show as a row of boxes: left out
+        drawable = (t for t in snapshot.summary(self.span_s).trending if can_draw(t.shown, font))
+        trends = list(itertools.islice(drawable, len(self.rows)))
         if not trends:
             self.show_empty()
             return

@@ -4,13 +4,22 @@ crawl) and ``care`` (questions and complaints nobody has answered yet)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
 from datetime import datetime
 from typing import ClassVar
 
 from PySide6.QtCore import QEasingCurve, QEvent, QObject, QPointF, Qt, QTimer
-from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -21,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from agora.config.schema import PanelConfig
+from agora.core.aggregates import owned_handle
 from agora.core.post import Media, Post
 from agora.core.snapshot import Featured, Snapshot
 from agora.core.text import elide
@@ -38,7 +48,7 @@ from agora.ui.panels.parts import (
     source_name,
     waiting_time,
 )
-from agora.ui.safetext import display_text, plain_label
+from agora.ui.safetext import can_draw, display_text, plain_label
 from agora.ui.widgets import TextBlock, target_ratio
 
 # ---------------------------------------------------------------------------------------------
@@ -71,6 +81,18 @@ def wrapped_lines(text: str, metrics: QFontMetricsF, width: float) -> int:
             else:
                 line = candidate
     return lines
+
+
+def _order(post: Post) -> tuple[datetime, str]:
+    """Where a post stands among the newest: its time, then its id (as the snapshot orders them:
+    posts of the same second keep an order)."""
+    return (post.created_at, post.id)
+
+
+def drawable(post: Post, font: QFont) -> bool:
+    """Whether ``font`` (or a font Qt falls back to) draws the post's text and author's name: a
+    post that would show as boxes is left off the wall (:func:`agora.ui.safetext.can_draw`)."""
+    return can_draw(post.text, font) and can_draw(post.author.name or "", font)
 
 
 class FeaturedPanel(Panel):
@@ -131,7 +153,9 @@ class FeaturedPanel(Panel):
         """Take the new candidates; keep showing the current post while it is still one."""
         self._snapshot = snapshot
         limit = self.spec.limit or 20
-        self._candidates = tuple(snapshot.featured[:limit])
+        font = self.card.text.font()
+        shown = (f for f in snapshot.featured if drawable(f.post, font))
+        self._candidates = tuple(itertools.islice(shown, limit))
         if not self._candidates:
             self._current = None
             self.show_empty()
@@ -331,10 +355,14 @@ class RiverPanel(Panel):
         return self.spec.title or "Latest"
 
     def data_key(self, snapshot: Snapshot) -> object:
-        """The newest ids and the minute."""
+        """The newest ids, the minute, and what was taken off among the posts this river holds
+        (it keeps posts that have left the newest: their withdrawal must reach it too)."""
+        held = {p.id for p in self._posts}
         return (
             tuple(p.id for p in snapshot.newest[: len(self.cards)]),
             int(snapshot.now.timestamp() // 60),
+            frozenset(snapshot.withdrawn & held) if snapshot.withdrawn else frozenset(),
+            snapshot.blocked_authors,
         )
 
     def fitting(self) -> int:
@@ -395,11 +423,14 @@ class RiverPanel(Panel):
     def _take(self, snapshot: Snapshot) -> None:
         self._waiting = None
         self._pace.stop()
-        newest = tuple(p for p in snapshot.newest if p.moderation.visible)
+        font = self.cards[0].text.font()
+        newest = tuple(p for p in snapshot.newest if p.moderation.visible and drawable(p, font))
         posts = self._next_posts(snapshot, newest)[: len(self.cards)]
         self._posts = posts
         self._now = snapshot.now
         self._taken_at = time.monotonic()
+        if self._waiting is not None:  # posts left waiting: the next turn takes the next one
+            self._pace.start(round(self.min_interval_s * 1000))
         if not posts:
             self._shown_ids = []
             self.show_empty()
@@ -421,28 +452,29 @@ class RiverPanel(Panel):
             newest = tuple(p for p in newest if p.id not in withdrawn)
         latest = {p.id: p for p in newest}
         # gone from the newest posts although not older than the oldest of them: taken off
-        oldest = min(p.created_at for p in snapshot.newest) if snapshot.newest else None
+        oldest = min(map(_order, snapshot.newest)) if snapshot.newest else None
+        blocked = frozenset(snapshot.blocked_authors)
         kept = [
             latest.get(p.id, p)
             for p in shown
-            if p.id not in withdrawn and (p.id in latest or oldest is None or p.created_at < oldest)
+            if p.id not in withdrawn
+            and not (blocked and owned_handle(p.author.handle) in blocked)
+            and (p.id in latest or oldest is None or _order(p) < oldest)
         ]
         # new: not shown, and newer than the last card when the cards are full (an older one
         # was shown and went, or would go at once); a late one (a feed polled every few
         # minutes) takes its place in time order, not the top
         full = len(kept) >= len(self.cards)
-        bottom = kept[-1].created_at if kept and full else None
+        bottom = _order(kept[-1]) if kept and full else None
         ids = {p.id for p in kept}
-        arrived = [
-            p for p in newest if p.id not in ids and (bottom is None or p.created_at > bottom)
-        ]
-        posts = sorted([*arrived[: self.per_turn], *kept], key=lambda p: p.created_at, reverse=True)
+        arrived = [p for p in newest if p.id not in ids and (bottom is None or _order(p) > bottom)]
+        if len(arrived) > self.per_turn:  # the rest come in at the next turns
+            self._waiting = snapshot
+        posts = sorted([*arrived[: self.per_turn], *kept], key=_order, reverse=True)
         if len(posts) < len(self.cards):  # a post left: the next older ones close the gap
             have = {p.id for p in posts}
-            bottom = posts[-1].created_at if posts else None
-            posts += [
-                p for p in newest if p.id not in have and (bottom is None or p.created_at < bottom)
-            ]
+            low = _order(posts[-1]) if posts else None
+            posts += [p for p in newest if p.id not in have and (low is None or _order(p) < low)]
         return tuple(posts)
 
     def _fill(self, animate: bool) -> None:
@@ -743,7 +775,9 @@ class TickerPanel(Panel):
 
     def refresh(self, snapshot: Snapshot) -> None:
         """Queue the newest posts as the next crawl."""
-        posts = [p for p in snapshot.newest if p.moderation.visible][: self.spec.limit or 15]
+        font = self.theme.font("ticker")
+        shown = (p for p in snapshot.newest if p.moderation.visible and drawable(p, font))
+        posts = list(itertools.islice(shown, self.spec.limit or 15))
         if not posts:
             self.show_empty()
             return
