@@ -13,6 +13,8 @@ of the fade (and route every repaint of the widget through the effect even at re
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from PySide6.QtCore import (
     QCoreApplication,
     QEasingCurve,
@@ -51,7 +53,10 @@ def frame_timeline(
 class _PictureMotion(QWidget):
     """A widget that covers what it moves or fades while it runs and paints a picture of it taken
     once, on a time line of ``duration_ms`` at ``fps`` frames a second. ``kind`` names the
-    animation for the render benchmark (:mod:`agora.ui.perf`)."""
+    animation for the render benchmark (:mod:`agora.ui.perf`); ``easing`` defaults to the kind's
+    :attr:`easing`. A subclass says what a step (:meth:`_step`) and the end (:meth:`_done`) do."""
+
+    easing: ClassVar[QEasingCurve.Type] = QEasingCurve.Type.InOutSine
 
     def __init__(
         self,
@@ -60,8 +65,8 @@ class _PictureMotion(QWidget):
         *,
         kind: str,
         under: QColor,
-        easing: QEasingCurve.Type,
-        fps: int,
+        easing: QEasingCurve.Type | None = None,
+        fps: int = FADE_FPS,
     ) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -71,8 +76,16 @@ class _PictureMotion(QWidget):
         """The opacity the picture (or its part that arrives) is painted at now."""
         self._under = QColor(under)
         self._picture: QPixmap | None = None
-        self._line = frame_timeline(duration_ms, self, easing=easing, fps=fps)
+        self._line = frame_timeline(duration_ms, self, easing=easing or self.easing, fps=fps)
+        self._line.valueChanged.connect(self._step)
+        self._line.finished.connect(self._done)
         self._kind = kind
+
+    def _step(self, value: float) -> None:
+        raise NotImplementedError
+
+    def _done(self) -> None:
+        raise NotImplementedError
 
     def is_running(self) -> bool:
         """True while it runs."""
@@ -124,22 +137,8 @@ class OpacityFade(_PictureMotion):
     when it ends. ``kind`` names the animation for the render benchmark (:mod:`agora.ui.perf`)."""
 
     finished = Signal()
-
-    def __init__(
-        self,
-        target: QWidget,
-        duration_ms: int,
-        *,
-        kind: str,
-        under: QColor,
-        easing: QEasingCurve.Type = QEasingCurve.Type.InOutSine,
-        fps: int = FADE_FPS,
-    ) -> None:
-        super().__init__(target, duration_ms, kind=kind, under=under, easing=easing, fps=fps)
-        self.start_value = 0.0
-        self.end_value = 1.0
-        self._line.valueChanged.connect(self._step)
-        self._line.finished.connect(self._done)
+    start_value = 0.0
+    end_value = 1.0
 
     def start(self, start: float = 0.0, end: float = 1.0) -> None:
         """Run from ``start`` to ``end`` opacity (restarts a running fade)."""
@@ -191,24 +190,12 @@ class Glide(_PictureMotion):
     show when it ends. ``kind`` names the animation for the render benchmark
     (:mod:`agora.ui.perf`)."""
 
-    def __init__(
-        self,
-        parent: QWidget,
-        duration_ms: int,
-        *,
-        kind: str,
-        under: QColor,
-        easing: QEasingCurve.Type = QEasingCurve.Type.OutCubic,
-        fps: int = FADE_FPS,
-    ) -> None:
-        super().__init__(parent, duration_ms, kind=kind, under=under, easing=easing, fps=fps)
-        self.offset = 0.0
-        """How far above its place the picture is drawn now (logical pixels, ≤ 0)."""
-        self._from = 0.0
-        self._fresh = 0
-        self._top = 0
-        self._line.valueChanged.connect(self._step)
-        self._line.finished.connect(self.stop)
+    easing = QEasingCurve.Type.OutCubic
+    offset = 0.0
+    """How far above its place the picture is drawn now (logical pixels, ≤ 0)."""
+    _from = 0.0
+    _fresh = 0
+    _top = 0
 
     def start(self, target: QWidget, distance: float, fresh: int) -> None:
         """Glide a picture of ``target`` (a child of this widget's parent, laid out at its
@@ -226,6 +213,9 @@ class Glide(_PictureMotion):
         self.opacity = 0.0
         parent = self.parentWidget()
         self._show_over(parent.rect() if parent is not None else self.rect())
+
+    def _done(self) -> None:
+        self.stop()
 
     def stop(self) -> None:
         """End the glide now: what it covered shows as it is."""

@@ -307,16 +307,22 @@ def two_pages() -> list[PageConfig]:
     ]
 
 
-def test_a_page_turn_is_spread_over_frames_and_keeps_its_picture_buffers(
-    qtbot: QtBot, snapshot_of: Build
-) -> None:
+def turning_window(qtbot: QtBot, height: int) -> ScreenWindow:
+    """A shown 1280-wide screen window of :func:`two_pages`."""
     theme = wall_theme(UI_CONFIG).scaled(1280, 720)
     context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
     window = ScreenWindow("turns", two_pages(), context, clock=lambda: NOW)
     qtbot.addWidget(window)
-    window.resize(1280, 720)
+    window.resize(1280, height)
     window.show()
     qtbot.waitExposed(window)
+    return window
+
+
+def test_a_page_turn_is_spread_over_frames_and_keeps_its_picture_buffers(
+    qtbot: QtBot, snapshot_of: Build
+) -> None:
+    window = turning_window(qtbot, 720)
     window.apply(snapshot_of(sample_posts(60)))
     new_panel = window.pages[1].panels[0]
     counter = PaintCounter(new_panel)
@@ -338,13 +344,7 @@ def test_a_page_turn_is_spread_over_frames_and_keeps_its_picture_buffers(
 def test_a_page_turn_fades_between_true_pictures_of_both_pages(
     qtbot: QtBot, snapshot_of: Build
 ) -> None:
-    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
-    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
-    window = ScreenWindow("turns", two_pages(), context, clock=lambda: NOW)
-    qtbot.addWidget(window)
-    window.resize(1280, 1000)  # two bands of 540 pixels or less
-    window.show()
-    qtbot.waitExposed(window)
+    window = turning_window(qtbot, 1000)  # two bands of 540 pixels or less
     window.apply(snapshot_of(sample_posts(60)))
     counter = PaintCounter(window.pages[0].panels[0])
     window.update()
@@ -368,13 +368,7 @@ def test_a_page_turn_fades_between_true_pictures_of_both_pages(
 def test_a_turn_during_a_turn_ends_the_first_and_shows_the_live_page(
     qtbot: QtBot, snapshot_of: Build
 ) -> None:
-    theme = wall_theme(UI_CONFIG).scaled(1280, 720)
-    context = PanelContext(wall=UI_CONFIG, theme=theme, clock=lambda: NOW)
-    window = ScreenWindow("turns", two_pages(), context, clock=lambda: NOW)
-    qtbot.addWidget(window)
-    window.resize(1280, 720)
-    window.show()
-    qtbot.waitExposed(window)
+    window = turning_window(qtbot, 720)
     window.next_page()
     window.next_page()  # before the first turn's second half ran
     assert window.current == 0

@@ -401,19 +401,25 @@ class RiverPanel(Panel):
         self._take(snapshot)
 
     def _hides_shown(self, snapshot: Snapshot) -> bool:
-        """True when a post on screen has been hidden or deleted since (that never waits): it is
-        gone from the newest posts although it is not older than the oldest of them."""
-        if snapshot.withdrawn and not snapshot.withdrawn.isdisjoint(self._shown_ids):
-            return True
-        newest = snapshot.newest
-        if not newest:
+        """True when a post on screen has been taken off since (that never waits)."""
+        if not snapshot.newest:
             return bool(self._shown_ids)
-        visible = {p.id for p in newest if p.moderation.visible}
-        oldest = min(p.created_at for p in newest)
-        shown = set(self._shown_ids)
-        return any(
-            p.id in shown and p.id not in visible and p.created_at >= oldest for p in self._posts
-        )
+        return not self._taken_off(snapshot).isdisjoint(self._shown_ids)
+
+    def _taken_off(self, snapshot: Snapshot) -> set[str]:
+        """The posts this river holds that ``snapshot`` took off: withdrawn, by a blocked author,
+        or gone from the visible newest posts although not older than the oldest of them."""
+        withdrawn = snapshot.withdrawn
+        blocked = frozenset(snapshot.blocked_authors)
+        visible = {p.id for p in snapshot.newest if p.moderation.visible}
+        oldest = min(map(_order, snapshot.newest)) if snapshot.newest else None
+        return {
+            p.id
+            for p in self._posts
+            if p.id in withdrawn
+            or (blocked and owned_handle(p.author.handle) in blocked)
+            or (p.id not in visible and oldest is not None and _order(p) >= oldest)
+        }
 
     def _take_waiting(self) -> None:
         waiting, self._waiting = self._waiting, None
@@ -425,11 +431,12 @@ class RiverPanel(Panel):
         self._pace.stop()
         font = self.cards[0].text.font()
         newest = tuple(p for p in snapshot.newest if p.moderation.visible and drawable(p, font))
-        posts = self._next_posts(snapshot, newest)[: len(self.cards)]
-        self._posts = posts
+        posts, more = self._next_posts(snapshot, newest)
+        self._posts = posts[: len(self.cards)]
         self._now = snapshot.now
         self._taken_at = time.monotonic()
-        if self._waiting is not None:  # posts left waiting: the next turn takes the next one
+        if more:  # posts left waiting: the next turn takes the next one
+            self._waiting = snapshot
             self._pace.start(round(self.min_interval_s * 1000))
         if not posts:
             self._shown_ids = []
@@ -438,29 +445,22 @@ class RiverPanel(Panel):
         self.show_body()
         self._fill(animate=True)
 
-    def _next_posts(self, snapshot: Snapshot, newest: tuple[Post, ...]) -> tuple[Post, ...]:
+    def _next_posts(
+        self, snapshot: Snapshot, newest: tuple[Post, ...]
+    ) -> tuple[tuple[Post, ...], bool]:
         """The posts to show after ``snapshot``: those shown (taken-off ones gone, updated ones as
         they are now) and at most :attr:`per_turn` new ones, the newest, in time order (on top,
         unless one arrived late); the newest alone when nothing is shown, or the river was off
-        screen or idle for :attr:`stale_s`."""
+        screen or idle for :attr:`stale_s`. And whether more new posts wait for the next turns."""
         shown = self._posts
         idle = time.monotonic() - self._taken_at
         if not shown or not newest or not self.isVisible() or idle > self.stale_s:
-            return newest
-        withdrawn = snapshot.withdrawn
-        if withdrawn:
-            newest = tuple(p for p in newest if p.id not in withdrawn)
+            return newest, False
+        if snapshot.withdrawn:
+            newest = tuple(p for p in newest if p.id not in snapshot.withdrawn)
         latest = {p.id: p for p in newest}
-        # gone from the newest posts although not older than the oldest of them: taken off
-        oldest = min(map(_order, snapshot.newest)) if snapshot.newest else None
-        blocked = frozenset(snapshot.blocked_authors)
-        kept = [
-            latest.get(p.id, p)
-            for p in shown
-            if p.id not in withdrawn
-            and not (blocked and owned_handle(p.author.handle) in blocked)
-            and (p.id in latest or oldest is None or _order(p) < oldest)
-        ]
+        gone = self._taken_off(snapshot)
+        kept = [latest.get(p.id, p) for p in shown if p.id not in gone]
         # new: not shown, and newer than the last card when the cards are full (an older one
         # was shown and went, or would go at once); a late one (a feed polled every few
         # minutes) takes its place in time order, not the top
@@ -468,14 +468,12 @@ class RiverPanel(Panel):
         bottom = _order(kept[-1]) if kept and full else None
         ids = {p.id for p in kept}
         arrived = [p for p in newest if p.id not in ids and (bottom is None or _order(p) > bottom)]
-        if len(arrived) > self.per_turn:  # the rest come in at the next turns
-            self._waiting = snapshot
         posts = sorted([*arrived[: self.per_turn], *kept], key=_order, reverse=True)
         if len(posts) < len(self.cards):  # a post left: the next older ones close the gap
             have = {p.id for p in posts}
             low = _order(posts[-1]) if posts else None
             posts += [p for p in newest if p.id not in have and (low is None or _order(p) < low)]
-        return tuple(posts)
+        return tuple(posts), len(arrived) > self.per_turn
 
     def _fill(self, animate: bool) -> None:
         if self._now is None:
