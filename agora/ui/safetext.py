@@ -85,6 +85,9 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
 _READ = ("L", "N")
 #: family -> character -> whether a font of that family (or one Qt falls back to) draws it
 _DRAWN: dict[str, dict[str, bool]] = {}
+#: characters remembered per family before the memory starts again (a stream of posts written to
+#: use every code point must not grow it without end)
+_DRAWN_CAP = 20_000
 #: families a missing glyph was logged for (once each)
 _WARNED: set[str] = set()
 
@@ -108,6 +111,8 @@ def can_draw(text: str, font: QFont) -> bool:
             drawn = metrics.inFontUcs4(ord(char)) or not unicodedata.category(char).startswith(
                 _READ
             )
+            if len(known) >= _DRAWN_CAP:
+                known.clear()
             known[char] = drawn
             if not drawn and font.family() not in _WARNED:
                 _WARNED.add(font.family())

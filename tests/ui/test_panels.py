@@ -448,3 +448,16 @@ def test_text_no_installed_font_draws_is_left_off_the_wall_not_shown_as_boxes(
     trending.apply(snapshot)
     shown = [term.full_text() for _, term, _ in trending.rows if term.isVisibleTo(trending)]
     assert shown and not any(NO_FONT_WORD in t for t in shown)
+
+
+def test_the_memory_of_drawable_characters_stays_bounded_under_a_stream_of_new_ones(
+    qtbot: QtBot, panel_spec: Spec
+) -> None:
+    from agora.ui import safetext
+
+    river = river_panel(qtbot, panel_spec)
+    font = river.cards[0].text.font()
+    # a hostile stream: every post written with characters never seen before
+    for start in range(0x4E00, 0x4E00 + 3 * safetext._DRAWN_CAP, 500):
+        can_draw("".join(map(chr, range(start, start + 500))), font)
+    assert 0 < len(safetext._DRAWN[font.family()]) <= safetext._DRAWN_CAP
