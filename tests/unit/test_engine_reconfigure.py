@@ -179,3 +179,38 @@ def test_source_health_is_kept_in_the_store_for_the_console(engine: Engine) -> N
     record = json.loads(saved)
     assert record["sources"] == {}
     assert record["at"] == "2026-11-22T12:00:00Z"
+
+
+def test_a_new_scorer_rescores_every_stored_post_a_batch_at_a_time(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agora.engine import wiring
+
+    engine.ingest_now([post(10 + n, f"lumen works {n}", 5 + n) for n in range(3)])
+    before = {p.id: p.sentiment for p in engine.publish(force=True).newest}
+    assert len(before) == 7 and all(s is not None for s in before.values())
+    batches: list[int] = []  # the batch sizes the new pipeline's scorer is asked
+    real = wiring.make_scorer
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        made = real(*args, **kwargs)
+        score_many = made.score_many
+
+        def counted(texts: Any, langs: Any) -> Any:
+            batches.append(len(texts))
+            return score_many(texts, langs)
+
+        made.score_many = counted  # type: ignore[method-assign]
+        return made
+
+    monkeypatch.setattr(wiring, "make_scorer", counting)
+    monkeypatch.setattr(wiring, "RESCORE_BATCH", 3)
+    engine.reconfigure(config(analytics={"sentiment": "vader"}))
+    after = {p.id: p.sentiment for p in engine.publish(force=True).newest}
+    assert after.keys() == before.keys()
+    # every stored post was scored again by VADER, the last two in a batch of their own
+    assert batches == [3, 3, 1]
+    assert after["jsonl:2"] is not None and after["jsonl:2"].label == "negative"
+    assert all(s is not None and s.score == round(s.score, 4) for s in after.values())
+    vader_scores = {pid: s.score for pid, s in after.items() if s is not None}
+    assert vader_scores != {pid: s.score for pid, s in before.items() if s is not None}
