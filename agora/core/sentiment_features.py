@@ -193,6 +193,8 @@ def _codes(texts: Sequence[str], separator: str = "") -> npt.NDArray[np.uint32]:
 
 
 _INVERSE = np.uint64(pow(int(_POLY), -1, 1 << 64))
+#: What :func:`word_hashes` adds for the negation mark ``~`` in front of a word (its code + 1).
+_MARK_CODE = np.uint64(ord("~") + 1)
 _powers: list[npt.NDArray[np.uint64]] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
 
 
@@ -341,16 +343,18 @@ class Vocabulary:
         if not new:
             return
         s = self.settings
-        # each form, then the same marked as negated: one call for both (a call's fixed cost is
-        # most of what a batch with a few new forms pays)
-        both = word_hashes([*forms, *("~" + f for f in forms)])
+        plain = word_hashes(forms)
+        sizes_of_forms = np.fromiter(map(len, forms), dtype=np.int64, count=new)
         hashes = np.empty(2 * new, dtype=np.uint64)
-        hashes[0::2] = both[:new]
-        hashes[1::2] = both[new:]
+        hashes[0::2] = plain
+        # the form marked as negated, "~form": its hash is the form's plus the mark's code
+        # times _POLY ** len(form) (word_hashes' arithmetic, without hashing it again)
+        powers = _power_tables(int(sizes_of_forms.max()) + 1)[0]
+        hashes[1::2] = plain + _MARK_CODE * powers[sizes_of_forms]
         rows = _rows(hashes ^ _SALT_WORD, s.bits)
         # the slices of " form " of each form, over the forms joined by a separator
         padded = [f" {f} " for f in forms]
-        lengths = np.fromiter(map(len, padded), dtype=np.int64, count=new)
+        lengths = sizes_of_forms + 2
         codes = _codes(padded, "\x00").astype(np.uint64) + np.uint64(1)
         ends = np.cumsum(lengths + 1) - 1
         left = np.repeat(ends, lengths + 1)[: len(codes)] - np.arange(len(codes))

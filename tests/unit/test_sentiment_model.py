@@ -492,6 +492,8 @@ def test_a_full_vocabulary_starts_again_and_scores_the_same() -> None:
 STABLE_WORD_ROWS = [191332, 166079, 8755]
 STABLE_PAIR_ROWS = [174898, 98445]
 STABLE_SLICE_ROWS = [57163, 185639, 98613, 224480, 4573, 4782]
+#: not, ~great, ",", never, ~sooo, ~good
+STABLE_NEGATED_ROWS = [82545, 82060, 65749, 167167, 112477, 206952]
 
 
 def test_hashing_is_stable() -> None:
@@ -506,6 +508,10 @@ def test_hashing_is_stable() -> None:
     assert rows[5:11].tolist() == STABLE_SLICE_ROWS
     assert batch.dense.shape == (1, DENSE)
     assert batch.dense[0, 0] == pytest.approx(0.7964, abs=1e-4)  # the rule scorer's polarity
+    # words marked as negated ("~great", "~sooo", "~good") have rows of their own
+    negated = Featuriser(FeatureSettings(), RuleScorer(TUNED))(["not great, never sooo good"])
+    assert negated.keys.tolist() == [0, 3, 4, 6, 9, 11]  # odd keys: marked
+    assert negated.vocabulary.rows[negated.keys].tolist() == STABLE_NEGATED_ROWS
 
 
 # ------------------------------------------------------------------------------------------------
