@@ -22,6 +22,7 @@ A post's ``source`` and ``feed`` are set from the source entry that delivered it
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,10 +34,12 @@ from agora.core.post import SOURCE_KINDS, Post
 RELAY_KINDS = frozenset({"webhook"})
 
 
+@functools.lru_cache(maxsize=8_192)
 def canonical_handle(handle: str) -> str:
     """A handle in the form trust is compared in: lower case, without one leading ``@`` or
     ``u/``, and otherwise exactly as written. No accent folding and no look-alike reading:
-    ``@nökia``, ``@ｎｏｋｉａ`` and ``@𝐧𝐨𝐤𝐢𝐚`` are other accounts than ``@nokia``."""
+    ``@nökia``, ``@ｎｏｋｉａ`` and ``@𝐧𝐨𝐤𝐢𝐚`` are other accounts than ``@nokia``. Remembered
+    for the latest handles (the same authors post again and again)."""
     key = handle.strip().lower()
     key = key[1:] if key.startswith("@") else key
     return key[2:] if key.startswith("u/") else key

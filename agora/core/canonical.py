@@ -61,11 +61,11 @@ _LOOKS = {
 
 @dataclass(frozen=True, slots=True)
 class _Tables:
-    changes: re.Pattern[str]
+    worth: re.Pattern[str]
     """Finds a character of the Basic Multilingual Plane the reading changes (invisible, Latin
-    letter-like, look-alike) or a symbol (dingbats, pictographs). A class with characters past
-    U+FFFF is searched one range at a time in ``re``: those rarer characters are looked up one
-    by one instead."""
+    letter-like, look-alike) or a symbol (dingbats, pictographs), or any character past U+FFFF.
+    A class with many characters past U+FFFF is searched one range at a time in ``re``: those
+    rarer characters are all found by one range and looked up one by one instead."""
     plain: dict[int, str | None]
     """Invisible code points → removed, Latin letter-likes → letters, symbols → ``_SYMBOL``."""
     latin: dict[int, str]
@@ -116,24 +116,19 @@ def readings(text: str, folded: str) -> list[str]:
 def _worth_reading(text: str, tables: _Tables) -> bool:
     """True when ``text`` has a letter the reading changes, or invisible code points or
     symbols inside a word (elsewhere they part words as they are: "❤\ufe0f" in an emoji)."""
-    first = tables.changes.search(text)
-    astral = _ASTRAL_RE.search(text)
-    if first is None and astral is None:
+    first = tables.worth.search(text)
+    if first is None:
         return False
     plain = tables.plain
     latin = tables.latin
-    for found in (
-        tables.changes.finditer(text, first.start()) if first is not None else (),
-        _ASTRAL_RE.finditer(text, astral.start()) if astral is not None else (),
-    ):
-        for match in found:
-            start, end = match.span()
-            point = ord(text[start])
-            value = plain.get(point, _SYMBOL)
-            if point in latin or (value is not None and value != _SYMBOL):
-                return True  # a look-alike, a Latin letter-like, a regional indicator
-            if _inside_word(text, start, end):
-                return True
+    for match in tables.worth.finditer(text, first.start()):
+        start, end = match.span()
+        point = ord(text[start])
+        value = plain.get(point, _SYMBOL)
+        if point in latin or (value is not None and value != _SYMBOL):
+            return True  # a look-alike, a Latin letter-like, a regional indicator
+        if _inside_word(text, start, end):
+            return True
     return False
 
 
@@ -239,12 +234,14 @@ def _tables() -> _Tables:
         if sound and sound != looks:
             second[ord(ch)] = sound
     changing = [cp for cp in plain if cp <= 0xFFFF]
+    changes = _char_class([*changing, *(cp for cp in latin if cp <= 0xFFFF)])
     return _Tables(
-        changes=re.compile(_char_class([*changing, *(cp for cp in latin if cp <= 0xFFFF)])),
         plain=plain,
         latin=latin,
         second=second,
         latin_re=re.compile(_char_class(cp for cp in latin if cp <= 0xFFFF)),
+        # one class for both (one search of the text): one range past U+FFFF costs little
+        worth=re.compile(f"{changes[:-1]}\U00010000-\U0010ffff]"),
     )
 
 

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
 from agora.core.langid import detect
-from agora.core.post import APPROVED, Moderation, Post
+from agora.core.post import APPROVED, Author, Moderation, Post
 from agora.core.profanity import (
     ELSEWHERE,
     LANGUAGES,
@@ -201,6 +201,12 @@ class RuleModeration:
         self._term_verdicts: dict[str, bool] = {}
         self._names: dict[str, str] = {}
         self._handles: dict[str, str] = {}
+        # authors post again and again: the forms of their handles and their pictureless copies
+        # are worked out once (bounded)
+        self._owned: dict[str, str] = {}
+        self._bare: dict[Author, Author] = {}
+        self._trusted: dict[tuple[str, str, str], bool] = {}
+        self._tag_words: dict[str, str | None] = {}  # a hashtag → the blocked word in it
 
     # -- operator decisions ----------------------------------------------------------------------
 
@@ -228,7 +234,12 @@ class RuleModeration:
     def __call__(self, post: Post, folded: str) -> Moderation:
         """The initial moderation state of a new post (may drop its media, see the module)."""
         author = post.author
-        handle = owned_handle(author.handle)
+        handle = self._owned.get(author.handle)
+        if handle is None:
+            handle = owned_handle(author.handle)
+            if len(self._owned) >= _AUTHORS_CAP:
+                self._owned.clear()
+            self._owned[author.handle] = handle
         if handle in self._blocked_authors or (
             self._blocked_on and (post.source, canonical_handle(author.handle)) in self._blocked_on
         ):
@@ -254,20 +265,30 @@ class RuleModeration:
             return Moderation("hidden", (why,))
         name = author.name
         if name:  # shown beside the post even when it is the handle
-            known = self._author_problem(self._names, name, name, languages)
+            known = self._names.get(name)  # the answer remembered, else worked out
+            if known is None:
+                known = self._author_problem(self._names, name, name, languages)
             if known:
                 return Moderation("hidden", (f"author's name: {known}",))
         if author.handle:  # drawn on the card's meta line and in the leaderboard
-            known = self._author_problem(self._handles, author.handle, "", languages)
+            known = self._handles.get(author.handle)
+            if known is None:
+                known = self._author_problem(self._handles, author.handle, "", languages)
             if known:
                 return Moderation("hidden", (f"author's handle: {known}",))
         if self._domains:
             host = self._blocked_host(post, folded)
             if host:
                 return Moderation("hidden", (f"blocked domain: {host}",))
-        trusted = self._allowed.matches(post)
+        who = (post.source, post.feed, author.handle)
+        trusted = self._trusted.get(who)
+        if trusted is None:  # the allow-list never changes while the wall runs
+            trusted = self._allowed.matches_author(*who)
+            if len(self._trusted) >= _AUTHORS_CAP:
+                self._trusted.clear()
+            self._trusted[who] = trusted
         if self._strip_media and not trusted:
-            _drop_pictures(post)
+            self._drop_pictures(post)
         if trusted:
             return APPROVED
         if self.mode == "manual":
@@ -278,6 +299,20 @@ class RuleModeration:
         if incoming in ("hidden", "pending"):  # the source itself held it back
             return Moderation(incoming, post.moderation.reasons or (f"{incoming} by the source",))
         return APPROVED  # a source can never pin a post
+
+    def _drop_pictures(self, post: Post) -> None:
+        """Remove images, videos, link previews and the avatar from ``post`` (in place; the
+        author without an avatar is made once per author)."""
+        _drop_media(post)
+        author = post.author
+        if author.avatar_url:
+            bare = self._bare.get(author)
+            if bare is None:
+                bare = replace(author, avatar_url=None)
+                if len(self._bare) >= _AUTHORS_CAP:
+                    self._bare.clear()
+                self._bare[author] = bare
+            post.author = bare
 
     def _language_problem(self, post: Post) -> str:
         """Why a post is in a language this wall does not show: its tag (corrected on long posts)
@@ -332,7 +367,7 @@ class RuleModeration:
             folded = folded.translate(_ZERO_WIDTH)
         if (
             self._terms is not None
-            and (self._term_cores is None or any(c in folded for c in self._term_cores))
+            and (self._term_cores is None or _contains_any(folded, self._term_cores))
             and (match := self._terms.search(folded))
         ):
             return f"blocked term: {match.group(0)}"
@@ -340,9 +375,17 @@ class RuleModeration:
             # folded ASCII is the text in lower case: its hashtags are the written ones
             shared = [t.lower() for t in tags] if tags is not None and text.isascii() else None
             for tag in HASHTAG_WORD_RE.findall(folded) if shared is None else shared:
-                found = self._in_hashtag.search(tag)
-                if found:
-                    return f"blocked term: {found.group(0)} (in #{tag})"
+                if tag in self._tag_words:  # the same hashtags come back all day
+                    word = self._tag_words[tag]
+                else:
+                    found = self._in_hashtag.search(tag)
+                    word = found.group(0) if found else None
+                    if len(tag) <= 64:  # searched once each (bounded)
+                        if len(self._tag_words) >= 20_000:
+                            self._tag_words.clear()
+                        self._tag_words[tag] = word
+                if word is not None:
+                    return f"blocked term: {word} (in #{tag})"
         if (
             self._patterns is not None
             and self._may_match_pattern(text)
@@ -356,13 +399,13 @@ class RuleModeration:
         return ""
 
     def _may_match_pattern(self, text: str) -> bool:
-        """False when no blocked pattern can match ``text``: ASCII text (where ignoring case is
-        only lower case) without the letters every pattern begins with."""
+        """False when no blocked pattern can match ``text``: text without the letters every
+        pattern begins with, in any case. Past ASCII only four characters match an ASCII letter
+        when case is ignored (:data:`_CASE_TWINS_RE`): text with one of them is searched."""
         leads = self._pattern_leads
-        if leads is None or not text.isascii():
+        if leads is None or (not text.isascii() and _CASE_TWINS_RE.search(text) is not None):
             return True
-        low = text.lower()
-        return any(lead in low for lead in leads)
+        return _contains_any(text.lower(), leads)
 
     def _profanity_hit(
         self,
@@ -440,15 +483,16 @@ class RuleModeration:
 
     def _blocked_host(self, post: Post, folded: str) -> str:
         """The first blocked host among the post's links and media, else ``""``."""
-        urls: list[str | None] = [post.url]
+        if post.url:
+            host = self._blocked(_host(post.url))
+            if host:
+                return host
         for media in post.media:
-            urls.append(media.url)
-            urls.append(media.preview_url)
-        for url in urls:
-            if url:
-                host = self._blocked(_host(url))
-                if host:
-                    return host
+            for url in (media.url, media.preview_url):
+                if url:
+                    host = self._blocked(_host(url))
+                    if host:
+                        return host
         if "http" in folded or "www." in folded:
             for raw in _URL_HOST_RE.findall(folded):
                 host = self._blocked(raw.split(":", 1)[0].rstrip(".,;!?)"))
@@ -502,6 +546,20 @@ class _PostLanguages:
             found = {primary_language(self._lang), read(self._text).guess()}
             self._found = frozenset(lang for lang in found if lang in LANGUAGES)
         return self._found
+
+
+#: the characters past ASCII that a regular expression ignoring case matches with an ASCII letter
+#: ("İ", dotless "ı", long "ſ", the Kelvin sign; see the test that finds them)
+_CASE_TWINS_RE = re.compile("[\u0130\u0131\u017f\u212a]")
+
+#: authors whose handle forms and pictureless copies are remembered (then it starts again)
+_AUTHORS_CAP = 10_000
+
+
+def _contains_any(text: str, parts: Sequence[str]) -> bool:
+    """True when one of ``parts`` is in ``text`` (searched in C: cheaper than ``any()`` of
+    a generator)."""
+    return any(map(text.__contains__, parts))
 
 
 #: what parts the words of a handle ("@fuck_you@mastodon.example", "fuckyou.bsky.social")
@@ -604,13 +662,6 @@ def _drop_media(post: Post) -> None:
     """Remove images, videos and link previews from ``post`` (in place); links stay."""
     if post.media:
         post.media = tuple(replace(m, preview_url=None) for m in post.media if m.kind == "link")
-
-
-def _drop_pictures(post: Post) -> None:
-    """Remove images, videos, link previews and the avatar from ``post`` (in place)."""
-    _drop_media(post)
-    if post.author.avatar_url:
-        post.author = replace(post.author, avatar_url=None)
 
 
 def canonical_handles(handles: Iterable[str]) -> frozenset[str]:

@@ -158,6 +158,32 @@ def _read_variants(token: str) -> tuple[str, ...]:
     return (leet,)
 
 
+#: ASCII text as :data:`MASKED_WORD_RE` reads it without a plus sign: the characters of its
+#: words kept, every other one a space (a word is then a run of kept characters)
+_MASKED_BYTES = bytes(
+    code if chr(code).isascii() and (chr(code).isalnum() or chr(code) in "_$@*|!") else 0x20
+    for code in range(256)
+)
+
+
+#: what keeps a text from being split by :data:`_MASKED_BYTES`: a plus sign (it may join words),
+#: or a letter or digit past ASCII (part of a word)
+_UNSPLIT_RE = re.compile(r"\+|[^\W\x00-\x7f]")
+
+
+def masked_words(folded: str) -> list[str]:
+    """``MASKED_WORD_RE.findall(folded)``: a text without a plus sign whose characters past ASCII
+    are no part of a word (most posts: emoji, punctuation) is split in C at the characters that
+    are no part of a word (each character past ASCII reads "?": one of them), two to four times
+    faster than the search."""
+    if folded.isascii():
+        if "+" not in folded:
+            return folded.encode("ascii").translate(_MASKED_BYTES).decode("ascii").split()
+    elif _UNSPLIT_RE.search(folded) is None:
+        return folded.encode("ascii", "replace").translate(_MASKED_BYTES).decode("ascii").split()
+    return MASKED_WORD_RE.findall(folded)
+
+
 def _normal_token(token: str) -> str:
     """A token as the word phrases are compared with."""
     if token.isalpha() or token.isdigit():
@@ -600,8 +626,14 @@ def inflections(word: str) -> set[str]:
     return forms
 
 
-#: matches nothing
-_NOTHING_RE = re.compile(r"[^\s\S]")
+#: What a token may matter to in :meth:`Lexicon.find` (a token with none of these is plain):
+#: a listed word or one backwards; a first piece of a listed word split in two, or what may
+#: complete one; a phrase's key word; digits or symbols (leetspeak); one character (letters spelled
+#: apart); a letter three times in a row (stretched).
+_WATCH, _HEAD, _TAIL, _PHRASE, _ODD, _SINGLE, _STRETCH = (1 << bit for bit in range(7))
+#: And what a token may matter to in :meth:`Lexicon.scan`: a name word inside it (in lower case:
+#: the text is folded), or a listed word of an innocent phrase.
+_NAME, _INNOCENT = 1 << 7, 1 << 8
 
 
 class _UnreadableError(Exception):
@@ -653,6 +685,7 @@ class Lexicon:
     _masked: dict[tuple[int, str], list[str]] = field(default_factory=dict)
     _unspaced: re.Pattern[str] | None = None
     _unspaced_first: re.Pattern[str] | None = None
+    """Finds a character that each word of ``_unspaced`` has: a text without any has none."""
     _unspaced_reasons: dict[str, str] = field(default_factory=dict)
     _size: int = 0
     _inner: re.Pattern[str] | None = None
@@ -671,11 +704,26 @@ class Lexicon:
     """The first pieces of the English listed words a split in two may leave ("fu" of "fu ck")."""
     _halves: frozenset[str] = frozenset()
     """The English listed words of four letters or more: what two pieces may be joined into."""
+    _tails: dict[str, frozenset[str]] = field(default_factory=dict)
+    """A piece of :attr:`_heads` → what completes it into one of :attr:`_halves` ("fu": "ck")."""
+    _any_tail: frozenset[str] = frozenset()
+    """Every piece of :attr:`_tails`."""
+    _kinds: dict[str, int] = field(default_factory=dict)
+    """Tokens seen that may matter (``_WATCH``, ``_HEAD``… bits; bounded): each is looked at once."""
+    _odd_hits: dict[str, tuple[tuple[str, str] | None, tuple[str, str] | None]] = field(
+        default_factory=dict
+    )
+    """Tokens with digits or symbols → what they read as (:meth:`_read_odd`; bounded)."""
+    _plain: set[str] = field(default_factory=set)
+    """Tokens seen that matter to none of the checks of :meth:`find` alone (bounded): most
+    tokens of most posts, set aside at once."""
     _names: re.Pattern[str] | None = None
     """Finds a listed name word written as a name ("Dick", "Cumming")."""
+    _name_words: tuple[str, ...] = ()
+    """The name words (folded): a text without any is not searched for names."""
     _phrases_re: re.Pattern[str] | None = None
-    _innocent_re: re.Pattern[str] = _NOTHING_RE
-    """Finds an innocent phrase, its words apart or glued ("Moby Dick", "#MobyDick")."""
+    _innocent_words: tuple[str, ...] = ()
+    """The listed words of the innocent phrases: a folded text without any has none of them."""
 
     @classmethod
     def build(
@@ -732,9 +780,10 @@ class Lexicon:
                 lexicon._masked.setdefault((len(word), word[0]), []).append(word)
         if unspaced:
             lexicon._unspaced = _alternation(unspaced)
-            # their first characters: most non-ASCII posts (accents) have none of them
+            # a character each of them has (its first one past ASCII, which they are looked for
+            # in): most non-ASCII posts (accents, emoji) have none of them
             lexicon._unspaced_first = re.compile(
-                "[" + "".join(sorted({re.escape(w[0]) for w in unspaced})) + "]"
+                "[" + "".join(sorted({re.escape(_telling_char(w)) for w in unspaced})) + "]"
             )
         lexicon._size = (
             len(lexicon.words)
@@ -781,6 +830,13 @@ class Lexicon:
         self._inner = _alternation(inner) if inner else None
         self._halves = frozenset(w for w in inner if len(w) >= 4 and w not in foreign)
         self._heads = frozenset(w[:cut] for w in self._halves for cut in range(2, len(w) - 1))
+        tails: dict[str, set[str]] = {}
+        for word in self._halves:
+            for cut in range(1, len(word)):
+                if word[:cut] in self._heads:
+                    tails.setdefault(word[:cut], set()).add(word[cut:])
+        self._tails = {head: frozenset(ends) for head, ends in tails.items()}
+        self._any_tail = frozenset(end for ends in tails.values() for end in ends)
         self._watch = frozenset(words.keys() | self.backwards.keys())
 
     def _add_contexts(self) -> None:
@@ -793,7 +849,7 @@ class Lexicon:
                     self._innocent.setdefault(part, []).append((parts, position))
                     found.append(r"[\s_\-]*".join(map(re.escape, parts)))
         if found:
-            self._innocent_re = re.compile("|".join(sorted(self._innocent)))
+            self._innocent_words = tuple(sorted(self._innocent))
             self._phrases_re = re.compile(
                 "(?:" + "|".join(sorted(set(found))) + r")(?![^\W_])", re.IGNORECASE
             )
@@ -801,6 +857,7 @@ class Lexicon:
         if names:
             # no look-behind: a pattern that begins with its words is searched much faster
             # followed by no lower-case letter: a word ("Dick Smith") or glued ("DickGrayson")
+            self._name_words = tuple(names)
             self._names = re.compile("(?:" + "|".join(w.capitalize() for w in names) + ")(?![a-z])")
 
     def __len__(self) -> int:
@@ -827,16 +884,23 @@ class Lexicon:
     def _scan(
         self, text: str, folded: str, glued: bool, budget: _Budget, tags: list[str] | None
     ) -> tuple[str, str] | None:
+        # the words of the folded text, read once: they tell which checks to make (a name word
+        # is in the folded text wherever the text shows it as a name, "Dick" as "dick")
+        tokens = masked_words(folded)
+        present = set(tokens)
+        flags = self._flags(present)
         cleared = text
-        if self._names is not None and self._names.search(text) is not None:
+        if flags & _NAME and self._names is not None and self._names.search(text) is not None:
             cleared = self._clear_names(cleared)
-        if self._phrases_re is not None and self._innocent_re.search(folded) is not None:
+        if flags & _INNOCENT and self._phrases_re is not None:
             # blanked in the text, so that no glued reading of it finds their word either
             cleared = self._phrases_re.sub(lambda m: "_" * len(m.group(0)), cleared)
         if cleared != text:
             text, folded = cleared, match_form(cleared)
             tags = None  # names or phrases blanked: not the text the tags were read from
-        hit = self.find(folded, budget)
+            hit = self.find(folded, budget)
+        else:
+            hit = self._find(folded, budget, tokens, present, flags)
         if hit is not None:
             return hit
         other = readings(text, folded)
@@ -917,51 +981,70 @@ class Lexicon:
         return hit
 
     def find(self, folded: str, budget: _Budget | None = None) -> tuple[str, str] | None:
-        """The first listed word or phrase in ``folded`` text and its reason, else ``None``."""
+        """The first listed word or phrase in ``folded`` text and its reason, else ``None``.
+
+        Each distinct token is classified once (:meth:`_kind_of`, remembered): the checks below
+        run only when a token of the text gives them a reason to, so a clean post costs its
+        tokenisation and a set difference."""
+        tokens = masked_words(folded)
+        present = set(tokens)
         if budget is None:
             budget = _Budget()
+        return self._find(folded, budget, tokens, present, self._flags(present))
+
+    def _flags(self, present: set[str]) -> int:
+        """What the tokens ``present`` in a text may matter to (:meth:`_kind_of` of each)."""
+        kinds = self._kinds
+        flags = 0
+        for token in present.difference(self._plain):
+            kind = kinds.get(token)
+            flags |= self._kind_of(token) if kind is None else kind
+        return flags
+
+    def _find(
+        self, folded: str, budget: _Budget, tokens: list[str], present: set[str], flags: int
+    ) -> tuple[str, str] | None:
+        """:meth:`find` with the text's ``tokens``, the set of them and their :meth:`_flags`."""
         words = self.words
-        tokens = MASKED_WORD_RE.findall(folded)
-        listed = not self._watch.isdisjoint(tokens)  # a listed word, or one written backwards
+        listed = bool(flags & _WATCH)  # a listed word, or one written backwards
         if listed:
             hit = self._listed(tokens)
             if hit is not None:
                 return hit
-        if not self._heads.isdisjoint(tokens):
+        if flags & _HEAD and flags & _TAIL and self._may_rejoin(present):
             hit = self._rejoined(tokens, folded)
             if hit is not None:
                 return hit
-        odd = list(itertools.filterfalse(str.isalpha, tokens))
         odd_words: list[str] = []
-        stretched = _TRIPLE_RE.search(folded) is not None
-        for token in odd:
-            if token not in _VARIANTS:
-                budget.token()
-            variants = _variants(token)
-            for variant in variants:
-                if variant in words:
-                    return variant, words[variant]
-                if "*" in variant:
-                    unmasked = self._unmask(variant)
-                    if unmasked is not None:
-                        return unmasked, words[unmasked]
-                if stretched and len(variant) >= 3 and _STRETCH_RE.search(variant) is not None:
-                    # leetspeak stretched ("sh1iiiiit"): the letters are read first
-                    for repl in (r"\1", r"\1\1"):
-                        squeezed = _STRETCH_RE.sub(repl, variant)
-                        if squeezed in words:
-                            return squeezed, words[squeezed]
-            odd_words.extend(variants)
+        if flags & _ODD:
+            stretched: bool | None = None  # a character three times in a row (asked once)
+            odd_hits = self._odd_hits
+            for token in itertools.filterfalse(str.isalpha, tokens):
+                if token not in _VARIANTS:
+                    budget.token()
+                variants = _variants(token)
+                known = odd_hits.get(token)
+                if known is None:
+                    known = self._read_odd(token, variants)
+                hit, if_stretched = known
+                if hit != if_stretched:
+                    if stretched is None:
+                        stretched = _TRIPLE_RE.search(folded) is not None
+                    if stretched:
+                        hit = if_stretched
+                if hit is not None:
+                    return hit
+                odd_words.extend(variants)
         phrases = self.phrases
-        if phrases:
-            keys_of_phrases = phrases.keys()
-            if (
-                not keys_of_phrases.isdisjoint(tokens) or not keys_of_phrases.isdisjoint(odd_words)
-            ) and self._may_hold_phrase(tokens, odd_words):
-                found = self._phrase(tokens)
-                if found is not None:
-                    return found
-        if stretched and _STRETCH_RE.search(folded) is not None:
+        if (
+            phrases
+            and (flags & _PHRASE or not phrases.keys().isdisjoint(odd_words))
+            and self._may_hold_phrase(present.union(odd_words) if odd_words else present)
+        ):
+            found = self._phrase(tokens)
+            if found is not None:
+                return found
+        if flags & _STRETCH:
             # only the tokens with a letter three times in a row are read again ("shiiit")
             long = [_STRETCH_RE.search(token) is not None for token in tokens]
             for repl in (r"\1", r"\1\1"):
@@ -991,12 +1074,76 @@ class Lexicon:
             for token in tokens:
                 if token in backwards and token not in english():
                     return backwards[token], words[backwards[token]]
-        lengths = list(map(len, tokens))
-        # three one-character words in a row: maybe a word spelled apart (the string of their
-        # lengths is searched in C: cheaper than a regular expression over the text)
-        if lengths.count(1) >= 3 and "\x01\x01\x01" in "".join(map(chr, lengths)):
-            return self._spaced(folded, budget)
+        if flags & _SINGLE:
+            lengths = list(map(len, tokens))
+            # three one-character words in a row: maybe a word spelled apart (the string of
+            # their lengths is searched in C: cheaper than a regular expression over the text)
+            if lengths.count(1) >= 3 and "\x01\x01\x01" in "".join(map(chr, lengths)):
+                return self._spaced(folded, budget)
         return None
+
+    def _read_odd(
+        self, token: str, variants: tuple[str, ...]
+    ) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+        """The listed word a token with digits or symbols reads as (its ``variants``: plain, or
+        masked "f*ck"), when the text has no character three times in a row and when it has
+        (then a stretched variant is read squeezed too: "sh1iiiiit"); remembered (bounded)."""
+        found = (self._odd_hit(variants, stretched=False), self._odd_hit(variants, stretched=True))
+        if len(token) <= _CACHED_KEY:
+            if len(self._odd_hits) >= _VARIANTS_CAP:
+                self._odd_hits.clear()
+            self._odd_hits[token] = found
+        return found
+
+    def _odd_hit(self, variants: tuple[str, ...], *, stretched: bool) -> tuple[str, str] | None:
+        words = self.words
+        for variant in variants:
+            if variant in words:
+                return variant, words[variant]
+            if "*" in variant:
+                unmasked = self._unmask(variant)
+                if unmasked is not None:
+                    return unmasked, words[unmasked]
+            if stretched and len(variant) >= 3 and _STRETCH_RE.search(variant) is not None:
+                # leetspeak stretched ("sh1iiiiit"): the letters are read first
+                for repl in (r"\1", r"\1\1"):
+                    squeezed = _STRETCH_RE.sub(repl, variant)
+                    if squeezed in words:
+                        return squeezed, words[squeezed]
+        return None
+
+    def _kind_of(self, token: str) -> int:
+        """What ``token`` may matter to in :meth:`find` (``_WATCH``, ``_HEAD``… bits; 0:
+        nothing on its own), remembered (bounded) unless the token is long."""
+        kind = 0
+        if token in self._watch:
+            kind |= _WATCH
+        if token in self._heads:
+            kind |= _HEAD
+        if token in self._any_tail:
+            kind |= _TAIL
+        if token in self.phrases:
+            kind |= _PHRASE
+        if not token.isalpha():
+            kind |= _ODD
+        if len(token) == 1:
+            kind |= _SINGLE
+        if _STRETCH_RE.search(token) is not None:
+            kind |= _STRETCH
+        if _contains_any(token, self._name_words):
+            kind |= _NAME
+        if _contains_any(token, self._innocent_words):
+            kind |= _INNOCENT
+        if len(token) <= _CACHED_KEY:
+            if kind:
+                if len(self._kinds) >= _VARIANTS_CAP:
+                    self._kinds.clear()
+                self._kinds[token] = kind
+            else:
+                if len(self._plain) >= _VARIANTS_CAP:
+                    self._plain.clear()
+                self._plain.add(token)
+        return kind
 
     def _listed(self, tokens: list[str]) -> tuple[str, str] | None:
         """The first token that is a listed word, unless it is part of an innocent phrase."""
@@ -1014,6 +1161,16 @@ class Lexicon:
         for words, position in self._innocent.get(tokens[index], ()):
             start = index - position
             if start >= 0 and tuple(tokens[start : start + len(words)]) == words:
+                return True
+        return False
+
+    def _may_rejoin(self, present: set[str]) -> bool:
+        """False when no two of the tokens ``present`` make a word of :attr:`_halves` (a piece
+        of :attr:`_heads` and what completes it): :meth:`_rejoined` would find nothing."""
+        tails = self._tails
+        for head in present.intersection(self._heads):
+            ends = tails.get(head)
+            if ends is not None and not ends.isdisjoint(present):
                 return True
         return False
 
@@ -1165,12 +1322,11 @@ class Lexicon:
                 return word
         return None
 
-    def _may_hold_phrase(self, tokens: list[str], odd_words: list[str]) -> bool:
-        """False when no listed phrase can be in ``tokens``: every word of a phrase is a token
-        or a reading of one (``odd_words``: the readings of the tokens that are not letters
-        only). Most posts that show a phrase's key word show no other word of it ("phone" of
-        "phone sex")."""
-        present = {*tokens, *odd_words}
+    def _may_hold_phrase(self, present: set[str]) -> bool:
+        """False when no listed phrase can be in a text whose tokens and readings of them (of
+        the tokens that are not letters only) are ``present``: every word of a phrase is one.
+        Most posts that show a phrase's key word show no other word of it ("phone" of "phone
+        sex")."""
         phrases = self.phrases
         for key in phrases.keys() & present:
             for words, _, _ in phrases[key]:
@@ -1222,6 +1378,20 @@ def _split(letters: str, budget: _Budget) -> list[str]:
                 _SPLITS.clear()
             _SPLITS[letters] = parts
     return parts
+
+
+def _telling_char(word: str) -> str:
+    """The first character of ``word`` past ASCII, else its first character."""
+    for char in word:
+        if not char.isascii():
+            return char
+    return word[0]
+
+
+def _contains_any(text: str, words: tuple[str, ...]) -> bool:
+    """True when one of ``words`` is in ``text`` (a few substring searches: cheaper than a
+    regular expression of them)."""
+    return any(map(text.__contains__, words))
 
 
 def _place_ending(letters: str) -> str:
