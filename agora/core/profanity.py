@@ -805,7 +805,9 @@ class Lexicon:
         """Add the inflections and backwards forms of the listed ``english_words``."""
         words = self.words
         foreign = self.foreign
-        listed = [w for w in english_words if w in words]
+        # longest first, then alphabetical: a form two listed words make ("fuckers" backwards)
+        # is reported as the longer one ("fucker", not "fuck"), whatever the order of the set
+        listed = sorted((w for w in english_words if w in words), key=lambda w: (-len(w), w))
         # glued words are read with an English dictionary: only English words are looked for
         inner = {w for w in listed if len(w) >= 3 and w.isascii() and w.isalpha()}
         for word in listed:

@@ -9,6 +9,9 @@ the wall has to see through. Escapes (``\\u034f``) stand for the invisible code 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -541,3 +544,32 @@ def test_every_clean_look_alike_is_shown(rules: RuleModeration, text: str) -> No
     if text not in TRENDING_MAY_REFUSE:
         blocked = [t for t in term_scan(fold(clean_text(text))) if rules.blocks_term(t)]
         assert not blocked, blocked
+
+
+def test_what_a_backwards_or_inflected_word_is_reported_as_does_not_depend_on_the_hash_seed() -> (
+    None
+):
+    """The word lists are sets: their order changes with the interpreter's hash seed. The word
+    a hidden post is reported for must not (an operator compares reasons across restarts)."""
+    script = (
+        "from agora.core.moderation import RuleModeration\n"
+        "from agora.config.schema import ModerationConfig\n"
+        "from agora.core.text import fold\n"
+        "r = RuleModeration(ModerationConfig())\n"
+        "lex = r._wide_lexicon()\n"
+        "for t in ('srekcuf', 'gnikcuf', 'sreggin', 'fuckers', 'shitting'):\n"
+        "    print(t, lex.scan(t, fold(t)) if lex is not None else None)\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
+    assert "srekcuf ('fucker'" in outputs.pop()
