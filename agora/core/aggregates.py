@@ -157,6 +157,7 @@ class Aggregates:
         said_entries: list[Entry] = []
         minutes: dict[int, list[Signature]] = {}
         owned = self.owned
+        asks_owned = bool(owned)  # asked once a batch, not once a post
         is_ours = self._owned_authors
         pinned = self.pinned
         newest = self.newest_ts
@@ -174,7 +175,7 @@ class Aggregates:
                 minutes[minute] = [signature]
             else:
                 found.append(signature)
-            if owned:
+            if asks_owned:
                 # the same few authors post again and again: each is asked once
                 author = (post.source, post.feed, post.author.handle)
                 is_owned = is_ours.get(author)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from agora.core.text import fold
-from agora.core.tokens import term_tokens
+from agora.core.tokens import URL_RE, term_tokens
 
 _DIGITS_RE = re.compile(r"^[\d\-']+$")
 
@@ -392,29 +392,92 @@ def stopword_set(extra: Iterable[str]) -> frozenset[str]:
 
 def scan(folded_text: str, stop: frozenset[str] = STOPWORDS, phrases: bool = True) -> list[str]:
     """Terms in text order (single terms, each phrase right after its second word)."""
-    text = folded_text
+    return _scan(folded_text, stop, phrases, {})
+
+
+#: the longest piece of text (between two spaces) a :class:`TermScanner` remembers its reading of
+_REMEMBERED_CHARS = 40
+
+
+class TermScanner:
+    """:func:`scan` with one stopword set, remembering how it read each piece of text between two
+    spaces (a word, a word and its comma, a hashtag…) of the latest texts: a wall's posts use the
+    same few thousand such pieces again and again, and each is read once instead of at every post.
+
+    Bounded: at most ``capacity`` pieces of up to :data:`_REMEMBERED_CHARS` characters each, then
+    it starts again.
+    """
+
+    __slots__ = ("_known", "capacity", "stop")
+
+    def __init__(self, stop: frozenset[str], capacity: int = 20_000) -> None:
+        self.stop = stop
+        self.capacity = capacity
+        self._known: dict[str, tuple[str, ...]] = {}
+
+    def scan(self, folded_text: str) -> list[str]:
+        """``scan(folded_text, self.stop)``: the same terms, in the same order."""
+        known = self._known
+        if len(known) >= self.capacity:
+            known.clear()
+        return _scan(folded_text, self.stop, True, known)
+
+
+def _scan(
+    text: str, stop: frozenset[str], phrases: bool, known: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """:func:`scan`, each piece of text between two spaces read through ``known`` (piece → its
+    reading, see :func:`_read_piece`), which it adds to.
+
+    Once the links are out (as :func:`~agora.core.tokens.term_tokens` takes them out), reading the
+    pieces one by one finds the tokens reading the whole text finds: no token holds a space, so
+    none reaches from one piece into the next. The phrases are made here, across pieces.
+    """
+    if "http" in text or "www." in text:
+        text = URL_RE.sub(" ", text)
     out: list[str] = []
+    append = out.append
+    remembered = known.get
     prev: str | None = None
-    possessive = "'s" in text or "’s" in text
-    for raw in term_tokens(text):
+    for piece in text.split():
+        reading = remembered(piece)
+        if reading is None:
+            reading = _read_piece(piece, stop)
+            if len(piece) <= _REMEMBERED_CHARS:
+                known[piece] = reading
+        for term in reading:
+            if not term:  # a token that is no term: no phrase is made across it
+                prev = None
+            elif term[0] == "#":  # hashtags never form phrases
+                append(term)
+                prev = None
+            else:
+                append(term)
+                if prev is not None and phrases:
+                    append(prev + " " + term)
+                prev = term
+    return out
+
+
+def _read_piece(piece: str, stop: frozenset[str]) -> tuple[str, ...]:
+    """What each token of ``piece`` (text without spaces) is: the term it gives (a word, or a
+    hashtag with its ``#``), or ``""`` for one that gives none (a stopword, a mention, a number,
+    punctuation, a word too short), which also ends a phrase."""
+    read: list[str] = []
+    for raw in term_tokens(piece):
         # "partner's battery": the partner trends, not the possessive
-        token = raw[:-2] if possessive and raw.endswith(("'s", "’s")) else raw
+        token = raw[:-2] if raw.endswith(("'s", "’s")) else raw
         # the common cases first: a stopword, or a short token (punctuation is one character)
         if token in stop or len(token) < 3:
-            prev = None
+            read.append("")
             continue
         first = token[0]
         if first == "#":
             word = token[1:]
-            if len(word) >= 3 and word not in stop and not _DIGITS_RE.match(word):
-                out.append(token)
-            prev = None
-            continue
-        if first == "@" or (first.isdigit() and _DIGITS_RE.match(token)):
-            prev = None
-            continue
-        out.append(token)
-        if prev is not None and phrases:
-            out.append(prev + " " + token)
-        prev = token
-    return out
+            kept = len(word) >= 3 and word not in stop and not _DIGITS_RE.match(word)
+            read.append(token if kept else "")
+        elif first == "@" or (first.isdigit() and _DIGITS_RE.match(token)):
+            read.append("")
+        else:
+            read.append(token)
+    return tuple(read)

@@ -40,12 +40,17 @@ class Engagement(Figure[EngagementPart]):
 
     def add(self, batch: Batch) -> None:
         tally = batch.tally
+        minute: int | None = None
+        sums = None
         for entry in batch.entries:
             post = entry.post
             if post.is_repost:
                 continue
+            if entry.minute != minute:  # a batch's posts are mostly of one or two minutes
+                minute = entry.minute
+                sums = tally.sums_at(minute)
+            assert sums is not None
             m = post.metrics
-            sums = tally.sums_at(entry.minute)
             posts, replies, reposts, likes = _OWNED if entry.owned else _MENTIONS
             sums[posts] += 1
             if m.replies:

@@ -16,10 +16,9 @@ from dataclasses import replace
 from agora.core.figures.base import Batch, Figure, Window
 from agora.core.post import Post
 from agora.core.snapshot import TermTrend
-from agora.core.terms import scan as term_scan
-from agora.core.terms import stopword_set
+from agora.core.terms import TermScanner, stopword_set
 from agora.core.text import fold
-from agora.core.tokens import SHARED, TERM_WORD_RE
+from agora.core.tokens import TERM_WORD_RE
 from agora.core.windows import SlottedCounter
 
 #: labels remembered (folded word → how it is written) before the memory is cleared
@@ -52,7 +51,7 @@ class Trending(Figure[tuple[TermTrend, ...]]):
         "_labels",
         "_may_trend",
         "_recent_texts",
-        "_stop",
+        "_scanner",
         "_texts_added",
         "counter",
         "limit",
@@ -70,7 +69,8 @@ class Trending(Figure[tuple[TermTrend, ...]]):
         limit: int = 30,
     ) -> None:
         self.counter = SlottedCounter(slot_s, slots, capacity)
-        self._stop = stop
+        self._scanner = TermScanner(stop)
+        """Reads the terms of posts (remembering how it read their words)."""
         self.term_filter = term_filter
         """Tells which terms may never trend (blocked words, profanity); ``None``: all may."""
         self.limit = limit
@@ -87,33 +87,27 @@ class Trending(Figure[tuple[TermTrend, ...]]):
 
     def add(self, batch: Batch) -> None:
         slot_s = self.counter.slot_s
-        stop = self._stop
+        scan = self._scanner.scan
         by_slot: dict[int, list[str]] = {}
-        late = batch.late
-        for entry in batch.said:
-            post = entry.post
-            said = entry.said or ""
-            # the post's shared reading when the pipeline made one of this very text
-            shared = SHARED.get(post.text)
-            if shared is not None and shared.folded == said:
-                found = shared.terms(stop, term_scan)
-            else:
-                found = term_scan(said, stop)
+        said = batch.said
+        for entry in said:
+            found = scan(entry.said or "")
             if found:
-                slot = int(post.timestamp // slot_s)
+                slot = int(entry.ts // slot_s)
                 terms = by_slot.get(slot)
                 if terms is None:
-                    by_slot[slot] = list(set(found))
-                else:
-                    terms.extend(set(found))
-            if not late:
-                self._recent_texts.append(post.text[:500])
-                self._texts_added += 1
+                    terms = by_slot[slot] = []
+                terms.extend(set(found))  # a post counts each of its terms once
+        if not batch.late:
+            recent = self._recent_texts
+            for entry in said:
+                recent.append(entry.post.text[:500])
+            self._texts_added += len(said)
         for slot, found_terms in by_slot.items():
             self.counter.add_slot(slot, found_terms)
 
     def remove(self, post: Post) -> None:
-        found = term_scan(fold(post.text), self._stop)
+        found = self._scanner.scan(fold(post.text))
         if found:
             self.counter.remove(int(post.timestamp // self.counter.slot_s), set(found))
 
