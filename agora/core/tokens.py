@@ -6,7 +6,8 @@ number, hashtag, mention, emoticon, emoji, run of punctuation, or a link). :clas
 one text and what the stages read of it, each worked out on first use and kept: the folded text
 (:func:`agora.core.text.fold`), the form moderation matches, the tokens, the links and their
 hosts, the language (detected once, for the language filter, the profanity lists and the
-scorer), the trending terms. :data:`SHARED` keeps the :class:`PostText` of the latest posts by
+scorer). Trending reads the folded text with a memory of its own for the words it has read
+(:class:`agora.core.terms.TermScanner`). :data:`SHARED` keeps the :class:`PostText` of the latest posts by
 their text, so the pipeline's stages, which each receive a post, find the same one: a post is
 tokenised once however many stages read it. The stages that must split a word differently (the
 profanity lists keep ``$@*|!`` inside a word: ``a$$``, ``f*ck``) read their view from the same
@@ -244,7 +245,6 @@ class PostText:
         "_language",
         "_non_latin",
         "_strings",
-        "_terms",
         "_tokens",
         "text",
     )
@@ -258,7 +258,6 @@ class PostText:
         self._head: str | None = None
         self._language: tuple[str | None, str | None] | None = None
         self._non_latin: bool | None = None
-        self._terms: tuple[frozenset[str], list[str]] | None = None
 
     @property
     def folded(self) -> str:
@@ -345,18 +344,6 @@ class PostText:
         if self._non_latin is None:
             self._non_latin = mostly_non_latin(self.text)
         return self._non_latin
-
-    def terms(
-        self, stop: frozenset[str], scan: Callable[[str, frozenset[str]], list[str]]
-    ) -> list[str]:
-        """The trending terms of the folded text with the stopwords ``stop`` (``scan``:
-        :func:`agora.core.terms.scan`), kept for the last set asked with."""
-        known = self._terms  # one wall's trending asks with one set: one answer is kept
-        if known is not None and known[0] is stop:
-            return known[1]
-        found = scan(self.folded, stop)
-        self._terms = (stop, found)
-        return found
 
 
 class TextCache:
