@@ -597,12 +597,7 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
                 sent = due
             if now >= next_decision:
                 next_decision += DECISION_EVERY_S
-                shown = run.shown_by_all()
-                target = f"fanout:{shown - 1}"  # (posts are counted in the order written)
-                if shown and target not in made:
-                    run.targets = (*run.targets, target)
-                    made[target] = time.monotonic()
-                    run.walls[len(made) % len(run.walls)].decide(target)
+                _decide(run, made)
             if now >= next_sample:
                 next_sample += 1.0
                 connections = max(connections, _connections(monitor, place.application))
@@ -615,7 +610,11 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
     elapsed = ended - started
     say(f"fed {sent} posts in {elapsed:.1f} s; letting the walls catch up")
     deadline = time.monotonic() + SETTLE_S
-    while time.monotonic() < deadline and not (store.total >= sent and run.settled(sent)):
+    while time.monotonic() < deadline:
+        if not made:  # the walls showed nothing while the feed ran (a slow start): one hide
+            _decide(run, made)  # is still timed, once they show a post
+        if made and store.total >= sent and run.settled(sent):
+            break
         time.sleep(0.1)
     writes = list(store.writes)
     written = sum(w.count for w in writes if w.started <= ended)
@@ -655,6 +654,17 @@ def _measure(run: _Run, rate: float, seconds: float, say: Callable[[str], None])
         "cores": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _decide(run: _Run, made: dict[str, float]) -> None:
+    """One wall (in turn) hides the newest post every wall shows, timed from now (nothing when
+    no post is on every wall yet, or that one was hidden already)."""
+    shown = run.shown_by_all()
+    target = f"fanout:{shown - 1}"  # (posts are counted in the order written)
+    if shown and target not in made:
+        run.targets = (*run.targets, target)
+        made[target] = time.monotonic()
+        run.walls[len(made) % len(run.walls)].decide(target)
 
 
 def _figures(
