@@ -36,6 +36,7 @@ from agora.core.post import APPROVED, Author, Moderation, Post
 from agora.core.profanity import (
     ELSEWHERE,
     LANGUAGES,
+    VARIANTS_CAP,
     Lexicon,
     english_words,
     everyday_words,
@@ -309,7 +310,9 @@ class RuleModeration:
         author = post.author
         if author.avatar_url:
             bare = self._bare.get(author)
-            if bare is None:
+            # an equal author may differ in the type of a field (followers 1 and True are
+            # equal): the copy must be of this one
+            if bare is None or type(bare.followers) is not type(author.followers):
                 bare = replace(author, avatar_url=None)
                 if len(self._bare) >= _AUTHORS_CAP:
                     self._bare.clear()
@@ -477,6 +480,9 @@ class RuleModeration:
                 [*self._own_words, *(entries if self._profanity else [])],
                 self._allow_words,
                 english_words=english if self._profanity else (),
+                # a post's own languages: posts in them are few, and a stranger choosing tags
+                # could make many such lexicons (each keeps its memories)
+                remembered=LANGUAGE_LEXICON_MEMORY if key else VARIANTS_CAP,
             )
             if len(self._lexicons) >= 64:  # a handful in practice; never without bound
                 self._lexicons.clear()
@@ -556,6 +562,9 @@ _CASE_TWINS_RE = re.compile("[\u0130\u0131\u017f\u212a]")
 
 #: authors whose handle forms and pictureless copies are remembered (then it starts again)
 _AUTHORS_CAP = 10_000
+#: What a lexicon of a post's own languages remembers of each kind (its tokens, hashtags…): the
+#: wall's main lexicon remembers :data:`agora.core.profanity.VARIANTS_CAP`.
+LANGUAGE_LEXICON_MEMORY = 2_000
 
 
 def _contains_any(text: str, parts: Sequence[str]) -> bool:

@@ -119,14 +119,14 @@ def _variants(token: str) -> tuple[str, ...]:
     if found is None:
         found = _read_variants(token)
         if len(token) <= _CACHED_KEY:  # a hostile post's long tokens would only fill memory
-            if len(_VARIANTS) >= _VARIANTS_CAP:
+            if len(_VARIANTS) >= VARIANTS_CAP:
                 _VARIANTS.clear()
             _VARIANTS[token] = found
     return found
 
 
 _VARIANTS: dict[str, tuple[str, ...]] = {}
-_VARIANTS_CAP = 20_000
+VARIANTS_CAP = 20_000
 #: tokens, hashtags and glued words longer than this are not remembered
 _CACHED_KEY = 64
 
@@ -717,6 +717,9 @@ class Lexicon:
     _plain: set[str] = field(default_factory=set)
     """Tokens seen that matter to none of the checks of :meth:`find` alone (bounded): most
     tokens of most posts, set aside at once."""
+    remembered: int = VARIANTS_CAP
+    """How many tokens, hashtags and glued words each of the lexicon's memories keeps before it
+    starts again (a wall's main lexicon keeps the most; one of a post's own languages fewer)."""
     _names: re.Pattern[str] | None = None
     """Finds a listed name word written as a name ("Dick", "Cumming")."""
     _name_words: tuple[str, ...] = ()
@@ -733,14 +736,15 @@ class Lexicon:
         *,
         english_words: Iterable[str] = (),
         foreign: Iterable[tuple[str, str]] = (),
+        remembered: int = VARIANTS_CAP,
     ) -> Lexicon:
         """A lexicon of ``(word or phrase, reason)`` pairs; ``allow`` lists words never found.
         The single words of ``english_words`` (entries too) are also found inflected, written
         backwards, inside glued words and split in two. ``foreign`` pairs ``(word, language)``
         are found too (reason ``"profanity"``) unless an entry has them, and :attr:`foreign`
-        names their languages."""
+        names their languages. ``remembered``: see :attr:`remembered`."""
         allowed = {normal_word(w) for w in allow}
-        lexicon = cls()
+        lexicon = cls(remembered=remembered)
         unspaced: list[str] = []
         pairs: list[tuple[str, str, str | None]] = [(e, reason, None) for e, reason in entries]
         pairs.extend((entry, "profanity", language) for entry, language in foreign)
@@ -977,7 +981,7 @@ class Lexicon:
                         if hit is not None:
                             break
         if len(tag) <= _CACHED_KEY:
-            if len(self._tags) >= _VARIANTS_CAP:
+            if len(self._tags) >= self.remembered:
                 self._tags.clear()
             self._tags[tag] = hit
         return hit
@@ -1092,7 +1096,7 @@ class Lexicon:
         (then a stretched variant is read squeezed too: "sh1iiiiit"); remembered (bounded)."""
         found = (self._odd_hit(variants, stretched=False), self._odd_hit(variants, stretched=True))
         if len(token) <= _CACHED_KEY:
-            if len(self._odd_hits) >= _VARIANTS_CAP:
+            if len(self._odd_hits) >= self.remembered:
                 self._odd_hits.clear()
             self._odd_hits[token] = found
         return found
@@ -1138,11 +1142,11 @@ class Lexicon:
             kind |= _INNOCENT
         if len(token) <= _CACHED_KEY:
             if kind:
-                if len(self._kinds) >= _VARIANTS_CAP:
+                if len(self._kinds) >= self.remembered:
                     self._kinds.clear()
                 self._kinds[token] = kind
             else:
-                if len(self._plain) >= _VARIANTS_CAP:
+                if len(self._plain) >= self.remembered:
                     self._plain.clear()
                 self._plain.add(token)
         return kind
@@ -1259,7 +1263,7 @@ class Lexicon:
             return self._glued[key]
         hit = self._read_glued(letters, proper, budget or _Budget())
         if len(letters) <= _CACHED_KEY:
-            if len(self._glued) >= _VARIANTS_CAP:
+            if len(self._glued) >= self.remembered:
                 self._glued.clear()
             self._glued[key] = hit
         return hit
@@ -1376,7 +1380,7 @@ def _split(letters: str, budget: _Budget) -> list[str]:
         budget.split(len(letters))
         parts = english().split(letters)
         if len(letters) <= _CACHED_KEY:
-            if len(_SPLITS) >= _VARIANTS_CAP:
+            if len(_SPLITS) >= VARIANTS_CAP:
                 _SPLITS.clear()
             _SPLITS[letters] = parts
     return parts
@@ -1526,6 +1530,7 @@ __all__ = [
     "NAME_WORDS",
     "UNMISTAKABLE",
     "UNREADABLE",
+    "VARIANTS_CAP",
     "Lexicon",
     "english_words",
     "everyday_words",

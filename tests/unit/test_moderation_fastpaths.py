@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 
 from agora.config.schema import ModerationConfig
-from agora.core import profanity
 from agora.core.moderation import _CASE_TWINS_RE, RuleModeration
 from agora.core.post import Author, Media, Moderation, Post
 from agora.core.profanity import Lexicon, english_words, masked_words, profanity_entries
@@ -123,7 +122,7 @@ def test_names_and_innocent_phrases_are_still_read_as_such() -> None:
 def test_what_tokens_are_is_remembered_within_bounds(
     english: Lexicon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(profanity, "_VARIANTS_CAP", 100)
+    monkeypatch.setattr(english, "remembered", 100)
     for start in range(0, 1_000, 50):
         english.find(" ".join(f"w{n}rd x{n}" for n in range(start, start + 50)))
         english.find(" ".join(f"word{chr(97 + n % 26)}{n}" for n in range(start, start + 50)))
@@ -147,3 +146,44 @@ def test_untrusted_pictures_are_dropped_for_every_post_of_an_author() -> None:
         assert post.author.avatar_url is None
     assert [p.author.handle for p in posts] == ["@ana", "@bo", "@ana"]
     assert posts[0].author.name == "Ana" and posts[1].author.name == "Bo"
+
+
+def test_a_lexicon_of_a_posts_own_language_remembers_less() -> None:
+    """Strangers choose their posts' language tags: each language a wall meets gets a lexicon of
+    its own, and each keeps memories of the tokens it read. Those are kept small."""
+    from agora.core.moderation import LANGUAGE_LEXICON_MEMORY
+
+    rules = RuleModeration(ModerationConfig())
+    openings = {
+        "de": "Das ist heute wirklich nicht so gut gelaufen",
+        "fr": "Ce n'est vraiment pas une bonne journée aujourd'hui",
+        "es": "Hoy no ha sido un buen día para nada",
+        "it": "Oggi non è stata proprio una bella giornata",
+    }
+    for lang, opening in openings.items():
+        for start in range(0, 6_000, 300):
+            # a word of the Czech list in a post in another language: read again with the lists
+            # of the post's language, by a lexicon of its own
+            words = " ".join(f"w{lang}{n}x" for n in range(start, start + 300))
+            text = f"{opening}, sracka {words}"
+            post = Post(f"x:{lang}{start}", "x", "x", text, T0, Author("@a", "A"), lang=lang)
+            assert rules(post, fold(text)).state == "approved"  # a Czech word, not theirs
+    own = [lexicon for key, lexicon in rules._lexicons.items() if key]
+    assert own, "no lexicon of a post's own language was made"
+    for lexicon in own:
+        assert lexicon.remembered == LANGUAGE_LEXICON_MEMORY
+        assert len(lexicon._plain) <= LANGUAGE_LEXICON_MEMORY
+        assert len(lexicon._kinds) <= LANGUAGE_LEXICON_MEMORY
+
+
+def test_the_author_without_pictures_is_a_copy_of_this_author() -> None:
+    """Authors that compare equal may differ in a field's type (1 == True): the copy without
+    pictures is made of the post's own author (found by an attacker's differential fuzzer)."""
+    rules = RuleModeration(ModerationConfig(hide_untrusted_media=True))
+    one = Author("@ana", "Ana", avatar_url="https://img.example/a.png", followers=1)
+    true = Author("@ana", "Ana", avatar_url="https://img.example/a.png", followers=True)
+    for n, who in enumerate([one, true]):
+        post = Post(f"x:{n}", "x", "x", "a fine day", T0, who, lang="en")
+        rules(post, fold(post.text))
+        assert post.author.avatar_url is None
+        assert type(post.author.followers) is type(who.followers)
