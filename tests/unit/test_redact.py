@@ -369,7 +369,10 @@ def test_a_configured_secret_is_hidden_in_more_forms(
     redactor.add([value])
     cleaned = redactor.redact(form(value))
     assert MARK in cleaned, cleaned
-    assert longest_piece(cleaned, shown(value)) < 4, cleaned
+    # a random secret may share a few letters with the text around it by chance ("okEN" with
+    # "token"): what the text around it and the mark hold by themselves is no leak
+    around = longest_piece(form("") + MARK, shown(value))
+    assert longest_piece(cleaned, shown(value)) < max(4, around + 1), cleaned
 
 
 def test_a_cut_secret_is_hidden() -> None:
