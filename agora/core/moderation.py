@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from agora.core.accounts import AccountSet, canonical_handle, parse_account
 from agora.core.aggregates import owned_handle
+from agora.core.bounded import contains_any, remember
 from agora.core.langid import detect
 from agora.core.post import APPROVED, Author, Moderation, Post
 from agora.core.profanity import (
@@ -239,10 +240,7 @@ class RuleModeration:
         author = post.author
         handle = self._owned.get(author.handle)
         if handle is None:
-            handle = owned_handle(author.handle)
-            if len(self._owned) >= _AUTHORS_CAP:
-                self._owned.clear()
-            self._owned[author.handle] = handle
+            handle = remember(self._owned, author.handle, owned_handle(author.handle), _AUTHORS_CAP)
         if handle in self._blocked_authors or (
             self._blocked_on and (post.source, canonical_handle(author.handle)) in self._blocked_on
         ):
@@ -268,15 +266,11 @@ class RuleModeration:
             return Moderation("hidden", (why,))
         name = author.name
         if name:  # shown beside the post even when it is the handle
-            known = self._names.get(name)  # the answer remembered, else worked out
-            if known is None:
-                known = self._author_problem(self._names, name, name, languages)
+            known = self._author_problem(self._names, name, name, languages)
             if known:
                 return Moderation("hidden", (f"author's name: {known}",))
         if author.handle:  # drawn on the card's meta line and in the leaderboard
-            known = self._handles.get(author.handle)
-            if known is None:
-                known = self._author_problem(self._handles, author.handle, "", languages)
+            known = self._author_problem(self._handles, author.handle, "", languages)
             if known:
                 return Moderation("hidden", (f"author's handle: {known}",))
         if self._domains:
@@ -286,10 +280,7 @@ class RuleModeration:
         who = (post.source, post.feed, author.handle)
         trusted = self._trusted.get(who)
         if trusted is None:  # the allow-list never changes while the wall runs
-            trusted = self._allowed.matches_author(*who)
-            if len(self._trusted) >= _AUTHORS_CAP:
-                self._trusted.clear()
-            self._trusted[who] = trusted
+            trusted = remember(self._trusted, who, self._allowed.matches_author(*who), _AUTHORS_CAP)
         if self._strip_media and not trusted:
             self._drop_pictures(post)
         if trusted:
@@ -313,10 +304,7 @@ class RuleModeration:
             # an equal author may differ in the type of a field (followers 1 and True are
             # equal): the copy must be of this one
             if bare is None or type(bare.followers) is not type(author.followers):
-                bare = replace(author, avatar_url=None)
-                if len(self._bare) >= _AUTHORS_CAP:
-                    self._bare.clear()
-                self._bare[author] = bare
+                bare = remember(self._bare, author, replace(author, avatar_url=None), _AUTHORS_CAP)
             post.author = bare
 
     def _language_problem(self, post: Post) -> str:
@@ -347,9 +335,7 @@ class RuleModeration:
             languages.consulted = False
             found = self._text_problem(text, fold(text), languages, glued=True)
             if not languages.consulted:
-                if len(known) > 50_000:
-                    known.clear()
-                known[key] = found
+                remember(known, key, found, 50_000)
             languages.consulted = languages.consulted or consulted
         return found
 
@@ -372,7 +358,7 @@ class RuleModeration:
             folded = folded.translate(_ZERO_WIDTH)
         if (
             self._terms is not None
-            and (self._term_cores is None or _contains_any(folded, self._term_cores))
+            and (self._term_cores is None or contains_any(folded, self._term_cores))
             and (match := self._terms.search(folded))
         ):
             return f"blocked term: {match.group(0)}"
@@ -386,9 +372,7 @@ class RuleModeration:
                     found = self._in_hashtag.search(tag)
                     word = found.group(0) if found else None
                     if len(tag) <= 64:  # searched once each (bounded)
-                        if len(self._tag_words) >= 20_000:
-                            self._tag_words.clear()
-                        self._tag_words[tag] = word
+                        remember(self._tag_words, tag, word, VARIANTS_CAP)
                 if word is not None:
                     return f"blocked term: {word} (in #{tag})"
         if (
@@ -410,7 +394,7 @@ class RuleModeration:
         leads = self._pattern_leads
         if leads is None or (not text.isascii() and _CASE_TWINS_RE.search(text) is not None):
             return True
-        return _contains_any(text.lower(), leads)
+        return contains_any(text.lower(), leads)
 
     def _profanity_hit(
         self,
@@ -565,12 +549,6 @@ _AUTHORS_CAP = 10_000
 #: What a lexicon of a post's own languages remembers of each kind (its tokens, hashtags…): the
 #: wall's main lexicon remembers :data:`agora.core.profanity.VARIANTS_CAP`.
 LANGUAGE_LEXICON_MEMORY = 2_000
-
-
-def _contains_any(text: str, parts: Sequence[str]) -> bool:
-    """True when one of ``parts`` is in ``text`` (searched in C: cheaper than ``any()`` of
-    a generator)."""
-    return any(map(text.__contains__, parts))
 
 
 #: what parts the words of a handle ("@fuck_you@mastodon.example", "fuckyou.bsky.social")

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agora.core.bounded import contains_any, remember
 from agora.core.canonical import readings
 from agora.core.text import fold
 from agora.core.tokens import LONG_HASHTAG_WORD_RE, MASKED_WORD_RE, case_words
@@ -119,9 +120,7 @@ def _variants(token: str) -> tuple[str, ...]:
     if found is None:
         found = _read_variants(token)
         if len(token) <= _CACHED_KEY:  # a hostile post's long tokens would only fill memory
-            if len(_VARIANTS) >= VARIANTS_CAP:
-                _VARIANTS.clear()
-            _VARIANTS[token] = found
+            remember(_VARIANTS, token, found, VARIANTS_CAP)
     return found
 
 
@@ -981,9 +980,7 @@ class Lexicon:
                         if hit is not None:
                             break
         if len(tag) <= _CACHED_KEY:
-            if len(self._tags) >= self.remembered:
-                self._tags.clear()
-            self._tags[tag] = hit
+            remember(self._tags, tag, hit, self.remembered)
         return hit
 
     def find(self, folded: str, budget: _Budget | None = None) -> tuple[str, str] | None:
@@ -1096,9 +1093,7 @@ class Lexicon:
         (then a stretched variant is read squeezed too: "sh1iiiiit"); remembered (bounded)."""
         found = (self._odd_hit(variants, stretched=False), self._odd_hit(variants, stretched=True))
         if len(token) <= _CACHED_KEY:
-            if len(self._odd_hits) >= self.remembered:
-                self._odd_hits.clear()
-            self._odd_hits[token] = found
+            remember(self._odd_hits, token, found, self.remembered)
         return found
 
     def _odd_hit(self, variants: tuple[str, ...], *, stretched: bool) -> tuple[str, str] | None:
@@ -1136,15 +1131,13 @@ class Lexicon:
             kind |= _SINGLE
         if _STRETCH_RE.search(token) is not None:
             kind |= _STRETCH
-        if _contains_any(token, self._name_words):
+        if contains_any(token, self._name_words):
             kind |= _NAME
-        if _contains_any(token, self._innocent_words):
+        if contains_any(token, self._innocent_words):
             kind |= _INNOCENT
         if len(token) <= _CACHED_KEY:
             if kind:
-                if len(self._kinds) >= self.remembered:
-                    self._kinds.clear()
-                self._kinds[token] = kind
+                remember(self._kinds, token, kind, self.remembered)
             else:
                 if len(self._plain) >= self.remembered:
                     self._plain.clear()
@@ -1263,9 +1256,7 @@ class Lexicon:
             return self._glued[key]
         hit = self._read_glued(letters, proper, budget or _Budget())
         if len(letters) <= _CACHED_KEY:
-            if len(self._glued) >= self.remembered:
-                self._glued.clear()
-            self._glued[key] = hit
+            remember(self._glued, key, hit, self.remembered)
         return hit
 
     def _read_glued(self, letters: str, proper: bool, budget: _Budget) -> tuple[str, str] | None:
@@ -1380,9 +1371,7 @@ def _split(letters: str, budget: _Budget) -> list[str]:
         budget.split(len(letters))
         parts = english().split(letters)
         if len(letters) <= _CACHED_KEY:
-            if len(_SPLITS) >= VARIANTS_CAP:
-                _SPLITS.clear()
-            _SPLITS[letters] = parts
+            remember(_SPLITS, letters, parts, VARIANTS_CAP)
     return parts
 
 
@@ -1392,12 +1381,6 @@ def _telling_char(word: str) -> str:
         if not char.isascii():
             return char
     return word[0]
-
-
-def _contains_any(text: str, words: tuple[str, ...]) -> bool:
-    """True when one of ``words`` is in ``text`` (a few substring searches: cheaper than a
-    regular expression of them)."""
-    return any(map(text.__contains__, words))
 
 
 def _place_ending(letters: str) -> str:

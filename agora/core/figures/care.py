@@ -95,14 +95,8 @@ class Care(Figure[CarePart]):
                 reply_to = entry.post.reply_to
                 if reply_to:
                     self._answer(reply_to, entry.ts)
-            elif (said := entry.said) is not None and (
-                # the cheap tests of :meth:`_consider` first, without a call: most posts neither
-                # ask nor complain
-                "?" in said
-                or said.startswith(QUESTION_OPENERS)
-                or (entry.post.sentiment is not None and entry.post.sentiment.label == "negative")
-            ):
-                self._consider(entry.post, said)
+            elif entry.said is not None:
+                self._consider(entry.post, entry.said)
 
     def discard(self, post_id: str) -> None:
         """Close a care item without an answer (its post left the wall)."""
