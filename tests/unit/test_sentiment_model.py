@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -74,6 +75,8 @@ def test_the_shipped_weights_and_their_metadata() -> None:
     assert meta["classes"] == list(CLASSES)
     assert meta["seed"] == 14
     assert meta["data"]["dev"]["files"] == ["twitter-2016dev.tsv", "twitter-2016devtest.tsv"]
+    # chosen on dev by a model that never saw it, then learnt again with dev's tweets
+    assert meta["data"]["shipped_weights_learnt_from"] == "train and dev"
     assert set(meta["data"]["held_out"]) == {"tweeteval-validation", "crowdflower"}
     # the class offsets were chosen by macro-F1 over dev and the training tweets cross-validated
     assert "macro-F1" in meta["decision"]["criterion"]
@@ -82,8 +85,8 @@ def test_the_shipped_weights_and_their_metadata() -> None:
     held_out = meta["held_out"]
     assert held_out["tweeteval-validation"]["examples"] == 2000
     assert held_out["crowdflower"]["examples"] == 34690
-    assert held_out["tweeteval-validation"]["macro_recall"] >= 0.67
-    assert held_out["crowdflower"]["macro_recall"] >= 0.54
+    assert held_out["tweeteval-validation"]["macro_recall"] >= 0.68
+    assert held_out["crowdflower"]["macro_recall"] >= 0.55
     # neutral holds on posts it never saw (it was the weak side: 0.45 and 0.43 before)
     for figures in held_out.values():
         assert figures["recall"]["neutral"] >= 0.55, figures
@@ -374,10 +377,10 @@ def test_the_ingest_benchmark_times_the_scorer_in_the_pipelines_batches(
 
 def test_a_lexicon_override_flips_a_label() -> None:
     plain = ModelScorer()
-    brand = ModelScorer(lexicon={"killer feature": 2.5, "sick camera": 2.0})
+    brand = ModelScorer(lexicon={"killer feature": 2.5, "sick camera": 2.0, "wicked fast": 2.5})
     # the last needs the logit shift: the rule features alone leave it negative
     for text in (
-        "the killer feature of the Lumen X1",
+        "the Lumen X1 is wicked fast",
         "what a sick camera",
         "damn that sick camera",
     ):
@@ -542,14 +545,16 @@ def tiny_data(tmp_path: Path) -> tuple[Path, Path]:
     return semeval, tweeteval
 
 
-def run_training(tmp_path: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    semeval, tweeteval = tiny_data(tmp_path)
+def run_training(
+    tmp_path: Path, out: Path, *extra: str, semeval: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    folder, tweeteval = tiny_data(tmp_path)
     return subprocess.run(
         [
             sys.executable,
             str(TRAIN),
             "--semeval",
-            str(semeval),
+            str(semeval or folder),
             "--tweeteval",
             str(tweeteval),
             "--no-crowdflower",
@@ -562,6 +567,7 @@ def run_training(tmp_path: Path, out: Path) -> subprocess.CompletedProcess[str]:
             "--date",
             "2026-01-01",
             "--held-out",
+            *extra,
         ],
         check=False,
         capture_output=True,
@@ -593,6 +599,38 @@ def test_training_is_deterministic_and_keeps_held_out_tweets_out(tmp_path: Path)
     assert meta["held_out"]["tweeteval-validation"]["examples"] == 2
 
 
+def test_the_shipped_weights_learn_from_dev_once_it_has_chosen(tmp_path: Path) -> None:
+    """C and the offsets are chosen on dev by a model that never saw it; the weights written then
+    learn from dev's tweets too, unless --train-only."""
+    pytest.importorskip("sklearn", reason="the train extra is not installed")
+    tiny, _ = tiny_data(tmp_path)
+    semeval = tmp_path / "with-a-word-of-dev"
+    shutil.copytree(tiny, semeval)
+    # a word only dev's tweets have, always negative there
+    (semeval / "twitter-2016dev.tsv").write_text(
+        "".join(f"negative\tzorblax again {i}\n" for i in range(8)), "utf-8"
+    )
+
+    def zorblax(out: Path, *extra: str) -> tuple[float, dict[str, object]]:
+        done = run_training(tmp_path, out, *extra, semeval=semeval)
+        assert done.returncode == 0, done.stderr
+        meta = json.loads((out / "sentiment-model.json").read_text("utf-8"))
+        model = Model.load(out / "sentiment-model.npz", out / "sentiment-model.json")
+        scored = ModelScorer(model).score("zorblax", "en")
+        assert scored is not None
+        return scored.score, meta
+
+    shipped, meta = zorblax(tmp_path / "shipped")
+    alone, meta_alone = zorblax(tmp_path / "alone", "--train-only")
+    assert shipped < alone - 0.1  # learnt that the word is negative
+    assert meta["data"]["shipped_weights_learnt_from"] == "train and dev"  # type: ignore[index]
+    assert meta_alone["data"]["shipped_weights_learnt_from"] == "train"  # type: ignore[index]
+    # dev's figure of weights that learnt from dev would say nothing: only the chooser's is kept
+    assert "dev" not in meta
+    assert "dev" in meta_alone
+    assert "dev" in meta["decision"]  # type: ignore[operator]
+
+
 # ------------------------------------------------------------------------------------------------
 # held-out figures (optional: the labelled tweets stay in ../shared)
 
@@ -613,7 +651,7 @@ def test_model_on_tweeteval_validation_held_out() -> None:
     examples: list[Example] = read_labelled(lines, str(texts))
     figures = evaluate(ModelScorer(), examples)
     rules = evaluate(RuleScorer(), examples)
-    assert figures.macro_recall >= 0.67, figures.format()
-    assert figures.recall["neutral"] >= 0.55, figures.format()
+    assert figures.macro_recall >= 0.68, figures.format()
+    assert figures.recall["neutral"] >= 0.58, figures.format()
     assert figures.macro_recall > rules.macro_recall
     assert figures.posts_per_s is not None
