@@ -577,7 +577,6 @@ def run_training(
 
 
 def test_training_is_deterministic_and_keeps_held_out_tweets_out(tmp_path: Path) -> None:
-    pytest.importorskip("sklearn", reason="the train extra is not installed")
     first = run_training(tmp_path, tmp_path / "a")
     assert first.returncode == 0, first.stderr
     second = run_training(tmp_path, tmp_path / "b")
@@ -602,7 +601,6 @@ def test_training_is_deterministic_and_keeps_held_out_tweets_out(tmp_path: Path)
 def test_the_shipped_weights_learn_from_dev_once_it_has_chosen(tmp_path: Path) -> None:
     """C and the offsets are chosen on dev by a model that never saw it; the weights written then
     learn from dev's tweets too, unless --train-only."""
-    pytest.importorskip("sklearn", reason="the train extra is not installed")
     tiny, _ = tiny_data(tmp_path)
     semeval = tmp_path / "with-a-word-of-dev"
     shutil.copytree(tiny, semeval)
