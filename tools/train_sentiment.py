@@ -340,13 +340,6 @@ def choose_offsets(
     return neg, pos, decision
 
 
-def sparse_stack(blocks: Sequence[Any]) -> Any:
-    """The rows of sparse matrices one after the other."""
-    from scipy import sparse
-
-    return sparse.vstack(blocks, format="csr")
-
-
 def quantise(weights: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int8], npt.NDArray[Any]]:
     """``(2, rows)`` weights as int8 with one float32 scale per class (a quarter of the size)."""
     scale = np.abs(weights).max(axis=1) / 127.0
@@ -495,9 +488,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # C and the offsets are chosen: the shipped weights learn from dev's tweets too (the 2016
         # ones, nearest in time to the posts a wall meets); dev's figures above stay those of
         # the model that chose
-        weights, intercept = fit(
-            sparse_stack([x_train, x_dev]), np.concatenate([y_train, y_dev]), c
-        )
+        from scipy import sparse
+
+        both = sparse.vstack([x_train, x_dev], format="csr")
+        weights, intercept = fit(both, np.concatenate([y_train, y_dev]), c)
         learnt_from = "train and dev"
         print("learnt again from train and dev", flush=True)
     quantised, scale = quantise(weights)

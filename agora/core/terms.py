@@ -7,8 +7,10 @@ about what people talk about, not whom they address or link to.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 
+from agora.core.bounded import remember
 from agora.core.text import fold
 from agora.core.tokens import URL_RE, term_tokens
 
@@ -392,7 +394,7 @@ def stopword_set(extra: Iterable[str]) -> frozenset[str]:
 
 def scan(folded_text: str, stop: frozenset[str] = STOPWORDS, phrases: bool = True) -> list[str]:
     """Terms in text order (single terms, each phrase right after its second word)."""
-    return _scan(folded_text, stop, phrases, {})
+    return _scan(folded_text, stop, phrases, {}, sys.maxsize)  # a memory of this text alone
 
 
 #: the longest piece of text (between two spaces) a :class:`TermScanner` remembers its reading of
@@ -405,7 +407,7 @@ class TermScanner:
     same few thousand such pieces again and again, and each is read once instead of at every post.
 
     Bounded: at most ``capacity`` pieces of up to :data:`_REMEMBERED_CHARS` characters each, then
-    it starts again.
+    it starts again (:func:`agora.core.bounded.remember`).
     """
 
     __slots__ = ("_known", "capacity", "stop")
@@ -417,17 +419,18 @@ class TermScanner:
 
     def scan(self, folded_text: str) -> list[str]:
         """``scan(folded_text, self.stop)``: the same terms, in the same order."""
-        known = self._known
-        if len(known) >= self.capacity:
-            known.clear()
-        return _scan(folded_text, self.stop, True, known)
+        return _scan(folded_text, self.stop, True, self._known, self.capacity)
 
 
 def _scan(
-    text: str, stop: frozenset[str], phrases: bool, known: dict[str, tuple[str, ...]]
+    text: str,
+    stop: frozenset[str],
+    phrases: bool,
+    known: dict[str, tuple[str, ...]],
+    capacity: int,
 ) -> list[str]:
     """:func:`scan`, each piece of text between two spaces read through ``known`` (piece → its
-    reading, see :func:`_read_piece`), which it adds to.
+    reading, see :func:`_read_piece`), which it adds to, keeping at most ``capacity``.
 
     Once the links are out (as :func:`~agora.core.tokens.term_tokens` takes them out), reading the
     pieces one by one finds the tokens reading the whole text finds: no token holds a space, so
@@ -444,7 +447,7 @@ def _scan(
         if reading is None:
             reading = _read_piece(piece, stop)
             if len(piece) <= _REMEMBERED_CHARS:
-                known[piece] = reading
+                remember(known, piece, reading, capacity)
         for term in reading:
             if not term:  # a token that is no term: no phrase is made across it
                 prev = None

@@ -114,7 +114,7 @@ def test_scanner_remembers_readings_and_stays_bounded() -> None:
         assert scanner.scan(f"word{n} other{n} battery") == whole_text_scan(
             f"word{n} other{n} battery", stop
         )
-        assert len(scanner._known) <= 8 + 3
+        assert len(scanner._known) <= 8
     # pieces too long to be worth remembering are read each time
     long = "x" * 200
     assert scanner.scan(long) == [long]
