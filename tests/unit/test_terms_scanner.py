@@ -115,6 +115,10 @@ def test_scanner_remembers_readings_and_stays_bounded() -> None:
             f"word{n} other{n} battery", stop
         )
         assert len(scanner._known) <= 8
+    # a stranger's one long post of distinct words fills it no further either
+    flood = " ".join(f"flood{n}" for n in range(500))
+    assert scanner.scan(flood) == whole_text_scan(flood, stop)
+    assert len(scanner._known) <= 8
     # pieces too long to be worth remembering are read each time
     long = "x" * 200
     assert scanner.scan(long) == [long]
